@@ -1,0 +1,36 @@
+"""The ``agentmem`` command line: noun groups (``runs``, ``config``, ``skills``, ``memory``,
+``retriever``, ``eval``) over one :class:`~agentmem.settings.Settings`.
+
+Global options ``--home`` and ``--json`` come before the command. Each group lives in its own
+module exposing ``register(app)``; heavy libraries are imported inside commands, never at
+module import, so ``agentmem --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from ._common import app
+
+# Each module adds its commands/groups to ``app`` in register(app).
+_GROUP_MODULES = [
+    "agentmem.cli.config_cmd",
+]
+
+for _mod in _GROUP_MODULES:
+    importlib.import_module(_mod).register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``agentmem`` script."""
+    from ..errors import AgentmemError
+
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=True)
+    except AgentmemError as exc:  # pragma: no cover - typer normally handles via _common.fail
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+__all__ = ["app", "main"]

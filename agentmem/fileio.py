@@ -1,0 +1,153 @@
+"""Crash-safe file primitives shared by every store.
+
+* :func:`atomic_write_bytes` / :func:`atomic_write_text` / :func:`atomic_write_json` write to a
+  temporary file in the same folder, ``fsync`` it, then ``os.replace`` it over the target, so
+  a reader (or a crash) sees either the old or the new file, never half of one.
+* :func:`home_lock` is an inter-process lock (``filelock``) that serialises writers of the
+  same home, so two processes never lose each other's updates.
+* :class:`FileHistory` keeps every previous version of a file under a ``.history`` folder, so
+  stores can list versions and roll back byte-for-byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
+    """Serialise ``obj`` as JSON (sorted keys, UTF-8) and write it atomically."""
+    atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+
+
+def read_json(path: str | os.PathLike[str], default: Any = None) -> Any:
+    """Read a JSON file; return ``default`` if it does not exist; raise :class:`StoreError` naming the file if it is corrupt."""
+    p = Path(path)
+    if not p.exists():
+        return default
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{p}: cannot read JSON ({exc})") from exc
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def home_lock(lock_path: str | os.PathLike[str], timeout: float = 60.0) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on ``lock_path`` (re-entrant within a process)."""
+    from filelock import FileLock, Timeout
+
+    path = Path(lock_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), timeout=timeout)
+    try:
+        with lock:
+            yield
+    except Timeout as exc:
+        raise StoreError(f"{path}: could not acquire the write lock within {timeout}s (another agentmem process is writing)") from exc
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """A file-name-safe rendering of ``name`` (no separators, no ``..``)."""
+    cleaned = _SAFE.sub("_", name).strip("._") or "_"
+    return cleaned[:120]
+
+
+class FileHistory:
+    """Keeps numbered previous versions of files under ``root/.history/<key>/``.
+
+    ``save(key, path)`` copies the current bytes of ``path`` as the next version before it is
+    overwritten; ``versions(key)`` lists them oldest first; ``restore(key, version, path)``
+    writes that version back atomically (saving the current one first, so a rollback can
+    itself be rolled back).
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root) / ".history"
+
+    def _dir(self, key: str) -> Path:
+        return self.root / safe_name(key)
+
+    def versions(self, key: str) -> list[dict[str, Any]]:
+        d = self._dir(key)
+        if not d.exists():
+            return []
+        out = []
+        for meta in sorted(d.glob("v*.json"), key=lambda p: int(p.stem[1:])):
+            info = read_json(meta, {})
+            info["version"] = int(meta.stem[1:])
+            out.append(info)
+        return out
+
+    def save(self, key: str, data: bytes, note: str = "") -> int:
+        """Store ``data`` as a new version of ``key``; return its number."""
+        d = self._dir(key)
+        d.mkdir(parents=True, exist_ok=True)
+        existing = [int(p.stem[1:]) for p in d.glob("v*.json")]
+        version = max(existing, default=0) + 1
+        atomic_write_bytes(d / f"v{version}.bin", data)
+        atomic_write_json(d / f"v{version}.json", {"sha256": sha256_bytes(data), "saved_at": time.time(), "note": note, "size": len(data)})
+        return version
+
+    def load(self, key: str, version: int) -> bytes:
+        blob = self._dir(key) / f"v{version}.bin"
+        if not blob.exists():
+            known = [v["version"] for v in self.versions(key)]
+            raise StoreError(f"no version {version} of {key!r} in history (known: {known or 'none'})")
+        return blob.read_bytes()

@@ -1,0 +1,62 @@
+"""Prompt templates: one Jinja2 file per prompt in ``prompts/``.
+
+Templates render in a sandboxed environment with ``StrictUndefined`` (a missing variable is
+an error, not an empty string). A user overrides any shipped template by putting a file of the
+same name in ``<home>/prompts/``.
+
+Example::
+
+    from agentmem.prompts import PromptLibrary
+    text = PromptLibrary().render("agent_system.j2", tools=[...], memory="")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .resources import prompts_dir
+
+
+class PromptLibrary:
+    """Finds and renders templates, user overrides first."""
+
+    def __init__(self, override_dir: str | Path | None = None, shipped: str | Path | None = None) -> None:
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        self.search_path = [str(p) for p in (override_dir, shipped or prompts_dir()) if p is not None and Path(p).is_dir()]
+        self._env = SandboxedEnvironment(
+            loader=FileSystemLoader(self.search_path),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    def names(self) -> list[str]:
+        return sorted(self._env.list_templates(extensions=["j2"]))
+
+    def source_of(self, name: str) -> Path:
+        for root in self.search_path:
+            p = Path(root) / name
+            if p.exists():
+                return p
+        raise ConfigError(f"prompt template {name!r} not found in {self.search_path}")
+
+    def render(self, name: str, **variables: Any) -> str:
+        """Render template ``name``; raise :class:`ConfigError` naming the template and variable on failure."""
+        from jinja2 import TemplateError, TemplateNotFound, UndefinedError
+
+        try:
+            template = self._env.get_template(name)
+        except TemplateNotFound as exc:
+            raise ConfigError(f"prompt template {name!r} not found in {self.search_path}") from exc
+        try:
+            return template.render(**variables).strip() + "\n"
+        except UndefinedError as exc:
+            raise ConfigError(f"prompt template {name!r}: {exc} (variables given: {sorted(variables)})") from exc
+        except TemplateError as exc:
+            raise ConfigError(f"prompt template {name!r}: {exc}") from exc
