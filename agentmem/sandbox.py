@@ -343,6 +343,18 @@ class SubprocessSandbox:
             cls._netns["ok"] = ok
         return cls._netns["ok"]
 
+    def process_limit_available(self) -> bool:
+        """Whether a fork bomb would be bounded here (a pids cgroup can be made, or RLIMIT_NPROC binds)."""
+        if os.geteuid() != 0:
+            return True
+        if not self.use_cgroup:
+            return False
+        cg = _PidsCgroup.create(8)
+        if cg is None:
+            return False
+        cg.cleanup()
+        return True
+
     def _command(self, script: Path, workdir: Path, limits: SandboxLimits) -> tuple[list[str], bool]:
         suffix = script.suffix.lower()
         if suffix == ".py":
