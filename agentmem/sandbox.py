@@ -44,7 +44,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -56,9 +55,9 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 REFUSED_MARK = "[agentmem-sandbox] refused "
+_SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu")
+_SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d", "/etc/ssh", "/etc/ssl/private")
 _ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM")
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWNET = 0x40000000
 
 
 class SandboxLimits(BaseModel):
@@ -144,7 +143,8 @@ def _roots(paths):
             except Exception:
                 pass
     return tuple(sorted(set(out)))
-READ = _roots([W] + cfg["read"] + [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)] + [p for p in sys.path if p])
+TRUSTED = _roots([W] + cfg["read"] + [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)] + [p for p in sys.path if p])
+SYSTEM = _roots(cfg["system"])
 DENY = _roots(cfg["deny"])
 DEV = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/tty", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd", "/proc/self")
 NET, SUB = cfg["network"], cfg["subprocess"]
@@ -164,7 +164,9 @@ def _refuse(what, detail):
 def _check_read(p, event):
     if p is None:
         return
-    if _under(p, DENY) or not (_under(p, READ) or _under(p, DEV)):
+    if _under(p, TRUSTED):
+        return
+    if _under(p, DENY) or not (_under(p, SYSTEM) or _under(p, DEV)):
         _refuse("read", p)
 def _check_write(p, event):
     if p is None:
@@ -215,133 +217,48 @@ runpy.run_path(script, run_name="__main__")
 '''
 
 
-# ----- OS-level isolation helpers ------------------------------------------------------------------
-def _libc_unshare() -> Any:
-    import ctypes
-    import ctypes.util
-
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return libc.unshare
-
-
-def _user_process_count(uid: int) -> int:
-    n = 0
-    try:
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    if entry.stat().st_uid == uid:
-                        n += 1
-                except OSError:
-                    pass
-    except OSError:
-        return 0
-    return n
-
-
-class _PidsCgroup:
-    """A throw-away ``pids`` cgroup (v1 or v2) capping how many processes a run may hold."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @classmethod
-    def create(cls, max_pids: int) -> "_PidsCgroup | None":
-        if sys.platform != "linux":
-            return None
-        bases = [Path("/sys/fs/cgroup/pids")]
-        try:
-            for line in Path("/proc/self/cgroup").read_text().splitlines():
-                hid, ctrl, rel = line.split(":", 2)
-                if ctrl == "pids":
-                    bases.insert(0, Path("/sys/fs/cgroup/pids") / rel.lstrip("/"))
-                elif hid == "0" and ctrl == "":
-                    bases += [Path("/sys/fs/cgroup") / rel.lstrip("/"), Path("/sys/fs/cgroup/unified") / rel.lstrip("/")]
-        except (OSError, ValueError):
-            pass
-        for base in bases:
-            if not (base / "cgroup.procs").exists() or not os.access(base, os.W_OK):
-                continue
-            path = base / f"agentmem-sbx-{uuid.uuid4().hex[:10]}"
-            try:
-                path.mkdir()
-            except OSError:
-                continue
-            try:
-                (path / "pids.max").write_text(str(max_pids))
-                return cls(path)
-            except OSError:
-                try:
-                    path.rmdir()
-                except OSError:
-                    pass
-        return None
-
-    def join_path(self) -> str:
-        return str(self.path / "cgroup.procs")
-
-    def hit_limit(self) -> bool:
-        try:
-            events = (self.path / "pids.events").read_text()
-            return any(line.split()[0] == "max" and int(line.split()[1]) > 0 for line in events.splitlines() if line.strip())
-        except (OSError, ValueError, IndexError):
-            return False
-
-    def cleanup(self) -> None:
-        for _ in range(50):
-            try:
-                pids = [int(x) for x in (self.path / "cgroup.procs").read_text().split()]
-            except OSError:
-                pids = []
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.02)
-
-
 class SubprocessSandbox:
     """The real sandbox (see the module docstring)."""
 
-    _netns: dict[str, bool] = {}
-
-    def __init__(self, limits: SandboxLimits | None = None, *, deny_paths: list[str] | None = None, keep_workdir: bool = False, use_cgroup: bool = True) -> None:
+    def __init__(
+        self,
+        limits: SandboxLimits | None = None,
+        *,
+        hide_paths: list[str] | None = None,
+        deny_paths: list[str] | None = None,
+        keep_workdir: bool = False,
+        use_cgroup: bool = True,
+        use_namespaces: bool = True,
+    ) -> None:
+        """``hide_paths``: folders covered by an empty tmpfs for every script (default: the
+        user's home); ``deny_paths``: extra paths the Python audit hook refuses to read."""
         self.limits = limits or SandboxLimits()
         home = str(Path.home())
-        self.deny_paths = [p for p in (deny_paths or []) + ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d", "/etc/ssh", "/etc/ssl/private", os.path.join(home, ".ssh")] if p]
+        self.hide_paths = [str(p) for p in (hide_paths if hide_paths is not None else [home])] + list(_SECRET_FILES)
+        self.deny_paths = [str(p) for p in (deny_paths or []) + self.hide_paths + [os.path.join(home, ".ssh")] if p]
         self.keep_workdir = keep_workdir
         self.use_cgroup = use_cgroup
+        self.use_namespaces = use_namespaces
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "SubprocessSandbox":
+        """Limits from ``settings.sandbox``; the user's home and the agentmem home hidden."""
         s = settings.sandbox
-        return cls(SandboxLimits(timeout_s=s.timeout_s, memory_mb=s.memory_mb, max_output_bytes=s.max_output_bytes), deny_paths=[str(settings.home)])
+        return cls(SandboxLimits(timeout_s=s.timeout_s, memory_mb=s.memory_mb, max_output_bytes=s.max_output_bytes), hide_paths=[str(Path.home()), str(settings.home)])
 
-    # -- network namespace probe (cached per process) --
-    @classmethod
-    def network_isolation_available(cls) -> bool:
-        """Whether this process can start children in a fresh network namespace."""
-        if "ok" not in cls._netns:
-            ok = False
-            if sys.platform == "linux":
-                try:
-                    flags = _CLONE_NEWNET if os.geteuid() == 0 else (_CLONE_NEWUSER | _CLONE_NEWNET)
-                    unshare = _libc_unshare()
+    @staticmethod
+    def network_isolation_available() -> bool:
+        """Whether children can be started in a fresh network namespace here (probed once)."""
+        from .sandbox_os import probe
 
-                    def pre() -> None:
-                        if unshare(flags) != 0:
-                            raise OSError("unshare failed")
+        return probe()["network_namespace"]
 
-                    ok = subprocess.run(["/bin/sh", "-c", "exit 0"], preexec_fn=pre, capture_output=True, timeout=10).returncode == 0  # noqa: PLW1509
-                except Exception:
-                    ok = False
-            cls._netns["ok"] = ok
-        return cls._netns["ok"]
+    @staticmethod
+    def path_hiding_available() -> bool:
+        """Whether children can be started in a mount namespace that hides the user's folders."""
+        from .sandbox_os import probe
+
+        return probe()["mount_namespace"]
 
     def process_limit_available(self) -> bool:
         """Whether a fork bomb would be bounded here (a pids cgroup can be made, or RLIMIT_NPROC binds)."""
@@ -349,7 +266,9 @@ class SubprocessSandbox:
             return True
         if not self.use_cgroup:
             return False
-        cg = _PidsCgroup.create(8)
+        from .sandbox_os import PidsCgroup
+
+        cg = PidsCgroup.create(8)
         if cg is None:
             return False
         cg.cleanup()
@@ -419,7 +338,7 @@ class SubprocessSandbox:
         env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         env.update(lim.env)
         if boot:
-            env["AGENTMEM_SANDBOX"] = json.dumps({"workdir": str(workdir), "read": list(lim.read_paths) + ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu"], "deny": self.deny_paths, "network": lim.network, "subprocess": lim.allow_subprocess})
+            env["AGENTMEM_SANDBOX"] = json.dumps({"workdir": str(workdir), "read": list(lim.read_paths), "system": list(_SYSTEM_READ), "deny": self.deny_paths, "network": lim.network, "subprocess": lim.allow_subprocess})
         return env
 
     def _execute(self, target: Path, args: list[str], workdir: Path, stdin: str | bytes | None, lim: SandboxLimits, collect: list[str]) -> SandboxResult:
@@ -430,20 +349,24 @@ class SubprocessSandbox:
         cpu = lim.cpu_s or int(lim.timeout_s) + 2
         mem = lim.memory_mb * 1024 * 1024
         fsize = lim.max_file_mb * 1024 * 1024
+        from .sandbox_os import CLONE_NEWNET, Isolation, PidsCgroup, probe, python_paths, user_process_count
+
         root_user = os.geteuid() == 0
-        nproc = _user_process_count(os.getuid()) + lim.max_processes
-        cgroup = _PidsCgroup.create(lim.max_processes + 4) if self.use_cgroup else None
-        want_netns = not lim.network and self.network_isolation_available()
-        unshare = _libc_unshare() if want_netns else None
-        ns_flags = _CLONE_NEWNET if root_user else (_CLONE_NEWUSER | _CLONE_NEWNET)
+        nproc = user_process_count(os.getuid()) + lim.max_processes
+        cgroup = PidsCgroup.create(lim.max_processes + 4) if self.use_cgroup else None
+        layers = probe() if self.use_namespaces and sys.platform == "linux" else {"network_namespace": False, "mount_namespace": False}
+        iso = Isolation(
+            network=not lim.network and layers["network_namespace"],
+            hide=self.hide_paths if layers["mount_namespace"] else [],
+            keep=python_paths() + [str(workdir)] + list(lim.read_paths),
+        )
         cg_procs = cgroup.join_path() if cgroup else None
 
         def preexec() -> None:  # runs in the child between fork and exec
             if cg_procs:
                 with open(cg_procs, "w") as fh:
                     fh.write(str(os.getpid()))
-            if unshare is not None and unshare(ns_flags) != 0:
-                raise OSError("unshare(CLONE_NEWNET) failed")
+            iso.apply()
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -451,7 +374,13 @@ class SubprocessSandbox:
             if not root_user:
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
-        isolation = {"network_namespace": unshare is not None, "pids_cgroup": cgroup is not None, "nproc_rlimit": not root_user, "audit_hook": boot}
+        isolation = {
+            "network_namespace": bool(iso.flags & CLONE_NEWNET),
+            "hidden_paths": bool(iso.hide),
+            "pids_cgroup": cgroup is not None,
+            "nproc_rlimit": not root_user,
+            "audit_hook": boot,
+        }
         start = time.monotonic()
         try:
             proc = subprocess.Popen(  # noqa: PLW1509 - preexec_fn is the point

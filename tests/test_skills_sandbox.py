@@ -161,3 +161,25 @@ def test_network_is_refused_or_recorded_unavailable(sb, tmp_path):
     assert "rc=1" in shell.stdout  # even loopback is down in the fresh namespace
     allowed = SubprocessSandbox(SandboxLimits(network=True)).run(script(tmp_path, "res.py", "import socket\nprint(socket.socket().connect_ex(('127.0.0.1', 9)) != 0)\n"))
     assert allowed.ok and allowed.isolation["network_namespace"] is False
+
+
+def test_shell_scripts_cannot_see_hidden_folders(tmp_path, settings):
+    if not SubprocessSandbox.path_hiding_available():
+        res = SubprocessSandbox().run(script(tmp_path, "x.sh", "exit 0\n"))
+        assert res.isolation["hidden_paths"] is False
+        pytest.skip("no mount namespace here (recorded in SandboxResult.isolation)")
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    (home / ".config" / "token").write_text("TOPSECRET")
+    (settings.home / "config.toml").write_text("api_key = 'TOPSECRET'\n")
+    sb = SubprocessSandbox(hide_paths=[str(home), str(settings.home)])
+    res = sb.run(script(tmp_path, "peek.sh", f"cat {home}/.config/token; ls -A {home}; cat {settings.home}/config.toml; cat /etc/shadow; echo done\n"))
+    assert res.stdout == "done\n" and "TOPSECRET" not in res.stderr and res.isolation["hidden_paths"]
+    assert (home / ".config" / "token").read_text() == "TOPSECRET"  # hidden from the script, untouched on disk
+    # Python still starts when its installation lies under a hidden folder (it is bound back)
+    import sys
+
+    parent = str(Path(sys.base_prefix).parent)
+    if parent != "/":
+        py = SubprocessSandbox(hide_paths=[parent]).run(script(tmp_path, "v.py", "import json, sys\nprint(sys.version_info[0])\n"))
+        assert py.ok and py.stdout == "3\n", py.stderr
