@@ -248,3 +248,22 @@ def test_lint_reports_missing_and_failing_scripts(tmp_path):
     assert any("bad-test/scripts/test_run.py: test: failed (exit 1)" in line and "arithmetic" in line for line in lines)
     assert not any("good-test/scripts" in line for line in lines)
     assert any("duplicate skill name" in line for line in lines)
+
+
+def test_dry_run_validates_and_gates_without_writing(settings, shipped):
+    seen = []
+    lib = SkillLibrary(settings, shipped=shipped, embedder=HashEmbedder(), index=InMemoryIndex(), validate_write=lambda s: seen.append(s.name))
+    preview = lib.create("draft", "A draft.", "body", dry_run=True)
+    assert preview.name == "draft" and seen == ["draft"] and "draft" not in lib and not (lib.root / "draft").exists()
+    before = read_folder(shipped)
+    assert lib.revise("alpha", body="changed", dry_run=True).version == 2
+    assert lib.get("alpha").origin == "shipped" and read_folder(shipped) == before and lib.history("alpha") == []
+    with pytest.raises(SkillFormatError):
+        lib.create("draft", "", "body", dry_run=True)
+
+
+def test_sidecar_sees_writes_from_another_library_instance(lib, settings, shipped):
+    other = SkillLibrary(settings, shipped=shipped, embedder=HashEmbedder(), index=InMemoryIndex())
+    assert lib.stats("alpha").uses == 0
+    other.record_use("alpha", 1.0, True)
+    assert lib.stats("alpha").uses == 1

@@ -187,6 +187,7 @@ class SkillLibrary:
             ``False`` = do not load shipped skills.
         extra_paths: extra skill folders; ``None`` = ``settings.skill_paths``.
         write_gates: callables run on every staged skill before a write (see :data:`WriteGate`).
+        validate_write: one more gate (the controller's hook point, e.g. a unit-test gate).
         sandbox: sandbox for :meth:`run` (default :class:`~agentmem.sandbox.SubprocessSandbox`
             with ``settings.sandbox`` limits).
     """
@@ -202,6 +203,7 @@ class SkillLibrary:
         shipped: Path | bool | None = None,
         extra_paths: list[Path] | None = None,
         write_gates: Iterable[WriteGate] = (),
+        validate_write: WriteGate | None = None,
         sandbox: "Sandbox | None" = None,
     ) -> None:
         self.settings = settings
@@ -218,7 +220,7 @@ class SkillLibrary:
         else:
             self.shipped_root = Path(shipped)
         self.extra_paths = [Path(p) for p in (settings.skill_paths if extra_paths is None else extra_paths)]
-        self.write_gates: list[WriteGate] = list(write_gates)
+        self.write_gates: list[WriteGate] = list(write_gates) + ([validate_write] if validate_write is not None else [])
         self._embedder = embedder
         self._index_backend = index
         self._sandbox = sandbox
@@ -462,8 +464,11 @@ class SkillLibrary:
             return current.path
         return self.root / name
 
-    def _write(self, name: str, files: dict[str, bytes], note: str) -> Skill:
-        """Stage, validate, gate, snapshot and swap in a user skill folder holding ``files``."""
+    def _write(self, name: str, files: dict[str, bytes], note: str, dry_run: bool = False) -> Skill:
+        """Stage, validate, gate, snapshot and swap in a user skill folder holding ``files``.
+
+        With ``dry_run`` everything up to the swap happens (validation and gates included) and
+        the skill as it would be written is returned; nothing changes on disk."""
         reason = check_name(name)
         if reason:
             raise SkillFormatError(f"skill name {name!r}: {reason}", [("name", reason)])
@@ -480,6 +485,8 @@ class SkillLibrary:
                 for gate in self.write_gates:
                     gate(skill)
                 target = self._user_target(name)
+                if dry_run:
+                    return skill.model_copy(update={"path": target})
                 current = self._skills.get(name)
                 if current is not None and current.path is not None and current.path.is_dir():
                     self.versions.save(name, current.path, version=current.version, note=note, origin=current.origin)
@@ -517,9 +524,11 @@ class SkillLibrary:
         source: str = "learned",
         note: str = "",
         replace: bool = False,
+        dry_run: bool = False,
     ) -> Skill:
         """Write a new user skill (``scripts``/``references``/``assets`` map file names inside
-        those folders to contents). Refuses an existing name unless ``replace``."""
+        those folders to contents). Refuses an existing name unless ``replace``; ``dry_run``
+        validates and gates without writing."""
         reason = check_name(name)
         if reason:
             raise SkillFormatError(f"skill name {name!r}: {reason}", [("name", reason)])
@@ -534,13 +543,13 @@ class SkillLibrary:
         for folder, group in (("scripts", scripts), ("references", references), ("assets", assets)):
             for rel, data in (group or {}).items():
                 files[_check_rel(f"{folder}/{rel}", name)] = _as_bytes(data)
-        return self._write_skill(skill, files, note or "create")
+        return self._write_skill(skill, files, note or "create", dry_run)
 
-    def _write_skill(self, skill: Skill, files: dict[str, bytes], note: str) -> Skill:
+    def _write_skill(self, skill: Skill, files: dict[str, bytes], note: str, dry_run: bool = False) -> Skill:
         probs = check_skill_for_write(skill)
         if probs:
             raise SkillFormatError(f"skill {skill.name!r} was not written, it would be invalid:\n" + "\n".join(f"  {p}" for p in probs), [(f"{p.path}: {p.field}", p.message) for p in probs])
-        return self._write(skill.name, {SKILL_FILE: render_skill_md(skill.front_matter(), skill.body), **files}, note)
+        return self._write(skill.name, {SKILL_FILE: render_skill_md(skill.front_matter(), skill.body), **files}, note, dry_run)
 
     def revise(
         self,
@@ -551,10 +560,12 @@ class SkillLibrary:
         metadata: dict[str, str | None] | None = None,
         files: dict[str, str | bytes | None] | None = None,
         note: str = "",
+        dry_run: bool = False,
     ) -> Skill:
         """Write a new version of ``name`` (the previous one goes to history). ``metadata``
         entries are merged (``None`` removes a key); ``files`` maps relative paths to new
-        contents (``None`` deletes). Revising a shipped skill writes a user copy that shadows it."""
+        contents (``None`` deletes). Revising a shipped skill writes a user copy that shadows it.
+        ``dry_run`` validates and gates without writing."""
         current = self.get(name)
         assert current.path is not None
         existing = read_folder(current.path)
@@ -578,9 +589,9 @@ class SkillLibrary:
         if note:
             meta["note"] = note
         updated = current.model_copy(update={"description": description if description is not None else current.description, "body": normalise_body(body) if body is not None else current.body, "metadata": meta}, deep=True)
-        return self._write_skill(updated, existing, note or "revise")
+        return self._write_skill(updated, existing, note or "revise", dry_run)
 
-    def add(self, source: Path | str, *, replace: bool = False, note: str = "") -> Skill:
+    def add(self, source: Path | str, *, replace: bool = False, note: str = "", dry_run: bool = False) -> Skill:
         """Import a skill folder from elsewhere into the user library, bytes unchanged.
 
         The folder is validated first; a name that exists already (shipped, extra or user)
@@ -596,7 +607,7 @@ class SkillLibrary:
         if skill.name in self._skills and not replace:
             where = self._skills[skill.name]
             raise StoreError(f"skill {skill.name!r} already exists ({where.origin}: {where.path}); pass replace=True (CLI: --replace) to import it over")
-        return self._write(skill.name, read_folder(folder), note or f"import from {folder}")
+        return self._write(skill.name, read_folder(folder), note or f"import from {folder}", dry_run)
 
     def remove(self, name: str, note: str = "") -> None:
         """Delete a user skill (snapshotted first, so ``rollback`` brings it back). A shipped

@@ -30,12 +30,23 @@ class SkillStatsStore:
     def __init__(self, path: Path, lock_path: Path) -> None:
         self.path = Path(path)
         self.lock_path = Path(lock_path)
+        self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     def _read(self) -> dict[str, Any]:
-        data = read_json(self.path, None) or {}
-        data.setdefault("stats", {})
-        data.setdefault("states", {})
-        return data
+        """The file's content (re-read only when the file changed; a copy each time)."""
+        try:
+            st = self.path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)  # atomic replace = new inode
+        except FileNotFoundError:
+            return {"stats": {}, "states": {}}
+        if self._cache is None or self._cache[0] != stamp:
+            data = read_json(self.path, None) or {}
+            data.setdefault("stats", {})
+            data.setdefault("states", {})
+            self._cache = (stamp, data)
+        import copy
+
+        return copy.deepcopy(self._cache[1])
 
     def get(self, name: str, version: int) -> UsageStats:
         raw = self._read()["stats"].get(stats_key(name, version))
