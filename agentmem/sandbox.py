@@ -352,7 +352,7 @@ class SubprocessSandbox:
         from .sandbox_os import CLONE_NEWNET, Isolation, PidsCgroup, probe, python_paths, user_process_count
 
         root_user = os.geteuid() == 0
-        nproc = user_process_count(os.getuid()) + lim.max_processes
+        nproc = 0 if root_user else user_process_count(os.getuid()) + lim.max_processes
         cgroup = PidsCgroup.create(lim.max_processes + 4) if self.use_cgroup else None
         layers = probe() if self.use_namespaces and sys.platform == "linux" else {"network_namespace": False, "mount_namespace": False}
         iso = Isolation(
@@ -407,12 +407,13 @@ class SubprocessSandbox:
         killed: str | None = None
         timed_out = False
         deadline = start + lim.timeout_s
+        poll = 0.002
         while True:
             try:
-                proc.wait(timeout=0.05)
+                proc.wait(timeout=poll)
                 break
             except subprocess.TimeoutExpired:
-                pass
+                poll = min(poll * 2, 0.05)
             if time.monotonic() > deadline:
                 timed_out, killed = True, "timeout"
                 _kill_group(proc)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -53,12 +54,17 @@ def _under(path: str, root: str) -> bool:
 
 def python_paths() -> list[str]:
     """Folders the Python interpreter needs at start-up (prefixes, stdlib, site-packages)."""
+    return list(_python_paths())
+
+
+@functools.lru_cache(maxsize=1)
+def _python_paths() -> tuple[str, ...]:
     import sysconfig
 
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
     paths.update(v for v in sysconfig.get_paths().values() if v)
     paths.update(p for p in sys.path if p and os.path.isdir(p) and "-packages" in p)
-    return sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
+    return tuple(sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)}))
 
 
 class Isolation:
