@@ -14,7 +14,10 @@
 * an environment stripped to an allowlist (``PATH``, ``LANG``, ``LC_*``, ``TZ``), with ``HOME``
   and ``TMPDIR`` pointing into the working folder: no API keys, no tokens;
 * no network when a new network namespace can be created (``unshare(CLONE_NEWNET)``, with a
-  new user namespace when not root); :attr:`SandboxResult.isolation` records which layers held;
+  new user namespace when not root);
+* a new mount namespace in which the user's home, the agentmem home and secret files are
+  hidden, and every mount but the working folder is read-only (:mod:`agentmem.sandbox_os`);
+  :attr:`SandboxResult.isolation` records which layers held;
 * for Python scripts, an audit hook (:pep:`578`) installed before the script runs that refuses
   writes outside the working folder, reads outside the working folder and the Python / system
   paths (so the user's home, ``/etc/shadow``, SSH keys are refused), sockets, and starting
@@ -251,14 +254,14 @@ class SubprocessSandbox:
         """Whether children can be started in a fresh network namespace here (probed once)."""
         from .sandbox_os import probe
 
-        return probe()["network_namespace"]
+        return probe().get("network_namespace", False)
 
     @staticmethod
     def path_hiding_available() -> bool:
         """Whether children can be started in a mount namespace that hides the user's folders."""
         from .sandbox_os import probe
 
-        return probe()["mount_namespace"]
+        return probe().get("mount_namespace", False)
 
     def process_limit_available(self) -> bool:
         """Whether a fork bomb would be bounded here (a pids cgroup can be made, or RLIMIT_NPROC binds)."""
@@ -354,11 +357,12 @@ class SubprocessSandbox:
         root_user = os.geteuid() == 0
         nproc = 0 if root_user else user_process_count(os.getuid()) + lim.max_processes
         cgroup = PidsCgroup.create(lim.max_processes + 4) if self.use_cgroup else None
-        layers = probe() if self.use_namespaces and sys.platform == "linux" else {"network_namespace": False, "mount_namespace": False}
+        layers = probe() if self.use_namespaces and sys.platform == "linux" else {}
         iso = Isolation(
-            network=not lim.network and layers["network_namespace"],
-            hide=self.hide_paths if layers["mount_namespace"] else [],
+            network=not lim.network and layers.get("network_namespace", False),
+            hide=self.hide_paths if layers.get("mount_namespace") else [],
             keep=python_paths() + [str(workdir)] + list(lim.read_paths),
+            writable=[str(workdir)] if layers.get("readonly_root") else None,
         )
         cg_procs = cgroup.join_path() if cgroup else None
 
@@ -377,6 +381,7 @@ class SubprocessSandbox:
         isolation = {
             "network_namespace": bool(iso.flags & CLONE_NEWNET),
             "hidden_paths": bool(iso.hide),
+            "readonly_root": iso.writable is not None,
             "pids_cgroup": cgroup is not None,
             "nproc_rlimit": not root_user,
             "audit_hook": boot,

@@ -6,6 +6,8 @@
   under them, if any, is bound back read-only so the interpreter still runs) and secret files
   such as ``/etc/shadow`` by ``/dev/null``. Non-root users get a user namespace too (mapping
   themselves to root inside it, as ``unshare -r`` does).
+  With ``writable`` given, every mount is then made read-only except the working folder
+  (``mount_setattr``, Linux 5.12+), so no script can write outside its folder.
 * :func:`probe` tells once per process which of these layers the platform allows (containers
   and hardened kernels often forbid namespaces); the sandbox records the answer in
   ``SandboxResult.isolation`` instead of failing.
@@ -29,6 +31,8 @@ from typing import Any
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+SYS_MOUNT_SETATTR = 442  # the same number on every architecture (new syscalls are unified)
+AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 
 _LIBC: Any = None
@@ -44,6 +48,7 @@ def libc() -> Any:
         lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         lib.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
         lib.unshare.argtypes = [ctypes.c_int]
+        lib.syscall.restype = ctypes.c_long
         _LIBC = lib
     return _LIBC
 
@@ -68,9 +73,16 @@ def _python_paths() -> tuple[str, ...]:
 
 
 class Isolation:
-    """Namespaces and mounts set up in the child (see the module docstring)."""
+    """Namespaces and mounts set up in the child (see the module docstring).
 
-    def __init__(self, *, network: bool, hide: list[str], keep: list[str]) -> None:
+    Args:
+        network: enter a new, empty network namespace.
+        hide: folders to cover with an empty tmpfs (files: with ``/dev/null``).
+        keep: folders under a hidden one to bind back (the Python installation, the workdir).
+        writable: when not None, make every mount read-only except these folders.
+    """
+
+    def __init__(self, *, network: bool, hide: list[str], keep: list[str], writable: list[str] | None = None) -> None:
         self.network = network
         self.root = os.geteuid() == 0
         self.uid, self.gid = os.getuid(), os.getgid()
@@ -80,7 +92,9 @@ class Isolation:
         # keep only what lies under a hidden folder and exists; outermost first
         self.keep = sorted({os.path.realpath(p) for p in keep if os.path.isdir(p) and any(_under(os.path.realpath(p), h) for h in hidden_dirs)})
         self.keep = [k for k in self.keep if not any(k != o and _under(k, o) for o in self.keep)]
-        self.flags = (CLONE_NEWNET if network else 0) | (CLONE_NEWNS if self.hide else 0)
+        self.writable = None if writable is None else sorted({os.path.realpath(p) for p in writable if os.path.isdir(p)})
+        mounts = bool(self.hide) or self.writable is not None
+        self.flags = (CLONE_NEWNET if network else 0) | (CLONE_NEWNS if mounts else 0)
         if self.flags and not self.root:
             self.flags |= CLONE_NEWUSER
         self._lib = libc() if self.flags else None
@@ -97,6 +111,16 @@ class Isolation:
             err = ctypes.get_errno()
             raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 
+    def _readonly(self, path: str, readonly: bool) -> None:
+        """Set or clear MOUNT_ATTR_RDONLY on every mount at and under ``path`` (mount_setattr, Linux 5.12+)."""
+        import ctypes
+
+        attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY if readonly else 0, 0 if readonly else MOUNT_ATTR_RDONLY, 0, 0)
+        args = (ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), ctypes.c_char_p(path.encode()), ctypes.c_uint(AT_RECURSIVE), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)))
+        if self._lib.syscall(*args) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"mount_setattr {path}: {os.strerror(err)}")
+
     def apply(self) -> None:
         """Run in the child, between fork and exec. Raises OSError when a layer cannot be set up."""
         if not self.flags:
@@ -112,7 +136,7 @@ class Isolation:
                 fh.write(f"0 {self.uid} 1")
             with open("/proc/self/gid_map", "w") as fh:
                 fh.write(f"0 {self.gid} 1")
-        if not self.hide:
+        if not self.flags & CLONE_NEWNS:
             return
         self._mount(None, "/", None, MS_REC | MS_PRIVATE)
         # handles on the folders to keep, taken in the new namespace before they are covered
@@ -126,37 +150,47 @@ class Isolation:
             os.makedirs(keep, exist_ok=True)
             self._mount(f"/proc/self/fd/{fd}", keep, None, MS_BIND | MS_REC)
             os.close(fd)
+        if self.writable is not None:
+            for w in self.writable:
+                self._mount(w, w, None, MS_BIND | MS_REC)
+            self._readonly("/", True)
+            for w in self.writable:
+                self._readonly(w, False)
+        # the working directory was entered before these mounts; enter it again through them
+        os.chdir(os.getcwd())
 
 
 _PROBED: dict[str, bool] = {}
 
 
+def _try(iso: Isolation, script: str) -> bool:
+    try:
+        return subprocess.run(["/bin/sh", "-c", script], preexec_fn=iso.apply, capture_output=True, timeout=10).returncode == 0  # noqa: PLW1509
+    except Exception:
+        return False
+
+
 def probe() -> dict[str, bool]:
-    """Which layers work here: ``{"network_namespace": bool, "mount_namespace": bool}`` (cached)."""
+    """Which layers work here (cached): ``network_namespace``, ``mount_namespace`` (hiding
+    folders), ``readonly_root`` (everything read-only but the working folder)."""
     if _PROBED:
         return dict(_PROBED)
-    result = {"network_namespace": False, "mount_namespace": False}
+    result = {"network_namespace": False, "mount_namespace": False, "readonly_root": False}
     if sys.platform == "linux":
-        for key, kwargs in (("network_namespace", {"network": True, "hide": [], "keep": []}), ("mount_namespace", None)):
-            try:
-                if kwargs is None:
-                    scratch = tempfile.mkdtemp(prefix="agentmem-probe-")
-                    os.makedirs(os.path.join(scratch, "keep"))
-                    open(os.path.join(scratch, "secret"), "w").close()
-                    iso = Isolation(network=False, hide=[scratch], keep=[os.path.join(scratch, "keep")])
-                    cmd = ["/bin/sh", "-c", f'test -d "{scratch}/keep" && test ! -e "{scratch}/secret"']
-                else:
-                    iso = Isolation(**kwargs)
-                    cmd = ["/bin/sh", "-c", "exit 0"]
-                ok = subprocess.run(cmd, preexec_fn=iso.apply, capture_output=True, timeout=10).returncode == 0  # noqa: PLW1509
-                result[key] = ok
-            except Exception:
-                result[key] = False
-            finally:
-                if kwargs is None:
-                    import shutil
+        import shutil
 
-                    shutil.rmtree(scratch, ignore_errors=True)
+        scratch = tempfile.mkdtemp(prefix="agentmem-probe-")
+        try:
+            hidden, keep, work = (os.path.join(scratch, n) for n in ("hidden", "hidden/keep", "work"))
+            os.makedirs(keep)
+            os.makedirs(work)
+            open(os.path.join(hidden, "secret"), "w").close()
+            result["network_namespace"] = _try(Isolation(network=True, hide=[], keep=[]), "exit 0")
+            result["mount_namespace"] = _try(Isolation(network=False, hide=[hidden], keep=[keep]), f'test -d "{keep}" && test ! -e "{hidden}/secret"')
+            if result["mount_namespace"]:
+                result["readonly_root"] = _try(Isolation(network=False, hide=[hidden], keep=[keep], writable=[work]), f'touch "{work}/ok" && ! touch "{scratch}/no" 2>/dev/null')
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     _PROBED.update(result)
     return dict(result)
 

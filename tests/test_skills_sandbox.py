@@ -183,3 +183,15 @@ def test_shell_scripts_cannot_see_hidden_folders(tmp_path, settings):
     if parent != "/":
         py = SubprocessSandbox(hide_paths=[parent]).run(script(tmp_path, "v.py", "import json, sys\nprint(sys.version_info[0])\n"))
         assert py.ok and py.stdout == "3\n", py.stderr
+
+
+def test_shell_scripts_cannot_write_outside_their_folder(sb, tmp_path):
+    from agentmem.sandbox_os import probe
+
+    target = tmp_path / "escaped.txt"
+    res = sb.run(script(tmp_path, "w.sh", f"echo x > {target}\necho inside > mine.txt && mkdir -p tmp/a && cat mine.txt\n"), collect=["mine.txt"])
+    if not probe().get("readonly_root"):
+        assert res.isolation["readonly_root"] is False
+        pytest.skip("mount_setattr not available here (recorded in SandboxResult.isolation)")
+    assert res.isolation["readonly_root"] and not target.exists()
+    assert "Read-only file system" in res.stderr and res.stdout == "inside\n" and res.workdir_files == {"mine.txt": "inside\n"}
