@@ -91,7 +91,7 @@ class SandboxResult(BaseModel):
     signal: str | None = Field(None, description="Name of the signal that ended the process, if any.")
     refused: list[str] = Field(default_factory=list, description="Operations the audit hook refused ('open-write /etc/x', 'socket.connect ...').")
     duration_s: float = 0.0
-    isolation: dict[str, bool] = Field(default_factory=dict, description="Which layers held: network_namespace, pids_cgroup, nproc_rlimit, audit_hook.")
+    isolation: dict[str, bool] = Field(default_factory=dict, description="Which layers held: network_namespace, hidden_paths, readonly_root, pids_cgroup, nproc_rlimit, audit_hook (and pids_limit_hit when the process cap was reached).")
     workdir_files: dict[str, str] = Field(default_factory=dict, description="Text of the files matched by ``collect`` (small files only).")
 
     @property
