@@ -267,3 +267,13 @@ def test_sidecar_sees_writes_from_another_library_instance(lib, settings, shippe
     assert lib.stats("alpha").uses == 0
     other.record_use("alpha", 1.0, True)
     assert lib.stats("alpha").uses == 1
+
+
+def test_history_and_rollback_refuse_path_names(lib):
+    for bad in ("../x", "/etc", "a/b"):
+        with pytest.raises(StoreError, match="name"):
+            lib.rollback(bad)
+        with pytest.raises(StoreError, match="name"):
+            lib.history(bad)
+        with pytest.raises(StoreError, match="name"):
+            lib.versions.save(bad, lib.root, version=1)

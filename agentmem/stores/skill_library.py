@@ -626,6 +626,9 @@ class SkillLibrary:
     def rollback(self, name: str, version: int | None = None) -> Skill:
         """Restore the newest snapshot of ``version`` (default: the most recent snapshot),
         byte for byte; the current files are snapshotted first."""
+        reason = check_name(name)
+        if reason:
+            raise StoreError(f"skill name {name!r}: {reason}")
         snap = self.versions.pick(name, version)
         files = self.versions.files(name, snap.seq)
         return self._write(name, files, f"rollback to version {snap.version} (snapshot {snap.seq})")

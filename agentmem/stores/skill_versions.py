@@ -62,6 +62,11 @@ class SkillVersions:
         self.root = Path(root)
 
     def _dir(self, name: str) -> Path:
+        from .skill_format import check_name
+
+        reason = check_name(name)
+        if reason:
+            raise StoreError(f"skill name {name!r}: {reason}")
         return self.root / name
 
     def list(self, name: str) -> list[SkillVersion]:
