@@ -3,7 +3,8 @@
 * :mod:`agentmem.stores.skill_format`: the Agent Skills file format (:class:`Skill`, parsing,
   validation, canonical writing, lint of one folder).
 * :mod:`agentmem.stores.skill_library`: :class:`SkillLibrary` (loading, search, statistics,
-  versioned atomic writes, running playbooks) and :func:`lint_paths`.
+  versioned atomic writes, running playbooks).
+* :mod:`agentmem.stores.skill_lint`: :func:`discover`, :func:`lint_paths`, :func:`playbook_test_gate`.
 * :mod:`agentmem.stores.skill_versions`, :mod:`agentmem.stores.skill_stats`: folder snapshots
   and the usage/state sidecar.
 
@@ -24,7 +25,8 @@ from .skill_format import (
     parse_skill_dir,
     render_skill_md,
 )
-from .skill_library import SkillLibrary, WriteGate, discover, lint_paths, playbook_test_gate, run_skill_tests, skill_to_json
+from .skill_library import SkillLibrary, skill_to_json
+from .skill_lint import WriteGate, discover, lint_paths, playbook_test_gate, run_skill_tests
 from .skill_stats import SkillStatsStore
 from .skill_versions import SkillVersion, SkillVersions
 
