@@ -281,3 +281,18 @@ def test_model_string_resolved_through_settings(home):
 
     with pytest.raises(ConfigError, match="pass --model or set AGENTMEM_MODEL"):
         Runner(Settings.load(home=home)).run(Agent(), "q")
+
+
+def test_agent_config_validation_and_serialisation():
+    agent = Agent(name="a", model=ScriptedLLM([], model="fake-1"), tools=[add], max_steps=4, memory=FakeMemory())
+    dumped = agent.model_dump()
+    assert dumped["model"] == "fake-1" and dumped["tools"] == ["add"] and "memory" not in dumped and dumped["max_steps"] == 4
+    assert Agent(model="openai/gpt-4o-mini").model_name == "openai/gpt-4o-mini"
+    with pytest.raises(ValueError, match="model string or an object implementing"):
+        Agent(model=42)
+    with pytest.raises(ValueError, match="before_task"):
+        Agent(memory=object())
+    with pytest.raises(ValueError, match="duplicate tool names: add"):
+        Agent(tools=[add, add])
+    with pytest.raises(ValueError):
+        Agent(max_steps=0)

@@ -38,7 +38,7 @@ class Check(BaseModel):
 @pytest.mark.local_llm
 @pytest.mark.integration
 @pytest.mark.slow
-def test_full_agent_run_through_local_gemma(settings, monkeypatch):
+def test_full_agent_run_through_local_gemma(settings):
     from typer.testing import CliRunner
 
     from agentmem.agent import Agent, RunLog, Runner
@@ -73,9 +73,8 @@ def test_full_agent_run_through_local_gemma(settings, monkeypatch):
     res = structured_result(llm, [user("Is 2 + 2 = 4? How many numbers are in the question?")], Check, max_tokens=48)
     assert isinstance(res.value, Check) and res.attempts >= 1
 
-    # 3. The CLI end to end on the same in-process model (short replies: max_tokens from the environment).
-    monkeypatch.setenv("AGENTMEM_LLM__MAX_TOKENS", "24")
-    out = CliRunner().invoke(app, ["--home", str(settings.home), "--json", "run", "Say hello.", "--model", MODEL_STRING, "--max-steps", "1"])
+    # 3. The CLI end to end on the same in-process model.
+    out = CliRunner().invoke(app, ["--home", str(settings.home), "--json", "run", "Say hello.", "--model", MODEL_STRING, "--max-steps", "1", "--max-reply-tokens", "24"])
     assert out.exit_code in (0, 1), out.output
     data = json.loads(out.output)
     assert data["model"] == MODEL_STRING and data["steps"][0]["kind"] == "task"

@@ -135,6 +135,8 @@ def test_parse_react_rejects_unstructured_replies():
         parse_react("I think the answer is probably 42.")
     with pytest.raises(ToolCallError, match="names no tool"):
         parse_react("Action:\nAction Input: {}")
+    with pytest.raises(ToolCallError, match="'Final Answer:' line is empty"):
+        parse_react("Thought: hm\nFinal Answer:   ")
 
 
 def test_react_arguments_mapping():

@@ -74,6 +74,7 @@ def run_command(
     max_steps: int | None = typer.Option(None, "--max-steps", min=1, help="Model turns allowed (default: settings agent.max_steps)."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Token budget for the run."),
     max_seconds: float | None = typer.Option(None, "--max-seconds", min=0.001, help="Wall-clock budget for the run, in seconds."),
+    max_reply_tokens: int | None = typer.Option(None, "--max-reply-tokens", min=1, help="New tokens per model call (default: settings llm.max_tokens)."),
     instructions: str = typer.Option("", "--instructions", help="Extra system instructions for the agent."),
 ) -> None:
     """Run an agent on TASK, stream its steps, and record the run in the run log."""
@@ -84,7 +85,7 @@ def run_command(
     settings = st.settings(llm={"model": model}) if model else st.settings()
     settings.ensure_home()
     runner = Runner(settings)
-    agent = Agent(name="agentmem", instructions=instructions, max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds)
+    agent = Agent(name="agentmem", instructions=instructions, max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds, max_tokens_per_call=max_reply_tokens)
     stream = runner.run_iter(agent, task)
     if st.json:
         result = stream.result

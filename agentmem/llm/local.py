@@ -19,7 +19,8 @@ of the requested shape; stop sequences and ``max_tokens`` are honoured; tokens a
 What it is not: a 270M base model does not follow instructions. It exists so the whole loop
 (recall, act, log, learn) can run for real with no network and no API key, e.g. in CI; check
 structure, never content. The per-request timeout cannot interrupt a running llama.cpp
-generation: bound it with ``max_tokens``.
+generation; instead each call is capped at 256 new tokens (``AGENTMEM_LOCAL_MAX_TOKENS``) and
+stops at Gemma's turn markers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ from ..errors import ConfigError
 PROVIDER = "local"
 MODEL_NAME = "gemma3-270m"
 MODEL_STRING = f"{PROVIDER}/{MODEL_NAME}"
+
+#: New tokens per call are capped (a base model rarely stops by itself and runs on CPU);
+#: override with ``AGENTMEM_LOCAL_MAX_TOKENS``.
+DEFAULT_MAX_TOKENS_CAP = 256
+TURN_MARKERS = ("<start_of_turn>", "<end_of_turn>")
 
 #: What the local model supports, in litellm's capability-helper names.
 LOCAL_CAPABILITIES = {"supports_function_calling": False, "supports_response_schema": True}
@@ -132,8 +138,13 @@ def _llama_response_format(rf: dict[str, Any] | None) -> dict[str, Any] | None:
 class LocalGemma:
     """The loaded llama.cpp model (one per process, loaded on first call, calls serialised)."""
 
-    def __init__(self, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0) -> None:
+    def __init__(self, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0, max_tokens_cap: int | None = None) -> None:
         self.n_ctx = n_ctx
+        cap = max_tokens_cap if max_tokens_cap is not None else os.environ.get("AGENTMEM_LOCAL_MAX_TOKENS", DEFAULT_MAX_TOKENS_CAP)
+        try:
+            self.max_tokens_cap = int(cap)
+        except ValueError as exc:
+            raise ConfigError(f"AGENTMEM_LOCAL_MAX_TOKENS={cap!r}: expected a positive integer") from exc
         self.n_threads = n_threads or max(1, min(4, os.cpu_count() or 1))
         self.seed = seed
         self._llama: Any = None
@@ -153,12 +164,12 @@ class LocalGemma:
         kw: dict[str, Any] = {
             "messages": to_gemma_messages(messages),
             "temperature": float(optional_params.get("temperature", 0.0) or 0.0),
-            "max_tokens": int(optional_params.get("max_tokens") or optional_params.get("max_completion_tokens") or 256),
+            "max_tokens": min(int(optional_params.get("max_tokens") or optional_params.get("max_completion_tokens") or self.max_tokens_cap), self.max_tokens_cap),
             "seed": self.seed,
         }
-        stop = optional_params.get("stop")
-        if stop:
-            kw["stop"] = [stop] if isinstance(stop, str) else list(stop)
+        stop = optional_params.get("stop") or []
+        # A base model happily writes the next turn itself: stop at any turn marker.
+        kw["stop"] = ([stop] if isinstance(stop, str) else list(stop)) + list(TURN_MARKERS)
         rf = _llama_response_format(optional_params.get("response_format"))
         with self._lock:
             llama = self.llama()

@@ -271,7 +271,10 @@ def parse_react(text: str) -> ReactReply:
     action_at = segments["action"][0][0] if "action" in segments else None
     final_at = segments["final answer"][0][0] if "final answer" in segments else None
     if final_at is not None and (action_at is None or final_at < action_at):
-        return ReactReply(thought=thought, final_answer=segments["final answer"][0][1])
+        answer = segments["final answer"][0][1]
+        if not answer:
+            raise ToolCallError("the 'Final Answer:' line is empty")
+        return ReactReply(thought=thought, final_answer=answer)
     if action_at is None:
         raise ToolCallError("the reply has neither an 'Action:' line nor a 'Final Answer:' line")
     action_raw = segments["action"][0][1]
