@@ -45,6 +45,8 @@ class LLMSettings(_Section):
     backoff_base_s: float = Field(1.0, ge=0)
     proxy_model: str | None = Field(None, description="Cheaper model for the MemSifter LLM proxy; defaults to `model`.")
     judge_model: str | None = Field(None, description="Model for LLM-judge scoring; defaults to `model`.")
+    supports_tools: bool | None = Field(None, description="Override litellm's capability table: does the model take native tool calls? None = ask litellm (ReAct text fallback when False).")
+    supports_response_format: bool | None = Field(None, description="Override litellm's capability table: does the provider enforce a JSON schema response_format? None = ask litellm.")
 
 
 class EmbedderSettings(_Section):
