@@ -94,3 +94,51 @@ def dump_yaml(data: dict[str, Any]) -> str:
     import yaml
 
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
+
+
+class LazyHybrid:
+    """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, built on first use.
+
+    The store's files are the truth: the first search in a process drops the collection and
+    re-indexes every active item from ``loader()`` (cheap for hundreds of items, and it can
+    never serve stale rows); later writes upsert or delete single items.
+    """
+
+    def __init__(self, collection: str, settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None", loader: Any) -> None:
+        self.collection = collection
+        self.settings = settings
+        self._embedder = embedder
+        self._index = index
+        self.loader = loader
+        self._hx: Any = None
+
+    @property
+    def embedder(self) -> "Embedder":
+        if self._embedder is None:
+            self._embedder, self._index = wiring(self.settings, self._embedder, self._index)
+        return self._embedder
+
+    def hybrid(self) -> Any:
+        if self._hx is None:
+            from ..retrieval.hybrid import HybridIndex
+
+            emb, idx = wiring(self.settings, self._embedder, self._index)
+            self._embedder, self._index = emb, idx
+            hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k)
+            idx.drop(self.collection)
+            rows = self.loader()
+            if rows:
+                hx.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+            self._hx = hx
+        return self._hx
+
+    def upsert(self, item_id: str, text: str, meta: dict[str, Any]) -> None:
+        if self._hx is not None:
+            self._hx.upsert([item_id], [text], [meta])
+
+    def delete(self, item_id: str) -> None:
+        if self._hx is not None:
+            self._hx.delete([item_id])
+
+    def reset(self) -> None:
+        self._hx = None
