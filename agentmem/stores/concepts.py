@@ -388,6 +388,10 @@ class ConceptMemory:
 
     def add_relation(self, a: str, b: str, kind: str, weight: float = 1.0) -> None:
         """Record ``a -kind-> b`` between two existing concepts."""
+        from .concept_relations import KINDS
+
+        if kind not in KINDS:
+            raise ValidationFailed(f"relation kind must be one of {KINDS}, got {kind!r}", [("kind", kind)])
         with self._lock():
             for n in (a, b):
                 if self.get(n) is None:
