@@ -76,9 +76,18 @@ class UsageBook:
 
 def wiring(settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None") -> tuple["Embedder", "VectorIndex"]:
     """The embedder and vector index a store uses: the given ones, else the factory's."""
+    from ..errors import ConfigError
     from ..retrieval.factory import make_embedder, make_index
 
-    return embedder or make_embedder(settings), index or make_index(settings)
+    if index is None:
+        try:
+            index = make_index(settings)
+        except ImportError as exc:
+            raise ConfigError(
+                f"vector index backend {settings.index.backend!r} is not available ({exc}); "
+                "set index.backend = 'memory' (AGENTMEM_INDEX__BACKEND=memory) or install it"
+            ) from exc
+    return embedder or make_embedder(settings), index
 
 
 def now() -> float:

@@ -285,6 +285,30 @@ class BehaviorHandbook:
     def versions(self, name: str) -> list[dict[str, Any]]:
         return self.files.versions(name)
 
+    def describe(self, item_id: str) -> dict[str, Any] | None:
+        """Everything known about one behavior (for ``agentmem memory show``)."""
+        b = self.get(item_id)
+        if b is None:
+            return None
+        return {**b.model_dump(mode="json"), "usage": self.usage.get(b.name).model_dump(mode="json"), "file": str(self.files.path(b.name)), "versions": len(self.versions(b.name))}
+
+    def seed_from_shipped(self, path: Path | None = None) -> AddReport:
+        """Add the shipped starter behaviors (``agentmem/stores/seed/behaviors.yaml``) that are not there yet."""
+        import yaml
+
+        src = path or Path(__file__).with_name("seed") / "behaviors.yaml"
+        report = AddReport()
+        for raw in yaml.safe_load(src.read_text(encoding="utf-8")) or []:
+            b = Behavior.model_validate({**raw, "trust": "shipped", "provenance": [{"source": "shipped", "note": src.name}]})
+            if self.get(b.name) is not None:
+                report.skip(b.name, "already present")
+                continue
+            with self._lock():
+                self.files.write(b, note="seeded")
+                self.index.upsert(b.name, b.text(), {"namespace": b.namespace})
+            report.added.append(b.name)
+        return report
+
     def rollback(self, name: str, version: int) -> Behavior:
         """Restore version ``version`` of ``name`` byte for byte."""
         with self._lock():

@@ -498,6 +498,35 @@ class ConceptMemory:
             (report.added if how == "added" else report.merged).append(stored.id)
         return out, report
 
+    def describe(self, item_id: str) -> dict[str, Any] | None:
+        """Everything known about one concept or lesson (for ``agentmem memory show``)."""
+        item = self._item(item_id)
+        if item is None:
+            return None
+        files: ItemFiles[Any] = self.lessons if isinstance(item, Lesson) else self.concepts
+        out = {**item.model_dump(mode="json"), "usage": self.usage.get(item_id).model_dump(mode="json"), "file": str(files.path(item_id)), "versions": len(files.versions(item_id))}
+        if isinstance(item, Concept):
+            out["relations"] = [{"target": o, "kind": k, "weight": w} for o, k, w in self.relations().related(item.name)]
+        return out
+
+    def seed_from_shipped(self, path: Path | None = None) -> AddReport:
+        """Add the shipped starter concepts (``agentmem/stores/seed/concepts.yaml``) not there yet, with their relations."""
+        import yaml
+
+        src = path or Path(__file__).with_name("seed") / "concepts.yaml"
+        data = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
+        report = AddReport()
+        for raw in data.get("concepts", []):
+            c = Concept.model_validate({**raw, "trust": "shipped", "provenance": [{"source": "shipped", "note": src.name}]})
+            if self.get(c.name) is not None:
+                report.skip(c.name, "already present")
+                continue
+            self.upsert_concept(c, note="seeded")
+            report.added.append(c.name)
+        for rel in data.get("relations", []):
+            self.add_relation(rel["source"], rel["target"], rel["kind"])
+        return report
+
     def versions(self, item_id: str) -> list[dict[str, Any]]:
         files = self.lessons if item_id.startswith("lesson-") else self.concepts
         return files.versions(item_id)

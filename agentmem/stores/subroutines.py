@@ -373,6 +373,31 @@ class SubroutineStore:
         pair = self.get(item_id)
         return self._record(pair) if pair else None
 
+    def page(self, offset: int = 0, limit: int = 50, namespace: str | None = None, include_inactive: bool = False) -> list[MemoryRecord]:
+        """Records ``offset .. offset+limit`` (after filtering) without a full scan of the store."""
+        out: list[MemoryRecord] = []
+        skipped = 0
+        for pair in self.iter_pairs(0):
+            if namespace is not None and pair.namespace != namespace:
+                continue
+            rec = self._record(pair)
+            if not include_inactive and rec.state != Lifecycle.active:
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            out.append(rec)
+            if len(out) >= limit:
+                break
+        return out
+
+    def describe(self, item_id: str) -> dict[str, Any] | None:
+        """Everything known about one pair (for ``agentmem memory show``)."""
+        pair = self.get(item_id)
+        if pair is None:
+            return None
+        return {**pair.model_dump(mode="json"), "state": self.state_of(item_id).value, "usage": self.usage.get(item_id).model_dump(mode="json")}
+
     def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Recalled]:
         out = []
         for pair, score in self.search_pairs(query, k, namespace):
