@@ -15,9 +15,13 @@ usage statistics. Each lives in ``<home>/stores/behaviors/items/<name>.yaml``.
   the rest by hybrid search; :meth:`BehaviorHandbook.render` puts them in the prompt through
   ``prompts/behavior_conditioned.j2`` within a token budget (behavior-conditioned inference).
 
-The default ``merge_threshold`` 0.80 was chosen from a measurement with MiniLM on paraphrase
-and distinct pairs of behaviors (``benchmarks/behavior_dedup_threshold.py``; figures in
-``docs/behaviors.md``). It is a cosine of *that* embedder: set it again for another one.
+The default ``merge_threshold`` 0.75 was chosen from a measurement with MiniLM on 20
+paraphrase and 20 distinct pairs of behaviors (``benchmarks/behavior_dedup_threshold.py``;
+figures in ``docs/behaviors.md``): it was the lowest threshold with no false merge, while
+merging half of the paraphrases. A false merge loses a behavior (the first instruction is
+kept), a missed one only leaves a near-duplicate, and the curation prompt already asks the
+model to reuse existing names, so the threshold errs high. It is a cosine of *that* embedder:
+measure again for another one.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ class BehaviorConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    merge_threshold: float = Field(0.80, ge=0.0, le=1.0, description="Cosine (of the store's embedder) above which a proposal merges into an existing behavior.")
+    merge_threshold: float = Field(0.75, ge=0.0, le=1.0, description="Cosine (of the store's embedder) above which a proposal merges into an existing behavior.")
     max_instruction_chars: int = Field(400, gt=0, description="Longer instructions are skipped (reported).")
     max_per_curation: int = Field(5, gt=0, description="At most this many proposals are kept from one curation reply.")
 
