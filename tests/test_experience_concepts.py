@@ -205,6 +205,18 @@ def test_history_rollback_exact_and_lifecycle(settings):
         mem.rollback("recolor objects", 9)
 
 
+def test_relations_history_rollback_exact(settings):
+    mem = _seeded(settings)
+    path = mem.root / "relations.json"
+    v_before = path.read_bytes()
+    mem.add_relation("mirror grid", "flood fill", "often_used_with")
+    assert path.read_bytes() != v_before
+    last = mem.relation_versions()[-1]["version"]
+    mem.rollback_relations(last)
+    assert path.read_bytes() == v_before
+    assert mem.relations().related("mirror grid") == []
+
+
 def test_relations_join_existing_concepts_only(settings):
     mem = _seeded(settings)
     with pytest.raises(StoreError, match="no concept 'ghost'"):

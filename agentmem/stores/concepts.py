@@ -531,6 +531,21 @@ class ConceptMemory:
         files = self.lessons if item_id.startswith("lesson-") else self.concepts
         return files.versions(item_id)
 
+    def relation_versions(self) -> list[dict[str, Any]]:
+        """Previous versions of ``relations.json``, oldest first."""
+        return self.relations().history.versions("relations.json")
+
+    def rollback_relations(self, version: int) -> None:
+        """Restore ``relations.json`` to ``version`` byte for byte (the current bytes become a new version)."""
+        from ..fileio import atomic_write_bytes
+
+        with self._lock():
+            rel = self.relations()
+            data = rel.history.load("relations.json", version)
+            if rel.path.exists():
+                rel.history.save("relations.json", rel.path.read_bytes(), note=f"before rollback to v{version}")
+            atomic_write_bytes(rel.path, data)
+
     def rollback(self, item_id: str, version: int) -> Concept | Lesson:
         """Restore one concept or lesson file to ``version`` byte for byte."""
         files: ItemFiles[Any] = self.lessons if item_id.startswith("lesson-") else self.concepts
