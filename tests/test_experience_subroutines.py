@@ -34,7 +34,10 @@ def _files(root):
 
 
 def test_add_search_get_and_namespaces(settings):
+    from agentmem.stores.base import Store
+
     st = _store(settings)
+    assert isinstance(st, Store)
     rep = _fill(st)
     assert rep.added == ["sr-0", "sr-1", "sr-2"] and not rep.skipped
     _fill(st, [("choose k items from n without order", "use combinations")], namespace="alice/agent")
