@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import StoreError, StructuredOutputError, ValidationFailed
+from ..errors import StoreError, ValidationFailed
 from ..fileio import FileHistory, atomic_write_json, home_lock, read_json
 from ..types import Lifecycle, MemoryRecord, Provenance, Recalled, Trust
 from ._common import AddReport, UsageBook, approx_tokens, clip01, now
