@@ -44,6 +44,7 @@ from .concept_models import (
     ProposedConcept,
     Selection,
     SelectionReply,
+    _clean_list,
     lesson_id,
     merge_concepts,
 )
