@@ -18,6 +18,7 @@ _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
     "agentmem.cli.skills_cmd",
     "agentmem.cli.run_cmd",
+    "agentmem.cli.memory_cmd",
 ]
 
 for _mod in _GROUP_MODULES:
