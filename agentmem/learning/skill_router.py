@@ -76,14 +76,17 @@ class RouterConfig(BaseModel):
     """Hyper-parameters of the router (defaults suit hundreds to tens of thousands of log rows)."""
 
     candidates: int = Field(20, gt=0, description="Hybrid-search candidates the head reranks.")
-    hidden: int = Field(128, gt=0, description="Hidden width of the scoring MLP.")
+    proj: int = Field(32, gt=0, description="Width of the task and skill projections of the frozen embeddings.")
+    hidden: int = Field(64, gt=0, description="Hidden width of the scoring MLP.")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    epochs: int = Field(80, gt=0)
+    epochs: int = Field(150, gt=0)
     batch_size: int = Field(256, gt=0)
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     pairwise_weight: float = Field(0.5, ge=0, description="Weight of the within-task RankNet term (0 = pointwise only).")
     target: Literal["success", "reward"] = Field("success", description="Label of the pointwise loss: success (0/1) or reward clipped to [0, 1].")
+    val_fraction: float = Field(0.15, ge=0, lt=1, description="Share of logged tasks held out for early stopping (0 = train on all, fixed epochs).")
+    patience: int = Field(15, gt=0, description="Early stopping: epochs without a better validation loss.")
     min_rows: int = Field(8, gt=0, description="Fewer usable log rows than this and training is refused.")
     seed: int = 0
 
@@ -103,7 +106,9 @@ class TrainReport(BaseModel):
     rows: int
     skipped_rows: int = Field(0, description="Log rows naming a skill that is no longer in the library.")
     pairs: int = 0
-    epochs: int = 0
+    epochs: int = Field(0, description="Epochs run (fewer than configured when early stopping fired).")
+    best_epoch: int = 0
+    val_loss: float | None = Field(None, description="Best validation BCE (None when no validation split was used).")
     first_loss: float = 0.0
     final_loss: float = 0.0
     train_accuracy: float = 0.0
@@ -142,10 +147,25 @@ def pair_features(s: Any, k: Any) -> Any:
     return torch.cat([s, k, s * k, (s - k).abs()], dim=-1)
 
 
-def _build_head(dim: int, hidden: int, dropout: float) -> Any:
+def _build_head(dim: int, proj: int, hidden: int, dropout: float) -> Any:
+    """Two small projections of the frozen embeddings, then an MLP over ``[a, b, a*b, |a-b|]``."""
+    import torch
     import torch.nn as nn
 
-    return nn.Sequential(nn.Linear(4 * dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.drop = nn.Dropout(dropout)
+            self.task = nn.Linear(dim, proj)
+            self.skill = nn.Linear(dim, proj)
+            self.mlp = nn.Sequential(nn.Linear(4 * proj, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
+
+        def forward(self, s: Any, k: Any) -> Any:
+            a = torch.tanh(self.task(self.drop(s)))
+            b = torch.tanh(self.skill(self.drop(k)))
+            return self.mlp(pair_features(a, b)).squeeze(-1)
+
+    return Head()
 
 
 class SkillRouter:
@@ -236,7 +256,7 @@ class SkillRouter:
         k = torch.from_numpy(self._skill_matrix(names))
         self._head.eval()
         with torch.no_grad():
-            return torch.sigmoid(self._head(pair_features(s, k)).squeeze(-1)).numpy()
+            return torch.sigmoid(self._head(s, k)).numpy()
 
     def route(self, task: str, k: int = 1) -> list[RoutedSkill]:
         """The best ``k`` skills for ``task``: learned rerank when a head is loaded, else hybrid order."""
@@ -291,22 +311,32 @@ class SkillRouter:
         pairs_arr = np.array(pairs, np.int64).reshape(-1, 2)
 
         S, K, Y = torch.from_numpy(task_vecs), torch.from_numpy(skill_vecs), torch.from_numpy(y)
-        head = _build_head(S.shape[1], cfg.hidden, cfg.dropout)
+        # hold out whole tasks for early stopping (validation BCE), when there are enough rows
+        texts = sorted(by_task)
+        val_idx = np.zeros(0, np.int64)
+        if cfg.val_fraction > 0 and len(texts) >= 10:
+            val_texts = set(rng.permutation(texts)[: max(1, int(round(cfg.val_fraction * len(texts))))])
+            val_idx = np.array([i for i, r in enumerate(usable) if r.task_text in val_texts], np.int64)
+        train_idx = np.setdiff1d(np.arange(len(usable)), val_idx)
+        if len(val_idx):
+            pairs_arr = pairs_arr[np.isin(pairs_arr[:, 0], train_idx)] if len(pairs_arr) else pairs_arr
+        head = _build_head(S.shape[1], cfg.proj, cfg.hidden, cfg.dropout)
         opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         bce = torch.nn.BCEWithLogitsLoss()
-        n = len(usable)
+        n = len(train_idx)
         first = final = 0.0
+        best_val, best_epoch, best_state = float("inf"), cfg.epochs, None
         for epoch in range(cfg.epochs):
             head.train()
-            perm = rng.permutation(n)
+            perm = train_idx[rng.permutation(n)]
             total, batches = 0.0, 0
             for start in range(0, n, cfg.batch_size):
                 b = torch.from_numpy(perm[start : start + cfg.batch_size])
-                loss = bce(head(pair_features(S[b], K[b])).squeeze(-1), Y[b])
+                loss = bce(head(S[b], K[b]), Y[b])
                 if cfg.pairwise_weight > 0 and len(pairs_arr):
                     pb = torch.from_numpy(pairs_arr[rng.integers(0, len(pairs_arr), size=min(len(pairs_arr), cfg.batch_size))])
-                    win = head(pair_features(S[pb[:, 0]], K[pb[:, 0]])).squeeze(-1)
-                    lose = head(pair_features(S[pb[:, 1]], K[pb[:, 1]])).squeeze(-1)
+                    win = head(S[pb[:, 0]], K[pb[:, 0]])
+                    lose = head(S[pb[:, 1]], K[pb[:, 1]])
                     loss = loss + cfg.pairwise_weight * torch.nn.functional.softplus(lose - win).mean()
                 opt.zero_grad()
                 loss.backward()
@@ -316,14 +346,30 @@ class SkillRouter:
             avg = total / max(batches, 1)
             first = avg if epoch == 0 else first
             final = avg
+            if len(val_idx):
+                head.eval()
+                with torch.no_grad():
+                    vb = torch.from_numpy(val_idx)
+                    val = float(bce(head(S[vb], K[vb]), Y[vb]))
+                if val < best_val - 1e-4:
+                    best_val, best_epoch = val, epoch + 1
+                    best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+                elif epoch + 1 - best_epoch >= cfg.patience:
+                    if progress is not None:
+                        progress(cfg.epochs, cfg.epochs, avg)
+                    break
             if progress is not None:
                 progress(epoch + 1, cfg.epochs, avg)
+        if best_state is not None:
+            head.load_state_dict(best_state)
         head.eval()
         with torch.no_grad():
-            acc = float(((torch.sigmoid(head(pair_features(S, K)).squeeze(-1)) > 0.5).float() == (Y > 0.5).float()).float().mean())
+            tb = torch.from_numpy(train_idx)
+            acc = float(((torch.sigmoid(head(S[tb], K[tb])) > 0.5).float() == (Y[tb] > 0.5).float()).float().mean())
         self._head = head
         report = TrainReport(
-            rows=n, skipped_rows=skipped, pairs=len(pairs), epochs=cfg.epochs, first_loss=first, final_loss=final,
+            rows=len(usable), skipped_rows=skipped, pairs=len(pairs), epochs=epoch + 1, best_epoch=best_epoch if best_state is not None else epoch + 1,
+            val_loss=best_val if best_state is not None else None, first_loss=first, final_loss=final,
             train_accuracy=acc, skills=len({r.item_id for r in usable}), embedder=self.embedder.name, seconds=time.time() - t0,
         )
         if save and self.checkpoint_dir is not None:
@@ -389,7 +435,7 @@ class SkillRouter:
 
         try:
             cfg = RouterConfig.model_validate(meta.get("config") or {})
-            head = _build_head(self.embedder.dim, cfg.hidden, cfg.dropout)
+            head = _build_head(self.embedder.dim, cfg.proj, cfg.hidden, cfg.dropout)
             head.load_state_dict(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
         except Exception as exc:
             log.warning("skill router: checkpoint in %s not loadable (%s); falling back to hybrid ranking", self.checkpoint_dir, exc)
