@@ -144,18 +144,23 @@ def train_and_evaluate(embedder, skills, *, k: int = 3, seed: int = 0, updates: 
     rng = np.random.default_rng(seed)
     test_rng = np.random.default_rng(10_000 + seed)
     test = [make_span(test_rng, "test", heldout_templates) for _ in range(test_spans)]
+    embedder.embed(sorted({t for sp in test for t in [sp.text, *sp.memories]}))
     test_states = [encode_state(embedder, s.text, s.memories) for s in test]
 
     def evaluate(c: SkillController) -> float:
         return float(np.mean([s.reward([names[i] for i in c.select(sv, mv, K, k=k)[0]]) for s, (sv, mv) in zip(test, test_states)]))
 
     untrained = evaluate(ctl)
+    episodes = [[make_episode(rng, episode_length, "train", heldout_templates) for _ in range(batch_episodes)] for _ in range(updates)]
+    texts = sorted({t for batch in episodes for ep in batch for sp in ep for t in [sp.text, *sp.memories]})
+    for i in range(0, len(texts), 256):
+        embedder.embed(texts[i : i + 256])  # batch-embed once (MiniLM caches by content); per-span calls below then hit the cache
     history = []
-    for _ in range(updates):
+    for batch_spans in episodes:
         batch = []
-        for _ in range(batch_episodes):
+        for episode in batch_spans:
             steps, rewards = [], []
-            for span in make_episode(rng, episode_length, "train", heldout_templates):
+            for span in episode:
                 sv, mv = encode_state(embedder, span.text, span.memories)
                 acts, logp = ctl.select(sv, mv, K, k=k, sample=True)
                 steps.append(Transition(span_vec=sv, mem_vec=mv, actions=acts, logp=logp))
