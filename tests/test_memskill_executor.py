@@ -133,3 +133,13 @@ def test_pipeline_memorises_a_conversation_and_learns(tmp_path, bank):
     used = {n for sel in trace.selected for n in sel}
     assert all(bank.stats()[n].usage_count >= 1 for n in used)
     assert len(MemSkillMemory.hard_cases(trace, 0.1)) == len(trace.spans)
+
+
+def test_wiring_from_settings(settings):
+    from agentmem.learning.memskill.pipeline import MemSkillMemory
+
+    s = settings.model_copy(update={"memskill": settings.memskill.model_copy(update={"top_k": 4})})
+    mem = MemSkillMemory.from_settings(s, ScriptedLLM([]))
+    assert mem.top_k == 4 and mem.chunk_size == 512 and mem.overlap == 64
+    assert mem.bank.root == settings.paths.stores / "memskill" / "bank" and "insert-memory" in mem.bank
+    assert mem.store.root == settings.paths.stores / "facts" and mem.store.namespace == "default/default"

@@ -86,6 +86,19 @@ class FactStore:
         self._items: dict[str, FactItem] | None = None
         self._indexed = False
 
+    @classmethod
+    def from_settings(cls, settings: Any, *, embedder: Embedder | None = None) -> "FactStore":
+        """The home's fact store (``<home>/stores/facts``) in the settings' namespace, with its embedder.
+
+        The vector part of the hybrid index is an in-memory cache rebuilt from the files (fact
+        stores are small; the files are the truth).
+        """
+        from ..retrieval.factory import make_embedder
+        from ..types import Namespace
+
+        return cls(settings.paths.stores / "facts", embedder or make_embedder(settings), namespace=Namespace.parse(settings.namespace).key(),
+                   rrf_k=settings.recall.rrf_k)
+
     # ------------------------------------------------------------------ files
     def _load_all(self) -> dict[str, FactItem]:
         if self._items is None:

@@ -52,6 +52,18 @@ class MemSkillMemory:
         self.chunk_size, self.overlap = chunk_size, overlap
         self.executor = Executor(llm, store, prompts)
 
+    @classmethod
+    def from_settings(cls, settings: Any, llm: LLM, *, embedder: Any = None, controller: SkillController | None = None) -> "MemSkillMemory":
+        """Wire bank, fact store and controller from settings (``settings.memskill`` for K, span size, retrieval)."""
+        from ...retrieval.factory import make_embedder
+
+        embedder = embedder or make_embedder(settings)
+        ms = settings.memskill
+        if controller is None:
+            controller = SkillController.load(settings.paths.checkpoints / "memskill", embedder.name, embedder.dim)
+        return cls(MemorySkillBank.from_settings(settings), FactStore.from_settings(settings, embedder=embedder), llm, embedder,
+                   controller=controller, top_k=ms.top_k, retrieve_k=ms.retrieve_k, chunk_size=ms.span_tokens, overlap=ms.span_overlap)
+
     def process(self, text: str, *, episode_id: str, date: str = "", namespace: str | None = None, sample: bool = False) -> EpisodeTrace:
         """Memorise ``text``: for each span retrieve memories, select top-K skills, run the executor."""
         skills = self.bank.skills()
