@@ -143,3 +143,12 @@ def test_wiring_from_settings(settings):
     assert mem.top_k == 4 and mem.chunk_size == 512 and mem.overlap == 64
     assert mem.bank.root == settings.paths.stores / "memskill" / "bank" and "insert-memory" in mem.bank
     assert mem.store.root == settings.paths.stores / "facts" and mem.store.namespace == "default/default"
+
+
+def test_fact_store_reload_and_namespaces(tmp_path):
+    store = FactStore(tmp_path / "facts", HashEmbedder())
+    a = store.insert("Omar plays the cello", namespace="u1/default")
+    store.insert("Omar plays the cello too", namespace="u2/default")
+    assert [h.record.id for h in store.search("Omar cello", namespace="u1/default")] == [a.id]
+    store.reload()
+    assert len(store.search("Omar cello")) == 2

@@ -85,6 +85,7 @@ class FactStore:
         self.hybrid = HybridIndex("facts", embedder, index if index is not None else InMemoryIndex(), rrf_k=rrf_k)
         self._items: dict[str, FactItem] | None = None
         self._indexed = False
+        self._index_ids: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: Any, *, embedder: Embedder | None = None) -> "FactStore":
@@ -123,21 +124,25 @@ class FactStore:
         if self._indexed:
             if item.state == Lifecycle.active:
                 self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
+                self._index_ids.add(item.id)
             else:
                 self.hybrid.delete([item.id])
+                self._index_ids.discard(item.id)
 
     def _ensure_index(self) -> None:
         if self._indexed:
             return
         active = [i for i in self._load_all().values() if i.state == Lifecycle.active]
         self.hybrid.upsert([i.id for i in active], [i.content for i in active], [{"namespace": i.namespace} for i in active])
+        self._index_ids = {i.id for i in active}
         self._indexed = True
 
     def reload(self) -> None:
         """Forget cached items and the index (after files changed on disk, e.g. a rollback)."""
         self._items = None
         if self._indexed:
-            self.hybrid.delete(list(self.hybrid.lexical._pos))
+            self.hybrid.delete(sorted(self._index_ids))
+        self._index_ids: set[str] = set()
         self._indexed = False
 
     # ------------------------------------------------------------------ operations
