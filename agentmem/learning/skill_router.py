@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 STORE = "skills"
 
 
@@ -152,7 +152,7 @@ def pair_features(s: Any, k: Any) -> Any:
 
 
 def _build_head(dim: int, proj: int, hidden: int, dropout: float) -> Any:
-    """Two small projections of the frozen embeddings, then an MLP over ``[a, b, a*b, |a-b|]``."""
+    """Two small projections of the frozen embeddings, then an MLP over ``[a, b, a*b, |a-b|, prior]``."""
     import torch
     import torch.nn as nn
 
@@ -162,12 +162,12 @@ def _build_head(dim: int, proj: int, hidden: int, dropout: float) -> Any:
             self.drop = nn.Dropout(dropout)
             self.task = nn.Linear(dim, proj)
             self.skill = nn.Linear(dim, proj)
-            self.mlp = nn.Sequential(nn.Linear(4 * proj, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
+            self.mlp = nn.Sequential(nn.Linear(4 * proj + 1, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
 
-        def forward(self, s: Any, k: Any) -> Any:
+        def forward(self, s: Any, k: Any, prior: Any) -> Any:
             a = torch.tanh(self.task(self.drop(s)))
             b = torch.tanh(self.skill(self.drop(k)))
-            return self.mlp(pair_features(a, b)).squeeze(-1)
+            return self.mlp(torch.cat([pair_features(a, b), prior[:, None]], dim=-1)).squeeze(-1)
 
     return Head()
 
@@ -250,6 +250,10 @@ class SkillRouter:
         hits = self.hybrid.search(task, k=k or self.config.candidates, mode=mode)
         return [(h.id, h.score) for h in hits]
 
+    def _priors(self, task: str) -> dict[str, float]:
+        """The first-stage feature: ``1 / (1 + hybrid rank)`` for each candidate (0 when not a candidate)."""
+        return {name: 1.0 / (1 + i) for i, (name, _) in enumerate(self.candidates(task))}
+
     def score(self, task: str, names: Sequence[str]) -> np.ndarray:
         """P(success) of each named skill for ``task`` from the trained head."""
         if self._head is None:
@@ -260,7 +264,9 @@ class SkillRouter:
         k = torch.from_numpy(self._skill_matrix(names))
         self._head.eval()
         with torch.no_grad():
-            return torch.sigmoid(self._head(s, k)).numpy()
+            priors = self._priors(task)
+            r = torch.tensor([priors.get(n, 0.0) for n in names], dtype=torch.float32)
+            return torch.sigmoid(self._head(s, k, r)).numpy()
 
     def route(self, task: str, k: int = 1) -> list[RoutedSkill]:
         """The best ``k`` skills for ``task``: learned rerank when a head is loaded, else hybrid order."""
@@ -314,7 +320,9 @@ class SkillRouter:
         pairs = [(i, j) for idx in by_task.values() for i in idx for j in idx if y[i] > y[j]]
         pairs_arr = np.array(pairs, np.int64).reshape(-1, 2)
 
-        S, K, Y = torch.from_numpy(task_vecs), torch.from_numpy(skill_vecs), torch.from_numpy(y)
+        prior_of = {text: self._priors(text) for text in by_task}
+        prior = np.array([prior_of[r.task_text].get(r.item_id, 0.0) for r in usable], np.float32)
+        S, K, Y, R = torch.from_numpy(task_vecs), torch.from_numpy(skill_vecs), torch.from_numpy(y), torch.from_numpy(prior)
         # hold out whole tasks for early stopping (validation BCE), when there are enough rows
         texts = sorted(by_task)
         val_idx = np.zeros(0, np.int64)
@@ -336,11 +344,11 @@ class SkillRouter:
             total, batches = 0.0, 0
             for start in range(0, n, cfg.batch_size):
                 b = torch.from_numpy(perm[start : start + cfg.batch_size])
-                loss = bce(head(S[b], K[b]), Y[b])
+                loss = bce(head(S[b], K[b], R[b]), Y[b])
                 if cfg.pairwise_weight > 0 and len(pairs_arr):
                     pb = torch.from_numpy(pairs_arr[rng.integers(0, len(pairs_arr), size=min(len(pairs_arr), cfg.batch_size))])
-                    win = head(S[pb[:, 0]], K[pb[:, 0]])
-                    lose = head(S[pb[:, 1]], K[pb[:, 1]])
+                    win = head(S[pb[:, 0]], K[pb[:, 0]], R[pb[:, 0]])
+                    lose = head(S[pb[:, 1]], K[pb[:, 1]], R[pb[:, 1]])
                     loss = loss + cfg.pairwise_weight * torch.nn.functional.softplus(lose - win).mean()
                 opt.zero_grad()
                 loss.backward()
@@ -354,7 +362,7 @@ class SkillRouter:
                 head.eval()
                 with torch.no_grad():
                     vb = torch.from_numpy(val_idx)
-                    val = float(bce(head(S[vb], K[vb]), Y[vb]))
+                    val = float(bce(head(S[vb], K[vb], R[vb]), Y[vb]))
                 if val < best_val - 1e-4:
                     best_val, best_epoch = val, epoch + 1
                     best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
@@ -369,7 +377,7 @@ class SkillRouter:
         head.eval()
         with torch.no_grad():
             tb = torch.from_numpy(train_idx)
-            acc = float(((torch.sigmoid(head(S[tb], K[tb])) > 0.5).float() == (Y[tb] > 0.5).float()).float().mean())
+            acc = float(((torch.sigmoid(head(S[tb], K[tb], R[tb])) > 0.5).float() == (Y[tb] > 0.5).float()).float().mean())
         self._head = head
         report = TrainReport(
             rows=len(usable), skipped_rows=skipped, pairs=len(pairs), epochs=epoch + 1, best_epoch=best_epoch if best_state is not None else epoch + 1,
