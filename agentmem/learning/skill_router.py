@@ -6,8 +6,10 @@ Routing a task to a skill happens in two stages:
    over each skill's ``name | description`` returns the top ``candidates`` skills.
 2. **Learned rerank.** A small torch head scores each candidate from *frozen* embeddings of the
    task state ``s`` and the skill ``k`` (``name | description``): two learned projections
-   ``a = tanh(W_s s)``, ``b = tanh(W_k k)`` (32-d) feed an MLP over ``[a, b, a*b, |a-b|]`` that
-   outputs the logit of ``P(success | task, skill)``. The head is trained from the outcome log
+   ``a = tanh(W_s s)``, ``b = tanh(W_k k)`` (32-d) feed an MLP over ``[a, b, a*b, |a-b|, p]``
+   that outputs the logit of ``P(success | task, skill)``, where ``p = 1 / (1 + hybrid rank)``
+   is the first-stage score (standard learning-to-rerank practice: the head learns how far to
+   trust similarity, and can lean on it where outcomes are scarce). The head is trained from the outcome log
    (:class:`~agentmem.learning.outcome_log.OutcomeLog` rows with ``store='skills'`` and
    ``used=True``: task text, skill used, reward, success).
 
