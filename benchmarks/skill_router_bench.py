@@ -15,9 +15,9 @@ Protocol (per seed)
 -------------------
 * N training tasks (600, 1200, 2400: a learning curve; random family, variant, phrasing and
   filler words) are routed in two rounds of N/2 by a simulated agent that logs every run's outcome through
-  :meth:`SkillRouter.record_outcome` (outcome log + usage sidecar). Round 1: hybrid top-1
-  with epsilon=0.5 uniform exploration over the 8 hybrid candidates; then the router is trained
-  from the log; round 2: the trained router with epsilon=0.2; then it is retrained on all rows.
+  :meth:`SkillRouter.record_outcome` (outcome log + usage sidecar). Round 1 (warm-up, no
+  trained router yet): uniform exploration over the 8 hybrid candidates; then the router is
+  trained from the log; round 2: the trained router with epsilon=0.2; then it is retrained on all rows.
 * 300 held-out tasks use phrasings (task openings and variant cues) and filler words never
   seen in training.
 * Recall@1 = fraction of held-out tasks whose top-1 skill is the hidden best skill for the
@@ -209,7 +209,7 @@ def run_seed(seed: int, embedder, n_train: int, n_test: int, epochs: int) -> dic
                              config=RouterConfig(epochs=epochs, seed=seed, candidates=8))
         half = n_train // 2
         successes = []
-        for round_no, (tasks, eps) in enumerate(((train_tasks[:half], 0.5), (train_tasks[half:], 0.2))):
+        for round_no, (tasks, eps) in enumerate(((train_tasks[:half], 1.0), (train_tasks[half:], 0.2))):
             for i, (fam, var, text) in enumerate(tasks):
                 cands = [n for n, _ in router.candidates(text, k=8)]
                 if rng.random() < eps:

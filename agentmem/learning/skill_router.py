@@ -209,6 +209,7 @@ class SkillRouter:
         names = sorted(self.skills)
         self.hybrid.upsert(names, [self.skills[n].route_text for n in names], [{"name": n} for n in names])
         self._skill_vecs: dict[str, np.ndarray] = {}
+        self._cand_cache: dict[tuple[str, int, str], list[tuple[str, float]]] = {}  # the skill set is fixed per router
         self._head: Any = None
         self.meta: dict[str, Any] | None = None
         if self.checkpoint_dir is not None:
@@ -249,8 +250,12 @@ class SkillRouter:
     # ------------------------------------------------------------------ routing
     def candidates(self, task: str, k: int | None = None, mode: str = "hybrid") -> list[tuple[str, float]]:
         """``(name, score)`` of the top-``k`` skills by hybrid (or ``"bm25"`` / ``"dense"``) search."""
-        hits = self.hybrid.search(task, k=k or self.config.candidates, mode=mode)
-        return [(h.id, h.score) for h in hits]
+        key = (task, k or self.config.candidates, mode)
+        if key not in self._cand_cache:
+            if len(self._cand_cache) >= 4096:
+                self._cand_cache.clear()
+            self._cand_cache[key] = [(h.id, h.score) for h in self.hybrid.search(task, k=key[1], mode=mode)]
+        return list(self._cand_cache[key])
 
     def _priors(self, task: str) -> dict[str, float]:
         """The first-stage feature: ``1 / (1 + hybrid rank)`` for each candidate (0 when not a candidate)."""
