@@ -8,7 +8,8 @@ and validated on its own, so one malformed operation is reported and skipped wit
 the others. UPDATE and DELETE must name the id of a memory that was shown to the model (and is
 still active); anything else is reported and skipped. The valid operations are applied exactly,
 in order, to the :class:`~agentmem.stores.facts.FactStore`, each revision recording the span
-id and the skill the model credits.
+id and the skill the model credits (only a skill that was selected for the span is recorded;
+any other name is recorded as ``None``).
 """
 
 from __future__ import annotations
