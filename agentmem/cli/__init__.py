@@ -19,6 +19,7 @@ _GROUP_MODULES = [
     "agentmem.cli.skills_cmd",
     "agentmem.cli.run_cmd",
     "agentmem.cli.memory_cmd",
+    "agentmem.cli.router_cmd",
 ]
 
 for _mod in _GROUP_MODULES:
