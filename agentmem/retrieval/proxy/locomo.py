@@ -140,3 +140,42 @@ def run_proxy_folds(
         cand.append(cr)
         training.append({k: v for k, v in proxy.training.items() if k != "history"} | {"last_epochs": proxy.training.get("history", [])[-3:]})
     return {**score_rankings(rows), "_rows": rows, "training": training, "candidates": config.candidates, "candidate_recall": round(100 * float(np.mean(cand)), 2)}
+
+
+def train_locomo_checkpoint(
+    out_dir: str | Path,
+    data_path: str | Path | None = None,
+    conversations: Sequence[str] | None = None,
+    embedder: Any | None = None,
+    config: ProxyConfig | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train one proxy on LoCoMo conversations (all, or the named ``sample_id`` s) and save it to ``out_dir``."""
+    from ...envs.locomo_data import load_locomo
+    from ...envs.locomo_retrieval import DiskCachedEmbedder
+    from ...errors import ConfigError
+
+    convs = load_locomo(data_path)
+    if conversations:
+        unknown = set(conversations) - {c.sample_id for c in convs}
+        if unknown:
+            raise ConfigError(f"--conversations: unknown sample ids {sorted(unknown)}")
+        convs = [c for c in convs if c.sample_id in set(conversations)]
+    if embedder is None:
+        from ..embedder import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder()
+    if cache_dir is not None:
+        embedder = DiskCachedEmbedder(embedder, Path(cache_dir) / f"locomo-embeddings-{embedder.name.replace(':', '_').replace('/', '_')}.npz")
+    corpora = []
+    for n, conv in enumerate(convs):
+        if progress:
+            progress("embed", n, len(convs))
+        corpora.append(ConversationCorpus.build(conv, embedder))
+    if isinstance(embedder, DiskCachedEmbedder):
+        embedder.save()
+    proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log)
+    save_checkpoint(out_dir, proxy.weights, proxy.config, embedder.name, record)
+    return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out_dir), "last_epochs": record.get("history", [])[-3:]}

@@ -107,7 +107,7 @@ def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: i
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss)
+            total += float(loss.detach())
         history.append({"epoch": epoch + 1, "loss": total / max(1, len(data))})
         if log and (epoch + 1) % 10 == 0:
             log(f"adapter epoch {epoch + 1}/{epochs} loss {history[-1]['loss']:.4f}")
@@ -251,7 +251,7 @@ def train_head(
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss)
+            total += float(loss.detach())
         if epoch >= total_epochs - config.average_last:
             snapshots.append(head.state())
         entry = {"epoch": epoch + 1, "phase": phase, "loss": round(total, 5), **({"mean_reward": round(float(np.mean(rewards)), 5)} if rewards else {}), **evaluate()}
