@@ -71,3 +71,24 @@ def test_proxy_two_fold_protocol_on_tiny_file(tmp_path) -> None:  # noqa: ANN001
     assert (tmp_path / "ckpt" / "fold0" / "VERSION").exists()
     again = evaluate_retrieval(p, retriever="proxy", embedder=HashEmbedder(), proxy_config=cfg, checkpoint_dir=tmp_path / "ckpt", baselines=False)
     assert again["main"] == r["main"]  # reused the fold checkpoints
+
+
+def test_cli_eval_and_train_json(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from agentmem.cli import app
+
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    monkeypatch.setenv("AGENTMEM_EMBEDDER__BACKEND", "hash")
+    runner = CliRunner()
+    res = runner.invoke(app, ["--json", "retriever", "eval", "--data", str(p), "--retriever", "hybrid"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["retriever"] == "hybrid"
+    res = runner.invoke(app, ["--json", "retriever", "train", "--data", str(p), "--out", str(tmp_path / "ck"), "--rl-epochs", "1", "--warm-epochs", "1", "--adapter-epochs", "2", "--candidates", "8"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "ck" / "VERSION").exists()
+    res = runner.invoke(app, ["--json", "retriever", "show", "--checkpoint", str(tmp_path / "ck")])
+    assert json.loads(res.stdout)["usable"] is True
+    res = runner.invoke(app, ["retriever", "eval", "--data", str(tmp_path / "missing.json"), "--retriever", "bm25"])
+    assert res.exit_code == 2 and "not found" in res.output

@@ -72,7 +72,7 @@ def train(
             if bar is not None:
                 bar.console.print(msg)
 
-        record = train_locomo_checkpoint(target, data, conversations, config=_config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed), cache_dir=settings.paths.cache, progress=_callback(bar), log=log)
+        record = train_locomo_checkpoint(target, data, conversations, config=_config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed), cache_dir=settings.paths.cache, progress=_callback(bar), log=log, settings=settings)
     if st.json:
         emit_json(record)
     else:

@@ -256,9 +256,14 @@ def evaluate_retrieval(
     if limit_conversations:
         convs = convs[:limit_conversations]
     if embedder is None and (retriever != "bm25" or baselines):
-        from ..retrieval.embedder import MiniLMEmbedder
+        if settings is not None:
+            from ..retrieval.factory import make_embedder
 
-        embedder = MiniLMEmbedder()
+            embedder = make_embedder(settings)
+        else:
+            from ..retrieval.embedder import MiniLMEmbedder
+
+            embedder = MiniLMEmbedder()
     if embedder is not None and cache_dir is not None:
         embedder = DiskCachedEmbedder(embedder, Path(cache_dir) / f"locomo-embeddings-{embedder.name.replace(':', '_').replace('/', '_')}.npz")
     corpora = []

@@ -151,6 +151,7 @@ def train_locomo_checkpoint(
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
+    settings: Any | None = None,
 ) -> dict[str, Any]:
     """Train one proxy on LoCoMo conversations (all, or the named ``sample_id`` s) and save it to ``out_dir``."""
     from ...envs.locomo_data import load_locomo
@@ -164,9 +165,14 @@ def train_locomo_checkpoint(
             raise ConfigError(f"--conversations: unknown sample ids {sorted(unknown)}")
         convs = [c for c in convs if c.sample_id in set(conversations)]
     if embedder is None:
-        from ..embedder import MiniLMEmbedder
+        if settings is not None:
+            from ..factory import make_embedder
 
-        embedder = MiniLMEmbedder()
+            embedder = make_embedder(settings)
+        else:
+            from ..embedder import MiniLMEmbedder
+
+            embedder = MiniLMEmbedder()
     if cache_dir is not None:
         embedder = DiskCachedEmbedder(embedder, Path(cache_dir) / f"locomo-embeddings-{embedder.name.replace(':', '_').replace('/', '_')}.npz")
     corpora = []
