@@ -93,7 +93,8 @@ class DiskCachedEmbedder:
         if self.path.exists():
             try:
                 with np.load(self.path) as data:
-                    self._cache = {k: data["vecs"][i] for i, k in enumerate(data["keys"].tolist())}
+                    keys, vecs = data["keys"].tolist(), np.array(data["vecs"], dtype=np.float32)
+                self._cache = {k: vecs[i] for i, k in enumerate(keys)}
             except (OSError, KeyError, ValueError):
                 self._cache = {}
 

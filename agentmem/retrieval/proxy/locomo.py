@@ -78,6 +78,12 @@ def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: Proxy
     vg, vq, _ = build_queries(val_c, embedder, config.candidates) if val_c else ([], [], [])
     scorer = EvidenceRecallScorer({q.qid: sorted(q.relevant) for q in tq + vq}, totals={q.qid: q.n_relevant for q in tq + vq})
     weights, record = fit_proxy(tg, tq, scorer, config, vg, vq, log)
+    if config.refit_all and val_c:
+        if log:
+            log(f"refit on all {len(corpora)} training conversations with {record['adapter_epochs']} adapter epochs")
+        held_out = {k: record[k] for k in ("adapter_val_R@10", "history") if k in record}
+        weights, record = fit_proxy(tg + vg, tq + vq, scorer, config.model_copy(update={"adapter_epochs": record["adapter_epochs"]}), log=log)
+        record["selection"] = held_out
     record["train_conversations"] = [c.conv.sample_id for c in train_c]
     record["validation_conversations"] = [c.conv.sample_id for c in val_c]
     record["conversations"] = [c.conv.sample_id for c in corpora]
@@ -94,7 +100,7 @@ def evaluate_proxy(proxy: TrainedProxy, corpora: Sequence[ConversationCorpus], e
         head = [sq.ids[int(i)] for i in np.argsort(-scores, kind="stable")]
         ranked = head + [corpus.ids[i] for i in order[len(head) :]]
         rows.append(query_row(corpus.conv, qa, ranked, corpus.conv.turn_ids()))
-        cand.append(len(sq.relevant) / max(1, sq.n_relevant))
+        cand.append(len(sq.relevant & set(sq.ids)) / max(1, sq.n_relevant))
     return rows, float(np.mean(cand)) if cand else 0.0
 
 

@@ -49,7 +49,8 @@ class ProxyConfig(BaseModel):
     samples: int = Field(8, gt=1, description="Rankings sampled per query and epoch (leave-one-out baseline).")
     lr: float = 5e-3
     average_last: int = Field(5, ge=1, description="Checkpoint averaging: mean of the head weights over the last N epochs.")
-    validation_share: float = Field(0.2, ge=0.0, lt=1.0, description="Share of training conversations held out to pick epochs.")
+    validation_share: float = Field(0.2, ge=0.0, lt=1.0, description="Share of training conversations held out to pick the adapter's epochs and log held-out figures.")
+    refit_all: bool = Field(True, description="After picking epochs on the held-out share, retrain on all training conversations.")
     seed: int = 0
 
 
