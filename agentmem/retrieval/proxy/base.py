@@ -44,7 +44,7 @@ class Proxy(Protocol):
 def rescore(items: list[Recalled], reason: str) -> list[Recalled]:
     """Give reordered items scores 1, ..., 1/n by their new position (normalised, [0, 1])."""
     n = len(items)
-    return [r.model_copy(update={"score": 1.0 - j / n if n else 0.0, "reasons": [*r.reasons, reason]}) for j, r in enumerate(items)]
+    return [Recalled.model_construct(record=r.record, score=1.0 - j / n, tokens=r.tokens, reasons=[*r.reasons, reason]) for j, r in enumerate(items)]
 
 
 class HybridOrder:

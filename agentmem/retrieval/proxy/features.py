@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,14 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
 
 
+@lru_cache(maxsize=100_000)
+def analyse(text: str) -> tuple[tuple[str, ...], frozenset[str], bool]:
+    """Per-text analysis, memoised (items recur across queries): content words, their set, time expression."""
+    body = _DATE_PREFIX.sub("", text)
+    words = tuple(content_words(body))
+    return words, frozenset(words), bool(_TIME.search(body.lower()))
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     sd = float(x.std())
     return (x - float(x.mean())) / sd if sd > 1e-6 else np.zeros_like(x)
@@ -68,13 +77,13 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
 
 
-def local_bm25(query_words: Sequence[str], docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> np.ndarray:
+def local_bm25(query_words: Sequence[str], docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75, sets: Sequence[frozenset[str]] | None = None) -> np.ndarray:
     """BM25 of each doc for the query, with IDF over the shortlist itself."""
     n = len(docs)
     if n == 0 or not query_words:
         return np.zeros(n, dtype=np.float32)
     avg = sum(len(d) for d in docs) / n or 1.0
-    sets = [set(d) for d in docs]
+    sets = sets if sets is not None else [frozenset(d) for d in docs]
     out = np.zeros(n, dtype=np.float32)
     for w in set(query_words):
         df = sum(1 for s in sets if w in s)
@@ -113,9 +122,9 @@ def candidate_features(
     order = np.argsort(-stage1, kind="stable")
     rank = np.empty(n, dtype=np.float32)
     rank[order] = np.arange(n, dtype=np.float32)
-    bodies = [_DATE_PREFIX.sub("", t) for t in texts]
+    analysed = [analyse(t) for t in texts]
     qwords = content_words(query)
-    dwords = [content_words(t) for t in bodies]
+    dwords = [a[0] for a in analysed]
     ql = query.lower()
     named = {s.lower() for s in speakers if s and s.lower() in ql}
     temporal_q = 1.0 if _TEMPORAL_Q.search(ql) else 0.0
@@ -125,7 +134,7 @@ def candidate_features(
     feats[:, 3] = _z(np.asarray(dense, dtype=np.float32))
     feats[:, 4] = adapted
     feats[:, 5] = _z(np.asarray(adapted, dtype=np.float32))
-    bm = local_bm25(qwords, dwords)
+    bm = local_bm25(qwords, dwords, sets=[a[1] for a in analysed])
     feats[:, 6] = bm / bm.max() if bm.max() > 0 else 0.0
     qset = set(qwords)
     pos: dict[tuple[Any, Any], int] = {}
@@ -141,7 +150,7 @@ def candidate_features(
     times = [float(m.get("session", m.get("created_at", 0.0)) or 0.0) for m in metas]
     t_lo, t_hi = min(times), max(times)
     for j, m in enumerate(metas):
-        feats[j, 7] = len(qset & set(dwords[j])) / len(qset) if qset else 0.0
+        feats[j, 7] = len(qset & analysed[j][1]) / len(qset) if qset else 0.0
         spk = str(m.get("speaker", "")).lower()
         if named:
             feats[j, 8] = 1.0 if spk and spk in named else 0.0
@@ -155,7 +164,7 @@ def candidate_features(
             feats[j, 11] = sess_best[s]
             feats[j, 12] = sess_count[s] / n
         feats[j, 13] = temporal_q
-        te = 1.0 if _TIME.search(bodies[j].lower()) else 0.0
+        te = 1.0 if analysed[j][2] else 0.0
         feats[j, 14] = te
         feats[j, 15] = temporal_q * te
         feats[j, 16] = (times[j] - t_lo) / (t_hi - t_lo) if t_hi > t_lo else 0.0

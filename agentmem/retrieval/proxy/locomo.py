@@ -82,7 +82,7 @@ def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: Proxy
         if log:
             log(f"refit on all {len(corpora)} training conversations with {record['adapter_epochs']} adapter epochs")
         held_out = {k: record[k] for k in ("adapter_val_R@10", "history") if k in record}
-        weights, record = fit_proxy(tg + vg, tq + vq, scorer, config.model_copy(update={"adapter_epochs": record["adapter_epochs"]}), log=log)
+        weights, record = fit_proxy(tg + vg, tq + vq, scorer, config.model_copy(update={"adapter_epochs": record["adapter_epochs"], "adapter_l2": record["adapter_l2"]}), log=log)
         record["selection"] = held_out
     record["train_conversations"] = [c.conv.sample_id for c in train_c]
     record["validation_conversations"] = [c.conv.sample_id for c in val_c]

@@ -42,7 +42,8 @@ class ProxyConfig(BaseModel):
     hidden: int = Field(32, gt=0)
     adapter_epochs: int = Field(40, ge=0)
     adapter_lr: float = 2e-3
-    adapter_l2: float = Field(1e-2, description="Penalty pulling the adapter towards the identity.")
+    adapter_l2: float = Field(0.1, description="Penalty pulling the adapter towards the identity (used when nothing is held out).")
+    adapter_l2_grid: list[float] = Field(default_factory=lambda: [0.03, 0.1, 0.3, 1.0], description="Penalties tried on the held-out conversations.")
     adapter_scale: float = Field(20.0, description="Inverse temperature of the contrastive adapter loss.")
     warm_epochs: int = Field(30, ge=0, description="Listwise (softmax over evidence) warm start of the head.")
     rl_epochs: int = Field(30, ge=0, description="Plackett-Luce policy-gradient epochs with the MemSifter reward.")

@@ -80,8 +80,11 @@ def adapter_recall(W: np.ndarray, groups: Sequence[AdapterGroup], k: int = 10) -
     return float(np.mean(vals)) if vals else 0.0
 
 
-def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, log: Log | None = None) -> tuple[np.ndarray, list[dict[str, float]]]:
-    """Learn ``W`` (dim x dim, starts at 0 = the base embedder) by multi-positive softmax over each corpus."""
+def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, log: Log | None = None, snapshots: Sequence[int] = ()) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Learn ``W`` (dim x dim, starts at 0 = the base embedder) by multi-positive softmax over each corpus.
+
+    ``snapshots``: epoch counts at which a copy of ``W`` is stored in the history (key ``W``).
+    """
     torch = _torch()
     torch.manual_seed(config.seed)
     dim = groups[0].corpus.shape[1]
@@ -109,6 +112,8 @@ def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: i
             opt.step()
             total += float(loss.detach())
         history.append({"epoch": epoch + 1, "loss": total / max(1, len(data))})
+        if epoch + 1 in snapshots:
+            history[-1]["W"] = W.detach().numpy().astype(np.float32).copy()
         if log and (epoch + 1) % 10 == 0:
             log(f"adapter epoch {epoch + 1}/{epochs} loss {history[-1]['loss']:.4f}")
     return W.detach().numpy().astype(np.float32), history
@@ -276,22 +281,26 @@ def fit_proxy(
     t0 = time.perf_counter()
     record: dict[str, Any] = {"config": config.model_dump(), "train_queries": len(train_queries), "val_queries": len(val_queries)}
     dim = train_queries[0].d_vecs.shape[1] if train_queries else train_groups[0].corpus.shape[1]
-    epochs = config.adapter_epochs
+    epochs, l2 = config.adapter_epochs, config.adapter_l2
     if val_groups and epochs:
-        W, _ = train_adapter(train_groups, config, epochs, log)
-        # pick the adapter's epoch count on held-out groups, re-training from scratch at each checkpoint count
-        best, best_e = adapter_recall(np.zeros((dim, dim), np.float32), val_groups), 0
-        trials = {0: best}
-        for e in sorted({max(1, epochs // 4), max(1, epochs // 2), epochs}):
-            We = W if e == epochs else train_adapter(train_groups, config, e)[0]
-            trials[e] = adapter_recall(We, val_groups)
-            if trials[e] > best:
-                best, best_e = trials[e], e
-        record["adapter_val_R@10"] = {str(k): round(v, 4) for k, v in trials.items()}
-        epochs = best_e
+        # pick the adapter's strength (L2 towards identity) and epoch count on held-out conversations
+        zero = np.zeros((dim, dim), np.float32)
+        trials: dict[str, float] = {"0": adapter_recall(zero, val_groups)}
+        best, choice = trials["0"], (0, l2)
+        counts = sorted({max(1, epochs // 4), max(1, epochs // 2), epochs})
+        for cand_l2 in config.adapter_l2_grid or [l2]:
+            _, hist = train_adapter(train_groups, config.model_copy(update={"adapter_l2": cand_l2}), epochs, snapshots=counts)
+            for h in hist:
+                if "W" in h:
+                    trials[f"l2={cand_l2},epochs={h['epoch']}"] = r = adapter_recall(h["W"], val_groups)
+                    if r > best:
+                        best, choice = r, (h["epoch"], cand_l2)
+        record["adapter_val_R@10"] = {k: round(v, 4) for k, v in trials.items()}
+        epochs, l2 = choice
         if log:
-            log(f"adapter: held-out R@10 by epochs {record['adapter_val_R@10']} -> {epochs} epochs")
-    W = train_adapter(train_groups, config, epochs, log)[0] if epochs else np.zeros((dim, dim), np.float32)
+            log(f"adapter: held-out R@10 {record['adapter_val_R@10']} -> epochs={epochs} l2={l2}")
+    W = train_adapter(train_groups, config.model_copy(update={"adapter_l2": l2}), epochs, log)[0] if epochs else np.zeros((dim, dim), np.float32)
+    record["adapter_l2"] = l2
     record["adapter_epochs"] = epochs
     feats = [shortlist_features(q, W) for q in train_queries]
     vfeats = [shortlist_features(q, W) for q in val_queries]
