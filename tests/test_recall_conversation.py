@@ -59,3 +59,18 @@ def test_ingest_locomo_matches_benchmark_rendering(tmp_path, shared_data) -> Non
     assert len(ids) == len(conv.turns)
     first = store.get_record(ids[0])
     assert first.text == conv.turns[0].render() and first.namespace == "locomo/conv0"
+
+
+def test_memory_over_conversation_store_with_trained_proxy(tmp_path, settings) -> None:  # noqa: ANN001
+    from agentmem.memory import Memory
+    from agentmem.retrieval.proxy.model import ProxyWeights
+    from agentmem.retrieval.proxy.trained import TrainedProxy
+
+    emb = HashEmbedder()
+    store = ConversationStore(tmp_path, emb, InMemoryIndex())
+    store.add_turns(turns(), namespace="alice")
+    mem = Memory([store], settings=settings, proxy=TrainedProxy(emb, ProxyWeights.identity(emb.dim)))
+    ctx = mem.recall("When did Caroline go to the support group?", namespace="alice")
+    assert ctx.items[0].record.id == "t1"
+    assert "proxy:trained" in ctx.items[0].reasons and mem.last_report.proxy.fallback is None
+    assert "## Conversation" in ctx.text and "Caroline" in ctx.text
