@@ -13,4 +13,13 @@ from .types import Namespace, Outcome
 
 __version__ = "0.1.0"
 
-__all__ = ["AgentmemError", "ConfigError", "LLMError", "Namespace", "Outcome", "Settings", "StoreError", "StructuredOutputError", "__version__"]
+
+def __getattr__(name: str):  # noqa: ANN202
+    """Lazy exports (keep ``import agentmem`` light): ``agentmem.Memory``."""
+    if name == "Memory":
+        from .memory import Memory
+
+        return Memory
+    raise AttributeError(f"module 'agentmem' has no attribute {name!r}")
+
+__all__ = ["AgentmemError", "ConfigError", "LLMError", "Memory", "Namespace", "Outcome", "Settings", "StoreError", "StructuredOutputError", "__version__"]

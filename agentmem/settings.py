@@ -66,6 +66,10 @@ class RecallSettings(_Section):
     candidates_per_store: int = Field(20, gt=0)
     store_weights: dict[str, float] = Field(default_factory=lambda: {"skills": 1.0, "behaviors": 1.0, "concepts": 1.0, "subroutines": 1.0, "facts": 1.0})
     rrf_k: int = Field(60, gt=0)
+    store_limits: dict[str, int] = Field(default_factory=lambda: {"conversation": 50}, description="Per-store shortlist size overriding candidates_per_store. Raw conversation turns get 50: on LoCoMo the hybrid top 20 holds 67% of the evidence turns, the top 50 81% (docs/recall.md).")
+    max_store_share: float = Field(0.6, gt=0.0, le=1.0, description="Most of the token budget one store may take while other stores still have items to place.")
+    proxy: Literal["auto", "none", "trained", "llm"] = Field("auto", description="Stage-2 proxy: 'auto' = the trained proxy when a checkpoint exists, else the hybrid order.")
+    proxy_candidates: int = Field(50, gt=0, description="How many of the merged shortlist the proxy reranks.")
 
 
 class AgentSettings(_Section):

@@ -20,6 +20,7 @@ _GROUP_MODULES = [
     "agentmem.cli.run_cmd",
     "agentmem.cli.memory_cmd",
     "agentmem.cli.router_cmd",
+    "agentmem.cli.retriever_cmd",
 ]
 
 for _mod in _GROUP_MODULES:

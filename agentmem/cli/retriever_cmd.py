@@ -1,0 +1,159 @@
+"""``agentmem retriever train|eval|show``: the MemSifter trained proxy and the LoCoMo retrieval benchmark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._common import console, emit_json, guarded, state
+
+retriever_app = typer.Typer(help="Train and evaluate the MemSifter proxy retriever (stage 2 of recall).", no_args_is_help=True)
+
+
+def _progress_bar(enabled: bool):  # noqa: ANN202
+    """A rich progress bar driven by ``progress(stage, n, total)`` callbacks (a no-op context when disabled)."""
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console(), transient=False)
+
+
+def _callback(bar: Any) -> Any:
+    tasks: dict[str, Any] = {}
+
+    def progress(stage: str, n: int, total: int) -> None:
+        if bar is None:
+            return
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=n + 1)
+
+    return progress
+
+
+def _config(candidates: int | None, rl_epochs: int | None, warm_epochs: int | None, adapter_epochs: int | None, seed: int) -> Any:
+    from ..retrieval.proxy.model import ProxyConfig
+
+    over = {k: v for k, v in {"candidates": candidates, "rl_epochs": rl_epochs, "warm_epochs": warm_epochs, "adapter_epochs": adapter_epochs}.items() if v is not None}
+    return ProxyConfig(seed=seed, **over)
+
+
+@retriever_app.command("train")
+@guarded
+def train(
+    ctx: typer.Context,
+    data: Path | None = typer.Option(None, "--data", help="locomo10.json (default: $AGENTMEM_DATA/locomo/locomo10.json or ../shared/data)."),
+    conversations: list[str] | None = typer.Option(None, "--conversation", "-c", help="Train on these sample ids only (repeatable); default all ten."),
+    out: Path | None = typer.Option(None, "--out", help="Checkpoint folder (default <home>/checkpoints/proxy)."),
+    candidates: int | None = typer.Option(None, help="Shortlist size the proxy reranks."),
+    rl_epochs: int | None = typer.Option(None, help="Policy-gradient epochs (MemSifter reward)."),
+    warm_epochs: int | None = typer.Option(None, help="Listwise warm-start epochs."),
+    adapter_epochs: int | None = typer.Option(None, help="Query-adapter epochs (0 = base embedder)."),
+    seed: int = typer.Option(0, help="Random seed."),
+) -> None:
+    """Train the proxy on LoCoMo (reward: evidence recall through MemSifter's Fibonacci reward) and save a checkpoint."""
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from ..retrieval.proxy.locomo import train_locomo_checkpoint
+
+    st = state(ctx)
+    settings = st.settings().ensure_home()
+    target = out or settings.paths.checkpoints / "proxy"
+    logs: list[str] = []
+    with _progress_bar(not st.json) as bar:
+        def log(msg: str) -> None:
+            logs.append(msg)
+            if bar is not None:
+                bar.console.print(msg)
+
+        record = train_locomo_checkpoint(target, data, conversations, config=_config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed), cache_dir=settings.paths.cache, progress=_callback(bar), log=log, settings=settings)
+    if st.json:
+        emit_json(record)
+    else:
+        typer.echo(f"checkpoint written to {target} ({record.get('seconds')} s)")
+
+
+@retriever_app.command("eval")
+@guarded
+def evaluate(
+    ctx: typer.Context,
+    data: Path | None = typer.Option(None, "--data", help="locomo10.json (default: $AGENTMEM_DATA/locomo/locomo10.json or ../shared/data)."),
+    retriever: str = typer.Option("proxy", "--retriever", "-r", help="bm25 | dense | hybrid | proxy"),
+    folds: int = typer.Option(2, help="Conversation folds for the proxy (train on the others, test on each)."),
+    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Recompute bm25, dense and hybrid in the same run."),
+    checkpoints: Path | None = typer.Option(None, "--checkpoints", help="Fold checkpoints folder (default <home>/checkpoints/proxy-locomo-folds); reused when trained on the same conversations."),
+    candidates: int | None = typer.Option(None, help="Shortlist size the proxy reranks."),
+    rl_epochs: int | None = typer.Option(None),
+    warm_epochs: int | None = typer.Option(None),
+    adapter_epochs: int | None = typer.Option(None),
+    seed: int = typer.Option(0),
+    out: Path | None = typer.Option(None, "--out", help="Also write the JSON report here."),
+) -> None:
+    """Run the LLM-free LoCoMo retrieval benchmark (evidence recall@k, session hit@3) for one retriever."""
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from ..envs.locomo_retrieval import evaluate_retrieval
+    from ..fileio import atomic_write_json
+
+    st = state(ctx)
+    settings = st.settings().ensure_home()
+    ckpt = checkpoints or settings.paths.checkpoints / "proxy-locomo-folds"
+    with _progress_bar(not st.json) as bar:
+        report = evaluate_retrieval(
+            data, retriever=retriever, folds=folds, settings=settings, proxy_config=_config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed) if retriever == "proxy" else None,
+            checkpoint_dir=ckpt if retriever == "proxy" else None, baselines=baselines, progress=_callback(bar), seed=seed, cache_dir=settings.paths.cache,
+            log=(lambda m: bar.console.print(m)) if bar is not None else None,
+        )
+    if out:
+        atomic_write_json(out, report)
+    if st.json:
+        emit_json(report)
+        return
+    print_tables(report)
+
+
+def print_tables(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    cols = ["R@1", "R@5", "R@10", "R@20", "session_hit@3"]
+    table = Table(title=f"LoCoMo retrieval, categories 1-4 ({report['main']['queries']} queries)")
+    table.add_column("retriever")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, res in report["retrievers"].items():
+        table.add_row(name, *[f"{res['main'][c]:.1f}" for c in cols])
+    console().print(table)
+    for f in report.get("folds", []):
+        typer.echo(f"fold {f['fold']}: train {', '.join(f['train'])} / test {', '.join(f['test'])}: " + "; ".join(f"{m} R@5 {f[m]['R@5']:.1f} R@10 {f[m]['R@10']:.1f}" for m in ("hybrid", "proxy") if m in f))
+
+
+@retriever_app.command("show")
+@guarded
+def show(ctx: typer.Context, folder: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint folder (default <home>/checkpoints/proxy).")) -> None:
+    """Show the installed proxy checkpoint (or why recall would fall back to the hybrid order)."""
+    from ..retrieval.proxy.base import ProxyCheckpointError
+    from ..retrieval.proxy.model import load_checkpoint
+
+    st = state(ctx)
+    target = folder or st.settings().paths.checkpoints / "proxy"
+    try:
+        _, config, training = load_checkpoint(target)
+        info = {"checkpoint": str(target), "usable": True, "config": config.model_dump(), "conversations": training.get("conversations"), "seconds": training.get("seconds")}
+    except ProxyCheckpointError as exc:
+        info = {"checkpoint": str(target), "usable": False, "fallback": "hybrid order", "reason": str(exc)}
+    if st.json:
+        emit_json(info)
+    else:
+        for k, v in info.items():
+            typer.echo(f"{k:14} {v}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(retriever_app, name="retriever")
