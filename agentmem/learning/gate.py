@@ -3,7 +3,7 @@
 * :class:`MemoryMode`: ``none`` (no memory), ``frozen`` (read only), ``updating`` (read and write).
 * :class:`WriteGate`: which outcomes may drive writes, an explicit and recorded choice with no
   default: ``train_labels`` (only tasks marked ``metadata["split"] == "train"``, scored by the
-  environment or a verifier), ``self_verification`` (only outcomes from a verifier, e.g. ARC
+  environment, a verifier or a judge against the training label), ``self_verification`` (only outcomes from a verifier, e.g. ARC
   train pairs), ``oracle`` (any outcome including test labels; reported as such).
 * :class:`AdmissionPolicy`: thresholds and protections applied to each validated edit
   (minimum outcome score per edit kind, playbook quarantine, no destructive edits to
@@ -46,13 +46,13 @@ def gate_allows(gate: WriteGate, task_metadata: dict[str, Any], outcome: Outcome
     split = task_metadata.get("split")
     if split != "train":
         return False, f"train_labels gate: task split is {split!r}, not 'train'"
-    if outcome.source not in {"environment", "verifier", "user"}:
+    if outcome.source not in {"environment", "verifier", "user", "llm_judge"}:
         return False, f"train_labels gate: outcome source {outcome.source} is not a training label"
     return True, "training-label outcome"
 
 
 #: Highest trust an edit may carry, by where its outcome came from.
-TRUST_CEILING = {"verifier": Trust.verified, "environment": Trust.learned, "user": Trust.learned, "oracle": Trust.learned, "llm_judge": Trust.untrusted}
+TRUST_CEILING = {"verifier": Trust.verified, "environment": Trust.learned, "user": Trust.shipped, "oracle": Trust.learned, "llm_judge": Trust.untrusted}
 
 
 class AdmissionPolicy(BaseModel):

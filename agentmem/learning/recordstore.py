@@ -129,9 +129,10 @@ def _normalise(text: str) -> str:
 
 
 class RecordApplier:
-    """Applies ``add_item``, ``add_behavior``, ``extend_concept`` and ``add_subroutines`` to a :class:`RecordStore`."""
+    """Applies ``add_item``, ``add_behavior``, ``extend_concept``, ``add_subroutines``, ``add_skill`` and
+    ``revise_skill`` to a :class:`RecordStore` (a skill becomes one record; its files go in metadata)."""
 
-    kinds = frozenset({"add_item", "add_behavior", "extend_concept", "add_subroutines"})
+    kinds = frozenset({"add_item", "add_behavior", "extend_concept", "add_subroutines", "add_skill", "revise_skill"})
 
     def _new_records(self, edit: Any, store: RecordStore) -> list[MemoryRecord]:
         prov = edit.provenance.model_copy(update={"edit_id": edit.edit_id})
@@ -148,10 +149,18 @@ class RecordApplier:
             ]
         if edit.kind == "extend_concept":
             return [MemoryRecord(id=edit.item_id, store=store.name, title=edit.concept, text=edit.text, trust=edit.trust, metadata=meta)]
+        if edit.kind == "add_skill":
+            return [MemoryRecord(id=edit.item_id, store=store.name, title=edit.description, text=edit.body, trust=edit.trust, metadata={**meta, "playbook": edit.playbook, "files": edit.files})]
         raise StoreError(f"RecordApplier cannot apply {edit.kind!r}")
 
     def check(self, edit: Any, store: RecordStore) -> list[str]:
         problems = []
+        if edit.kind == "revise_skill":
+            if store.get_record(edit.item_id) is None:
+                return [f"{store.name}/{edit.item_id}: no such skill to revise"]
+            if edit.body is None and edit.description is None:
+                return [f"{store.name}/{edit.item_id}: revise_skill changes nothing (no body or description)"]
+            return []
         if edit.kind == "extend_concept":
             if store.get_record(edit.item_id) is None and not edit.create:
                 problems.append(f"{store.name}/{edit.item_id}: concept does not exist and create is false")
@@ -166,6 +175,17 @@ class RecordApplier:
 
     def apply(self, edit: Any, store: RecordStore, *, state: Lifecycle) -> list[str]:
         written = []
+        if edit.kind == "revise_skill":
+            cur = store.get_record(edit.item_id)
+            assert cur is not None
+            if edit.body is not None:
+                cur.text = edit.body
+            if edit.description is not None:
+                cur.title = edit.description
+            cur.trust = Trust(edit.trust) if _lower(edit.trust, cur.trust) else cur.trust
+            cur.metadata = {**cur.metadata, "revised_by": edit.edit_id, "revise_reason": edit.reason}
+            store.update(cur)
+            return [cur.id]
         if edit.kind == "extend_concept":
             cur = store.get_record(edit.item_id)
             if cur is not None:
@@ -189,3 +209,18 @@ def _lower(a: Trust | str, b: Trust | str) -> bool:
 def seed_record(store: RecordStore, item_id: str, title: str, text: str, trust: Trust = Trust.shipped, **metadata: Any) -> None:
     """Write a hand-made (shipped) record; for tests and benchmarks."""
     store.add(MemoryRecord(id=item_id, store=store.name, title=title, text=text, trust=trust, metadata={"provenance": Provenance(source="shipped").model_dump(mode="json"), **metadata}))
+
+
+def record_stores(home: str | Path, names: list[str]) -> tuple[Any, Any]:
+    """A :class:`~agentmem.learning.state.MemoryState` of :class:`RecordStore`\\ s under ``<home>/stores``
+    (with openers, so dry runs work on copies) and an applier registry for them."""
+    from .appliers import ApplierRegistry
+    from .state import MemoryState
+
+    state = MemoryState()
+    registry = ApplierRegistry()
+    applier = RecordApplier()
+    for name in names:
+        state.add(RecordStore(name, Path(home) / "stores" / name), opener=lambda root, _n=name: RecordStore(_n, root))
+        registry.register(name, applier)
+    return state, registry
