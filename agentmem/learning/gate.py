@@ -81,7 +81,10 @@ class AdmissionPolicy(BaseModel):
         need = self.min_score.get(kind)
         if need is not None and outcome.score < need:
             return False, f"outcome score {outcome.score:.2f} below the {need:.2f} needed for {kind}"
-        if kind in DESTRUCTIVE_KINDS and target_trust is not None and trust_rank(target_trust) >= trust_rank(self.protect_trust) and trust_rank(edit.trust) < trust_rank(target_trust):
+        # Learned proposals may not revise or retire protected (shipped/verified) items; the
+        # controller's own retirements, decided from measured credit, may (retirement is reversible).
+        measured = edit.proposer.startswith("controller:")
+        if kind in DESTRUCTIVE_KINDS and not measured and target_trust is not None and trust_rank(target_trust) >= trust_rank(self.protect_trust) and trust_rank(edit.trust) < trust_rank(target_trust):
             return False, f"{kind} of a {target_trust.value} item needs an edit of trust {target_trust.value}, this one is {Trust(edit.trust).value}"
         if kind == "retire_item" and counts.get("retire", 0) >= self.max_retire_per_run:
             return False, f"more than {self.max_retire_per_run} retirements in one run"
