@@ -145,8 +145,11 @@ class ReflectiveController:
         items.sort(key=lambda r: (-r.score, r.record.store, r.record.id))
         return RecallContext(items=items)
 
-    def before_task(self, task: Any) -> RecallContext:
-        """Recall, drop inactive items, route by utility, keep ``context_k`` items, pick a skill."""
+    def before_task(self, task: Any, *, explore: bool = True) -> RecallContext:
+        """Recall, drop inactive items, route by utility, keep ``context_k`` items, pick a skill.
+
+        ``explore=False`` drops the exploration bonus (pure exploitation, for evaluation).
+        """
         if self.mode == MemoryMode.none:
             return RecallContext()
         ctx = (self.recall or self._default_recall)(task)
@@ -154,7 +157,7 @@ class ReflectiveController:
         if self.config.route_by_utility:
             scored = []
             for r in items:
-                s = self.utilities.routing_score(r.record.store, r.record.id, r.score)
+                s = self.utilities.routing_score(r.record.store, r.record.id, r.score, explore=explore)
                 u = self.utilities.utility(r.record.store, r.record.id)
                 scored.append((s, r.model_copy(update={"reasons": [*r.reasons, f"utility {u:+.3f}"]})))
             scored.sort(key=lambda t: (-t[0], t[1].record.store, t[1].record.id))

@@ -11,7 +11,10 @@ Two methods:
 
 :class:`UtilityTable` keeps per-item credit sums and per-topic reward baselines; an item's
 utility is its credit mean shrunk towards zero (``sum / (n + prior)``). It is rebuilt from
-the outcome log (``extra["credit"]``), the same log the routers train on.
+the outcome log (``extra["credit"]``), the same log the routers train on. An item is retired
+once it has ``retire_after`` credited uses and its mean credit plus ``retire_z`` standard errors
+is still below ``retire_below``: exact marginal credit retires a harmful item quickly, noisy
+usage credit needs more evidence.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ class CreditConfig(BaseModel):
     marginal_budget: int = Field(8, ge=0, description="Most re-scoring calls per task (the full context costs one, each item one more).")
     prior: float = Field(2.0, ge=0, description="Pseudo-count shrinking utilities towards 0 for rarely used items.")
     retire_after: int = Field(4, ge=1, description="Uses an item needs before it can be retired.")
-    retire_below: float = Field(-0.1, description="Retire items whose utility stays below this.")
+    retire_below: float = Field(-0.1, description="Retire items whose credit stays below this.")
+    retire_z: float = Field(1.0, ge=0, description="Retire only when mean credit + retire_z standard errors is still below retire_below (noisy credit needs more evidence).")
     utility_weight: float = Field(1.0, ge=0, description="Weight of utility when routing re-ranks recalled items.")
     explore: float = Field(0.3, ge=0, description="Optimism bonus for rarely credited items when routing (UCB-style).")
 
@@ -51,6 +55,15 @@ class ItemCredit(BaseModel):
 class _Acc(BaseModel):
     n: int = 0
     total: float = 0.0
+    sq: float = 0.0
+
+    def upper(self, z: float) -> float:
+        """Mean + z standard errors (the mean itself for a single observation)."""
+        mean = self.total / self.n
+        if self.n < 2:
+            return mean
+        var = max(0.0, (self.sq - self.n * mean * mean) / (self.n - 1))
+        return mean + z * math.sqrt(var / self.n)
 
 
 class UtilityTable:
@@ -77,6 +90,7 @@ class UtilityTable:
         acc = self.items.setdefault((store, item_id), _Acc())
         acc.n += 1
         acc.total += credit
+        acc.sq += credit * credit
 
     def uses(self, store: str, item_id: str) -> int:
         acc = self.items.get((store, item_id))
@@ -88,14 +102,18 @@ class UtilityTable:
             return 0.0
         return acc.total / (acc.n + self.config.prior)
 
-    def routing_score(self, store: str, item_id: str, recall_score: float) -> float:
+    def routing_score(self, store: str, item_id: str, recall_score: float, explore: bool = True) -> float:
         """Recall score + weighted utility + an exploration bonus that shrinks with use."""
         n = self.uses(store, item_id)
-        bonus = self.config.explore * math.sqrt(math.log(self.runs + 2) / (n + 1))
+        bonus = self.config.explore * math.sqrt(math.log(self.runs + 2) / (n + 1)) if explore else 0.0
         return recall_score + self.config.utility_weight * self.utility(store, item_id) + bonus
 
     def should_retire(self, store: str, item_id: str) -> bool:
-        return self.uses(store, item_id) >= self.config.retire_after and self.utility(store, item_id) < self.config.retire_below
+        """Enough uses, and even an optimistic estimate of the mean credit is below ``retire_below``."""
+        acc = self.items.get((store, item_id))
+        if not acc or acc.n < self.config.retire_after:
+            return False
+        return acc.upper(self.config.retire_z) < self.config.retire_below
 
     @classmethod
     def from_rows(cls, rows: Iterable[Any], config: CreditConfig | None = None) -> "UtilityTable":
