@@ -126,6 +126,7 @@ class ReflectiveController:
         self.engine = EditEngine(state, self.home, registry=registry, policy=self.config.policy, limits=self.config.limits)
         self.outcomes = outcome_log or OutcomeLog(self.home / "outcomes.sqlite")
         self.utilities = UtilityTable.from_rows(self.outcomes.rows(), self.config.credit)
+        self.last_report: RunReport | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, stores: Iterable[Any] = (), *, openers: dict[str, StoreOpener] | None = None, mode: str | MemoryMode = MemoryMode.frozen, write_gate: str | WriteGate | None = None, **kw: Any) -> "ReflectiveController":
@@ -184,10 +185,25 @@ class ReflectiveController:
         report = self.after_task(task, ctx, trajectory, outcome, run_id)
         return ctx, trajectory, outcome, report
 
+    def run_task(self, agent: Any, env: Any, *, runner: Any = None, task_id: str | None = None) -> tuple[Any, RunReport | None]:
+        """Run ``agent`` on ``env`` with this controller as its memory; return ``(RunResult, RunReport)``.
+
+        Uses :class:`agentmem.agent.runner.Runner` (or the ``runner`` given), which calls
+        :meth:`before_task` and :meth:`after_task` around the episode.
+        """
+        if runner is None:
+            from ..agent.runner import Runner
+
+            runner = Runner()
+        self.last_report = None
+        result = runner.run(agent.model_copy(update={"memory": self}), env, task_id=task_id)
+        return result, self.last_report
+
     # ---- Write + Learn ------------------------------------------------------------------------------
     def after_task(self, task: Any, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> RunReport:
         """Log the outcome, credit the items in context, and apply admitted learner edits (updating mode)."""
         report = RunReport(run_id=run_id, task_id=task.id, mode=self.mode, write_gate=self.config.write_gate, outcome=outcome)
+        self.last_report = report
         if self.mode == MemoryMode.none:
             return report
         topic = getattr(task, "topic", None)
