@@ -2,8 +2,9 @@
 
 :class:`RecordStore` implements the :class:`~agentmem.stores.base.Store` protocol with one
 Markdown file per item (``items/<id>.md``: a JSON header between ``---`` lines, then the text)
-and one usage file per item (``usage/<id>.json``). It reads from disk on every call (no cache),
-so several processes can share it under the home write lock. The controller's tests and the
+and one usage file per item (``usage/<id>.json``). Every call checks the files on disk (a parse
+is reused only while the file's inode, mtime and size are unchanged), so several processes can
+share it under the home write lock. The controller's tests and the
 LLM-free learning demonstration use it; it is also a reference for store authors writing an
 :class:`~agentmem.learning.appliers.EditApplier`.
 
@@ -36,11 +37,12 @@ def tokens(text: str) -> set[str]:
 
 
 class RecordStore:
-    """Plain records as readable files (the files are the truth; nothing is cached)."""
+    """Plain records as readable files (the files are the truth; parsed records are cached by file stat)."""
 
     def __init__(self, name: str, root: str | Path) -> None:
         self.name = name
         self.root = Path(root)
+        self._parsed: dict[str, tuple[tuple[int, int, int], MemoryRecord]] = {}  # parse cache keyed by file stat
 
     # ---- files -----------------------------------------------------------------------
     def _item_path(self, item_id: str) -> Path:
@@ -51,19 +53,31 @@ class RecordStore:
 
     def _read(self, path: Path) -> MemoryRecord:
         try:
+            st = path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            hit = self._parsed.get(str(path))
+            if hit is not None and hit[0] == stamp:
+                return hit[1].model_copy()
+        except OSError:
+            stamp = None
+        try:
             raw = path.read_text(encoding="utf-8")
             _, header, text = raw.split("---\n", 2)
             meta = json.loads(header)
         except (OSError, ValueError) as exc:
             raise StoreError(f"{path}: unreadable record ({exc})") from exc
-        return MemoryRecord(text=text.rstrip("\n"), **meta)
+        rec = MemoryRecord(text=text.rstrip("\n"), **meta)
+        if stamp is not None:
+            self._parsed[str(path)] = (stamp, rec.model_copy())
+        return rec
 
     def _write(self, rec: MemoryRecord) -> None:
         header = rec.model_dump(mode="json", exclude={"text"})
         atomic_write_text(self._item_path(rec.id), "---\n" + json.dumps(header, sort_keys=True) + "\n---\n" + rec.text + "\n")
 
     def reload(self) -> None:
-        """Nothing to drop: every call reads the files."""
+        """Drop the parse cache (files changed behind our back, e.g. a rollback)."""
+        self._parsed.clear()
 
     # ---- Store protocol --------------------------------------------------------------
     def records(self, namespace: str | None = None, include_inactive: bool = False) -> list[MemoryRecord]:

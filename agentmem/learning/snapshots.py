@@ -146,6 +146,39 @@ class SnapshotStore:
         self.root = Path(root)
         self.blobs = self.root / "blobs"
         self.manifests = self.root / "manifests"
+        # (path) -> (inode, mtime_ns, size, sha256): files whose stat is unchanged are not re-read
+        # (the same trade-off git's index makes; atomic writes always change the inode).
+        self._stat_cache: dict[str, tuple[int, int, int, str]] = {}
+
+    def _hash_root(self, root: Path) -> dict[str, str]:
+        """``{relative path: sha256}`` of every state file under ``root``, storing new contents as blobs."""
+        out: dict[str, str] = {}
+        if not root.is_dir():
+            return out
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for fn in sorted(filenames):
+                p = Path(dirpath) / fn
+                rel = p.relative_to(root)
+                if ignored(rel.parts) or p.is_symlink():
+                    continue
+                try:
+                    st = p.stat()
+                except FileNotFoundError:
+                    continue
+                key = str(p)
+                hit = self._stat_cache.get(key)
+                if hit is not None and hit[:3] == (st.st_ino, st.st_mtime_ns, st.st_size) and self._blob_path(hit[3]).exists():
+                    out[rel.as_posix()] = hit[3]
+                    continue
+                try:
+                    data = p.read_bytes()
+                except FileNotFoundError:
+                    continue
+                digest = self._put_blob(data)
+                self._stat_cache[key] = (st.st_ino, st.st_mtime_ns, st.st_size, digest)
+                out[rel.as_posix()] = digest
+        return out
 
     # ---- blobs -------------------------------------------------------------------------
     def _blob_path(self, digest: str) -> Path:
@@ -173,8 +206,7 @@ class SnapshotStore:
         """Snapshot every root of ``state``; return the manifest (already saved)."""
         snap = Snapshot(id=time.strftime("%Y%m%d-%H%M%S") + "-" + new_id()[:6], name=name, reason=reason)
         for store, root in state.roots().items():
-            files = {rel: self._put_blob(data) for rel, data in scan_root(root).items()}
-            snap.stores[store] = StoreManifest(root=str(root), files=files)
+            snap.stores[store] = StoreManifest(root=str(root), files=self._hash_root(root))
         atomic_write_json(self.manifests / f"{snap.id}.json", snap.model_dump(mode="json"))
         return snap
 
