@@ -225,3 +225,33 @@ class InMemoryIndex:
 
     def drop(self, namespace: str) -> None:
         self._tables.pop(namespace, None)
+
+
+class FakeSandbox:
+    """A sandbox that runs nothing: it records each call and returns queued (or computed) results.
+
+    ``FakeSandbox([SandboxResult(exit_code=0, stdout="ok")])`` replies in order;
+    ``FakeSandbox(fn=lambda call: ...)`` computes the reply from the call (a dict with
+    ``script``, ``args``, ``root``, ``stdin``, ``files``, ``limits``). With neither, every run
+    succeeds with empty output. :meth:`assert_complete` fails when queued results are unused.
+    """
+
+    def __init__(self, results: list[Any] | None = None, *, fn: Callable[[dict[str, Any]], Any] | None = None) -> None:
+        self.results = list(results or [])
+        self.fn = fn
+        self.calls: list[dict[str, Any]] = []
+
+    def run(self, script: Any, args: list[str] | None = None, *, root: Any = None, stdin: Any = None, files: dict[str, Any] | None = None, limits: Any = None, collect: list[str] | None = None) -> Any:
+        from .sandbox import SandboxResult
+
+        call = {"script": str(script), "args": list(args or []), "root": root, "stdin": stdin, "files": dict(files or {}), "limits": limits, "collect": list(collect or [])}
+        self.calls.append(call)
+        if self.fn is not None:
+            return self.fn(call)
+        if self.results:
+            return self.results.pop(0)
+        return SandboxResult(exit_code=0)
+
+    def assert_complete(self) -> None:
+        if self.results:
+            raise AssertionError(f"FakeSandbox: {len(self.results)} queued results unused")

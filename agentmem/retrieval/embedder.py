@@ -1,8 +1,8 @@
 """The default embedder: the packaged all-MiniLM-L6-v2 (384-d), loaded from its folder.
 
 No hub access (``HF_HUB_OFFLINE=1``); texts are embedded in batches; a content-hash cache
-(in memory, and on disk under the home when ``cache_dir`` is given) means nothing is embedded
-twice.
+(in memory, and in a SQLite file under ``<home>/cache`` when ``cache_dir`` is given) means
+nothing is embedded twice, across processes too.
 """
 
 from __future__ import annotations
@@ -59,11 +59,44 @@ class MiniLMEmbedder:
     def _key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
+    def _disk_get(self, keys: list[str]) -> None:
+        """Fill the in-memory cache from the on-disk cache (SQLite, one row per text hash)."""
+        if self.cache_dir is None or not keys:
+            return
+        con = self._disk()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = con.execute(f"SELECT k, v FROM emb WHERE k IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+            for k, v in rows:
+                self._cache[k] = np.frombuffer(v, dtype=np.float32).copy()
+
+    def _disk_put(self, items: dict[str, np.ndarray]) -> None:
+        if self.cache_dir is None or not items:
+            return
+        con = self._disk()
+        with con:
+            con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+
+    def _disk(self):  # noqa: ANN202
+        import sqlite3
+
+        if getattr(self, "_con", None) is None:
+            assert self.cache_dir is not None
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.name)
+            self._con = sqlite3.connect(self.cache_dir / f"embeddings-{safe}.sqlite", timeout=30, check_same_thread=False)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        return self._con
+
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         keys = [self._key(t) for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self._cache]
+        if missing and self.cache_dir is not None:
+            self._disk_get(sorted({keys[i] for i in missing}))
+            missing = [i for i, k in enumerate(keys) if k not in self._cache]
         if missing:
             uniq: dict[str, str] = {}
             for i in missing:
@@ -71,6 +104,7 @@ class MiniLMEmbedder:
             model = self._load()
             vecs = model.encode(list(uniq.values()), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
             self.texts_embedded += len(uniq)
-            for k, v in zip(uniq, vecs):
-                self._cache[k] = np.asarray(v, dtype=np.float32)
+            fresh = {k: np.asarray(v, dtype=np.float32) for k, v in zip(uniq, vecs)}
+            self._cache.update(fresh)
+            self._disk_put(fresh)
         return normalise_rows(np.stack([self._cache[k] for k in keys]))

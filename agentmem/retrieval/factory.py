@@ -17,7 +17,7 @@ def make_embedder(settings: "Settings") -> Embedder:
         return HashEmbedder()
     from .embedder import MiniLMEmbedder
 
-    return MiniLMEmbedder(settings.embedder.model_path, batch_size=settings.embedder.batch_size, device=settings.embedder.device)
+    return MiniLMEmbedder(settings.embedder.model_path, batch_size=settings.embedder.batch_size, device=settings.embedder.device, cache_dir=settings.paths.cache)
 
 
 def make_index(settings: "Settings") -> VectorIndex:
@@ -25,7 +25,7 @@ def make_index(settings: "Settings") -> VectorIndex:
         from ..testing import InMemoryIndex
 
         return InMemoryIndex()
-    from .chroma import ChromaIndex  # written by the retrieval-core work
+    from .chroma import ChromaIndex
 
     if settings.index.chroma_url:
         return ChromaIndex.http(settings.index.chroma_url)
