@@ -85,10 +85,16 @@ class MemoryState:
         if paths.stores.is_dir():
             for d in sorted(paths.stores.iterdir()):
                 if d.is_dir() and not d.name.startswith("."):
-                    roots[d.name] = d
+                    # a store's sidecar folder may share its name with a root elsewhere
+                    # (skills: <home>/skills plus <home>/stores/skills/usage.json)
+                    roots[d.name if d.name not in roots else f"stores/{d.name}"] = d
         state = cls(roots=roots, openers=openers)
         for s in stores:
-            # A live store replaces the discovered root of the same name.
-            state._roots.pop(getattr(s, "name", ""), None)
+            # A live store replaces the discovered root of the same name (a sidecar folder
+            # discovered under that name moves to "stores/<name>").
+            name = getattr(s, "name", "")
+            old = state._roots.pop(name, None)
+            if old is not None and Path(getattr(s, "root", old)).resolve() != old.resolve():
+                state._roots[f"stores/{name}"] = old
             state.add(s)
         return state

@@ -20,7 +20,9 @@ from .recordstore import RecordApplier, RecordStore
 from .state import MemoryState
 
 #: ``(store name, "module:function")``; the function gets settings and returns ``(store, applier, opener)`` or None.
-STORE_PLUGINS: list[tuple[str, str]] = []
+STORE_PLUGINS: list[tuple[str, str]] = [
+    ("skills", "agentmem.learning.store_appliers:open_skills"),
+]
 
 
 def _load_plugin(spec: str) -> Any:
@@ -54,8 +56,8 @@ def open_memory(settings: Any, plugins: list[tuple[str, str]] | None = None) -> 
                 continue
             live.append((RecordStore(d.name, d), lambda root, _n=d.name: RecordStore(_n, root)))
             registry.register(d.name, RecordApplier())
-    state = MemoryState.from_settings(settings)
+    state = MemoryState.from_settings(settings, [s for s, _ in live])
     for store, opener in live:
-        state._roots.pop(store.name, None)
-        state.add(store, opener=opener)
+        if opener is not None:
+            state.openers[store.name] = opener
     return state, registry
