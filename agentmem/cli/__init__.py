@@ -17,7 +17,10 @@ from ._common import app
 _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
     "agentmem.cli.skills_cmd",
-    "agentmem.cli.memory_admin_cmd",
+    "agentmem.cli.run_cmd",
+    "agentmem.cli.memory_cmd",
+    "agentmem.cli.router_cmd",
+    "agentmem.cli.memory_admin_cmd",  # after memory_cmd: joins its `memory` group
 ]
 
 for _mod in _GROUP_MODULES:
