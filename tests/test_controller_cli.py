@@ -18,18 +18,20 @@ def _invoke(home, *args):
     return res.output
 
 
-def test_memory_admin_commands(home, tmp_path):
-    root = home / "stores" / "behaviors"
-    store = RecordStore("behaviors", root)
+def test_memory_admin_commands(home, tmp_path, monkeypatch):
+    monkeypatch.setenv("AGENTMEM_EMBEDDER__BACKEND", "hash")
+    monkeypatch.setenv("AGENTMEM_INDEX__BACKEND", "memory")
+    root = home / "stores" / "notes"
+    store = RecordStore("notes", root)
     seed_record(store, "b0", "Old", "An old behavior.")
     before = scan_root(root)
     snap = json.loads(_invoke(home, "--json", "memory", "snapshot", "--name", "start"))
-    assert snap["stores"]["behaviors"] == 1
+    assert snap["stores"]["notes"] == 1
 
     edits = tmp_path / "edits.json"
     edits.write_text(json.dumps({"edits": [
-        {"kind": "add_behavior", "name": "New rule", "instruction": "Follow the new rule."},
-        {"kind": "add_behavior", "name": "Broken"},
+        {"kind": "add_item", "store": "notes", "title": "New rule", "text": "Follow the new rule."},
+        {"kind": "add_item", "store": "notes", "title": "Broken"},
     ]}))
     out = _invoke(home, "memory", "apply", str(edits), "--dry-run")
     assert "DRY RUN" in out and "+Follow the new rule." in out and "Field required" in out
@@ -38,12 +40,12 @@ def test_memory_admin_commands(home, tmp_path):
     out = _invoke(home, "memory", "apply", str(edits))
     assert "1 edit(s) applied, 1 refused" in out and store.get_record("new-rule") is not None
     assert "new-rule" in _invoke(home, "memory", "diff", "start")
-    why = json.loads(_invoke(home, "--json", "memory", "why", "behaviors/new-rule"))
-    assert why["found"] and why["written_by"][0]["kind"] == "add_behavior"
+    why = json.loads(_invoke(home, "--json", "memory", "why", "notes/new-rule"))
+    assert why["found"] and why["written_by"][0]["kind"] == "add_item"
     audit = json.loads(_invoke(home, "--json", "memory", "audit"))
     assert {a["status"] for a in audit} >= {"applied", "invalid", "snapshot"}
 
-    _invoke(home, "memory", "retire", "behaviors/b0")
+    _invoke(home, "memory", "retire", "notes/b0")
     assert store.get_record("b0").state.value == "retired"
     out = _invoke(home, "memory", "rollback", "start")
     assert "restored" in out and scan_root(root) == before

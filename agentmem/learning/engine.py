@@ -164,10 +164,13 @@ class EditEngine:
         def refuse(edit: Any, stage: str, reason: str) -> None:
             refused.append(Refusal(edit_id=edit.edit_id, kind=edit.kind, store=edit.store, item_id=str(getattr(edit, "item_id", "")), stage=stage, reason=reason, raw=edit.model_dump(mode="json"), proposer=edit.proposer))  # type: ignore[arg-type]
 
-        for i, edit in enumerate(edits):
-            if i >= self.limits.max_edits_per_run:
-                refuse(edit, "validation", f"more than {self.limits.max_edits_per_run} edits in one batch")
-                continue
+        proposed = 0
+        for edit in edits:
+            if not edit.proposer.startswith("controller:"):  # the controller's own credit edits do not count
+                proposed += 1
+                if proposed > self.limits.max_edits_per_run:
+                    refuse(edit, "validation", f"more than {self.limits.max_edits_per_run} proposed edits in one batch")
+                    continue
             problems = check_limits(edit, self.limits)
             if problems:
                 refuse(edit, "validation", "; ".join(problems))

@@ -71,11 +71,15 @@ class MemoryState:
         return self.stores[name]
 
     def reload(self) -> None:
-        """Ask every live store to drop in-memory caches after its files changed (rollback)."""
-        for store in self.stores.values():
+        """After the files changed behind the stores' backs (rollback, recovery): call each live
+        store's ``reload()``; a store without one is re-opened on its root through its opener
+        (so hold stores through ``state.stores``, not private references)."""
+        for name, store in list(self.stores.items()):
             fn = getattr(store, "reload", None)
             if callable(fn):
                 fn()
+            elif name in self.openers:
+                self.stores[name] = self.openers[name](Path(store.root))
 
     @classmethod
     def from_settings(cls, settings: "Settings", stores: Iterable["Store"] = (), openers: dict[str, StoreOpener] | None = None) -> "MemoryState":

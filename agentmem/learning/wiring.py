@@ -22,6 +22,9 @@ from .state import MemoryState
 #: ``(store name, "module:function")``; the function gets settings and returns ``(store, applier, opener)`` or None.
 STORE_PLUGINS: list[tuple[str, str]] = [
     ("skills", "agentmem.learning.store_appliers:open_skills"),
+    ("behaviors", "agentmem.learning.store_appliers:open_behaviors"),
+    ("concepts", "agentmem.learning.store_appliers:open_concepts"),
+    ("subroutines", "agentmem.learning.store_appliers:open_subroutines"),
 ]
 
 
