@@ -104,9 +104,15 @@ def run_condition(cond: str, seed: int, args: argparse.Namespace) -> dict[str, A
     test_tasks = [suite.task(i, "test") for i in range(args.test_tasks)]
     with tempfile.TemporaryDirectory(prefix=f"learning-demo-{cond}-", dir=args.tmp) as tmp:
         home = Path(tmp)
-        state, registry = record_stores(home, stores)
-        for it in suite.items:
-            seed_record(state.stores[it["store"]], it["id"], it["title"], it["text"])
+        if args.backend == "behaviors":
+            state, registry, id_map = _behavior_state(home, suite)
+        else:
+            state, registry = record_stores(home, stores)
+            for it in suite.items:
+                seed_record(state.stores[it["store"]], it["id"], it["title"], it["text"])
+            id_map = {}
+        if id_map:  # the handbook names items behavior_<...>: map them back to the suite's ids
+            suite.effect.update({new: suite.effect[old] for old, new in id_map.items()})
         mode = {"none": "none", "frozen": "frozen"}.get(cond, "updating")
         cfg = ControllerConfig(
             mode=mode, write_gate="train_labels" if mode == "updating" else None, context_k=args.k,
@@ -144,8 +150,8 @@ def run_condition(cond: str, seed: int, args: argparse.Namespace) -> dict[str, A
             curve.append(evaluate())
         elapsed = time.perf_counter() - t0
         retired = [r.id for s in state.stores.values() for r in s.records(include_inactive=True) if r.state.value == "retired"]
-        harmful = {it["id"] for it in suite.items if it["effect"] < 0}
-        key = {it["id"] for it in suite.items if it["effect"] == max(EFFECTS)}
+        harmful = {id_map.get(it["id"], it["id"]) for it in suite.items if it["effect"] < 0}
+        key = {id_map.get(it["id"], it["id"]) for it in suite.items if it["effect"] == max(EFFECTS)}
         audit = ctl.engine.audit.counts()
         return {
             "condition": cond, "seed": seed,
@@ -153,6 +159,26 @@ def run_condition(cond: str, seed: int, args: argparse.Namespace) -> dict[str, A
             "retired": len(retired), "retired_harmful": len(set(retired) & harmful), "retired_key": len(set(retired) & key),
             "audit": audit, "seconds": round(elapsed, 2),
         }
+
+
+def _behavior_state(home: Path, suite: Suite) -> tuple[Any, Any, dict[str, str]]:
+    """The real BehaviorHandbook (hash embedder + in-memory index: LLM- and model-free) seeded with the suite's items."""
+    from agentmem.learning.state import MemoryState
+    from agentmem.learning.appliers import ApplierRegistry
+    from agentmem.learning.store_appliers import BehaviorApplier
+    from agentmem.settings import Settings
+    from agentmem.stores.behaviors import Behavior, BehaviorConfig, BehaviorHandbook
+    from agentmem.types import Trust
+
+    settings = Settings.load(home=home, embedder={"backend": "hash"}, index={"backend": "memory"}).ensure_home()
+    hb = BehaviorHandbook(settings, config=BehaviorConfig(merge_threshold=1.0))
+    id_map = {}
+    for it in suite.items:
+        name = "behavior_" + it["id"].replace("-", "_")
+        hb.add(Behavior(name=name, instruction=it["text"], trust=Trust.shipped))
+        id_map[it["id"]] = name
+    assert len(hb.all()) == len(suite.items), "seeded behaviors merged; raise merge_threshold"
+    return MemoryState([hb]), ApplierRegistry().register("behaviors", BehaviorApplier()), id_map
 
 
 def mean_sd(xs: list[float]) -> tuple[float, float]:
@@ -170,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retire-after", type=int, default=4)
     ap.add_argument("--retire-below", type=float, default=-0.1)
     ap.add_argument("--explore", type=float, default=0.3)
-    ap.add_argument("--stores", default="behaviors", help="Comma-separated store names the items are spread over.")
+    ap.add_argument("--stores", default="behaviors", help="Comma-separated store names the items are spread over (record backend).")
+    ap.add_argument("--backend", choices=["record", "behaviors"], default="record", help="record = RecordStore(s); behaviors = the real BehaviorHandbook (hybrid BM25 + hash-embedding search, in-memory index).")
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
     ap.add_argument("--tmp", default="/dev/shm" if Path("/dev/shm").is_dir() else None, help="Where the temporary homes live (tmpfs by default: the demo measures learning, not disk speed).")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
@@ -201,11 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_seed": statistics.fmean(r["seconds"] for r in rs),
         }
     payload = {"args": vars(args), "families": len(FAMILIES), "items": len(FAMILIES) * len(EFFECTS), "base": BASE, "effects": EFFECTS, "summary": summary, "runs": results}
-    (out / "learning_demo.json").write_text(json.dumps(payload, indent=2))
-    png = out / "learning_demo.png"
+    stem = "learning_demo" if args.backend == "record" else f"learning_demo_{args.backend}"
+    (out / f"{stem}.json").write_text(json.dumps(payload, indent=2))
+    png = out / f"{stem}.png"
     _plot(summary, args.rounds, png)
     md = _report(payload, args, png.name)
-    (out / "learning_demo.md").write_text(md)
+    (out / f"{stem}.md").write_text(md)
     print(md)
     return 0
 
@@ -237,12 +265,14 @@ def _report(payload: dict[str, Any], args: argparse.Namespace, png: str) -> str:
     lines = [
         "# Learning demonstration (LLM-free)",
         "",
-        f"Command: `python benchmarks/learning_demo.py --seeds {args.seeds} --rounds {args.rounds} --train-tasks {args.train_tasks} --test-tasks {args.test_tasks} --k {args.k} --stores {args.stores}`",
+        f"Command: `python benchmarks/learning_demo.py --backend {args.backend} --seeds {args.seeds} --rounds {args.rounds} --train-tasks {args.train_tasks} --test-tasks {args.test_tasks} --k {args.k} --stores {args.stores}`",
         "",
-        f"{payload['families']} task families x {len(payload['effects'])} candidate items ({payload['items']} items, store(s): {args.stores}, "
-        f"`RecordStore`, the controller's file-backed implementation of the `Store` protocol). Hidden effects per family: {payload['effects']} "
+        f"{payload['families']} task families x {len(payload['effects'])} candidate items ({payload['items']} items; "
+        + ("the real `BehaviorHandbook` store (hybrid BM25 + hash-embedding search, in-memory index, edits through `BehaviorApplier`)" if args.backend == "behaviors"
+           else f"store(s) {args.stores}: `RecordStore`, the controller's file-backed implementation of the `Store` protocol, lexical search")
+        + f"). Hidden effects per family: {payload['effects']} "
         f"on a base success probability of {payload['base']}; items of another family in context: {DISTRACT}. "
-        f"Context holds k={args.k} items chosen from lexically recalled candidates. Each round: {args.train_tasks} training tasks "
+        f"Context holds k={args.k} items chosen from the candidates the store's own search recalls. Each round: {args.train_tasks} training tasks "
         f"(mode `updating`, write gate `train_labels`), then {args.test_tasks} held-out test tasks evaluated read-only without exploration. "
         f"Mean (sd) over {args.seeds} seeds; success is sampled (Bernoulli), 'expected' is the simulator's success probability of the chosen contexts.",
         "",
