@@ -152,3 +152,20 @@ def test_low_score_blocks_new_skills_and_trust_is_capped(home):
     # an LLM-judged outcome caps trust at 'untrusted' (and untrusted additions start quarantined)
     assert state.stores["skills"].get_record("bad-idea").trust == Trust.untrusted
     assert state.stores["skills"].get_record("bad-idea").state == Lifecycle.quarantined
+
+
+def test_run_task_through_the_agent_runner(home, settings):
+    from agentmem.agent.agent import Agent
+    from agentmem.agent.runner import Runner
+    from agentmem.envs.chat import ChatEnvironment
+
+    reply = json.dumps({"edits": [{"kind": "add_behavior", "name": "Show the arithmetic", "instruction": "Write each arithmetic step.", "reason": "answered right"}]})
+    ctl, state = _controller(home, learners=[behavior_curator(ScriptedLLM([reply]))])
+    agent = Agent(name="solver", model=ScriptedLLM(["12"]))
+    task = TaskSpec(id="t-run", instruction="compare units: what is 3 times 4?", metadata={"split": "train"})
+    env = ChatEnvironment.from_task(task, checker=lambda answer: answer.strip() == "12")
+    result, report = ctl.run_task(agent, env, runner=Runner(settings, log_runs=False))
+    assert result.final_answer == "12" and result.memory_ids  # the runner recalled through the controller
+    assert report is not None and report.run_id == result.run_id and report.gate_open
+    assert state.stores["behaviors"].get_record("show-the-arithmetic") is not None
+    assert ctl.why("behaviors/show-the-arithmetic").written_by[0]["run_id"] == result.run_id
