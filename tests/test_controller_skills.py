@@ -78,3 +78,16 @@ def test_dry_run_on_the_skill_library_changes_nothing(settings):
     rep = ctl.apply([AddSkill(name="new-skill", description="Does a thing. Use when a thing is needed.", body="Do the thing.")], dry_run=True)
     assert _tree(state) == tree and state.stores["skills"].find("new-skill") is None
     assert "skills/new-skill/SKILL.md (added)" in rep.render() and "+Do the thing." in rep.render()
+
+
+def test_playbook_with_failing_tests_stays_quarantined(settings):
+    state, registry = open_memory(settings)
+    lib = state.stores["skills"]
+    broken = dict(PLAYBOOK, name="count-words-broken", files={**PLAYBOOK["files"], "scripts/run.py": "print(0)\n"})
+    ctl = ReflectiveController(state, settings.home, registry=registry, learners=[skill_reviser(ScriptedLLM([json.dumps({"edits": [broken]})]))],
+                               config=ControllerConfig(mode="updating", write_gate="train_labels"))
+    task = TaskSpec(id="t1", instruction="how many words?", metadata={"split": "train"})
+    ctl.after_task(task, ctl.before_task(task), [], Outcome(score=1.0, success=True), "run-1")
+    assert lib.state("count-words-broken") == Lifecycle.quarantined
+    assert ctl.verify_quarantined(skill_test_verifier(lib)).applied == []
+    assert lib.state("count-words-broken") == Lifecycle.quarantined
