@@ -92,12 +92,17 @@ def home_lock(lock_path: str | os.PathLike[str], timeout: float = 60.0) -> Itera
 
     path = Path(lock_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=timeout)
+    # One FileLock object per path in this process (``is_singleton``), so a nested
+    # ``home_lock`` in the same thread re-enters instead of deadlocking on its own flock.
+    lock = FileLock(str(path), is_singleton=True)
     try:
-        with lock:
-            yield
+        lock.acquire(timeout=timeout)
     except Timeout as exc:
         raise StoreError(f"{path}: could not acquire the write lock within {timeout}s (another agentmem process is writing)") from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -21,6 +21,7 @@ _GROUP_MODULES = [
     "agentmem.cli.memory_cmd",
     "agentmem.cli.router_cmd",
     "agentmem.cli.retriever_cmd",
+    "agentmem.cli.memory_admin_cmd",  # after memory_cmd: joins its `memory` group
 ]
 
 for _mod in _GROUP_MODULES:

@@ -1,0 +1,325 @@
+"""The reflective read-write controller: Read, Act, Judge, Write, Learn (PAPERS.md section 7).
+
+:class:`ReflectiveController` implements :class:`~agentmem.agent.hooks.MemoryHook`, so any
+runner calls it around a task:
+
+* **Read** (:meth:`before_task`): recall from every store under one budget (an injected
+  ``recall`` callable, e.g. the unified ``Memory`` recall; default: search each live store),
+  drop items that are not active, re-rank by learned utility with an exploration bonus
+  (routing), keep ``context_k`` items, and ask an optional ``router`` for a skill.
+* **Act**: the runner (external) runs the agent; :meth:`run` does it for a plain function.
+* **Judge**: the outcome arrives with its source (environment, verifier, llm_judge, oracle)
+  and that source is recorded everywhere.
+* **Write** (:meth:`after_task`): if the mode is ``updating`` and the explicit write gate lets
+  this outcome drive writes, learners propose typed edits; the :class:`EditEngine` validates,
+  admits and applies them atomically, with audit and provenance.
+* **Learn**: each item in context gets credit (marginal with a ``rescore`` callable and
+  budget, else outcome-weighted usage), recorded in the outcome log and the store's usage;
+  items whose utility stays low are retired (kept in history, out of recall).
+
+Example::
+
+    ctl = ReflectiveController.from_settings(settings, stores=[behaviors], learners=[behavior_curator(llm)],
+                                             mode="updating", write_gate="train_labels")
+    ctx = ctl.before_task(task)
+    ...  # run the agent with ctx.text in its prompt
+    report = ctl.after_task(task, ctx, trajectory, outcome, run_id)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..agent.hooks import RecallContext
+from ..errors import ConfigError
+from ..types import Lifecycle, Outcome, Recalled, Trust, new_id
+from .appliers import ApplierRegistry
+from .audit import AuditEntry
+from .credit import CreditConfig, ItemCredit, Rescorer, UtilityTable, assign_credit
+from .edits import ActivateItem, EditLimits, Refusal, RetireItem, UpdateUtility
+from .engine import ApplyReport, EditEngine
+from .gate import AdmissionPolicy, MemoryMode, WriteGate, gate_allows
+from .learners import Learner, LearningContext
+from .outcome_log import OutcomeLog, OutcomeRow
+from .provenance import ItemHistory
+from .snapshots import Snapshot, StateDiff
+from .state import MemoryState, StoreOpener
+
+#: ``recall(task) -> RecallContext`` (candidates; the controller re-ranks and cuts them).
+Recall = Callable[[Any], RecallContext]
+#: ``router(task, context) -> skill name or None``.
+Router = Callable[[Any, RecallContext], "str | None"]
+#: ``act(task, context) -> (trajectory, outcome)``.
+Act = Callable[[Any, RecallContext], "tuple[list[Any], Outcome]"]
+
+
+class ControllerConfig(BaseModel):
+    """How the controller reads, judges and writes."""
+
+    mode: MemoryMode = MemoryMode.frozen
+    write_gate: WriteGate | None = Field(None, description="Required in updating mode: train_labels, self_verification or oracle (no default).")
+    context_k: int | None = Field(None, gt=0, description="Items kept in context after routing (None = all recalled).")
+    route_by_utility: bool = Field(True, description="Re-rank recalled items by learned utility (+ exploration).")
+    candidates_per_store: int = Field(20, gt=0, description="Default recall: candidates fetched from each live store.")
+    credit: CreditConfig = Field(default_factory=CreditConfig)
+    policy: AdmissionPolicy = Field(default_factory=AdmissionPolicy)
+    limits: EditLimits = Field(default_factory=EditLimits)
+    dry_run: bool = Field(False, description="Propose and validate, show the diff, change nothing.")
+
+
+class RunReport(BaseModel):
+    """What the controller did after one task."""
+
+    run_id: str
+    task_id: str
+    mode: MemoryMode
+    write_gate: WriteGate | None = None
+    outcome: Outcome
+    gate_open: bool = False
+    gate_reason: str = ""
+    credits: list[ItemCredit] = Field(default_factory=list)
+    apply: ApplyReport | None = None
+
+
+def render_memory(items: list[Recalled]) -> str:
+    """Default rendering of recalled items for the prompt."""
+    if not items:
+        return ""
+    parts = ["## Memory (reference material; may be wrong)"]
+    for r in items:
+        parts.append(f"[{r.record.store}/{r.record.id}] {r.record.title}\n{r.record.text}")
+    return "\n\n".join(parts)
+
+
+class ReflectiveController:
+    """The read-write reflective learning loop over a :class:`MemoryState` (see the module docstring)."""
+
+    def __init__(
+        self,
+        state: MemoryState,
+        home: str | Path,
+        *,
+        recall: Recall | None = None,
+        router: Router | None = None,
+        learners: Iterable[Learner] = (),
+        rescore: Rescorer | None = None,
+        registry: ApplierRegistry | None = None,
+        config: ControllerConfig | None = None,
+        outcome_log: OutcomeLog | None = None,
+        renderer: Callable[[list[Recalled]], str] = render_memory,
+    ) -> None:
+        self.config = config or ControllerConfig()
+        if self.config.mode == MemoryMode.updating and self.config.write_gate is None:
+            raise ConfigError("mode 'updating' needs an explicit write_gate: 'train_labels', 'self_verification' or 'oracle' (there is no default)")
+        self.state = state
+        self.home = Path(home)
+        self.recall = recall
+        self.router = router
+        self.learners = list(learners)
+        self.rescore = rescore
+        self.renderer = renderer
+        self.engine = EditEngine(state, self.home, registry=registry, policy=self.config.policy, limits=self.config.limits)
+        self.outcomes = outcome_log or OutcomeLog(self.home / "outcomes.sqlite")
+        self.utilities = UtilityTable.from_rows(self.outcomes.rows(), self.config.credit)
+        self.last_report: RunReport | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, stores: Iterable[Any] = (), *, openers: dict[str, StoreOpener] | None = None, mode: str | MemoryMode = MemoryMode.frozen, write_gate: str | WriteGate | None = None, **kw: Any) -> "ReflectiveController":
+        """A controller over the home of ``settings`` with the given live ``stores``."""
+        cfg = kw.pop("config", None) or ControllerConfig(mode=MemoryMode(mode), write_gate=WriteGate(write_gate) if write_gate else None, candidates_per_store=settings.recall.candidates_per_store)
+        return cls(MemoryState.from_settings(settings, stores, openers=openers), settings.home, config=cfg, **kw)
+
+    @property
+    def mode(self) -> MemoryMode:
+        return self.config.mode
+
+    # ---- Read -----------------------------------------------------------------------------------
+    def _default_recall(self, task: Any) -> RecallContext:
+        items: list[Recalled] = []
+        for store in self.state.stores.values():
+            items.extend(store.search(task.instruction, k=self.config.candidates_per_store))
+        items.sort(key=lambda r: (-r.score, r.record.store, r.record.id))
+        return RecallContext(items=items)
+
+    def before_task(self, task: Any, *, explore: bool = True) -> RecallContext:
+        """Recall, drop inactive items, route by utility, keep ``context_k`` items, pick a skill.
+
+        ``explore=False`` drops the exploration bonus (pure exploitation, for evaluation).
+        """
+        if self.mode == MemoryMode.none:
+            return RecallContext()
+        ctx = (self.recall or self._default_recall)(task)
+        items = [r for r in ctx.items if r.record.state == Lifecycle.active]
+        if self.config.route_by_utility:
+            scored = []
+            for r in items:
+                s = self.utilities.routing_score(r.record.store, r.record.id, r.score, explore=explore)
+                u = self.utilities.utility(r.record.store, r.record.id)
+                scored.append((s, r.model_copy(update={"reasons": [*r.reasons, f"utility {u:+.3f}"]})))
+            scored.sort(key=lambda t: (-t[0], t[1].record.store, t[1].record.id))
+            items = [r for _, r in scored]
+        if self.config.context_k is not None:
+            items = items[: self.config.context_k]
+        changed = [r.record.id for r in items] != [r.record.id for r in ctx.items]
+        out = RecallContext(
+            text=self.renderer(items) if (changed or not ctx.text) else ctx.text,
+            items=items,
+            tokens=sum(r.tokens for r in items),
+            routed_skill=ctx.routed_skill,
+        )
+        if self.router is not None:
+            out.routed_skill = self.router(task, out)
+        return out
+
+    # ---- Act + Judge (convenience) -----------------------------------------------------------------
+    def run(self, task: Any, act: Act, run_id: str | None = None) -> tuple[RecallContext, list[Any], Outcome, RunReport]:
+        """Read, act with ``act(task, context) -> (trajectory, outcome)``, then write and learn."""
+        run_id = run_id or new_id("run-")
+        ctx = self.before_task(task)
+        trajectory, outcome = act(task, ctx)
+        report = self.after_task(task, ctx, trajectory, outcome, run_id)
+        return ctx, trajectory, outcome, report
+
+    def run_task(self, agent: Any, env: Any, *, runner: Any = None, task_id: str | None = None) -> tuple[Any, RunReport | None]:
+        """Run ``agent`` on ``env`` with this controller as its memory; return ``(RunResult, RunReport)``.
+
+        Uses :class:`agentmem.agent.runner.Runner` (or the ``runner`` given), which calls
+        :meth:`before_task` and :meth:`after_task` around the episode.
+        """
+        if runner is None:
+            from ..agent.runner import Runner
+
+            runner = Runner()
+        self.last_report = None
+        result = runner.run(agent.model_copy(update={"memory": self}), env, task_id=task_id)
+        return result, self.last_report
+
+    # ---- Write + Learn ------------------------------------------------------------------------------
+    def after_task(self, task: Any, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> RunReport:
+        """Log the outcome, credit the items in context, and apply admitted learner edits (updating mode)."""
+        report = RunReport(run_id=run_id, task_id=task.id, mode=self.mode, write_gate=self.config.write_gate, outcome=outcome)
+        self.last_report = report
+        if self.mode == MemoryMode.none:
+            return report
+        topic = getattr(task, "topic", None)
+        if self.mode == MemoryMode.frozen:
+            self._log(task, context, outcome, run_id, {})
+            self._provenance(task, context, outcome, run_id, {})
+            return report
+        assert self.config.write_gate is not None
+        ok, why = gate_allows(self.config.write_gate, getattr(task, "metadata", {}) or {}, outcome)
+        report.gate_open, report.gate_reason = ok, why
+        if not ok:
+            self._log(task, context, outcome, run_id, {})
+            self._provenance(task, context, outcome, run_id, {})
+            self.engine.audit.record([AuditEntry(edit_id=f"gate-{run_id}", status="refused", run_id=run_id, task_id=task.id, kind="run", reason=f"gate: {why}", mode=self.mode.value, write_gate=self.config.write_gate.value, outcome_source=outcome.source)])
+            return report
+
+        # Learn: credit every item in context, then decide retirements from updated utilities.
+        table = copy.deepcopy(self.utilities) if self.config.dry_run else self.utilities
+        credits = assign_credit(task, context.items, outcome, table, self.rescore)
+        report.credits = credits
+        table.observe_run(topic, outcome.score)
+        for c in credits:
+            table.add_credit(c.store, c.item_id, c.credit)
+        by_item = {(c.store, c.item_id): c for c in credits}
+        reward = max(-1.0, min(1.0, outcome.score))
+        edits: list[Any] = []
+        for c in credits:
+            if c.store in self.state.stores:
+                edits.append(UpdateUtility(store=c.store, item_id=c.item_id, reward=reward, success=outcome.success, credit=c.credit, credit_method=c.method,
+                                           trust=Trust.verified, proposer="controller:credit", reason=f"{c.method} credit {c.credit:+.3f} for run {run_id}"))
+        for c in credits:
+            if c.store in self.state.stores and table.should_retire(c.store, c.item_id):
+                u, n = table.utility(c.store, c.item_id), table.uses(c.store, c.item_id)
+                edits.append(RetireItem(store=c.store, item_id=c.item_id, trust=Trust.verified, proposer="controller:retirer",
+                                        reason=f"utility {u:+.3f} after {n} uses is below {self.config.credit.retire_below:+.3f}"))
+
+        # Write: learners propose, the engine validates, admits and applies.
+        refusals: list[Refusal] = []
+        lctx = LearningContext(task=task, context=context, trajectory=trajectory, outcome=outcome, run_id=run_id)
+        for learner in self.learners:
+            proposal = learner.propose(lctx)
+            edits.extend(proposal.edits)
+            refusals.extend(proposal.refusals)
+        report.apply = self.engine.apply(
+            edits, outcome=outcome, run_id=run_id, task_id=task.id, refusals=refusals, dry_run=self.config.dry_run,
+            context={"mode": self.mode.value, "write_gate": self.config.write_gate.value},
+        )
+        if not self.config.dry_run:
+            self._log(task, context, outcome, run_id, by_item)
+            self._provenance(task, context, outcome, run_id, by_item)
+        return report
+
+    def _log(self, task: Any, context: RecallContext, outcome: Outcome, run_id: str, credits: dict[tuple[str, str], ItemCredit]) -> None:
+        rows = []
+        for rank, r in enumerate(context.items):
+            c = credits.get((r.record.store, r.record.id))
+            extra: dict[str, Any] = {"mode": self.mode.value}
+            if c is not None:
+                extra.update(credit=c.credit, credit_method=c.method)
+            rows.append(OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=getattr(task, "topic", None), namespace=r.record.namespace, store=r.record.store, item_id=r.record.id,
+                                   rank=rank, used=r.record.id == context.routed_skill, reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra=extra))
+        if not rows:  # keep a row per run so baselines and audits see runs without memory too
+            rows.append(OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=getattr(task, "topic", None), store="", item_id="", reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra={"mode": self.mode.value}))
+        self.outcomes.record(rows)
+
+    def _provenance(self, task: Any, context: RecallContext, outcome: Outcome, run_id: str, credits: dict[tuple[str, str], ItemCredit]) -> None:
+        with self.engine.lock():
+            g = self.engine.graph()
+            g.add_run(run_id, task.id, task.instruction, mode=self.mode.value, write_gate=self.config.write_gate.value if self.config.write_gate else None)
+            g.add_outcome(run_id, outcome.score, outcome.success, outcome.source)
+            g.add_context(run_id, [(r.record.store, r.record.id, rank, (credits[(r.record.store, r.record.id)].credit if (r.record.store, r.record.id) in credits else None)) for rank, r in enumerate(context.items)])
+            self.engine.save_graph()
+
+    # ---- direct edits, quarantine, admin ------------------------------------------------------------
+    def apply(self, edits: list[Any], *, dry_run: bool = False, run_id: str | None = None, outcome: Outcome | None = None) -> ApplyReport:
+        """Apply hand-made edits (source ``user`` unless an outcome is given)."""
+        return self.engine.apply(edits, outcome=outcome, run_id=run_id, dry_run=dry_run, context={"mode": "manual"})
+
+    def verify_quarantined(self, verifier: Callable[[Any], bool], *, dry_run: bool = False) -> ApplyReport:
+        """Run ``verifier(record)`` (tests or a replay of recent tasks) on every quarantined item; activate those that pass."""
+        edits = []
+        for name, store in self.state.stores.items():
+            for rec in store.records(include_inactive=True):
+                if rec.state == Lifecycle.quarantined and verifier(rec):
+                    edits.append(ActivateItem(store=name, item_id=rec.id, trust=Trust.verified, proposer="controller:verifier", reason="quarantined item passed its verification"))
+        return self.engine.apply(edits, outcome=Outcome(score=1.0, success=True, source="verifier"), dry_run=dry_run, context={"mode": "verify"})
+
+    def snapshot(self, name: str = "", reason: str = "") -> Snapshot:
+        with self.engine.lock():
+            snap = self.engine.snapshots.take(self.state, name=name, reason=reason)
+            self.engine.audit.record([AuditEntry(edit_id=f"snap-{snap.id}", status="snapshot", kind="snapshot", reason=name or reason)])
+            return snap
+
+    def diff(self, a: str, b: str = "current") -> StateDiff:
+        return self.engine.snapshots.diff(a, b, self.state)
+
+    def rollback(self, ref: str) -> Snapshot:
+        """Restore snapshot ``ref`` byte for byte (the current state is snapshotted first, so this can be undone)."""
+        with self.engine.lock():
+            self.engine.recover()
+            before = self.engine.snapshots.take(self.state, name="pre-rollback", reason=f"automatic snapshot before rolling back to {ref}")
+            snap = self.engine.snapshots.restore(ref, self.state)
+            self.engine.audit.record([AuditEntry(edit_id=f"rollback-{before.id}", status="rollback", kind="rollback", reason=f"rolled back to {snap.id}; previous state saved as {before.id}")])
+        return snap
+
+    def why(self, item: str) -> ItemHistory:
+        """Where ``item`` (``store/id`` or ``id``) came from and how it paid off, with its live state and utility."""
+        hist = self.engine.graph().why(item)
+        store_name, _, item_id = hist.item.rpartition("/") if "/" in hist.item else ("", "", hist.item)
+        for name, store in self.state.stores.items():
+            if store_name and name != store_name:
+                continue
+            rec = store.get_record(item_id)
+            if rec is not None:
+                hist.found = True
+                hist.item = f"{name}/{rec.id}"
+                hist.attributes.update(state=rec.state.value, trust=rec.trust.value, utility=round(self.utilities.utility(name, rec.id), 4), credited_uses=self.utilities.uses(name, rec.id))
+                break
+        return hist
