@@ -1,0 +1,143 @@
+"""``agentmem eval arc|alfworld|locomo|compare``: benchmark harnesses on one framework.
+
+Other modules add subcommands to the same group through :data:`eval_app`::
+
+    # agentmem/cli/eval_locomo_cmd.py
+    from .eval_cmd import eval_app, OPT_MODEL, OPT_MEMORY, OPT_LIMIT, OPT_WORKERS, OPT_OUT, OPT_JSON, OPT_SEED, make_config, finish_run
+
+    @eval_app.command("locomo")
+    @guarded
+    def locomo(ctx: typer.Context, model: str | None = OPT_MODEL, ...):
+        cfg = make_config(ctx, "locomo", model=model, memory=memory, ...)
+        report = run_eval(cfg, tasks, solve, llm=...)
+        finish_run(ctx, report, json_output)
+
+    def register(app):  # listed in cli/__init__._GROUP_MODULES after eval_cmd
+        pass
+
+The shared options are module-level constants so every subcommand spells them the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..fileio import safe_name
+from ._common import emit_json, guarded, state
+
+eval_app = typer.Typer(help="Run benchmark evaluations (ARC-AGI, ALFWorld, LoCoMo) and compare runs.", no_args_is_help=True)
+
+OPT_MODEL = typer.Option(None, "--model", "-m", help="litellm model string (overrides the global --model and settings).")
+OPT_MEMORY = typer.Option("none", "--memory", help="none | frozen (read only) | updating (read and write after each task).")
+OPT_LIMIT = typer.Option(None, "--limit", "-n", min=1, help="Run only the first N tasks.")
+OPT_WORKERS = typer.Option(1, "--workers", "-w", min=1, help="Tasks solved concurrently (forced to 1 when memory updates).")
+OPT_OUT = typer.Option(None, "--out", "-o", help="Run folder (default <home>/evals/<benchmark>-<split>-<solver/model>-<memory>). Rerunning resumes it.")
+OPT_JSON = typer.Option(False, "--json", help="Print the results as JSON.")
+OPT_SEED = typer.Option(0, "--seed", help="Seed for any sampling.")
+OPT_GATE = typer.Option(None, "--write-gate", help="When memory is written in updating mode (benchmark default if omitted).")
+
+
+def make_config(
+    ctx: typer.Context,
+    benchmark: str,
+    *,
+    model: str | None,
+    memory: str,
+    limit: int | None,
+    workers: int,
+    out: Path | None,
+    seed: int = 0,
+    split: str | None = None,
+    write_gate: str | None = None,
+    default_gate: str = "none",
+    options: dict[str, Any] | None = None,
+    tag: str | None = None,
+) -> Any:
+    """Build an :class:`~agentmem.envs.eval_core.EvalConfig` from the shared CLI options.
+
+    ``model`` falls back to the global ``--model`` and then to settings; ``tag`` names the
+    default run folder (e.g. the solver) when there is no model.
+    """
+    from ..envs.eval_core import EvalConfig
+
+    st = state(ctx)
+    settings = st.settings()
+    model = model or st.model or settings.llm.model
+    if out is None:
+        parts = [benchmark, split or "default", tag or (model or "nomodel"), memory]
+        out = settings.paths.evals / safe_name("-".join(p for p in parts if p))
+    try:
+        return EvalConfig(
+            benchmark=benchmark, model=model, memory=memory, limit=limit, workers=workers, out_dir=Path(out),
+            seed=seed, split=split, write_gate=write_gate or default_gate, options=options or {},
+        )
+    except ValueError as exc:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"eval {benchmark}: invalid option ({exc})") from exc
+
+
+def finish_run(ctx: typer.Context, report: Any, json_output: bool = False) -> None:
+    """Print a finished run: JSON (``--json``) or a short table plus where the files are."""
+    if json_output or state(ctx).json:
+        emit_json({**report.model_dump(mode="json"), "out_dir": report.out_dir})
+        return
+    from rich.table import Table
+
+    from ._common import console
+
+    table = Table(title=f"{report.config['benchmark']} ({report.n_tasks} tasks)")
+    for col in ("category", "n", "score", "success", *report.metrics):
+        table.add_column(col)
+    for cat, row in report.by_category.items():
+        table.add_row(cat, str(int(row["n"])), f"{row['score']:.3f}", f"{row['success_rate']:.3f}", *[f"{row.get(m, 0):.3f}" for m in report.metrics])
+    table.add_row("all", str(report.n_tasks), f"{report.score:.3f}", f"{report.success_rate:.3f}", *[f"{v:.3f}" for v in report.metrics.values()], style="bold")
+    con = console()
+    con.print(table)
+    u = report.usage
+    if u.calls:
+        con.print(f"LLM: {u.calls} calls, {u.total_tokens} tokens, ${u.cost_usd:.4f}")
+    con.print(f"results: {report.out_dir}/results.json, summary: {report.out_dir}/summary.md")
+
+
+@eval_app.command("compare")
+@guarded
+def compare(
+    ctx: typer.Context,
+    run_a: Path = typer.Argument(..., help="Run folder (or results.json) A."),
+    run_b: Path = typer.Argument(..., help="Run folder (or results.json) B."),
+    json_output: bool = OPT_JSON,
+) -> None:
+    """Print two runs side by side: overall score, metrics, per-category scores, tokens."""
+    from ..envs.eval_core import compare_runs, describe_run, load_report
+
+    a, b = load_report(run_a), load_report(run_b)
+    rows = compare_runs(a, b)
+    if json_output or state(ctx).json:
+        emit_json({"a": describe_run(a), "b": describe_run(b), "rows": rows})
+        return
+    from rich.table import Table
+
+    from ._common import console
+
+    table = Table(title="eval compare")
+    table.add_column("")
+    table.add_column(f"A: {describe_run(a)}")
+    table.add_column(f"B: {describe_run(b)}")
+    table.add_column("B - A")
+
+    def fmt(v: Any) -> str:
+        if v is None:
+            return "-"
+        return f"{v:.4f}" if isinstance(v, float) and not float(v).is_integer() else str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else str(v)
+
+    for r in rows:
+        table.add_row(r["row"], fmt(r["a"]), fmt(r["b"]), fmt(r["delta"]))
+    console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval")
