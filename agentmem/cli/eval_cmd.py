@@ -139,5 +139,67 @@ def compare(
     console().print(table)
 
 
+def make_llm_for(ctx: typer.Context, model: str) -> Any:
+    """An :class:`~agentmem.llm.base.LLM` for ``model`` through the LLM factory."""
+    from ..errors import ConfigError
+
+    try:
+        from ..llm.factory import make_llm  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ConfigError(f"--model {model}: the LLM adapter (agentmem.llm.factory) is not installed in this build") from exc
+    return make_llm(state(ctx).settings(), model=model)
+
+
+@eval_app.command("arc")
+@guarded
+def arc(
+    ctx: typer.Context,
+    model: str | None = OPT_MODEL,
+    memory: str = OPT_MEMORY,
+    limit: int | None = OPT_LIMIT,
+    workers: int = OPT_WORKERS,
+    out: Path | None = OPT_OUT,
+    json_output: bool = OPT_JSON,
+    seed: int = OPT_SEED,
+    write_gate: str | None = OPT_GATE,
+    solver: str | None = typer.Option(None, "--solver", help="llm (ArcMemo protocol, needs --model) or skills (LLM-free composition search). Default: llm when a model is set, else skills."),
+    split: str | None = typer.Option(None, "--split", help="training | evaluation (all 400) | eval100 (the committed 100-task subset). Default: eval100 for llm, evaluation for skills."),
+    library: Path | None = typer.Option(None, "--library", help="Folder of learned ARC skills (read with --memory frozen, written with updating). Default <home>/skills/arc-learned."),
+    attempts: int = typer.Option(2, "--attempts", min=1, help="LLM solver: attempts per task (a retry with feedback follows a failed train pair)."),
+    max_candidates: int = typer.Option(40_000, "--max-candidates", min=1, help="Skills solver: candidate checks per task (deterministic budget)."),
+    max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.1, help="Skills solver: wall-clock cap per task's search."),
+) -> None:
+    """ARC-AGI-1: the ArcMemo protocol with an LLM, or the LLM-free skill-composition solver."""
+    from ..errors import ConfigError
+
+    st = state(ctx)
+    model = model or st.model or st.settings().llm.model
+    solver = solver or ("llm" if model else "skills")
+    if solver not in ("llm", "skills"):
+        raise ConfigError(f"--solver {solver!r}: choose llm or skills")
+    split = split or ("eval100" if solver == "llm" else "evaluation")
+    lib = library or st.settings().paths.skills / "arc-learned"
+    if solver == "skills":
+        options: dict[str, Any] = {"solver": "skills", "max_candidates": max_candidates, "max_seconds": max_seconds, "max_depth": 2}
+        if memory != "none":
+            options["library"] = str(Path(lib).resolve())
+        cfg = make_config(ctx, "arc", model=None, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
+                          write_gate=write_gate, default_gate="train_pairs", options=options, tag="skills")
+        from ..envs.arc.harness import run_skills_eval
+
+        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, progress=not (json_output or st.json))
+    else:
+        if not model:
+            raise ConfigError("eval arc --solver llm needs --model (or settings llm.model)")
+        cfg = make_config(ctx, "arc", model=model, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
+                          write_gate=write_gate, default_gate="train_pairs", options={"solver": "llm", "attempts": attempts})
+        from ..envs.arc.harness import run_llm_eval
+        from ..envs.arc.memory import default_arc_memory
+
+        hook = default_arc_memory(st.settings(), cfg, library=Path(lib)) if memory != "none" else None
+        report = run_llm_eval(cfg, make_llm_for(ctx, model), memory=hook, progress=not (json_output or st.json))
+    finish_run(ctx, report, json_output)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(eval_app, name="eval")
