@@ -196,8 +196,9 @@ def arc(
         from ..envs.arc.harness import run_llm_eval
         from ..envs.arc.memory import default_arc_memory
 
-        hook = default_arc_memory(st.settings(), cfg, library=Path(lib)) if memory != "none" else None
-        report = run_llm_eval(cfg, make_llm_for(ctx, model), memory=hook, progress=not (json_output or st.json))
+        llm = make_llm_for(ctx, model)
+        hook = default_arc_memory(st.settings(), cfg, library=Path(lib), llm=llm) if memory != "none" else None
+        report = run_llm_eval(cfg, llm, memory=hook, progress=not (json_output or st.json))
     finish_run(ctx, report, json_output)
 
 
