@@ -189,3 +189,36 @@ def test_prompt_templates_render_with_typed_inputs():
     assert "Demonstration 1: timed out" in fb and "attempt 1 of 2" in fb
     hints = p.render("arc_skill_hints.j2", verified={"program": "flip(axis=h)", "code": "def transform(g): ..."}, menu=[{"name": "rotate", "description": "turn"}])
     assert "flip(axis=h)" in hints and "- rotate: turn" in hints
+
+
+def test_environment_adapter():
+    from agentmem.agent.environment import Environment
+    from agentmem.envs.arc.environment import ArcEnvironment
+
+    env = ArcEnvironment([flip_task()], runner=InProcessGridRunner())
+    assert isinstance(env, Environment)
+    spec = env.reset()
+    assert spec.id == "t1" and "submit_program" in spec.instruction and [t.name for t in env.tools()] == ["submit_program"]
+    obs = env.step("submit_program", {"code": extract_program(IDENTITY)})
+    assert not obs.done and "Demonstration 1: 4 of 4 cells differ" in obs.text
+    obs = env.step("submit_program", {"code": extract_program(FLIP)})
+    assert obs.done and obs.reward == 1.0
+    out = env.evaluate(None)
+    assert out.score == 1.0 and out.detail["strict"] == 1.0
+
+
+def test_cli_eval_arc_skills_and_compare(tmp_path, home):
+    import json
+
+    from typer.testing import CliRunner
+
+    from agentmem.cli import app
+
+    r = CliRunner().invoke(app, ["eval", "arc", "--solver", "skills", "--split", "eval100", "--limit", "1", "--out", str(tmp_path / "a"), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["n_tasks"] == 1 and data["config"]["split"] == "eval100" and data["config"]["options"]["solver"] == "skills"
+    r = CliRunner().invoke(app, ["eval", "arc", "--solver", "llm", "--limit", "1"])
+    assert r.exit_code == 2 and "needs --model" in r.output
+    r = CliRunner().invoke(app, ["eval", "arc", "--split", "nope", "--limit", "1", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and "nope" in r.output

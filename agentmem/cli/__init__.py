@@ -17,6 +17,7 @@ from ._common import app
 _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
     "agentmem.cli.eval_cmd",
+    "agentmem.cli.demo_cmd",
 ]
 
 for _mod in _GROUP_MODULES:
