@@ -85,6 +85,7 @@ def finish_run(ctx: typer.Context, report: Any, json_output: bool = False) -> No
     if json_output or state(ctx).json:
         emit_json({**report.model_dump(mode="json"), "out_dir": report.out_dir})
         return
+    from rich.markup import escape
     from rich.table import Table
 
     from ._common import console
@@ -93,7 +94,7 @@ def finish_run(ctx: typer.Context, report: Any, json_output: bool = False) -> No
     for col in ("category", "n", "score", "success", *report.metrics):
         table.add_column(col)
     for cat, row in report.by_category.items():
-        table.add_row(cat, str(int(row["n"])), f"{row['score']:.3f}", f"{row['success_rate']:.3f}", *[f"{row.get(m, 0):.3f}" for m in report.metrics])
+        table.add_row(escape(cat), str(int(row["n"])), f"{row['score']:.3f}", f"{row['success_rate']:.3f}", *[f"{row.get(m, 0):.3f}" for m in report.metrics])
     table.add_row("all", str(report.n_tasks), f"{report.score:.3f}", f"{report.success_rate:.3f}", *[f"{v:.3f}" for v in report.metrics.values()], style="bold")
     con = console()
     con.print(table)
@@ -132,10 +133,14 @@ def compare(
     def fmt(v: Any) -> str:
         if v is None:
             return "-"
-        return f"{v:.4f}" if isinstance(v, float) and not float(v).is_integer() else str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else str(v)
+        if isinstance(v, float) and not v.is_integer():
+            return f"{v:.4f}"
+        return str(int(v)) if isinstance(v, (int, float)) else str(v)
+
+    from rich.markup import escape
 
     for r in rows:
-        table.add_row(r["row"], fmt(r["a"]), fmt(r["b"]), fmt(r["delta"]))
+        table.add_row(escape(r["row"]), fmt(r["a"]), fmt(r["b"]), fmt(r["delta"]))
     console().print(table)
 
 
