@@ -9,7 +9,7 @@
    memory in the loop) on a few tasks of the 100-task subset.
 
 Sizing: ``--quick`` (default) uses the first 60 training tasks and the first 40 tasks of the
-100-task evaluation subset, and 3 LoCoMo conversations (about 5-10 minutes on 2 shared
+100-task evaluation subset, and 2 LoCoMo conversations (about 5-10 minutes on 2 shared
 cores); ``--full`` uses all 400 training and all 400 evaluation tasks and all 10 conversations.
 Every stage is resumable: rerunning the command skips finished work.
 """
@@ -27,7 +27,7 @@ import typer
 from ..fileio import atomic_write_json, atomic_write_text
 from ._common import console, emit_json, guarded, state
 
-QUICK = {"train_limit": 60, "eval_split": "eval100", "eval_limit": 40, "locomo_conversations": 3, "llm_tasks": 5}
+QUICK = {"train_limit": 60, "eval_split": "eval100", "eval_limit": 40, "locomo_conversations": 2, "llm_tasks": 5}
 FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20}
 
 
