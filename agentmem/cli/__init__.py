@@ -22,6 +22,8 @@ _GROUP_MODULES = [
     "agentmem.cli.router_cmd",
     "agentmem.cli.retriever_cmd",
     "agentmem.cli.memory_admin_cmd",  # after memory_cmd: joins its `memory` group
+    "agentmem.cli.eval_cmd",
+    "agentmem.cli.demo_cmd",
 ]
 
 for _mod in _GROUP_MODULES:

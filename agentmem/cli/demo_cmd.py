@@ -1,0 +1,149 @@
+"""``agentmem demo``: the main job on embedded defaults, no API key needed.
+
+1. The LLM-free ARC learning run: the skill-composition solver builds a library of verified
+   compositions from ARC-AGI-1 training tasks, then solves evaluation tasks with the shipped
+   transforms alone and with the learned library (:mod:`agentmem.envs.arc.learning_run`).
+2. The LoCoMo retrieval evaluation (evidence recall, LLM-free) when
+   ``agentmem.envs.locomo_retrieval`` is installed and the data is found; otherwise a note.
+3. With ``--model``: the LLM-driven ARC loop (ArcMemo protocol, skill hints and concept
+   memory in the loop) on a few tasks of the 100-task subset.
+
+Sizing: ``--quick`` (default) uses the first 60 training tasks and the first 40 tasks of the
+100-task evaluation subset, and 2 LoCoMo conversations (about 5-10 minutes on 2 shared
+cores); ``--full`` uses all 400 training and all 400 evaluation tasks and all 10 conversations.
+Every stage is resumable: rerunning the command skips finished work.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..fileio import atomic_write_json, atomic_write_text
+from ._common import console, emit_json, guarded, state
+
+QUICK = {"train_limit": 60, "eval_split": "eval100", "eval_limit": 40, "locomo_conversations": 2, "llm_tasks": 5}
+FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20}
+
+
+def _locomo_retrieval(settings: Any, out: Path, conversations: int | None, data: Path | None) -> dict[str, Any]:
+    try:
+        from ..envs.locomo_retrieval import evaluate_retrieval  # type: ignore[import-not-found]
+    except ImportError:
+        return {"skipped": "agentmem.envs.locomo_retrieval is not installed in this build (the retrieval slice); LoCoMo part skipped"}
+    from ..envs.locomo_data import default_locomo_path
+
+    try:
+        path = data or default_locomo_path()
+    except Exception as exc:  # ConfigError: data not found
+        return {"skipped": f"LoCoMo data not found ({exc})"}
+    wanted = {"data_path": path, "retriever": "hybrid", "settings": settings, "baselines": True, "limit_conversations": conversations,
+              "cache_dir": out / "locomo-cache"}
+    accepted = set(inspect.signature(evaluate_retrieval).parameters)
+    report = evaluate_retrieval(**{k: v for k, v in wanted.items() if k in accepted})
+    atomic_write_json(out / "locomo_retrieval.json", report)
+    return {"report": str(out / "locomo_retrieval.json"), "main": report.get("main")}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    @guarded
+    def demo(
+        ctx: typer.Context,
+        full: bool = typer.Option(False, "--full/--quick", help="--quick (default): a slice sized for minutes; --full: every task."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Report folder (default <home>/evals/demo-quick or demo-full)."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Also run the LLM-driven ARC loop with this litellm model."),
+        workers: int = typer.Option(2, "--workers", "-w", min=1, help="Worker processes for the ARC search."),
+        data: Path | None = typer.Option(None, "--data", help="LoCoMo file (default: $AGENTMEM_DATA or ../shared/data)."),
+        skip_locomo: bool = typer.Option(False, "--skip-locomo", help="Run only the ARC part."),
+        json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ) -> None:
+        """Run the main job on embedded defaults (no API key): ARC learning run + LoCoMo retrieval; prints where the reports are."""
+        from ..envs.arc.learning_run import arc_learning_run
+
+        st = state(ctx)
+        settings = st.settings()
+        sizing = FULL if full else QUICK
+        out = Path(out or settings.paths.evals / ("demo-full" if full else "demo-quick"))
+        out.mkdir(parents=True, exist_ok=True)
+        quiet = json_output or st.json
+        con = console()
+        t0 = time.time()
+        if not quiet:
+            con.print(f"[bold]agentmem demo[/] ({'full' if full else 'quick'}): ARC-AGI-1 LLM-free learning run -> {out}")
+        arc = arc_learning_run(out / "arc", train_limit=sizing["train_limit"], eval_split=sizing["eval_split"], eval_limit=sizing["eval_limit"],
+                               workers=workers, progress=not quiet)
+        rep = arc["reports"]
+        summary: dict[str, Any] = {
+            "sizing": {k: v for k, v in sizing.items()},
+            "arc": {
+                "training": {"tasks": rep["training"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["training"].tasks), "skills_written": arc["skills_written"]},
+                "evaluation_shipped": {"tasks": rep["shipped"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["shipped"].tasks), "score": rep["shipped"].score},
+                "evaluation_learned": {"tasks": rep["learned"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["learned"].tasks), "score": rep["learned"].score,
+                                       "used_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in rep["learned"].tasks)},
+                "run_dirs": arc["run_dirs"],
+                "library": arc["library_dir"],
+            },
+        }
+        if skip_locomo:
+            summary["locomo"] = {"skipped": "--skip-locomo"}
+        else:
+            if not quiet:
+                con.print("LoCoMo retrieval evaluation (evidence recall, LLM-free) ...")
+            summary["locomo"] = _locomo_retrieval(settings, out, sizing["locomo_conversations"], data)
+        model = model or st.model
+        if model:
+            from ..envs.arc.harness import eval_tasks, run_llm_eval
+            from ..envs.arc.memory import default_arc_memory
+            from ..envs.eval_core import EvalConfig
+            from .eval_cmd import make_llm_for
+
+            cfg = EvalConfig(benchmark="arc", model=model, memory="updating", split="eval100", limit=sizing["llm_tasks"], out_dir=out / "arc-llm",
+                             write_gate="train_pairs", options={"solver": "llm", "attempts": 2})
+            llm = make_llm_for(ctx, model)
+            hook = default_arc_memory(settings, cfg, library=Path(arc["library_dir"]), llm=llm)
+            r = run_llm_eval(cfg, llm, tasks=eval_tasks("eval100"), memory=hook, progress=not quiet)
+            summary["arc_llm"] = {"tasks": r.n_tasks, "score": r.score, "strict": r.metrics.get("strict"), "usage": r.usage.model_dump(), "run_dir": str(out / "arc-llm")}
+        summary["seconds"] = round(time.time() - t0, 1)
+        atomic_write_json(out / "demo.json", summary)
+        atomic_write_text(out / "demo.md", _render(summary))
+        if quiet:
+            emit_json({**summary, "report": str(out / "demo.md")})
+            return
+        con.print(_render(summary))
+        con.print(f"[bold]Report:[/] {out / 'demo.md'} (JSON: {out / 'demo.json'}; per-run results.json, summary.md and plots under {out / 'arc'})")
+
+
+def _render(s: dict[str, Any]) -> str:
+    a = s["arc"]
+    lines = [
+        "# agentmem demo",
+        "",
+        f"Sizing: `{json.dumps(s['sizing'])}`; {s['seconds']} s.",
+        "",
+        "## ARC-AGI-1, LLM-free skill-composition solver",
+        "",
+        f"- training: {a['training']['solved']} / {a['training']['tasks']} solved; {a['training']['skills_written']} composition skills written to `{a['library']}`",
+        f"- evaluation, shipped transforms alone: {a['evaluation_shipped']['solved']} / {a['evaluation_shipped']['tasks']} solved (official score {a['evaluation_shipped']['score']:.3f})",
+        f"- evaluation, + library learned on training: {a['evaluation_learned']['solved']} / {a['evaluation_learned']['tasks']} solved "
+        f"(official score {a['evaluation_learned']['score']:.3f}; {a['evaluation_learned']['used_learned_skill']} through a learned skill)",
+        "",
+        "## LoCoMo retrieval (evidence recall)",
+        "",
+    ]
+    loc = s["locomo"]
+    if "skipped" in loc:
+        lines.append(f"Skipped: {loc['skipped']}.")
+    else:
+        lines.append(f"Report: `{loc['report']}`")
+        lines.append("")
+        lines.append("```json\n" + json.dumps(loc.get("main"), indent=2, default=str)[:3000] + "\n```")
+    if "arc_llm" in s:
+        x = s["arc_llm"]
+        lines += ["", "## ARC with an LLM (ArcMemo protocol)", "", f"- {x['tasks']} tasks: official {x['score']:.3f}, strict {x['strict']}; run folder `{x['run_dir']}`"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""Remove small specks or smooth with a 3 x 3 majority filter."""
+import numpy as np
+
+PARAMS = [{"method": "specks", "size": s} for s in (1, 2, 3)] + [{"method": "majority", "size": 0}]
+
+
+_CACHE = {}
+
+
+def _components(g, bg=0, diagonal=True, by_color=True):
+    """Connected groups of non-background cells as sorted lists of (row, col), in scan order."""
+    key = (g.shape, g.tobytes(), bg, diagonal, by_color)
+    if key not in _CACHE:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = _label(g, bg, diagonal, by_color)
+    return [list(cs) for cs in _CACHE[key]]
+
+
+def _label(g, bg, diagonal, by_color):
+    try:
+        from scipy import ndimage
+    except ImportError:  # pragma: no cover - scipy ships with agentmem's dependencies
+        ndimage = None
+    if ndimage is not None:
+        structure = np.ones((3, 3), dtype=int) if diagonal else None
+        labels = np.zeros(g.shape, dtype=int)
+        count = 0
+        layers = [g == v for v in np.unique(g) if v != bg] if by_color else [g != bg]
+        for mask in layers:
+            lab, n = ndimage.label(mask, structure=structure)
+            labels[lab > 0] = lab[lab > 0] + count
+            count += n
+        comps = {}
+        for y, x in zip(*np.nonzero(labels)):
+            comps.setdefault(labels[y, x], []).append((int(y), int(x)))
+        return sorted(comps.values(), key=lambda cs: cs[0])
+    h, w = g.shape
+    seen = np.zeros((h, w), dtype=bool)
+    steps = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+    if diagonal:
+        steps += [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+    comps = []
+    for r in range(h):
+        for c in range(w):
+            if seen[r, c] or g[r, c] == bg:
+                continue
+            seen[r, c] = True
+            stack, cells = [(r, c)], []
+            while stack:
+                y, x = stack.pop()
+                cells.append((y, x))
+                for dy, dx in steps:
+                    ny, nx = y + dy, x + dx
+                    if 0 <= ny < h and 0 <= nx < w and not seen[ny, nx] and g[ny, nx] != bg:
+                        if by_color and g[ny, nx] != g[y, x]:
+                            continue
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+            comps.append(sorted(cells))
+    return comps
+
+
+def transform(grid, method="specks", size=1):
+    g = np.asarray(grid)
+    out = g.copy()
+    if method == "specks":
+        for cells in _components(g, 0, True, True):
+            if len(cells) <= size:
+                for y, x in cells:
+                    out[y, x] = 0
+        return out
+    counts = np.stack([_box_sum(g == v) for v in range(10)])
+    return np.argmax(counts, axis=0).astype(g.dtype)
+
+
+def _box_sum(mask):
+    """Number of True cells in each cell's 3 x 3 neighbourhood (inside the grid)."""
+    p = np.pad(mask.astype(int), 1)
+    h, w = mask.shape
+    return sum(p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3))

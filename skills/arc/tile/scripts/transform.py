@@ -1,0 +1,26 @@
+"""Tile a grid rows x cols times, plainly or with mirrored copies."""
+import numpy as np
+
+PARAMS = [
+    {"rows": r, "cols": c, "mode": m}
+    for (r, c) in ((1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1), (4, 4))
+    for m in ("plain", "mirror")
+]
+
+
+def transform(grid, rows=2, cols=2, mode="plain"):
+    g = np.asarray(grid)
+    if mode == "plain":
+        return np.tile(g, (rows, cols))
+    bands = []
+    for i in range(rows):
+        row = []
+        for j in range(cols):
+            block = g
+            if j % 2 == 1:
+                block = block[:, ::-1]
+            if i % 2 == 1:
+                block = block[::-1, :]
+            row.append(block)
+        bands.append(np.concatenate(row, axis=1))
+    return np.concatenate(bands, axis=0)
