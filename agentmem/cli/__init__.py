@@ -16,6 +16,7 @@ from ._common import app
 # Each module adds its commands/groups to ``app`` in register(app).
 _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
+    "agentmem.cli.eval_alf_locomo_cmd",
 ]
 
 for _mod in _GROUP_MODULES:

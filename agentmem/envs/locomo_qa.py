@@ -216,13 +216,13 @@ class LocomoQA:
                 mem = self._memories[conversation.sample_id] = self.memory_factory(conversation)
             return mem
 
-    def answer_item(self, conversation: Conversation, qa_index: int) -> QARecord:
-        """Recall, answer and score item ``qa_index`` of ``conversation``."""
+    def answer_item(self, conversation: Conversation, qa_index: int, llm: LLM | None = None) -> QARecord:
+        """Recall, answer and score item ``qa_index`` of ``conversation`` (``llm`` overrides the answering model for this call)."""
         qa = conversation.qa[qa_index]
         task = TaskSpec(id=item_id(conversation, qa_index), instruction=qa.question, topic=qa.category_name, metadata={"sample_id": conversation.sample_id, "category": qa.category})
         context = self.memory_for(conversation).before_task(task)
         prompt = self.prompts.render("locomo_answer.j2", speaker_a=conversation.speaker_a, speaker_b=conversation.speaker_b, memory_text=context.text or "(nothing recalled)", question=qa.question, full_context=self.full_context)
-        comp = self.llm.complete([Message(role="user", content=prompt)], temperature=0.0, max_tokens=self.answer_max_tokens)
+        comp = (llm or self.llm).complete([Message(role="user", content=prompt)], temperature=0.0, max_tokens=self.answer_max_tokens)
         prediction = comp.text.strip().splitlines()[0].strip() if comp.text.strip() else ""
         gold = gold_answer(qa)
         ids = context.item_ids
