@@ -251,3 +251,11 @@ def test_real_locomo_items_full_context(shared_data) -> None:
     assert len(recs) == 3
     assert all(r.memory_tokens > 10_000 for r in recs)  # the whole conversation is in context
     assert all(0.0 <= r.f1 <= 1.0 for r in recs)
+
+
+def test_clean_prediction() -> None:
+    from agentmem.envs.locomo_qa import clean_prediction
+
+    assert clean_prediction("\nAnswer: 7 May 2023\nBecause she said so.") == "7 May 2023"
+    assert clean_prediction("Final answer: Berlin") == "Berlin"
+    assert clean_prediction("   ") == ""

@@ -31,6 +31,7 @@ Example::
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
@@ -56,6 +57,18 @@ ADVERSARIAL = 5
 def count_tokens(text: str) -> int:
     """Provider-neutral token estimate: ``ceil(len(text) / 4)``."""
     return math.ceil(len(text) / 4) if text else 0
+
+
+_ANSWER_PREFIX = re.compile(r"^\s*(?:final\s+)?answer\s*:\s*", re.IGNORECASE)
+
+
+def clean_prediction(text: str) -> str:
+    """The answer part of a reply: its first non-empty line, without an ``Answer:`` prefix."""
+    for line in (text or "").splitlines():
+        line = _ANSWER_PREFIX.sub("", line).strip()
+        if line:
+            return line
+    return ""
 
 
 def item_id(conversation: Conversation, qa_index: int) -> str:
@@ -223,7 +236,7 @@ class LocomoQA:
         context = self.memory_for(conversation).before_task(task)
         prompt = self.prompts.render("locomo_answer.j2", speaker_a=conversation.speaker_a, speaker_b=conversation.speaker_b, memory_text=context.text or "(nothing recalled)", question=qa.question, full_context=self.full_context)
         comp = (llm or self.llm).complete([Message(role="user", content=prompt)], temperature=0.0, max_tokens=self.answer_max_tokens)
-        prediction = comp.text.strip().splitlines()[0].strip() if comp.text.strip() else ""
+        prediction = clean_prediction(comp.text)
         gold = gold_answer(qa)
         ids = context.item_ids
         evidence_in = None
