@@ -303,3 +303,21 @@ def test_prepare_data_rejects_bad_checksum(tmp_path) -> None:
         prepare_alfworld_data("valid_seen", tmp_path, tmp_path / "cache")
     with pytest.raises(ConfigError, match="not found"):
         prepare_alfworld_data("unseen", tmp_path, tmp_path / "cache")
+
+
+def test_expert_examples_per_type_and_react_uses_matching_type() -> None:
+    from agentmem.envs.alfworld_agent import format_example
+    from agentmem.envs.alfworld_eval import expert_examples
+
+    specs = {"g1": FakeGame(), "g2": FakeGame(goal="look at cd under the desklamp.", solution=["go to desk 1", "use desklamp 1"]), "g3": FakeGame(solution=["go to cabinet 1"])}
+    refs = [GameRef(id="a", gamefile="g1", task_type="pick_heat_then_place"), GameRef(id="b", gamefile="g2", task_type="look_at_obj_in_light"), GameRef(id="c", gamefile="g3", task_type="pick_heat_then_place")]
+    ex = expert_examples(refs, 1, backend_factory=lambda: FakeAlfworldGame(specs))
+    assert set(ex) == {"pick_heat_then_place", "look_at_obj_in_light"} and len(ex["pick_heat_then_place"]) == 1
+    assert ex["look_at_obj_in_light"][0] == format_example(
+        "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, a countertop 1, and a microwave 1.\n\nYour task is to: look at cd under the desklamp.",
+        ["go to desk 1", "use desklamp 1"], ["You go to desk 1.", "You use desklamp 1."])
+    llm = ScriptedLLM(["Action: look"])
+    env = _env(max_steps=1)
+    ReactAgent(llm, examples=ex).run(env, env.games[0].id)
+    system = llm.calls[0]["messages"][0].content
+    assert "example 1" in system and "Action: take mug 1 from countertop 1" in system and "desklamp" not in system

@@ -100,6 +100,7 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(None, "--model", "-m", help="litellm model string (overrides the global --model and settings)."),
         memory: str = typer.Option("none", "--memory", help="none | frozen (read only) | updating (read and write after each game)."),
         max_steps: int = typer.Option(50, "--max-steps", min=1, help="Actions per game before it counts as failed."),
+        examples: int = typer.Option(0, "--examples", min=0, help="ReAct: in-context examples per task type, from the expert's episodes on the training pool."),
         limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Run only the first N games (sorted by id)."),
         workers: int = typer.Option(1, "--workers", "-w", min=1, help="Games played concurrently (forced to 1 when memory updates)."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Run folder (rerunning resumes it)."),
@@ -118,9 +119,16 @@ def register(app: typer.Typer) -> None:
 
             raise ConfigError("--agent expert plays without memory; drop --memory")
         settings = state(ctx).settings()
-        harness = AlfworldHarness.from_split(split, data_root=str(data) if data else None, cache_dir=str(settings.paths.cache / "alfworld"), agent=agent, memory=hook, update_memory=memory == "updating", max_steps=max_steps, llm=llm)  # type: ignore[arg-type]
+        root, cache = (str(data) if data else None), str(settings.paths.cache / "alfworld")
+        shots: dict[str, list[str]] = {}
+        if agent == "react" and examples:
+            from ..envs.alfworld_eval import expert_examples
+
+            pool = AlfworldHarness.from_split("train", data_root=root, cache_dir=cache).games
+            shots = expert_examples(pool, examples, max_steps=max_steps, cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}.json"))
+        harness = AlfworldHarness.from_split(split, data_root=root, cache_dir=cache, agent=agent, memory=hook, update_memory=memory == "updating", max_steps=max_steps, llm=llm, examples=shots)  # type: ignore[arg-type]
         cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                           default_gate="environment" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps}, tag=agent if agent == "expert" else None)
+                           default_gate="environment" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps, "examples": examples}, tag=agent if agent == "expert" else None)
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "alfworld_summary.md")
 

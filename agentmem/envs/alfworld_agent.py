@@ -13,6 +13,9 @@
 
 The trajectory is recorded as typed steps (:mod:`agentmem.agent.steps`), text-mode
 (``native_tools=False``): ``act`` is offered as text, which works with every model.
+``examples`` maps a task type (or ``"*"``) to solved episodes shown in the system prompt;
+:func:`format_example` renders an expert episode that way (see
+:func:`agentmem.envs.alfworld_eval.expert_examples`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ class EpisodeResult(BaseModel):
     won: bool
     steps: int = Field(0, description="Environment actions taken.")
     turns: int = Field(0, description="Agent turns (model calls for the ReAct agent).")
+    intro: str = Field("", description="The first observation (room and goal).")
     actions: list[str] = Field(default_factory=list)
+    observations: list[str] = Field(default_factory=list, description="The game's answer to each action.")
     invalid_replies: int = Field(0, description="Turns whose reply held no parsable action.")
     inadmissible_actions: int = Field(0, description="Actions not in the admissible list when sent.")
     memory_tokens: int = 0
@@ -59,6 +64,7 @@ class ExpertAgent:
     def run(self, env: AlfworldEnv, game_id: str) -> EpisodeResult:
         task = env.reset(game_id)
         actions: list[str] = []
+        observations: list[str] = []
         inadmissible = 0
         while not env.done:
             plan = env.expert_plan
@@ -66,9 +72,21 @@ class ExpertAgent:
             if command not in env.admissible_commands:
                 inadmissible += 1
             actions.append(command)
-            env.step("act", {"command": command})
+            observations.append(env.step("act", {"command": command}).text)
         outcome = env.evaluate(None)
-        return EpisodeResult(game_id=task.id, task_type=str(task.topic), won=outcome.success, steps=env.steps, turns=len(actions), actions=actions, inadmissible_actions=inadmissible)
+        return EpisodeResult(game_id=task.id, task_type=str(task.topic), won=outcome.success, steps=env.steps, turns=len(actions), intro=task.instruction, actions=actions, observations=observations, inadmissible_actions=inadmissible)
+
+    def as_example(self, result: EpisodeResult) -> str:
+        """A solved episode rendered as an in-context example (actions and observations, no thoughts)."""
+        return format_example(result.intro, result.actions, result.observations)
+
+
+def format_example(intro: str, actions: list[str], observations: list[str]) -> str:
+    """An episode as text: the first observation, then ``Action:`` / ``Observation:`` lines."""
+    lines = [intro]
+    for a, o in zip(actions, observations):
+        lines += [f"Action: {a}", f"Observation: {o}"]
+    return "\n".join(lines)
 
 
 _ACTION = re.compile(r"^\s*(?:>\s*)?action\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -105,25 +123,27 @@ class ReactAgent:
 
     name = "react"
 
-    def __init__(self, llm: LLM, *, memory: MemoryHook | None = None, update_memory: bool = False, prompts: PromptLibrary | None = None, examples: list[str] | None = None, max_tokens: int = 256, temperature: float = 0.0) -> None:
+    def __init__(self, llm: LLM, *, memory: MemoryHook | None = None, update_memory: bool = False, prompts: PromptLibrary | None = None, examples: dict[str, list[str]] | None = None, max_tokens: int = 256, temperature: float = 0.0) -> None:
         self.llm = llm
         self.memory = memory
         self.update_memory = update_memory
         self.prompts = prompts or PromptLibrary()
-        self.examples = list(examples or [])
+        self.examples = dict(examples or {})
         self.max_tokens = max_tokens
         self.temperature = temperature
 
     def run(self, env: AlfworldEnv, game_id: str, run_id: str = "alfworld") -> EpisodeResult:
         task = env.reset(game_id)
         context = self.memory.before_task(task) if self.memory is not None else RecallContext()
-        system_text = self.prompts.render("alfworld_system.j2", memory_text=context.text, max_steps=env.max_steps, examples=self.examples)
+        examples = self.examples.get(str(task.topic), self.examples.get("*", []))
+        system_text = self.prompts.render("alfworld_system.j2", memory_text=context.text, max_steps=env.max_steps, examples=examples)
         first = self.prompts.render("alfworld_step.j2", first=True, observation=task.instruction, admissible=env.admissible_commands, step=1, max_steps=env.max_steps)
         steps: list[Any] = [TaskStep(index=0, task=task.instruction, memory_text=context.text, memory_ids=context.item_ids)]
         # history of (assistant reply, observation) pairs; only the newest observation lists admissible commands
         turns: list[tuple[str, str]] = []
         usage = Usage()
         actions: list[str] = []
+        observations: list[str] = []
         invalid = inadmissible = 0
         for turn in range(env.max_steps):
             if env.done:
@@ -154,6 +174,7 @@ class ReactAgent:
                 steps.append(ActionStep(index=len(steps), thought=thought or reply, tool_calls=[call], usage=comp.usage, native_tools=False))
                 obs = env.step("act", {"command": command})
                 actions.append(command)
+                observations.append(obs.text)
                 obs_text = obs.text
                 steps.append(ObservationStep(index=len(steps), tool_call_id=call.id, tool_name="act", observation=obs.text, reward=obs.reward, done=obs.done, native_tools=False))
             turns.append((reply or "(empty reply)", obs_text))
@@ -166,7 +187,9 @@ class ReactAgent:
             won=outcome.success,
             steps=env.steps,
             turns=len(turns),
+            intro=task.instruction,
             actions=actions,
+            observations=observations,
             invalid_replies=invalid,
             inadmissible_actions=inadmissible,
             memory_tokens=context.tokens,

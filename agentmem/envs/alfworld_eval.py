@@ -34,7 +34,7 @@ AgentKind = Literal["react", "expert"]
 class AlfworldHarness:
     """Games plus how to play one; :meth:`solve` is the framework's solve function."""
 
-    def __init__(self, games: list[GameRef], *, agent: AgentKind = "react", backend_factory: Callable[[], GameBackend] | None = None, memory: MemoryHook | None = None, update_memory: bool = False, max_steps: int = DEFAULT_MAX_STEPS, llm: LLM | None = None, examples: list[str] | None = None) -> None:
+    def __init__(self, games: list[GameRef], *, agent: AgentKind = "react", backend_factory: Callable[[], GameBackend] | None = None, memory: MemoryHook | None = None, update_memory: bool = False, max_steps: int = DEFAULT_MAX_STEPS, llm: LLM | None = None, examples: dict[str, list[str]] | None = None) -> None:
         if agent not in ("react", "expert"):
             raise ConfigError(f"--agent {agent!r}: expected 'react' or 'expert'")
         self.games = games
@@ -44,7 +44,7 @@ class AlfworldHarness:
         self.update_memory = update_memory
         self.max_steps = max_steps
         self.llm = llm
-        self.examples = examples or []
+        self.examples = examples or {}
 
     @classmethod
     def from_split(cls, split: str, *, data_root: str | None = None, cache_dir: str | None = None, **kwargs: Any) -> "AlfworldHarness":
@@ -79,6 +79,39 @@ class AlfworldHarness:
             metrics={"steps": float(res.steps), "memory_tokens": float(res.memory_tokens), "invalid_replies": float(res.invalid_replies), "inadmissible_actions": float(res.inadmissible_actions)},
             detail={"task_type": res.task_type, "actions": res.actions, "turns": res.turns, "memory_ids": res.memory_ids},
         )
+
+
+def expert_examples(games: list[GameRef], per_type: int, *, backend_factory: Callable[[], GameBackend] | None = None, max_steps: int = DEFAULT_MAX_STEPS, cache_file: str | None = None) -> dict[str, list[str]]:
+    """In-context examples per task type: the handcoded expert's won episodes on ``games``
+    (use the training pool), the first ``per_type`` of each type in id order. LLM-free and
+    deterministic; cached as JSON in ``cache_file`` when given."""
+    import json
+    from pathlib import Path
+
+    from ..fileio import atomic_write_json
+
+    if per_type <= 0:
+        return {}
+    key = f"{per_type}:{max_steps}:{len(games)}"
+    if cache_file and Path(cache_file).exists():
+        cached = json.loads(Path(cache_file).read_text(encoding="utf-8"))
+        if cached.get("key") == key:
+            return {k: list(v) for k, v in cached["examples"].items()}
+    out: dict[str, list[str]] = {}
+    env = AlfworldEnv(games, backend_factory or (lambda: TextWorldGame(expert=True)), max_steps=max_steps)
+    agent = ExpertAgent()
+    try:
+        for g in games:
+            if len(out.get(g.task_type, [])) >= per_type:
+                continue
+            res = agent.run(env, g.id)
+            if res.won:
+                out.setdefault(g.task_type, []).append(agent.as_example(res))
+    finally:
+        env.close()
+    if cache_file:
+        atomic_write_json(cache_file, {"key": key, "examples": out})
+    return out
 
 
 def summary_from_report(report: Any) -> str:
