@@ -202,7 +202,7 @@ class QARecord(BaseModel):
     memory_tokens: int = 0
     recalled_ids: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
-    evidence_in_context: float | None = Field(None, description="Fraction of evidence turns in the recalled items (raw-turn memory only).")
+    evidence_in_context: float | None = Field(None, description="Fraction of the evidence turns (ids that name a turn) among the recalled items (raw-turn memory only).")
     usage: Usage = Field(default_factory=Usage)
     judge_usage: Usage = Field(default_factory=Usage)
     error: str | None = None
@@ -220,6 +220,7 @@ class LocomoQA:
         self.answer_max_tokens = answer_max_tokens
         self._memories: dict[str, MemoryHook] = {}
         self._lock = threading.Lock()
+        self._ids: dict[str, set[str]] = {}
 
     def memory_for(self, conversation: Conversation) -> MemoryHook:
         """The ingested memory of ``conversation`` (built once, then reused; safe across worker threads)."""
@@ -228,6 +229,12 @@ class LocomoQA:
             if mem is None:
                 mem = self._memories[conversation.sample_id] = self.memory_factory(conversation)
             return mem
+
+    def _turn_ids(self, conversation: Conversation) -> set[str]:
+        ids = self._ids.get(conversation.sample_id)
+        if ids is None:
+            ids = self._ids[conversation.sample_id] = conversation.turn_ids()
+        return ids
 
     def answer_item(self, conversation: Conversation, qa_index: int, llm: LLM | None = None) -> QARecord:
         """Recall, answer and score item ``qa_index`` of ``conversation`` (``llm`` overrides the answering model for this call)."""
@@ -240,8 +247,9 @@ class LocomoQA:
         gold = gold_answer(qa)
         ids = context.item_ids
         evidence_in = None
-        if ids and qa.evidence:
-            evidence_in = sum(e in set(ids) for e in qa.evidence) / len(qa.evidence)
+        valid = [e for e in qa.evidence if e in self._turn_ids(conversation)]
+        if ids and valid:
+            evidence_in = sum(e in set(ids) for e in valid) / len(valid)
         record = QARecord(
             id=task.id,
             sample_id=conversation.sample_id,
