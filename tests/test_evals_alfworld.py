@@ -321,3 +321,15 @@ def test_expert_examples_per_type_and_react_uses_matching_type() -> None:
     ReactAgent(llm, examples=ex).run(env, env.games[0].id)
     system = llm.calls[0]["messages"][0].content
     assert "example 1" in system and "Action: take mug 1 from countertop 1" in system and "desklamp" not in system
+
+
+def test_expert_dialect_bridge() -> None:
+    from agentmem.envs.alfworld_expert import to_expert_dialect, to_game_dialect
+
+    assert to_expert_dialect("put toiletpaper 3 in/on cabinet 1") == "move toiletpaper 3 to cabinet 1"
+    assert to_expert_dialect("take mug 1 from countertop 1") == "take mug 1 from countertop 1"
+    adm_old = ["put mug 1 in/on cabinet 1", "look"]
+    assert to_game_dialect("move mug 1 to cabinet 1", adm_old) == "put mug 1 in/on cabinet 1"
+    adm_new = ["move mug 1 to cabinet 1", "look"]
+    assert to_game_dialect("move mug 1 to cabinet 1", adm_new) == "move mug 1 to cabinet 1"
+    assert to_game_dialect("go to cabinet 1", adm_old) == "go to cabinet 1"

@@ -2,8 +2,8 @@
 
 The text games come from alfworld (``AlfredTWEnv`` finds the solvable games of a split; each
 game is played through TextWorld with alfworld's own wrappers: the demangler that gives
-objects readable names, the infos wrapper that reports the game file, and the handcoded
-expert that proposes the next action). The game engine sits behind a small protocol,
+objects readable names and the infos wrapper that reports the game file; alfworld's
+handcoded expert proposes the next action through :mod:`.alfworld_expert`). The game engine sits behind a small protocol,
 :class:`GameBackend`, with the real :class:`TextWorldGame` and a shipped fake,
 :class:`FakeAlfworldGame`, so the environment and the agents are tested without alfworld.
 
@@ -79,51 +79,62 @@ def _require_alfworld() -> None:
 
 
 class TextWorldGame:
-    """The real backend: a TextWorld game with alfworld's demangler, infos and (optional) handcoded expert."""
+    """The real backend: a TextWorld game with alfworld's demangler and infos wrappers and,
+    when ``expert`` is on, alfworld's handcoded expert proposing the next action
+    (:class:`~agentmem.envs.alfworld_expert.HandcodedExpert`, bridged to the game files'
+    command dialect)."""
 
-    def __init__(self, expert: bool = True, expert_type: str = "handcoded") -> None:
+    def __init__(self, expert: bool = True, seed: int = 0) -> None:
         _require_alfworld()
         self.expert = expert
-        self.expert_type = expert_type
+        self.seed = seed
         self._env: Any = None
+        self._gamefile = ""
+        self._expert: Any = None
 
     def load(self, gamefile: str) -> None:
         import textworld
-        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredExpert, AlfredInfos
+        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
 
         self.close()
-        extras = ["gamefile"] + (["expert_plan"] if self.expert else [])
-        infos = textworld.EnvInfos(won=True, admissible_commands=True, extras=extras)
-        wrappers: list[Any] = [AlfredDemangler(shuffle=False), AlfredInfos]
-        if self.expert:
-            wrappers.append(AlfredExpert(expert_type=self.expert_type))
+        infos = textworld.EnvInfos(won=True, admissible_commands=True, facts=self.expert, extras=["gamefile"])
         with contextlib.redirect_stdout(io.StringIO()):
-            self._env = textworld.start(gamefile, request_infos=infos, wrappers=wrappers)
+            self._env = textworld.start(gamefile, request_infos=infos, wrappers=[AlfredDemangler(shuffle=False), AlfredInfos])
+        self._gamefile = gamefile
 
-    def _state(self, state: Any, score: float = 0.0, done: bool = False) -> GameState:
+    def _state(self, state: Any, plan: list[str], score: float = 0.0, done: bool = False) -> GameState:
         return GameState(
             feedback=str(state["feedback"]),
             won=bool(state.get("won") or False),
             done=bool(done),
             score=float(score or 0.0),
             admissible_commands=list(state.get("admissible_commands") or []),
-            expert_plan=list(state.get("extra.expert_plan") or []),
+            expert_plan=plan,
         )
 
     def reset(self) -> GameState:
         if self._env is None:
             raise ConfigError("TextWorldGame.reset: no game loaded (call load(gamefile) first)")
-        return self._state(self._env.reset())
+        state = self._env.reset()
+        plan: list[str] = []
+        if self.expert:
+            from .alfworld_expert import HandcodedExpert
+
+            self._expert = HandcodedExpert(self._gamefile, seed=self.seed)
+            plan = self._expert.start(state)
+        return self._state(state, plan)
 
     def step(self, command: str) -> GameState:
         state, score, done = self._env.step(command)
-        return self._state(state, score, done)
+        plan = self._expert.next(state, command) if self._expert is not None and not state.get("won") else []
+        return self._state(state, plan, score, done)
 
     def close(self) -> None:
         if self._env is not None:
             with contextlib.suppress(Exception):
                 self._env.close()
             self._env = None
+        self._expert = None
 
 
 class FakeGame(BaseModel):
