@@ -24,9 +24,8 @@ from ..agent.hooks import MemoryHook
 from ..errors import ConfigError
 from ..llm.base import LLM
 from .alfworld_agent import EpisodeResult, ExpertAgent, ReactAgent
-from .alfworld_data import GameRef, GameResult, summarise_games, summary_markdown
+from .alfworld_data import GameRef, GameResult, prepare_alfworld_data, summarise_games, summary_markdown
 from .alfworld_env import DEFAULT_MAX_STEPS, AlfworldEnv, GameBackend, TextWorldGame, collect_games
-from .alfworld_data import prepare_alfworld_data
 
 AgentKind = Literal["react", "expert"]
 
