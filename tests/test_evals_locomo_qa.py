@@ -260,10 +260,3 @@ def test_clean_prediction() -> None:
     assert clean_prediction("Final answer: Berlin") == "Berlin"
     assert clean_prediction("   ") == ""
 
-
-def test_memskill_ingest_fails_clearly_until_wired() -> None:
-    from agentmem.envs.locomo_qa import memskill_memory
-    from agentmem.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="--ingest memskill"):
-        memskill_memory(_conv())

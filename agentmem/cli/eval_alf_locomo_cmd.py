@@ -169,16 +169,20 @@ def register(app: typer.Typer) -> None:
         fw = _framework()
         llm = _llm(ctx, model)
         judge = None if no_judge else _llm(ctx, judge_model, role="judge")
-        embedder = None
-        if mode == "rag" and ingest == "turns":
+        embedder = factory = None
+        if mode == "rag":
             from ..retrieval.factory import make_embedder
 
             embedder = make_embedder(settings)
-        from ..envs.locomo_eval import LocomoHarness, summary_from_report
-
-        harness = LocomoHarness(load_locomo(data), llm=llm, mode=mode, ingest=ingest, embedder=embedder, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
         options = {"mode": mode, "ingest": ingest, "k": k, "budget": budget, "categories": cats, "per_conversation": per_conversation, "judge_model": getattr(judge, "model", None), "embedder": getattr(embedder, "name", None)}
         cfg = _make_config(ctx, "locomo", model=llm.model, memory="frozen" if mode == "rag" else "none", limit=limit, workers=workers, out=out, seed=seed, split=mode, options=options)
+        if mode == "rag" and ingest == "memskill":
+            from ..envs.locomo_memskill import memskill_memory_factory
+
+            factory = memskill_memory_factory(settings, llm, embedder, Path(cfg.out_dir) / "memskill", k=k, budget_tokens=budget)
+        from ..envs.locomo_eval import LocomoHarness, summary_from_report
+
+        harness = LocomoHarness(load_locomo(data), llm=llm, mode=mode, ingest=ingest, embedder=embedder, memory_factory=factory, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "locomo_summary.md")
 

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..llm.base import LLM
 from ..retrieval.base import Embedder
 from .locomo_data import Conversation
-from .locomo_qa import FullContextMemory, LocomoQA, QARecord, item_id, memskill_memory, select_items, summarise, summary_markdown, turn_memory_factory
+from .locomo_qa import FullContextMemory, LocomoQA, MemoryFactory, QARecord, item_id, select_items, summarise, summary_markdown, turn_memory_factory
 from .qa_judge import AnswerJudge
 
 Mode = Literal["rag", "full-context"]
@@ -42,6 +42,7 @@ class LocomoHarness:
         mode: Mode = "rag",
         ingest: Ingest = "turns",
         embedder: Embedder | None = None,
+        memory_factory: MemoryFactory | None = None,
         judge_llm: LLM | None = None,
         k: int = 10,
         budget_tokens: int = 2000,
@@ -56,8 +57,10 @@ class LocomoHarness:
         self.items = select_items(conversations, categories, per_conversation=per_conversation)
         if mode == "full-context":
             factory: Any = FullContextMemory
+        elif memory_factory is not None:
+            factory = memory_factory
         elif ingest == "memskill":
-            factory = memskill_memory
+            raise ConfigError("LocomoHarness: --ingest memskill needs a memory_factory (agentmem.envs.locomo_memskill.memskill_memory_factory)")
         else:
             if embedder is None:
                 raise ConfigError("LocomoHarness: --mode rag with --ingest turns needs an embedder")

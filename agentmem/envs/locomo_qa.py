@@ -5,7 +5,7 @@ Protocol (one QA item at a time, items independent):
 1. *Ingest* the conversation into a memory. ``turns``: every turn, rendered the shared way
    (``[<session date>] <speaker>: <text> [image: ...]``, see :mod:`.locomo_data`), indexed
    for hybrid search (BM25 + dense, RRF). ``memskill``: facts written by the MemSkill
-   executor (available once that component is installed; see :func:`memskill_memory`).
+   executor (:mod:`.locomo_memskill`).
 2. *Recall*: the memory is a :class:`~agentmem.agent.hooks.MemoryHook`; its
    ``before_task`` gets the question as a :class:`~agentmem.agent.environment.TaskSpec`
    and returns the context (top-k turns packed under a token budget, shown in time order).
@@ -171,15 +171,6 @@ MemoryFactory = Callable[[Conversation], MemoryHook]
 def turn_memory_factory(embedder: Embedder, *, k: int = 10, budget_tokens: int = 2000, search_mode: Literal["hybrid", "bm25", "dense"] = "hybrid") -> MemoryFactory:
     """A factory of :class:`TurnMemory` for each conversation."""
     return lambda conv: TurnMemory(conv, embedder, k=k, budget_tokens=budget_tokens, search_mode=search_mode)
-
-
-def memskill_memory(conversation: Conversation, **kwargs: Any) -> MemoryHook:
-    """MemSkill-written facts for ``conversation`` (needs the MemSkill executor component)."""
-    try:
-        from ..learning import memskill  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError as exc:
-        raise ConfigError("--ingest memskill needs the MemSkill executor (agentmem.learning.memskill), which is not installed in this build; use --ingest turns") from exc
-    raise ConfigError("--ingest memskill: the MemSkill executor is present but its LoCoMo ingestion is not wired into this harness yet; use --ingest turns")
 
 
 class QARecord(BaseModel):
