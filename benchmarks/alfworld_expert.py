@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--work", default=None, help="folder of per-game JSONL records (resumable; default <cache>/expert_runs/<split>-<max_steps>)")
     ap.add_argument("--reverse", action="store_true", help="play games from the last one: a second process started with --reverse meets the first in the middle")
+    ap.add_argument("--offset", type=int, default=0, help="start at game N (wrapping around): more processes can share the games")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         games = games[: args.limit]
     work = Path(args.work) if args.work else data_dir.parent / "expert_runs" / f"{args.split}-{args.max_steps}"
     work.mkdir(parents=True, exist_ok=True)
-    part = work / f"part-{'rev' if args.reverse else 'fwd'}-{os.getpid()}.jsonl"
+    part = work / f"part-{'rev' if args.reverse else 'fwd'}{args.offset}-{os.getpid()}.jsonl"
 
     def done() -> dict[str, dict]:
         out: dict[str, dict] = {}
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return out
 
     env = AlfworldEnv(games, TextWorldGame(expert=True), max_steps=args.max_steps)
-    order = list(reversed(games)) if args.reverse else games
+    order = list(reversed(games)) if args.reverse else list(games)
+    order = order[args.offset % len(order):] + order[: args.offset % len(order)] if order else order
     try:
         for n, g in enumerate(order, 1):
             if g.id in done():
