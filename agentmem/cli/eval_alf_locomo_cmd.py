@@ -73,19 +73,21 @@ def _llm(ctx: typer.Context, model: str | None, role: str = "main") -> Any:
 
 
 def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
-    """The MemoryHook for ``--memory frozen|updating`` (None for ``none``): the reflective
-    controller over the home's stores, write gate ``train_labels`` (the environment's success
-    flag on training tasks)."""
+    """The ALFWorld MemoryHook for ``--memory frozen|updating`` (None for ``none``): skills and
+    behaviors from the home (:class:`~agentmem.envs.alfworld_memory.AlfworldMemory`); with
+    ``updating`` the handbook learns from each game's trajectory and success flag."""
     if memory == "none":
         return None
     from ..errors import ConfigError
 
+    if memory not in ("frozen", "updating"):
+        raise ConfigError(f"--memory {memory!r}: expected none, frozen or updating")
     try:
-        from ..learning.controller import ReflectiveController
+        from ..envs.alfworld_memory import AlfworldMemory
+
+        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating")
     except ImportError as exc:
-        raise ConfigError(f"--memory {memory} needs the reflective controller (agentmem.learning.controller), which is not in this build; use --memory none") from exc
-    settings = state(ctx).settings()
-    return ReflectiveController.from_settings(settings, mode=memory, write_gate="train_labels" if memory == "updating" else None)
+        raise ConfigError(f"--memory {memory} needs the skill library and behavior handbook, which are not in this build ({exc}); use --memory none") from exc
 
 
 def register(app: typer.Typer) -> None:
