@@ -142,19 +142,24 @@ def prepare_alfworld_data(split: str, data_root: str | os.PathLike[str] | None =
         if digest != info.sha256:
             raise ConfigError(f"{archive}: sha256 {digest[:12]}... does not match the expected {info.sha256[:12]}... (corrupt or different release)")
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{split}-", dir=cache))
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(tmp, filter="data")
-        if not (tmp / info.subdir).is_dir():
-            raise ConfigError(f"{archive}: expected folder {info.subdir} inside the archive")
-        (tmp / ".complete").write_text(info.sha256 + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    from ..fileio import home_lock
+
+    with home_lock(cache / f".{split}.lock", timeout=600):  # two processes unpack once
+        if marker.exists():
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{split}-", dir=cache))
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(tmp, filter="data")
+            if not (tmp / info.subdir).is_dir():
+                raise ConfigError(f"{archive}: expected folder {info.subdir} inside the archive")
+            (tmp / ".complete").write_text(info.sha256 + "\n")
+            if target.exists():
+                shutil.rmtree(target)  # a half-written folder from an interrupted unpack
+            tmp.rename(target)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
