@@ -24,6 +24,7 @@ _GROUP_MODULES = [
     "agentmem.cli.memory_admin_cmd",  # after memory_cmd: joins its `memory` group
     "agentmem.cli.eval_cmd",
     "agentmem.cli.demo_cmd",
+    "agentmem.cli.eval_alf_locomo_cmd",
 ]
 
 for _mod in _GROUP_MODULES:

@@ -1,0 +1,38 @@
+"""Skills and behaviors in context for ALFWorld (needs the skill library and behavior handbook)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("agentmem.stores.skill_library")
+pytest.importorskip("agentmem.stores.experience_hook")
+
+from agentmem.agent.environment import TaskSpec  # noqa: E402
+from agentmem.envs.alfworld_agent import ReactAgent  # noqa: E402
+from agentmem.envs.alfworld_data import GameRef  # noqa: E402
+from agentmem.envs.alfworld_env import AlfworldEnv, FakeAlfworldGame, FakeGame  # noqa: E402
+from agentmem.envs.alfworld_memory import AlfworldMemory  # noqa: E402
+from agentmem.testing import ScriptedLLM  # noqa: E402
+
+
+def test_alfworld_memory_recalls_alfworld_skills_and_credits_them(settings) -> None:
+    mem = AlfworldMemory.from_settings(settings, skills_k=2)
+    task = TaskSpec(id="g", instruction="You are in a room.\n\nYour task is to: heat some mug and put it in cabinet.", topic="pick_heat_then_place", metadata={"goal": "heat some mug and put it in cabinet."})
+    ctx = mem.before_task(task)
+    skill_ids = [r.record.id for r in ctx.items if r.record.store == "skills"]
+    assert 0 < len(skill_ids) <= 2
+    assert all(r.record.metadata.get("group") == "alfworld" for r in ctx.items if r.record.store == "skills")
+    assert "heat-object" in skill_ids and "### skill: heat-object" in ctx.text
+    assert ctx.tokens > 0
+    from agentmem.types import Outcome
+
+    mem.after_task(task, ctx, [], Outcome(score=1.0, success=True), "r1")
+    assert mem.skills.stats("heat-object").uses == 1
+
+
+def test_react_agent_puts_skills_in_the_system_prompt(settings) -> None:
+    env = AlfworldEnv([GameRef(id="g", gamefile="g", task_type="pick_heat_then_place")], FakeAlfworldGame({"g": FakeGame()}), max_steps=1)
+    llm = ScriptedLLM(["Action: look"])
+    res = ReactAgent(llm, memory=AlfworldMemory.from_settings(settings, skills_k=2)).run(env, "g")
+    assert "### skill: heat-object" in llm.calls[0]["messages"][0].content
+    assert res.memory_tokens > 0 and "heat-object" in res.memory_ids
