@@ -17,6 +17,7 @@ from ._common import app
 _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
     "agentmem.cli.skills_cmd",
+    "agentmem.cli.serve_cmd",
 ]
 
 for _mod in _GROUP_MODULES:
