@@ -1,16 +1,103 @@
 """agentmem: memory that learns, for LLM agents.
 
-The public surface is filled in as components land; heavy libraries (litellm, chromadb,
-sentence-transformers, torch) are only imported by the adapters that need them, so
-``import agentmem`` stays fast.
+The public surface is the names in ``__all__``; everything else is internal. Names load on first
+use (module ``__getattr__``), so ``import agentmem`` stays fast and imports none of litellm,
+torch, chromadb or sentence-transformers.
+
+Plug memory into an agent loop you already have (recall before the model call, record the
+outcome after)::
+
+    import agentmem
+
+    settings = agentmem.Settings.load()
+    skills = agentmem.SkillLibrary(settings)
+    hits = skills.search("heat a mug and put it in the cabinet", k=3)
+    prompt = "\\n\\n".join(h.record.text for h in hits) + "\\n\\nTask: heat a mug ..."
+    ...  # your model call and your environment
+    for h in hits:
+        skills.record_use(h.record.id, reward=1.0, success=True)
+
+See ``docs/integrating.md`` for the full pattern and ``docs/api.md`` for the reference.
 """
 
 from __future__ import annotations
 
-from .errors import AgentmemError, ConfigError, LLMError, StoreError, StructuredOutputError
-from .settings import Settings
-from .types import Namespace, Outcome
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["AgentmemError", "ConfigError", "LLMError", "Namespace", "Outcome", "Settings", "StoreError", "StructuredOutputError", "__version__"]
+# public name -> module that defines it (loaded on first attribute access)
+_LAZY: dict[str, str] = {
+    # configuration and errors
+    "Settings": "agentmem.settings",
+    "AgentmemError": "agentmem.errors",
+    "ConfigError": "agentmem.errors",
+    "StoreError": "agentmem.errors",
+    "ValidationFailed": "agentmem.errors",
+    "LLMError": "agentmem.errors",
+    "StructuredOutputError": "agentmem.errors",
+    "BudgetExceeded": "agentmem.errors",
+    "SandboxError": "agentmem.errors",
+    # records
+    "Namespace": "agentmem.types",
+    "Outcome": "agentmem.types",
+    "MemoryRecord": "agentmem.types",
+    "Recalled": "agentmem.types",
+    "Lifecycle": "agentmem.types",
+    "Trust": "agentmem.types",
+    # stores
+    "Store": "agentmem.stores.base",
+    "SkillLibrary": "agentmem.stores.skill_library",
+    "Skill": "agentmem.stores.skill_format",
+    "OutcomeLog": "agentmem.learning.outcome_log",
+    "OutcomeRow": "agentmem.learning.outcome_log",
+    # agent seams
+    "Environment": "agentmem.agent.environment",
+    "TaskSpec": "agentmem.agent.environment",
+    "Observation": "agentmem.agent.environment",
+    "MemoryHook": "agentmem.agent.hooks",
+    "RecallContext": "agentmem.agent.hooks",
+    # model and retrieval protocols
+    "LLM": "agentmem.llm.base",
+    "Message": "agentmem.llm.base",
+    "Completion": "agentmem.llm.base",
+    "ToolSpec": "agentmem.llm.base",
+    "Embedder": "agentmem.retrieval.base",
+    "VectorIndex": "agentmem.retrieval.base",
+    # serving and plugins
+    "MemoryService": "agentmem.mcp_server",
+    "plugins": "agentmem.plugins",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentmem' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if module.rsplit(".", 1)[-1] == name else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # static type checkers and IDEs see the real names
+    from . import plugins
+    from .agent.environment import Environment, Observation, TaskSpec
+    from .agent.hooks import MemoryHook, RecallContext
+    from .errors import AgentmemError, BudgetExceeded, ConfigError, LLMError, SandboxError, StoreError, StructuredOutputError, ValidationFailed
+    from .learning.outcome_log import OutcomeLog, OutcomeRow
+    from .llm.base import LLM, Completion, Message, ToolSpec
+    from .mcp_server import MemoryService
+    from .retrieval.base import Embedder, VectorIndex
+    from .settings import Settings
+    from .stores.base import Store
+    from .stores.skill_format import Skill
+    from .stores.skill_library import SkillLibrary
+    from .types import Lifecycle, MemoryRecord, Namespace, Outcome, Recalled, Trust

@@ -18,6 +18,7 @@ _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
     "agentmem.cli.skills_cmd",
     "agentmem.cli.serve_cmd",
+    "agentmem.cli.plugins_cmd",
 ]
 
 for _mod in _GROUP_MODULES:
