@@ -16,6 +16,10 @@ name::
     GridWorld = plugins.load("environments", "gridworld")
     env = GridWorld()
 
+Calling convention: the CLI builds a store, embedder, LLM or learner plugin by calling the
+registered object with the :class:`~agentmem.settings.Settings` (``factory(settings)``), e.g.
+``agentmem serve --mcp --store recipes``; environments are called with no arguments.
+
 Nothing is imported until :func:`load` is called; a plugin that fails to import raises a
 :class:`~agentmem.errors.ConfigError` naming the entry point, and never stops discovery of the
 others. Every object accepted by agentmem's constructors is a protocol, so a plugin needs no

@@ -171,3 +171,51 @@ def test_service_refuses_foreign_namespace_and_bad_namespace(settings) -> None:
         svc._namespace("bob")
     with pytest.raises(BadRequest, match="namespace"):
         svc._namespace("a//b")
+
+
+PLUGIN_STORE = '''
+from pathlib import Path
+from agentmem.types import MemoryRecord, Recalled
+
+class RecipeStore:
+    """A tiny keyword store, registered as an agentmem.stores plugin."""
+    name = "recipes"
+    def __init__(self, settings):
+        self.root = Path(settings.home) / "recipes"
+        self.items = {"pancakes": "Pancakes: 200 g flour, 2 eggs, 300 ml milk; rest the batter 20 minutes."}
+        self.uses = []
+    def records(self, namespace=None, include_inactive=False):
+        return [MemoryRecord(id=k, store=self.name, title=k, text=v, namespace=namespace or "default/default") for k, v in self.items.items()]
+    def get_record(self, item_id):
+        return next((r for r in self.records() if r.id == item_id), None)
+    def search(self, query, k=10, namespace=None):
+        words = set(query.lower().split())
+        return [Recalled(record=r, score=1.0) for r in self.records(namespace) if words & set(r.text.lower().replace(":", " ").replace(";", " ").split())][:k]
+    def record_use(self, item_id, reward, success):
+        (self.root.mkdir(parents=True, exist_ok=True), (self.root / "uses.txt").open("a").write(f"{item_id} {reward}\\n"))
+    def set_state(self, item_id, state):
+        pass
+'''
+
+
+def test_mcp_serves_a_plugin_store(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "recipes_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: recipes-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[agentmem.stores]\nrecipes = recipes_plugin_mod:RecipeStore\n")
+    (site / "recipes_plugin_mod.py").write_text(PLUGIN_STORE)
+    home = tmp_path / "home"
+    env = _env(home)
+    env["PYTHONPATH"] = str(site) + os.pathsep + env["PYTHONPATH"]
+    params = StdioServerParameters(command=sys.executable, args=["-m", "agentmem", "serve", "--mcp", "--store", "recipes"], env=env, cwd=str(REPO))
+
+    async def main() -> None:
+        async with Client(params, read_timeout_seconds=120) as client:
+            got = _data(await client.call_tool("recall", {"task": "how much flour for pancakes", "k": 3}))
+            assert any(it["store"] == "recipes" and it["id"] == "pancakes" for it in got["items"]), got
+            rec = _data(await client.call_tool("record_outcome", {"task": "pancakes", "item_ids": ["recipes:pancakes"], "score": 0.5, "success": True}))
+            assert rec["recorded"] == ["recipes:pancakes"]
+
+    asyncio.run(main())
+    assert (home / "recipes" / "uses.txt").read_text().split() == ["pancakes", "0.5"]

@@ -16,6 +16,7 @@ def serve(
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port for --http."),
     namespace: str | None = typer.Option(None, "--namespace", "-n", envvar="AGENTMEM_NAMESPACE", help="Namespace served (user, user/agent or user/agent/run); default settings.namespace."),
     allow_namespace: list[str] = typer.Option([], "--allow-namespace", help="Another namespace a tool call may name explicitly (repeatable)."),
+    store: list[str] = typer.Option([], "--store", help="A store plugin (entry point in agentmem.stores) to add to recall, built with the settings (repeatable); see `agentmem plugins list`."),
 ) -> None:
     """Expose recall, remember, skill search/show and outcome recording to MCP clients.
 
@@ -29,7 +30,10 @@ def serve(
 
     settings = state(ctx).settings()
     settings.ensure_home()
-    service = MemoryService(settings, namespace=namespace, allowed_namespaces=allow_namespace)
+    from ..plugins import create
+
+    stores = [create("stores", name, settings) for name in store]
+    service = MemoryService(settings, namespace=namespace, allowed_namespaces=allow_namespace, stores=stores)
     if http:
         typer.echo(f"agentmem MCP server on http://{host}:{port}/mcp (namespace {service.namespace})", err=True)
     run_server(service, http=http, host=host, port=port)
