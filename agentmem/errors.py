@@ -71,6 +71,12 @@ class ScriptExhaustedError(AgentmemError):
     """A scripted fake LLM was called more often than it was given replies for."""
 
 
+class ToolCallError(AgentmemError):
+    """A tool call the model got wrong: unknown tool, arguments that do not validate, a tool that
+    failed on the model's input, or a text (ReAct) reply that cannot be parsed. The agent runner
+    turns it into an observation for the model instead of raising."""
+
+
 class BudgetExceeded(AgentmemError):
     """A step, token, cost or wall-clock budget ran out."""
 

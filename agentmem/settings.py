@@ -45,6 +45,8 @@ class LLMSettings(_Section):
     backoff_base_s: float = Field(1.0, ge=0)
     proxy_model: str | None = Field(None, description="Cheaper model for the MemSifter LLM proxy; defaults to `model`.")
     judge_model: str | None = Field(None, description="Model for LLM-judge scoring; defaults to `model`.")
+    supports_tools: bool | None = Field(None, description="Override litellm's capability table: does the model take native tool calls? None = ask litellm (ReAct text fallback when False).")
+    supports_response_format: bool | None = Field(None, description="Override litellm's capability table: does the provider enforce a JSON schema response_format? None = ask litellm.")
 
 
 class EmbedderSettings(_Section):
@@ -78,6 +80,17 @@ class SandboxSettings(_Section):
     max_output_bytes: int = Field(64_000, gt=0)
 
 
+class MemSkillSettings(_Section):
+    """MemSkill's memory writer (controller, executor, designer)."""
+
+    top_k: int = Field(7, gt=0, description="Memory skills the controller selects per span (K=7 as in the paper on LoCoMo).")
+    span_tokens: int = Field(512, gt=0, description="Span size in estimated tokens (whitespace words).")
+    span_overlap: int = Field(64, ge=0, description="Overlap between consecutive spans, in estimated tokens.")
+    retrieve_k: int = Field(5, gt=0, description="Memories retrieved for each span and shown to the controller and executor.")
+    max_proposals: int = Field(2, gt=0, description="Designer: at most this many refined or new skills per cycle.")
+    patience: int = Field(2, gt=0, description="Designer: stop after this many cycles without a better mean reward.")
+
+
 class Settings(BaseModel):
     """All of agentmem's configuration. Build it with :meth:`load`."""
 
@@ -91,6 +104,7 @@ class Settings(BaseModel):
     recall: RecallSettings = Field(default_factory=RecallSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    memskill: MemSkillSettings = Field(default_factory=MemSkillSettings)
     skill_paths: list[Path] = Field(default_factory=list, description="Extra skill folders to load besides the shipped and home libraries.")
     seed: int = 0
 

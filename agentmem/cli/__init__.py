@@ -17,6 +17,9 @@ from ._common import app
 _GROUP_MODULES = [
     "agentmem.cli.config_cmd",
     "agentmem.cli.skills_cmd",
+    "agentmem.cli.run_cmd",
+    "agentmem.cli.memory_cmd",
+    "agentmem.cli.router_cmd",
     "agentmem.cli.serve_cmd",
     "agentmem.cli.plugins_cmd",
 ]

@@ -1,0 +1,66 @@
+"""Split interaction text into overlapping spans for MemSkill (about 512 tokens, 64 overlap).
+
+Token counts are a tokenizer-free estimate: one token per whitespace-separated word. English
+text averages about 1.3 subword tokens per word with GPT-style tokenizers, so a 512-"token"
+span is roughly 650 model tokens; the estimate is stable, needs no download and is the same
+for every model. Spans break at turn boundaries (lines) when a turn fits, so a turn is only
+cut when it alone exceeds the span size.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Span(BaseModel):
+    """One chunk of interaction the controller and executor work on."""
+
+    id: str
+    text: str
+    index: int = Field(..., description="Position of the span in its episode (0 = first).")
+    start_word: int
+    end_word: int
+    date: str = Field("", description="Session date or time the span belongs to, if known.")
+
+
+def estimate_tokens(text: str) -> int:
+    """Whitespace word count (the chunker's token estimate)."""
+    return len(text.split())
+
+
+def chunk_text(text: str, *, episode_id: str = "ep", size: int = 512, overlap: int = 64, date: str = "") -> list[Span]:
+    """Cut ``text`` into spans of at most ``size`` estimated tokens, consecutive spans sharing about ``overlap``.
+
+    A span ends at the last line (turn) boundary in its second half when there is one, so turns
+    are cut only when they are very long; the next span starts ``overlap`` words before the end,
+    moved forward to a turn boundary inside that window when there is one (then the overlap is
+    the last whole turns that fit). Raises ``ValueError`` unless ``0 <= overlap < size``.
+    """
+    if size <= 0 or overlap < 0 or overlap >= size:
+        raise ValueError(f"chunk_text: need 0 <= overlap < size (got size={size}, overlap={overlap})")
+    words: list[str] = []
+    line_of: list[int] = []
+    for ln, raw in enumerate(text.splitlines()):
+        for w in raw.split():
+            words.append(w)
+            line_of.append(ln)
+    n = len(words)
+    starts = {i for i in range(1, n) if line_of[i] != line_of[i - 1]}  # word positions that begin a turn
+    spans: list[Span] = []
+    p = 0
+    while p < n:
+        e = min(p + size, n)
+        if e < n:
+            cut = max((b for b in starts if p + size // 2 < b <= e), default=None)
+            e = cut if cut is not None else e
+        lines: dict[int, list[str]] = {}
+        for i in range(p, e):
+            lines.setdefault(line_of[i], []).append(words[i])
+        spans.append(Span(id=f"{episode_id}:s{len(spans)}", text="\n".join(" ".join(ws) for ws in lines.values()), index=len(spans),
+                          start_word=p, end_word=e, date=date))
+        if e >= n:
+            break
+        nxt = max(e - overlap, p + 1)
+        snapped = min((b for b in starts if nxt <= b < e), default=None)
+        p = snapped if snapped is not None and snapped > p else nxt
+    return spans

@@ -1,0 +1,153 @@
+"""Helpers shared by the experience stores (behaviors, concepts, subroutines).
+
+* :func:`approx_tokens` - the 4-characters-per-token estimate used for prompt budgets.
+* :class:`UsageBook` - per-item :class:`~agentmem.types.UsageStats` kept in a JSON sidecar
+  (statistics change after every task; keeping them out of the item files keeps the files'
+  history about content only, as PAPERS.md section 1 suggests).
+* :class:`AddReport` - what a batch write did: items added, merged, and skipped with reasons.
+* :func:`wiring` - embedder and vector index from settings unless given.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from ..fileio import FileHistory, atomic_write_json, read_json
+from ..types import UsageStats
+
+if TYPE_CHECKING:
+    from ..retrieval.base import Embedder, VectorIndex
+    from ..settings import Settings
+
+
+def approx_tokens(text: str) -> int:
+    """Rough token count (4 characters per token), the estimate every budget here uses."""
+    return max(1, len(text) // 4) if text else 0
+
+
+class Skip(BaseModel):
+    """One proposed item that was not written, and why."""
+
+    item: str
+    reason: str
+
+
+class AddReport(BaseModel):
+    """Outcome of a batch write: ids added, ids merged into, and reported skips."""
+
+    added: list[str] = Field(default_factory=list)
+    merged: list[str] = Field(default_factory=list)
+    skipped: list[Skip] = Field(default_factory=list)
+
+    def skip(self, item: str, reason: str) -> None:
+        self.skipped.append(Skip(item=item, reason=reason))
+
+
+class UsageBook:
+    """Usage statistics per item id in ``<root>/usage.json`` (atomic rewrite, versioned)."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / "usage.json"
+        self.history = FileHistory(root)
+
+    def all(self) -> dict[str, UsageStats]:
+        raw = read_json(self.path, {}) or {}
+        return {k: UsageStats.model_validate(v) for k, v in raw.items()}
+
+    def get(self, item_id: str) -> UsageStats:
+        return self.all().get(item_id, UsageStats())
+
+    def record(self, item_id: str, reward: float, success: bool) -> UsageStats:
+        """Add one outcome (caller holds the home lock); return the updated stats."""
+        book = self.all()
+        stats = book.get(item_id, UsageStats())
+        stats.record(reward, success)
+        stats.utility = stats.mean_reward
+        book[item_id] = stats
+        if self.path.exists():
+            self.history.save("usage.json", self.path.read_bytes(), note=f"before record_use({item_id})")
+        atomic_write_json(self.path, {k: v.model_dump(mode="json") for k, v in sorted(book.items())})
+        return stats
+
+
+def wiring(settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None") -> tuple["Embedder", "VectorIndex"]:
+    """The embedder and vector index a store uses: the given ones, else the factory's."""
+    from ..errors import ConfigError
+    from ..retrieval.factory import make_embedder, make_index
+
+    if index is None:
+        try:
+            index = make_index(settings)
+        except ImportError as exc:
+            raise ConfigError(
+                f"vector index backend {settings.index.backend!r} is not available ({exc}); "
+                "set index.backend = 'memory' (AGENTMEM_INDEX__BACKEND=memory) or install it"
+            ) from exc
+    return embedder or make_embedder(settings), index
+
+
+def now() -> float:
+    return time.time()
+
+
+def clip01(x: float) -> float:
+    return 0.0 if x < 0 else 1.0 if x > 1 else float(x)
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Readable, stable YAML (keys in model order, unicode kept, long lines unwrapped)."""
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
+
+
+class LazyHybrid:
+    """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, built on first use.
+
+    The store's files are the truth: the first search in a process drops the collection and
+    re-indexes every active item from ``loader()`` (cheap for hundreds of items, and it can
+    never serve stale rows); later writes upsert or delete single items.
+    """
+
+    def __init__(self, collection: str, settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None", loader: Any) -> None:
+        self.collection = collection
+        self.settings = settings
+        self._embedder = embedder
+        self._index = index
+        self.loader = loader
+        self._hx: Any = None
+
+    @property
+    def embedder(self) -> "Embedder":
+        if self._embedder is None:
+            self._embedder, self._index = wiring(self.settings, self._embedder, self._index)
+        return self._embedder
+
+    def hybrid(self) -> Any:
+        if self._hx is None:
+            from ..retrieval.hybrid import HybridIndex
+
+            emb, idx = wiring(self.settings, self._embedder, self._index)
+            self._embedder, self._index = emb, idx
+            hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k)
+            idx.drop(self.collection)
+            rows = self.loader()
+            if rows:
+                hx.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+            self._hx = hx
+        return self._hx
+
+    def upsert(self, item_id: str, text: str, meta: dict[str, Any]) -> None:
+        if self._hx is not None:
+            self._hx.upsert([item_id], [text], [meta])
+
+    def delete(self, item_id: str) -> None:
+        if self._hx is not None:
+            self._hx.delete([item_id])
+
+    def reset(self) -> None:
+        self._hx = None
