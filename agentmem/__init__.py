@@ -50,8 +50,21 @@ _LAZY: dict[str, str] = {
     "Store": "agentmem.stores.base",
     "SkillLibrary": "agentmem.stores.skill_library",
     "Skill": "agentmem.stores.skill_format",
+    "FactStore": "agentmem.stores.facts",
+    "BehaviorHandbook": "agentmem.stores.behaviors",
+    "ConceptMemory": "agentmem.stores.concepts",
+    "SubroutineStore": "agentmem.stores.subroutines",
+    "ExperienceMemory": "agentmem.stores.experience_hook",
     "OutcomeLog": "agentmem.learning.outcome_log",
     "OutcomeRow": "agentmem.learning.outcome_log",
+    # the agent and its runner
+    "Agent": "agentmem.agent.agent",
+    "Runner": "agentmem.agent.runner",
+    "RunResult": "agentmem.agent.runner",
+    "RunLog": "agentmem.agent.runlog",
+    "Tool": "agentmem.llm.tools",
+    "tool": "agentmem.llm.tools",
+    "make_llm": "agentmem.llm.factory",
     # agent seams
     "Environment": "agentmem.agent.environment",
     "TaskSpec": "agentmem.agent.environment",
@@ -89,7 +102,17 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the real names
     from . import plugins
+    from .agent.agent import Agent
     from .agent.environment import Environment, Observation, TaskSpec
+    from .agent.runlog import RunLog
+    from .agent.runner import Runner, RunResult
+    from .llm.factory import make_llm
+    from .llm.tools import Tool, tool
+    from .stores.behaviors import BehaviorHandbook
+    from .stores.concepts import ConceptMemory
+    from .stores.experience_hook import ExperienceMemory
+    from .stores.facts import FactStore
+    from .stores.subroutines import SubroutineStore
     from .agent.hooks import MemoryHook, RecallContext
     from .errors import AgentmemError, BudgetExceeded, ConfigError, LLMError, SandboxError, StoreError, StructuredOutputError, ValidationFailed
     from .learning.outcome_log import OutcomeLog, OutcomeRow

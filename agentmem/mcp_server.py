@@ -75,8 +75,10 @@ class MemoryService:
         stores: extra stores searched by ``recall`` (anything following the
             :class:`~agentmem.stores.base.Store` protocol).
         facts: the store ``remember`` writes into (anything with
-            ``insert(text, namespace=...)``); default the home's fact store when it is installed.
+            ``insert(text, namespace=...)``); default the home's :class:`~agentmem.stores.facts.FactStore`.
         outcome_log: where ``record_outcome`` writes (default ``<home>/outcomes.sqlite``).
+        with_experience: also search the home's behavior handbook, concept memory and
+            subroutine store.
     """
 
     def __init__(
@@ -89,8 +91,11 @@ class MemoryService:
         stores: Sequence["Store"] = (),
         facts: Any | None = None,
         outcome_log: Any | None = None,
+        with_experience: bool = True,
     ) -> None:
         self.settings = settings
+        self.with_experience = with_experience
+        self._experience: list[Any] | None = None
         self.namespace = _ns_key(namespace or settings.namespace, "--namespace")
         self.allowed = {self.namespace} | {_ns_key(n, "--allow-namespace") for n in allowed_namespaces}
         self._skills = skills
@@ -109,12 +114,10 @@ class MemoryService:
         return self._skills
 
     @property
-    def facts(self) -> Any | None:
+    def facts(self) -> Any:
         if self._facts is None:
-            try:
-                from .stores.facts import FactStore  # type: ignore[import-not-found]
-            except ImportError:
-                return None
+            from .stores.facts import FactStore
+
             self._facts = FactStore.from_settings(self.settings)
         return self._facts
 
@@ -127,11 +130,19 @@ class MemoryService:
         return self._outcome_log
 
     def stores(self) -> dict[str, "Store"]:
-        """Every store recall searches, by name."""
+        """Every store recall searches, by name: skills, facts, the experience stores
+        (behaviors, concepts, subroutines) and the extra stores given to the constructor."""
+        if self._experience is None:
+            self._experience = []
+            if self.with_experience:
+                from .stores.behaviors import BehaviorHandbook
+                from .stores.concepts import ConceptMemory
+                from .stores.subroutines import SubroutineStore
+
+                self._experience = [BehaviorHandbook(self.settings), ConceptMemory(self.settings), SubroutineStore(self.settings)]
         out: dict[str, Store] = {"skills": self.skills}
-        if self.facts is not None:
-            out[self.facts.name] = self.facts
-        for s in self._extra:
+        out[self.facts.name] = self.facts
+        for s in [*self._experience, *self._extra]:
             out[s.name] = s
         return out
 
@@ -214,8 +225,6 @@ class MemoryService:
         self._check_text(text, "text")
         ns = self._namespace(namespace)
         facts = self.facts
-        if facts is None:
-            raise AgentmemError("remember: no fact store is installed in this build (agentmem.stores.facts)")
         from .types import Provenance
 
         item = facts.insert(text, namespace=ns, provenance=Provenance(source="user", note="mcp remember"))

@@ -38,14 +38,6 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _has_facts() -> bool:
-    try:
-        import agentmem.stores.facts  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _data(result: Any) -> Any:
     assert not result.is_error, result.content
     if result.structured_content is not None:
@@ -64,14 +56,12 @@ async def _round_trip(client: Client) -> dict[str, Any]:
     shown = _data(await client.call_tool("show_skill", {"name": first}))
     assert shown["name"] == first and shown["instructions"]
 
-    if _has_facts():
-        saved = _data(await client.call_tool("remember", {"text": "The staging database password rotates every Friday at noon."}))
-        assert saved["namespace"] == "alice/default" and saved["id"]
+    saved = _data(await client.call_tool("remember", {"text": "The staging database password rotates every Friday at noon."}))
+    assert saved["namespace"] == "alice/default" and saved["store"] == "facts" and saved["id"]
 
     recalled = _data(await client.call_tool("recall", {"task": "when does the staging database password rotate?", "k": 5}))
     assert recalled["namespace"] == "alice/default" and recalled["items"]
-    if _has_facts():
-        assert any("Friday" in it["text"] for it in recalled["items"])
+    assert any(it["store"] == "facts" and "Friday" in it["text"] for it in recalled["items"])
     ids = [f"{it['store']}:{it['id']}" for it in recalled["items"][:2]]
     rec = _data(await client.call_tool("record_outcome", {"task": "rotate password question", "item_ids": ids, "score": 1.0, "success": True}))
     assert rec["recorded"] == ids

@@ -53,3 +53,15 @@ def test_show_unknown_skill_is_a_store_error(service: MemoryService) -> None:
         service.show_skill("kettle-descale")
     shown = service.show_skill("kettle-descaling")
     assert shown["origin"] and "citric acid" in shown["instructions"]
+
+
+def test_remember_then_recall_stays_in_its_namespace(settings) -> None:
+    alice = MemoryService(settings, namespace="alice", allowed_namespaces=["alice/bot"])
+    saved = alice.remember("Alice's locker code is 4417.", namespace="alice/bot")
+    assert saved["namespace"] == "alice/bot" and saved["store"] == "facts"
+    hit = alice.recall("what is the locker code", k=5, namespace="alice/bot")
+    assert any(it["id"] == saved["id"] for it in hit["items"])
+    assert not any(it["id"] == saved["id"] for it in alice.recall("what is the locker code", k=5)["items"])  # alice/default
+    bob = MemoryService(settings, namespace="bob")
+    assert not any("4417" in it["text"] for it in bob.recall("what is the locker code", k=5)["items"])
+    assert set(alice.stores()) >= {"skills", "facts", "behaviors", "concepts", "subroutines"}
