@@ -115,9 +115,9 @@ def main() -> dict[str, Any]:
     print(f"added {skill.name} v{skill.version} -> {skill.path}")
 
     task = "What is the total price of the items in basket.csv?"
-    hits = skills.search(task, k=3)
-    print("search:", [(h.record.id, round(h.score, 2)) for h in hits])
-    offered = "\n".join(f"- {h.record.id}: {h.record.metadata['description']}" for h in hits if h.record.metadata.get("kind") == "playbook")
+    found = skills.candidates(task, k=3, kind="playbook")  # runnable skills only
+    print("search:", [(s.name, round(score, 2)) for s, score in found])
+    offered = "\n".join(f"- {s.name}: {s.description}" for s, _ in found)
     messages = [system(f"Playbook skills you can run with run_skill:\n{offered}\nThe user's file basket.csv is in the working folder."), user(task)]
     answer = ""
     for _ in range(4):  # a plain tool loop
@@ -133,7 +133,7 @@ def main() -> dict[str, Any]:
     ok = "11.75" in answer
     skills.record_use("csv-column-stats", reward=float(ok), success=ok)
     print(f"answer: {answer} ({'correct' if ok else 'wrong'}; expected 11.75)")
-    return {"lint_errors": len(problems), "answer": answer, "correct": ok, "top_hit": hits[0].record.id if hits else None}
+    return {"lint_errors": len(problems), "answer": answer, "correct": ok, "found": [s.name for s, _ in found]}
 
 
 if __name__ == "__main__":
