@@ -5,12 +5,13 @@ rule the model cannot know (a base fee plus a rate per kilogram). The environmen
 :class:`agentmem.Environment` protocol; when an answer is wrong, its outcome carries the rule,
 as a teacher's correction would.
 
-Learning loop (one round = every task once):
+The agent runs with ``agentmem.Runner``; its memory is a small :class:`agentmem.MemoryHook`
+(one round = every task once):
 
-* before each task, recall from the skill library;
-* after it, record the outcome for the recalled items (usage statistics + outcome log), and when
-  the task failed, write what was learned as a knowledge skill (an edit the library versions and
-  can roll back; ``agentmem skills history`` shows it).
+* ``before_task``: recall from the skill library into the system prompt;
+* ``after_task``: record the outcome for the recalled items (usage statistics + outcome log),
+  and when the task failed, write what was learned as a knowledge skill (an edit the library
+  versions and can roll back; ``agentmem skills history`` shows it).
 
 The success rate per round is printed; it rises once the lessons are in memory.
 
@@ -22,14 +23,14 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from typing import Any
 
 from _setup import make_llm, make_settings, parse_args
 
 import agentmem
 from agentmem.agent.environment import Observation, TaskSpec
-from agentmem.llm.base import ToolSpec, system, user
+from agentmem.agent.hooks import RecallContext
+from agentmem.llm.base import ToolSpec
 
 RULES = {"avalon": (4.0, 1.5), "brindle": (2.5, 3.0), "corvex": (9.0, 0.5)}
 
@@ -77,30 +78,38 @@ def fake_model(messages: list[Any], info: dict[str, Any]) -> str:
     question = messages[-1].content
     kg = float(re.search(r"(\d+) kg", question).group(1))
     region = re.search(r"the (\w+) region\?", question).group(1)
-    rule = re.search(rf"{region} region costs a base fee of ([\d.]+) plus ([\d.]+) per kg", messages[0].content)
+    rule = re.search(rf"{region} region costs a base fee of ([\d.]+) plus ([\d.]+) per kg", messages[0].content)  # the system prompt
     if rule:
         return f"{float(rule.group(1)) + float(rule.group(2)) * kg:.2f}"
     return f"{5.0 + 1.0 * kg:.2f}"
 
 
-def run_round(env: ShippingQuotes, llm: Any, skills: agentmem.SkillLibrary, log: agentmem.OutcomeLog) -> float:
-    solved = 0
-    for task_id in env.tasks:
-        task = env.reset(task_id)
-        hits = [h for h in skills.search(task.instruction, k=3) if h.score > 0.3]
-        context = "\n\n".join(h.record.text for h in hits)
-        answer = llm.complete([system("You quote shipping prices.\n\nWhat you know:\n" + (context or "(nothing yet)")), user(task.instruction)]).text
-        outcome = env.evaluate(answer)
-        solved += outcome.success
-        run_id = uuid.uuid4().hex[:8]
-        for h in hits:
-            skills.record_use(h.record.id, outcome.score, outcome.success)
-        log.record([agentmem.OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=task.topic, store="skills", item_id=h.record.id, rank=j, reward=outcome.score, success=outcome.success) for j, h in enumerate(hits)])
+class LessonMemory:
+    """A MemoryHook: recall skills before a task; after it, record the outcome and learn a lesson from a correction."""
+
+    def __init__(self, skills: agentmem.SkillLibrary, log: agentmem.OutcomeLog, min_score: float = 0.3) -> None:
+        self.skills, self.log, self.min_score = skills, log, min_score
+
+    def before_task(self, task: TaskSpec) -> RecallContext:
+        hits = [h for h in self.skills.search(task.instruction, k=3) if h.score > self.min_score]
+        text = "What you know:\n" + "\n\n".join(h.record.text for h in hits) if hits else ""
+        return RecallContext(text=text, items=hits, tokens=len(text) // 4)
+
+    def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: agentmem.Outcome, run_id: str) -> None:
+        for h in context.items:
+            self.skills.record_use(h.record.id, outcome.score, outcome.success)
+        self.log.record([agentmem.OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=task.topic, store="skills", item_id=h.record.id, rank=j, reward=outcome.score, success=outcome.success) for j, h in enumerate(context.items)])
         if not outcome.success and "correction" in outcome.detail:
             name = f"shipping-rate-{outcome.detail['region']}"
-            if name not in skills:
-                skills.create(name, f"Shipping price rule for the {outcome.detail['region'].title()} region. Use when quoting what it costs to ship a parcel there.", outcome.detail["correction"], source="learned", note=f"learned from task {task.id} (run {run_id})")
-    return solved / len(env.tasks)
+            if name not in self.skills:
+                description = f"Shipping price rule for the {outcome.detail['region'].title()} region. Use when quoting what it costs to ship a parcel there."
+                self.skills.create(name, description, outcome.detail["correction"], source="learned", note=f"learned from task {task.id} (run {run_id})")
+
+
+def run_round(runner: agentmem.Runner, agent: agentmem.Agent, env: ShippingQuotes) -> float:
+    """Run every task once; the success rate."""
+    results = [runner.run(agent, env, task_id=task_id) for task_id in env.tasks]
+    return sum(bool(r.outcome.success) for r in results) / len(results)
 
 
 def main() -> dict[str, Any]:
@@ -110,10 +119,12 @@ def main() -> dict[str, Any]:
     env = ShippingQuotes(seed=settings.seed)
     assert isinstance(env, agentmem.Environment)
     skills = agentmem.SkillLibrary(settings)
-    log = agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite")
+    memory = LessonMemory(skills, agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite"))
+    agent = agentmem.Agent(name="quoter", model=llm, instructions="You quote shipping prices. Answer with the price only.", memory=memory, max_steps=2)
+    runner = agentmem.Runner(settings)
     rates = []
     for r in range(1, args.rounds + 1):
-        rates.append(run_round(env, llm, skills, log))
+        rates.append(run_round(runner, agent, env))
         print(f"round {r}: solved {rates[-1]:.0%} of {len(env.tasks)} tasks; learned skills: {sorted(n for n in skills.names() if n.startswith('shipping-rate-'))}")
     return {"rates": rates, "learned": sorted(n for n in skills.names() if n.startswith("shipping-rate-"))}
 

@@ -3,7 +3,8 @@
 A *playbook* skill is an Agent Skills folder whose ``SKILL.md`` names an entry script. This
 example writes ``csv-column-stats`` (sum, mean, min and max of one column of a CSV file),
 lints it with its test script run in the sandbox, adds it to the library, finds it by search,
-and lets a model use it as a tool inside a hand-written loop.
+and gives it to an agent through a Python function registered as a tool (``agentmem.tool``),
+run by ``agentmem.Runner``.
 
     python examples/custom_playbook_skill.py --fake
     python examples/custom_playbook_skill.py --model openai/gpt-4o-mini
@@ -22,7 +23,7 @@ from typing import Any
 from _setup import make_llm, make_settings, parse_args
 
 import agentmem
-from agentmem.llm.base import Message, ToolSpec, system, user
+from agentmem.llm.base import Message
 from agentmem.stores.skill_lint import lint_paths
 from agentmem.testing import tool_call_reply
 
@@ -82,7 +83,6 @@ assert got == {"column": "price", "count": 3, "sum": 5.5, "mean": 5.5 / 3, "min"
 '''
 
 CSV = "item,price\napple,1.25\nbread,3.10\ncheese,7.40\n"
-RUN_TOOL = ToolSpec(name="run_skill", description="Run a playbook skill's script with arguments.", parameters={"type": "object", "properties": {"name": {"type": "string"}, "args": {"type": "array", "items": {"type": "string"}}}, "required": ["name", "args"]})
 
 
 def write_skill(folder: Path) -> Path:
@@ -96,8 +96,27 @@ def write_skill(folder: Path) -> Path:
 def fake_model(messages: list[Message], info: dict[str, Any]) -> Any:
     """Stands in for a model: calls the skill the prompt offers, then reads the tool result."""
     if messages[-1].role == "tool":
-        return f"The total is {json.loads(messages[-1].content)['stdout']['sum']:.2f}."
+        return f"The total is {json.loads(messages[-1].content)['sum']:.2f}."
     return tool_call_reply("run_skill", {"name": "csv-column-stats", "args": ["basket.csv", "price"]})
+
+
+def skill_tools(skills: agentmem.SkillLibrary, files: dict[str, str]) -> list[agentmem.Tool]:
+    """Python functions registered as tools: here, one that runs playbook skills in the sandbox."""
+
+    @agentmem.tool
+    def run_skill(name: str, args: list[str]) -> str:
+        """Run a playbook skill's entry script in the sandbox (the user's files are in its working folder).
+
+        Args:
+            name: the skill's name.
+            args: command-line arguments for the script.
+        """
+        result = skills.run(name, args, files=files)
+        if result.exit_code != 0:
+            raise ValueError(f"{name} exited with {result.exit_code}: {result.stderr.strip()[:500]}")
+        return result.stdout.strip()
+
+    return [run_skill]
 
 
 def main() -> dict[str, Any]:
@@ -118,18 +137,15 @@ def main() -> dict[str, Any]:
     found = skills.candidates(task, k=3, kind="playbook")  # runnable skills only
     print("search:", [(s.name, round(score, 2)) for s, score in found])
     offered = "\n".join(f"- {s.name}: {s.description}" for s, _ in found)
-    messages = [system(f"Playbook skills you can run with run_skill:\n{offered}\nThe user's file basket.csv is in the working folder."), user(task)]
-    answer = ""
-    for _ in range(4):  # a plain tool loop
-        reply = llm.complete(messages, tools=[RUN_TOOL])
-        if not reply.tool_calls:
-            answer = reply.text
-            break
-        messages.append(Message(role="assistant", content=reply.text, tool_calls=reply.tool_calls))
-        for call in reply.tool_calls:
-            result = skills.run(call.arguments["name"], call.arguments.get("args", []), files={"basket.csv": CSV})
-            out = json.loads(result.stdout) if result.exit_code == 0 else result.stderr
-            messages.append(Message(role="tool", tool_call_id=call.id, name=call.name, content=json.dumps({"exit_code": result.exit_code, "stdout": out})))
+    agent = agentmem.Agent(
+        name="analyst",
+        model=llm,
+        instructions=f"Playbook skills you can run with run_skill:\n{offered}\nThe user's file basket.csv is in the working folder.",
+        tools=skill_tools(skills, {"basket.csv": CSV}),
+        max_steps=4,
+    )
+    result = agentmem.Runner(settings).run(agent, task)
+    answer = result.final_answer or ""
     ok = "11.75" in answer
     skills.record_use("csv-column-stats", reward=float(ok), success=ok)
     print(f"answer: {answer} ({'correct' if ok else 'wrong'}; expected 11.75)")

@@ -1,8 +1,8 @@
 """Example 4: run an evaluation against a real provider.
 
 Evaluates the shipping-quotes task family of example 2 twice with the same model: without
-memory (every round starts empty) and with memory (lessons written after failures are recalled
-in later rounds), and prints the success rate per round for both, plus tokens used.
+memory and with it (lessons written after corrected failures are recalled in later tasks), and
+prints the success rate per round for both, plus the tokens used.
 
     export OPENAI_API_KEY=...            # or any provider litellm supports
     python examples/real_provider_eval.py --model openai/gpt-4o-mini --rounds 3
@@ -22,7 +22,7 @@ import tempfile
 from typing import Any
 
 from _setup import make_llm, make_settings, parse_args
-from custom_environment import ShippingQuotes, fake_model, run_round
+from custom_environment import LessonMemory, ShippingQuotes, fake_model, run_round
 
 import agentmem
 
@@ -45,20 +45,16 @@ def provider_ready(model: str | None) -> str | None:
 
 
 def evaluate(args: Any, with_memory: bool) -> dict[str, Any]:
-    rates = []
+    """Success rate per round for one condition, and the tokens it used."""
     settings = make_settings(args)
     llm = make_llm(args, settings, fake_model)
     env = ShippingQuotes(seed=settings.seed)
-    skills = agentmem.SkillLibrary(settings, shipped=False)
-    log = agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite")
-    for _ in range(args.rounds):
-        if not with_memory:  # forget everything learned: a fresh empty library each round
-            for name in [n for n in skills.names() if n.startswith("shipping-rate-")]:
-                skills.remove(name, note="no-memory baseline")
-        rates.append(run_round(env, llm, skills, log))
+    memory = LessonMemory(agentmem.SkillLibrary(settings, shipped=False), agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite")) if with_memory else None
+    agent = agentmem.Agent(name="quoter", model=llm, instructions="You quote shipping prices. Answer with the price only.", memory=memory, max_steps=2)
+    runner = agentmem.Runner(settings)
+    rates = [run_round(runner, agent, env) for _ in range(args.rounds)]
     usage = getattr(llm, "usage", None)
-    tokens = usage.total.total_tokens if usage is not None else 0
-    return {"rates": rates, "tokens": tokens}
+    return {"rates": rates, "tokens": usage.total.total_tokens if usage is not None else 0}
 
 
 def main() -> dict[str, Any] | None:
