@@ -115,3 +115,40 @@ def test_plugins_cli(plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert r.exit_code == 0 and "agentmem_echo_mod.EchoEnv" in r.output
     r = runner.invoke(app, ["plugins", "check", "environments", "broken"])
     assert r.exit_code == 2 and "failed to load" in r.output
+
+
+STORE_PLUGIN = '''
+from pathlib import Path
+from agentmem.types import MemoryRecord
+
+class NoteStore:
+    """Two fixed notes, registered as an agentmem.stores plugin."""
+    name = "notes"
+    def __init__(self, settings):
+        self.root = Path(settings.home) / "notes"
+    def records(self, namespace=None, include_inactive=False):
+        return [MemoryRecord(id=f"n{i}", store="notes", text=t) for i, t in enumerate(["buy milk", "call Ada"])]
+    def get_record(self, item_id):
+        return next((r for r in self.records() if r.id == item_id), None)
+    def search(self, query, k=10, namespace=None):
+        return []
+    def record_use(self, item_id, reward, success):
+        pass
+    def set_state(self, item_id, state):
+        pass
+'''
+
+
+def test_memory_cli_opens_a_store_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from agentmem.cli import app
+
+    root = tmp_path / "site"
+    _fake_distribution(root, "agentmem_notes", "[agentmem.stores]\nnotes = agentmem_notes_mod:NoteStore\n", "agentmem_notes_mod", STORE_PLUGIN)
+    monkeypatch.syspath_prepend(str(root))
+    r = CliRunner().invoke(app, ["--json", "memory", "list", "notes"])
+    assert r.exit_code == 0, r.output
+    assert [x["text"] for x in json.loads(r.output)] == ["buy milk", "call Ada"]
+    r = CliRunner().invoke(app, ["memory", "list", "nope"])
+    assert r.exit_code == 2 and "notes" in r.output  # the plugin is among the known stores
