@@ -12,7 +12,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-REAL_MODEL = os.environ.get("AGENTMEM_MODEL")  # read at import: the autouse fixture clears AGENTMEM_* per test
+REAL_MODEL = os.environ.get("AGENTMEM_MODEL")
+
+pytestmark = pytest.mark.integration  # subprocesses; still part of `make test` / .ci/run  # read at import: the autouse fixture clears AGENTMEM_* per test
 
 
 def run_example(name: str, *args: str, env_extra: dict[str, str] | None = None) -> str:
