@@ -12,9 +12,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-REAL_MODEL = os.environ.get("AGENTMEM_MODEL")
+REAL_MODEL = os.environ.get("AGENTMEM_MODEL")  # read at import: the autouse fixture clears AGENTMEM_* per test
 
-pytestmark = pytest.mark.integration  # subprocesses; still part of `make test` / .ci/run  # read at import: the autouse fixture clears AGENTMEM_* per test
+pytestmark = pytest.mark.integration  # subprocesses; still part of `make test` / .ci/run
 
 
 def run_example(name: str, *args: str, env_extra: dict[str, str] | None = None) -> str:
