@@ -9,7 +9,7 @@ import pytest
 from agentmem.agent import Agent, Observation, RecallContext, RunLog, Runner, TaskSpec
 from agentmem.agent.steps import ActionStep, ErrorStep, FinalAnswerStep, ObservationStep, TaskStep
 from agentmem.envs.chat import ChatEnvironment, is_judged
-from agentmem.errors import ConfigError, ProviderError, RealCallBlockedError, ScriptExhaustedError
+from agentmem.errors import ConfigError, ProviderError, RealCallBlockedError, ScriptExhaustedError, ToolCallError
 from agentmem.llm.base import Completion, ToolCall, ToolSpec, Usage
 from agentmem.llm.tools import tool
 from agentmem.testing import FunctionLLM, ScriptedLLM, tool_call_reply
@@ -228,6 +228,8 @@ class CountdownEnv:
         return [ToolSpec(name="tick", description="Count down.", parameters={"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]})]
 
     def step(self, tool: str, arguments: dict[str, Any]) -> Observation:
+        if int(arguments["n"]) < 0:
+            raise ToolCallError("tick: n must be >= 0")
         self.left -= int(arguments["n"])
         return Observation(text=f"{self.left} left", reward=1.0 if self.left <= 0 else 0.0, done=self.left <= 0)
 
@@ -236,8 +238,9 @@ class CountdownEnv:
 
 
 def test_environment_done_ends_the_run(runner):
-    llm = ScriptedLLM([tool_call_reply("tick", {}), tool_call_reply("tick", {"n": 1}), tool_call_reply("tick", {"n": 1})])
+    llm = ScriptedLLM([tool_call_reply("tick", {}), tool_call_reply("tick", {"n": -1}), tool_call_reply("tick", {"n": 1}), tool_call_reply("tick", {"n": 1})])
     result = runner.run(Agent(model=llm), CountdownEnv(), task_id="cd-7")
+    assert result.steps[4].is_error and "n must be >= 0" in result.steps[4].observation
     assert result.stop_reason == "done" and result.final_answer is None and result.success is True
     assert result.task.id == "cd-7" and result.steps[2].is_error and "missing n" in result.steps[2].observation
     last = result.steps[-1]

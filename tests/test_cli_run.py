@@ -45,6 +45,8 @@ def test_run_streams_steps_and_logs_the_run(cli, tmp_path, home):
     shown = cli.invoke(app, ["--json", "runs", "show", run_id[:10]])
     data = json.loads(shown.output)
     assert data["id"] == run_id and [s["kind"] for s in data["steps"]] == ["task", "final"]
+    assert json.loads(cli.invoke(app, ["runs", "show", run_id, "--json"]).output)["id"] == run_id
+    assert json.loads(cli.invoke(app, ["runs", "list", "--json"]).output)[0]["id"] == run_id
     text = cli.invoke(app, ["runs", "show", run_id])
     assert "final answer The answer is 42." in text.output and "status final" in text.output
 

@@ -87,3 +87,17 @@ def test_parse_as():
     assert value is not None and errors == []
     value, errors = parse_as(Verdict, '{"success": true}')
     assert value is None and errors == ["reason: Field required"]
+
+
+def test_rejected_response_format_falls_back_to_the_prompt():
+    from agentmem.errors import ProviderError
+    from agentmem.testing import FunctionLLM
+
+    def reply(messages, info):
+        if info["response_format"] is not None:
+            raise ProviderError("model 'f': request rejected: response_format not supported", model="f")
+        return '{"success": true, "reason": "ok"}'
+
+    llm = FunctionLLM(reply)
+    assert structured(llm, [user("judge")], Verdict).reason == "ok"
+    assert len(llm.calls) == 2 and '"required": ["success", "reason"]' in llm.calls[1]["messages"][-1].content

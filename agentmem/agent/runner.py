@@ -368,7 +368,10 @@ class Runner:
                 check_required(env_specs[call.name], call.arguments)
             except ToolCallError as exc:
                 return ObservationStep(tool_call_id=call.id, tool_name=call.name, observation=str(exc), is_error=True, native_tools=native)
-            obs = env.step(call.name, call.arguments)
+            try:
+                obs = env.step(call.name, call.arguments)
+            except ToolCallError as exc:  # an environment may also signal a bad action this way
+                return ObservationStep(tool_call_id=call.id, tool_name=call.name, observation=str(exc), is_error=True, native_tools=native)
             return ObservationStep(
                 tool_call_id=call.id, tool_name=call.name, observation=obs.text, reward=obs.reward, done=obs.done,
                 is_error=bool(obs.info.get("error", False)), native_tools=native, info=obs.info,

@@ -76,6 +76,7 @@ def run_command(
     max_seconds: float | None = typer.Option(None, "--max-seconds", min=0.001, help="Wall-clock budget for the run, in seconds."),
     max_reply_tokens: int | None = typer.Option(None, "--max-reply-tokens", min=1, help="New tokens per model call (default: settings llm.max_tokens)."),
     instructions: str = typer.Option("", "--instructions", help="Extra system instructions for the agent."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (same as the global --json)."),
 ) -> None:
     """Run an agent on TASK, stream its steps, and record the run in the run log."""
     from ..agent.agent import Agent
@@ -87,7 +88,7 @@ def run_command(
     runner = Runner(settings)
     agent = Agent(name="agentmem", instructions=instructions, max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds, max_tokens_per_call=max_reply_tokens)
     stream = runner.run_iter(agent, task)
-    if st.json:
+    if st.json or json_output:
         result = stream.result
         emit_json(result.model_dump(mode="json"))
     else:
@@ -113,6 +114,7 @@ def list_runs(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many runs, most recent first."),
     status: str | None = typer.Option(None, "--status", help="Only runs with this status (final, done, budget, error, crashed, cancelled, running)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (same as the global --json)."),
 ) -> None:
     """List recent runs."""
     from ..agent.runlog import RunLog
@@ -120,7 +122,7 @@ def list_runs(
     st = state(ctx)
     log = RunLog(st.settings().paths.runs_db)
     runs = log.list(limit=limit, status=status)
-    if st.json:
+    if st.json or json_output:
         emit_json([r.model_dump(mode="json") for r in runs])
         return
     if not runs:
@@ -138,13 +140,17 @@ def list_runs(
 
 @runs_app.command("show")
 @guarded
-def show_run(ctx: typer.Context, run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough).")) -> None:
+def show_run(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (same as the global --json)."),
+) -> None:
     """Show one run: its task, model, outcome, usage and every step."""
     from ..agent.runlog import RunLog
 
     st = state(ctx)
     record = RunLog(st.settings().paths.runs_db).get(run_id)
-    if st.json:
+    if st.json or json_output:
         emit_json(record.model_dump(mode="json"))
         return
     con = console()

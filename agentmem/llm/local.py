@@ -145,7 +145,11 @@ class LocalGemma:
             self.max_tokens_cap = int(cap)
         except ValueError as exc:
             raise ConfigError(f"AGENTMEM_LOCAL_MAX_TOKENS={cap!r}: expected a positive integer") from exc
-        self.n_threads = n_threads or max(1, min(4, os.cpu_count() or 1))
+        threads = n_threads or os.environ.get("AGENTMEM_LOCAL_THREADS") or max(1, min(4, os.cpu_count() or 1))
+        try:
+            self.n_threads = int(threads)
+        except ValueError as exc:
+            raise ConfigError(f"AGENTMEM_LOCAL_THREADS={threads!r}: expected a positive integer") from exc
         self.seed = seed
         self._llama: Any = None
         self._lock = threading.Lock()

@@ -1,7 +1,8 @@
 """Structured output: ask any :class:`~agentmem.llm.base.LLM` for a pydantic model.
 
 :func:`structured` asks for JSON (the model's JSON schema as ``response_format`` when the
-provider enforces schemas, the schema in the prompt otherwise; ``prompts/structured_output.j2``),
+provider enforces schemas, the schema in the prompt otherwise or when the provider rejects the
+schema; ``prompts/structured_output.j2``),
 extracts the JSON tolerating code fences and prose, validates it with pydantic, sends the
 validation errors back once (``prompts/structured_repair.j2``) and raises
 :class:`~agentmem.errors.StructuredOutputError` naming the fields and reasons when the reply
@@ -27,7 +28,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import StructuredOutputError
+from ..errors import ProviderError, StructuredOutputError
 from ..prompts import PromptLibrary
 from .base import LLM, Message, Usage
 from .jsonutil import NoJSONFound, extract_json
@@ -85,7 +86,16 @@ def structured_result(
     errors: list[str] = []
     raw = ""
     for attempt in range(1, retries + 2):
-        reply = llm.complete(convo, response_format=schema if enforced else None, temperature=temperature, max_tokens=max_tokens)
+        try:
+            reply = llm.complete(convo, response_format=schema if enforced else None, temperature=temperature, max_tokens=max_tokens)
+        except ProviderError as exc:
+            if not enforced or exc.retryable:
+                raise
+            # The provider rejected the schema as response_format: ask in the prompt instead.
+            enforced = False
+            instruction = prompts.render("structured_output.j2", model_name=model_cls.__name__, schema_json=schema_json, enforced=False)
+            convo = [*convo[: len(messages)], Message(role="user", content=instruction), *convo[len(messages) + 1 :]]
+            reply = llm.complete(convo, response_format=None, temperature=temperature, max_tokens=max_tokens)
         usage = usage + reply.usage
         raw = reply.text
         value, errors = parse_as(model_cls, raw)
