@@ -64,6 +64,42 @@ def _ns_key(text: str | None, what: str) -> str:
         raise BadRequest(f"{what}: {exc}") from exc
 
 
+class SharedStore:
+    """A store whose items every namespace shares (the skill library), seen from one namespace.
+
+    Search results are re-labelled with the namespace asked for, so unified recall, which keeps
+    only items of the caller's namespace, keeps them too. Skills pinned to another namespace
+    (``metadata.namespace``) are already filtered out by the library itself.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.name = store.name
+        self.root = store.root
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.store, attr)
+
+    def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Any]:
+        hits = self.store.search(query, k=k, namespace=namespace)
+        if namespace is None:
+            return hits
+        return [h.model_copy(update={"record": h.record.model_copy(update={"namespace": namespace})}) for h in hits]
+
+    def records(self, namespace: str | None = None, include_inactive: bool = False) -> list[Any]:
+        recs = self.store.records(namespace, include_inactive)
+        return recs if namespace is None else [r.model_copy(update={"namespace": namespace}) for r in recs]
+
+    def get_record(self, item_id: str) -> Any:
+        return self.store.get_record(item_id)
+
+    def record_use(self, item_id: str, reward: float, success: bool) -> None:
+        self.store.record_use(item_id, reward, success)
+
+    def set_state(self, item_id: str, state: Any) -> None:
+        self.store.set_state(item_id, state)
+
+
 class MemoryService:
     """The memory operations the MCP server exposes, independent of MCP.
 
@@ -140,7 +176,7 @@ class MemoryService:
                 from .stores.subroutines import SubroutineStore
 
                 self._experience = [BehaviorHandbook(self.settings), ConceptMemory(self.settings), SubroutineStore(self.settings)]
-        out: dict[str, Store] = {"skills": self.skills}
+        out: dict[str, Store] = {"skills": SharedStore(self.skills)}
         out[self.facts.name] = self.facts
         for s in [*self._experience, *self._extra]:
             out[s.name] = s
@@ -207,7 +243,7 @@ class MemoryService:
             except AgentmemError as exc:
                 log.warning("recall: store %s failed, skipped: %s", name, exc)
                 continue
-            hits.extend(h for h in found if name == "skills" or h.record.namespace == ns)
+            hits.extend(h for h in found if h.record.namespace == ns)
         hits.sort(key=lambda h: -h.score)
         out, used = [], 0
         for h in hits:
@@ -350,4 +386,4 @@ def serve(service: MemoryService, *, http: bool = False, host: str = "127.0.0.1"
     server.run("streamable-http", host=host, port=port)
 
 
-__all__ = ["BadRequest", "MemoryService", "build_server", "serve"]
+__all__ = ["BadRequest", "MemoryService", "SharedStore", "build_server", "serve"]
