@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--episode-length", type=int, default=6)
     ap.add_argument("--test-spans", type=int, default=300)
     ap.add_argument("--no-heldout-templates", action="store_true")
+    ap.add_argument("--tag", default="", help="Suffix of the result files (e.g. 'long' -> memskill_controller_long.md).")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = ap.parse_args(argv)
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
            "batch_episodes": args.batch, "episode_length": args.episode_length, "test_spans": args.test_spans,
            "heldout_templates": not args.no_heldout_templates, "seconds": time.time() - t0, "summary": summary, "runs": results}
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "memskill_controller" if args.embedder == "minilm" else f"memskill_controller_{args.embedder}"
+    stem = "memskill_controller" + ("" if args.embedder == "minilm" else f"_{args.embedder}") + (f"_{args.tag}" if args.tag else "")
     (args.out / f"{stem}.json").write_text(json.dumps(out, indent=2) + "\n")
     labels = {"trained": "Controller trained with PPO (this work)", "untrained": "Untrained controller", "random": "Random K skills",
               "seed_skills": "Always the seed skills (first K of insert/update/delete/skip)"}
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {labels[m]} | " + " | ".join(f"{summary[k][m]['mean']:.3f} ± {summary[k][m]['std']:.3f}" for k in summary) + " |")
     lines.append("| Oracle | " + " | ".join(f"{summary[k]['oracle']['mean']:.3f}" for k in summary) + " |")
     lines += ["", f"Wall time {out['seconds']:.0f} s on a shared 2-core CPU (noisy).", "",
-              f"Reproduce: `python benchmarks/memskill_controller_bench.py --seeds {args.seeds} --k {args.k}" + (" --embedder hash" if args.embedder == "hash" else "") + "`", ""]
+              f"Reproduce: `python benchmarks/memskill_controller_bench.py --seeds {args.seeds} --k {args.k} --updates {args.updates}" + (" --embedder hash" if args.embedder == "hash" else "") + (f" --tag {args.tag}" if args.tag else "") + "`", ""]
     (args.out / f"{stem}.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

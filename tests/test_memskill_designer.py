@@ -96,3 +96,12 @@ def test_evolution_snapshots_stops_early_and_rolls_back_to_best_exactly(tmp_path
     assert bank.get("skip-memory").version == 1 and "capture-shopping-lists" in bank
     # the first LLM call saw clustered hard cases and the bank's stats
     assert "Cluster 1" in llm.calls[0].prompt and "average reward" in llm.calls[0].prompt
+
+
+def test_designer_from_settings(settings):
+    s = settings.model_copy(update={"memskill": settings.memskill.model_copy(update={"max_proposals": 1})})
+    bank = MemorySkillBank.from_settings(s)
+    d = Designer.from_settings(s, bank, ScriptedLLM([]))
+    assert d.max_proposals == 1
+    out = d.validate([_proposal("new", "first-new-skill"), _proposal("new", "second-new-skill")])
+    assert [p.name for p in out.accepted] == ["first-new-skill"]

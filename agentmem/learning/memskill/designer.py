@@ -143,6 +143,12 @@ class Designer:
         self.cases_per_cluster = cases_per_cluster
         self.seed = seed
 
+    @classmethod
+    def from_settings(cls, settings: object, bank: MemorySkillBank, llm: LLM) -> "Designer":
+        """A designer with ``settings.memskill.max_proposals`` and the home's prompt overrides."""
+        ms = settings.memskill  # type: ignore[attr-defined]
+        return cls(bank, llm, prompts=PromptLibrary(settings.paths.prompts), max_proposals=ms.max_proposals, seed=settings.seed)  # type: ignore[attr-defined]
+
     def render(self, clusters: Sequence[Sequence[HardCase]]) -> str:
         stats = self.bank.stats()
         return self.prompts.render(

@@ -62,7 +62,8 @@ class MemSkillMemory:
         if controller is None:
             controller = SkillController.load(settings.paths.checkpoints / "memskill", embedder.name, embedder.dim)
         return cls(MemorySkillBank.from_settings(settings), FactStore.from_settings(settings, embedder=embedder), llm, embedder,
-                   controller=controller, top_k=ms.top_k, retrieve_k=ms.retrieve_k, chunk_size=ms.span_tokens, overlap=ms.span_overlap)
+                   controller=controller, top_k=ms.top_k, retrieve_k=ms.retrieve_k, chunk_size=ms.span_tokens, overlap=ms.span_overlap,
+                   prompts=PromptLibrary(settings.paths.prompts))
 
     def process(self, text: str, *, episode_id: str, date: str = "", namespace: str | None = None, sample: bool = False) -> EpisodeTrace:
         """Memorise ``text``: for each span retrieve memories, select top-K skills, run the executor."""
