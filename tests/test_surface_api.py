@@ -152,3 +152,12 @@ def test_memory_cli_opens_a_store_plugin(tmp_path: Path, monkeypatch: pytest.Mon
     assert [x["text"] for x in json.loads(r.output)] == ["buy milk", "call Ada"]
     r = CliRunner().invoke(app, ["memory", "list", "nope"])
     assert r.exit_code == 2 and "notes" in r.output  # the plugin is among the known stores
+
+
+def test_surface_follows_the_build() -> None:
+    import agentmem
+
+    sections = {n: m for s in agentmem._SECTIONS.values() for n, m in s.items()}
+    assert set(agentmem.__all__) - {"__version__"} == {n for n, m in sections.items() if agentmem._installed(m)}
+    assert agentmem._installed("agentmem.settings") and agentmem._installed("agentmem.stores")
+    assert not agentmem._installed("agentmem.no_such_module")

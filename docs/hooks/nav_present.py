@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-GENERATED = {"cli.md"}
+GENERATED = {"cli.md", "api.md"}
 
 
 def _keep(entry: Any, docs: Path) -> Any:
