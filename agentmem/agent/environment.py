@@ -17,6 +17,8 @@ from ..types import Outcome
 
 
 class Observation(BaseModel):
+    """What the environment answers to one action: text for the model, reward, and whether the episode ended."""
+
     text: str
     reward: float = 0.0
     done: bool = False
@@ -34,6 +36,11 @@ class TaskSpec(BaseModel):
 
 @runtime_checkable
 class Environment(Protocol):
+    """A task family the agent acts in: ``reset`` gives a task, ``step`` applies a tool call, ``evaluate`` scores the answer.
+
+    Any object with these members works (no base class); see ``examples/custom_environment.py``.
+    """
+
     name: str
 
     def reset(self, task_id: str | None = None) -> TaskSpec:

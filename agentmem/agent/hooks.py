@@ -30,6 +30,8 @@ class RecallContext(BaseModel):
 
 @runtime_checkable
 class MemoryHook(Protocol):
+    """What the runner calls around each task: recall before it, learning from the outcome after it."""
+
     def before_task(self, task: TaskSpec) -> RecallContext:
         """Recall for ``task`` under the configured token budget."""
         ...

@@ -25,6 +25,8 @@ _GROUP_MODULES = [
     "agentmem.cli.eval_cmd",
     "agentmem.cli.demo_cmd",
     "agentmem.cli.eval_alf_locomo_cmd",
+    "agentmem.cli.serve_cmd",
+    "agentmem.cli.plugins_cmd",
 ]
 
 for _mod in _GROUP_MODULES:

@@ -50,9 +50,15 @@ def register_store(name: str, factory: Callable[["Settings"], "Store"]) -> None:
 
 
 def open_store(settings: "Settings", name: str) -> "Store":
-    """The store called ``name``; :class:`ConfigError` listing the known names otherwise."""
+    """The store called ``name`` (built in, registered, or an ``agentmem.stores`` entry-point
+    plugin); :class:`ConfigError` listing the known names otherwise."""
     if name not in STORES:
-        raise ConfigError(f"unknown store {name!r}; known stores: {', '.join(sorted(STORES))}")
+        from ..plugins import available, create
+
+        plugins = {p.name for p in available("stores")}
+        if name in plugins:
+            return create("stores", name, settings.ensure_home())
+        raise ConfigError(f"unknown store {name!r}; known stores: {', '.join(sorted(set(STORES) | plugins))}")
     return STORES[name](settings.ensure_home())
 
 

@@ -47,6 +47,8 @@ CREATE INDEX IF NOT EXISTS outcomes_run ON outcomes(run_id);
 
 
 class OutcomeRow(BaseModel):
+    """One (run, item) pair: which item was in context for which task, and how the task went."""
+
     run_id: str
     task_id: str | None = None
     task_text: str
@@ -65,6 +67,8 @@ class OutcomeRow(BaseModel):
 
 
 class OutcomeLog:
+    """The SQLite outcome table every learner reads (see the module docstring)."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

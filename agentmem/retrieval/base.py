@@ -28,6 +28,8 @@ class Hit(BaseModel):
 
 @runtime_checkable
 class Embedder(Protocol):
+    """Turns texts into unit vectors (real: packaged MiniLM; fake: :class:`~agentmem.testing.HashEmbedder`)."""
+
     name: str
     dim: int
 
@@ -38,6 +40,8 @@ class Embedder(Protocol):
 
 @runtime_checkable
 class VectorIndex(Protocol):
+    """Nearest-neighbour index over namespaced collections (real: Chroma; fake: :class:`~agentmem.testing.InMemoryIndex`)."""
+
     def upsert(
         self,
         namespace: str,

@@ -17,6 +17,8 @@ from ..types import Lifecycle, MemoryRecord, Recalled
 
 @runtime_checkable
 class Store(Protocol):
+    """A store of memory items kept as files under ``root`` (see the module docstring); pass your own to ``Memory``."""
+
     name: str
     root: Path
 

@@ -87,8 +87,9 @@ class SkillLibrary:
 
     Args:
         settings: where the home (user library, sidecar, lock) is and which extra paths to load.
-        embedder, index: search backends; default from settings via the retrieval factory,
-            built lazily at the first search.
+        embedder: search embedder; default from settings via the retrieval factory, built
+            lazily at the first search.
+        index: vector index; default from settings, built lazily like ``embedder``.
         shipped: the shipped library folder; ``None`` = ``agentmem.resources.skills_dir()``,
             ``False`` = do not load shipped skills.
         extra_paths: extra skill folders; ``None`` = ``settings.skill_paths``.
