@@ -233,3 +233,73 @@ class Memory:
                 store.record_use(r.record.id, outcome.score, outcome.success)
             except AgentmemError as exc:
                 log.warning("after_task: %s.record_use(%s) failed: %s", r.record.store, r.record.id, exc)
+
+    # ---- write, learn, versions (the rest of the public Memory surface) -----------------
+
+    def remember(self, text: str, *, store: str = "facts", namespace: str | None = None) -> str:
+        """Store ``text`` as a new item of ``store`` (default: the fact store) in the namespace; return its id.
+
+        Works with any store that has ``insert(text, namespace=...)`` (e.g.
+        :class:`~agentmem.stores.facts.FactStore`) or ``add_texts(texts, namespace=...)``.
+
+        Example::
+
+            item_id = memory.remember("Alice prefers window seats", namespace="alice")
+        """
+        target = self.stores.get(store)
+        ns = namespace_key(namespace) if namespace is not None else self.namespace
+        if target is not None and hasattr(target, "insert"):
+            return target.insert(text, namespace=ns).id
+        if target is not None and hasattr(target, "add_texts"):
+            return target.add_texts([text], namespace=ns)[0]
+        writable = sorted(n for n, s in self.stores.items() if hasattr(s, "insert") or hasattr(s, "add_texts"))
+        raise ConfigError(f"remember: store {store!r} cannot take new items (writable stores here: {', '.join(writable) or 'none; add a FactStore'})")
+
+    def learn(self, task: str | TaskSpec, context: RecallContext, outcome: Outcome, *, run_id: str | None = None, trajectory: Sequence[Any] = ()) -> str:
+        """Learn from how ``task`` went: :meth:`after_task` for your own loop; returns the run id.
+
+        Example::
+
+            ctx = memory.recall(task)
+            answer = my_model(ctx.text, task)
+            memory.learn(task, ctx, Outcome(score=1.0, success=True))
+        """
+        from .types import new_id
+
+        spec = task if isinstance(task, TaskSpec) else TaskSpec(id=new_id("task-"), instruction=str(task))
+        rid = run_id or new_id("run-")
+        self.after_task(spec, context, list(trajectory), outcome, rid)
+        return rid
+
+    def _state(self) -> Any:
+        from .learning.state import MemoryState
+
+        return MemoryState([s for s in self.stores.values() if getattr(s, "root", None) is not None])
+
+    def snapshot(self, name: str = "", reason: str = "") -> Any:
+        """Snapshot the files of every store (content-addressed, under ``<home>/snapshots``).
+
+        Example::
+
+            before = memory.snapshot("before-training")
+            ...                       # learning edits the stores
+            memory.rollback(before.id)
+        """
+        from .learning.snapshots import SnapshotStore
+
+        return SnapshotStore(self.settings.paths.snapshots).take(self._state(), name=name, reason=reason or "Memory.snapshot")
+
+    def rollback(self, ref: str) -> Any:
+        """Restore every store to snapshot ``ref`` (id or name) byte for byte and reload the stores;
+        the state before the rollback is snapshotted first (name ``pre-rollback``)."""
+        from .learning.snapshots import SnapshotStore
+
+        snaps = SnapshotStore(self.settings.paths.snapshots)
+        state = self._state()
+        snaps.get(ref)  # fail before anything is written if ref is unknown
+        snaps.take(state, name="pre-rollback", reason=f"before rollback to {ref}")
+        restored = snaps.restore(ref, state)
+        for s in self.stores.values():
+            if hasattr(s, "reload"):
+                s.reload()
+        return restored

@@ -5,7 +5,8 @@ with openers for dry runs, plus the roots of every other store folder, so snapsh
 everything) and the :class:`~agentmem.learning.appliers.ApplierRegistry`. Stores are found
 through :data:`STORE_PLUGINS`, a list of ``(store name, "module:function")`` entries whose
 function takes ``settings`` and returns ``(store, applier, opener)`` or ``None``; a plugin whose
-module is not installed is skipped. Folders under ``<home>/stores`` laid out as a
+module is not installed is skipped. Store plugins registered under the ``agentmem.stores``
+entry-point group (:mod:`agentmem.plugins`) are opened with ``factory(settings)``. Folders under ``<home>/stores`` laid out as a
 :class:`~agentmem.learning.recordstore.RecordStore` (an ``items/`` folder) are opened as such.
 """
 
@@ -52,6 +53,13 @@ def open_memory(settings: Any, plugins: list[tuple[str, str]] | None = None) -> 
         if applier is not None:
             registry.register(name, applier)
         names.add(name)
+    from ..plugins import available, create
+
+    for info in available("stores"):  # third-party stores registered as entry points
+        if info.name in names:
+            continue
+        live.append((create("stores", info.name, settings), None))
+        names.add(info.name)
     stores_dir = Path(settings.paths.stores)
     if stores_dir.is_dir():
         for d in sorted(stores_dir.iterdir()):
