@@ -5,13 +5,17 @@ rule the model cannot know (a base fee plus a rate per kilogram). The environmen
 :class:`agentmem.Environment` protocol; when an answer is wrong, its outcome carries the rule,
 as a teacher's correction would.
 
-The agent runs with ``agentmem.Runner``; its memory is a small :class:`agentmem.MemoryHook`
-(one round = every task once):
+The agent runs under the learning controller (``agentmem.ReflectiveController``, mode
+``updating``, write gate ``train_labels``) over the behavior handbook; one round = every task once:
 
-* ``before_task``: recall from the skill library into the system prompt;
-* ``after_task``: record the outcome for the recalled items (usage statistics + outcome log),
-  and when the task failed, write what was learned as a knowledge skill (an edit the library
-  versions and can roll back; ``agentmem skills history`` shows it).
+* before each task the controller recalls behaviors into the system prompt, routed by learned
+  utility;
+* after it, the controller logs the outcome, credits the behaviors that were in context, and
+  asks its learners for edits: the example's learner (``CorrectionLearner``, a few lines)
+  proposes an ``add_behavior`` edit from the environment's correction; the controller
+  validates and admits it, applies it atomically, and records it in the audit log and the
+  provenance graph (``agentmem memory audit``, ``agentmem memory why behaviors/NAME``), so it
+  can be rolled back (``agentmem memory rollback``).
 
 The success rate per round is printed; it rises once the lessons are in memory.
 
@@ -29,7 +33,10 @@ from _setup import make_llm, make_settings, parse_args
 
 import agentmem
 from agentmem.agent.environment import Observation, TaskSpec
-from agentmem.agent.hooks import RecallContext
+from agentmem.learning.appliers import ApplierRegistry
+from agentmem.learning.edits import AddBehavior
+from agentmem.learning.learners import LearningContext, Proposal
+from agentmem.learning.store_appliers import open_behaviors
 from agentmem.llm.base import ToolSpec
 
 RULES = {"avalon": (4.0, 1.5), "brindle": (2.5, 3.0), "corvex": (9.0, 0.5)}
@@ -50,7 +57,8 @@ class ShippingQuotes:
         task_id = task_id or next(iter(self.tasks))
         region, kg = self.tasks[task_id]
         self.current = (region, kg)
-        return TaskSpec(id=task_id, instruction=f"What does it cost to ship a {kg} kg parcel to the {region.title()} region? Answer with the price only.", topic=region)
+        instruction = f"What does it cost to ship a {kg} kg parcel to the {region.title()} region? Answer with the price only."
+        return TaskSpec(id=task_id, instruction=instruction, topic=region, metadata={"split": "train"})  # labels may be learned from
 
     def tools(self) -> list[ToolSpec]:
         return []
@@ -84,31 +92,32 @@ def fake_model(messages: list[Any], info: dict[str, Any]) -> str:
     return f"{5.0 + 1.0 * kg:.2f}"
 
 
-class LessonMemory:
-    """A MemoryHook: recall skills before a task; after it, record the outcome and learn a lesson from a correction."""
+class CorrectionLearner:
+    """A learner: when an answer was corrected, propose the correction as a behavior (the controller decides)."""
 
-    def __init__(self, skills: agentmem.SkillLibrary, log: agentmem.OutcomeLog, min_score: float = 0.3) -> None:
-        self.skills, self.log, self.min_score = skills, log, min_score
+    name = "correction-learner"
 
-    def before_task(self, task: TaskSpec) -> RecallContext:
-        hits = [h for h in self.skills.search(task.instruction, k=3) if h.score > self.min_score]
-        text = "What you know:\n" + "\n\n".join(h.record.text for h in hits) if hits else ""
-        return RecallContext(text=text, items=hits, tokens=len(text) // 4)
-
-    def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: agentmem.Outcome, run_id: str) -> None:
-        for h in context.items:
-            self.skills.record_use(h.record.id, outcome.score, outcome.success)
-        self.log.record([agentmem.OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=task.topic, store="skills", item_id=h.record.id, rank=j, reward=outcome.score, success=outcome.success) for j, h in enumerate(context.items)])
-        if not outcome.success and "correction" in outcome.detail:
-            name = f"shipping-rate-{outcome.detail['region']}"
-            if name not in self.skills:
-                description = f"Shipping price rule for the {outcome.detail['region'].title()} region. Use when quoting what it costs to ship a parcel there."
-                self.skills.create(name, description, outcome.detail["correction"], source="learned", note=f"learned from task {task.id} (run {run_id})")
+    def propose(self, ctx: LearningContext) -> Proposal:
+        detail = ctx.outcome.detail
+        if ctx.outcome.success or "correction" not in detail:
+            return Proposal()
+        region = detail["region"]
+        edit = AddBehavior(name=f"shipping rate {region}", instruction=detail["correction"], when=f"quoting shipping to the {region.title()} region", reason=f"corrected answer on task {ctx.task.id}", proposer=self.name)
+        return Proposal(edits=[edit])
 
 
-def run_round(runner: agentmem.Runner, agent: agentmem.Agent, env: ShippingQuotes) -> float:
-    """Run every task once; the success rate."""
-    results = [runner.run(agent, env, task_id=task_id) for task_id in env.tasks]
+def make_controller(settings: Any, learners: list[Any] | None = None) -> agentmem.ReflectiveController:
+    """The learning controller over the home's behavior handbook, in updating mode."""
+    handbook, applier, opener = open_behaviors(settings)
+    registry = ApplierRegistry()
+    registry.register("behaviors", applier)
+    config = agentmem.ControllerConfig(mode="updating", write_gate="train_labels", context_k=3)
+    return agentmem.ReflectiveController.from_settings(settings, [handbook], openers={"behaviors": opener}, registry=registry, learners=learners if learners is not None else [CorrectionLearner()], config=config)
+
+
+def run_round(runner: agentmem.Runner, agent: agentmem.Agent, env: ShippingQuotes, controller: agentmem.ReflectiveController | None) -> float:
+    """Run every task once (under the controller, if any); the success rate."""
+    results = [controller.run_task(agent, env, runner=runner, task_id=t)[0] if controller else runner.run(agent, env, task_id=t) for t in env.tasks]
     return sum(bool(r.outcome.success) for r in results) / len(results)
 
 
@@ -118,15 +127,16 @@ def main() -> dict[str, Any]:
     llm = make_llm(args, settings, fake_model)
     env = ShippingQuotes(seed=settings.seed)
     assert isinstance(env, agentmem.Environment)
-    skills = agentmem.SkillLibrary(settings)
-    memory = LessonMemory(skills, agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite"))
-    agent = agentmem.Agent(name="quoter", model=llm, instructions="You quote shipping prices. Answer with the price only.", memory=memory, max_steps=2)
+    controller = make_controller(settings)
+    handbook = controller.state.store("behaviors")
+    agent = agentmem.Agent(name="quoter", model=llm, instructions="You quote shipping prices. Answer with the price only.", max_steps=2)
     runner = agentmem.Runner(settings)
     rates = []
     for r in range(1, args.rounds + 1):
-        rates.append(run_round(runner, agent, env))
-        print(f"round {r}: solved {rates[-1]:.0%} of {len(env.tasks)} tasks; learned skills: {sorted(n for n in skills.names() if n.startswith('shipping-rate-'))}")
-    return {"rates": rates, "learned": sorted(n for n in skills.names() if n.startswith("shipping-rate-"))}
+        rates.append(run_round(runner, agent, env, controller))
+        learned = sorted(rec.id for rec in handbook.records() if "shipping" in rec.id)
+        print(f"round {r}: solved {rates[-1]:.0%} of {len(env.tasks)} tasks; learned behaviors: {learned}")
+    return {"rates": rates, "learned": learned}
 
 
 if __name__ == "__main__":

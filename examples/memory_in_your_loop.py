@@ -1,11 +1,12 @@
 """Example 1: add agentmem memory to a plain, hand-written agent loop.
 
-The loop below is yours: a prompt, a model call, a check. Memory adds two things to it:
+The loop below is yours: a prompt, a model call, a check. ``agentmem.Memory`` adds two calls:
 
-1. **recall before the model call**: search the skill library for the task and put the hits
-   in the prompt;
-2. **record the outcome after**: tell the library how the task went for the items that were in
-   context (usage statistics) and append it to the outcome log every learner reads.
+1. **recall before the model call**: ``memory.recall(task)`` searches every store (here the
+   skill library and the fact store) within one token budget and renders the context;
+2. **record the outcome after**: ``memory.learn(task, context, outcome)`` tells each store how
+   the task went for the items that were in context (usage statistics) and appends it to the
+   outcome log every learner reads.
 
 The task family: write support-ticket ids in the house format, a convention the model cannot
 know. A knowledge skill holds the convention; the run compares the loop without memory and
@@ -18,7 +19,6 @@ with it.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from _setup import make_llm, make_settings, parse_args
@@ -44,23 +44,17 @@ def fake_model(messages: list[Any], info: dict[str, Any]) -> str:
     return expected(number, year) if "zero-padded to five digits" in prompt else f"#{number}"
 
 
-def run(llm: Any, skills: agentmem.SkillLibrary | None, log: agentmem.OutcomeLog | None) -> float:
+def run(llm: Any, memory: agentmem.Memory | None) -> float:
     solved = 0
     for number, year in TASKS:
         task = f"Write the id of support ticket {number} opened in {year}."
-        # 1. recall before the model call
-        hits = skills.search(task, k=2) if skills is not None else []
-        context = "\n\n".join(h.record.text for h in hits)
-        messages = [system("You are a support assistant.\n\n" + context), user(task.replace("support ticket", "ticket"))]
-        answer = llm.complete(messages).text.strip()
+        context = memory.recall(task, budget_tokens=600) if memory is not None else None  # 1. recall
+        prompt = "You are a support assistant.\n\n" + (context.text if context else "")
+        answer = llm.complete([system(prompt), user(task.replace("support ticket", "ticket"))]).text.strip()
         ok = answer == expected(number, year)
         solved += ok
-        # 2. record the outcome after
-        if skills is not None and log is not None:
-            for h in hits:
-                skills.record_use(h.record.id, reward=float(ok), success=ok)
-            run_id = uuid.uuid4().hex[:8]
-            log.record([agentmem.OutcomeRow(run_id=run_id, task_text=task, store=h.record.store, item_id=h.record.id, rank=j, reward=float(ok), success=ok) for j, h in enumerate(hits)])
+        if memory is not None and context is not None:  # 2. record the outcome
+            memory.learn(task, context, agentmem.Outcome(score=float(ok), success=ok))
         print(f"  {task:52} -> {answer:16} {'ok' if ok else 'wrong'}")
     return solved / len(TASKS)
 
@@ -72,12 +66,13 @@ def main() -> dict[str, float]:
     skills = agentmem.SkillLibrary(settings)
     if "ticket-id-format" not in skills:
         skills.create("ticket-id-format", "House format of support ticket ids (TCK-year-number). Use when writing or checking a support ticket id.", HOUSE_RULE, source="user")
-    log = agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite")
+    memory = agentmem.Memory.from_settings(settings, [skills, agentmem.FactStore.from_settings(settings)])
+    memory.remember("Support tickets opened before 2020 were migrated; their ids keep the same format.")
 
     print("without memory:")
-    before = run(llm, None, None)
+    before = run(llm, None)
     print("with memory:")
-    after = run(llm, skills, log)
+    after = run(llm, memory)
     stats = skills.stats("ticket-id-format")
     print(f"solved without memory {before:.0%}, with memory {after:.0%}; ticket-id-format used {stats.uses} times, {stats.successes} successes")
     return {"without": before, "with": after, "uses": stats.uses}

@@ -1,7 +1,8 @@
 """Example 4: run an evaluation against a real provider.
 
 Evaluates the shipping-quotes task family of example 2 twice with the same model: without
-memory and with it (lessons written after corrected failures are recalled in later tasks), and
+memory and with the learning controller (behaviors learned from corrected failures are recalled
+in later tasks), and
 prints the success rate per round for both, plus the tokens used.
 
     export OPENAI_API_KEY=...            # or any provider litellm supports
@@ -22,7 +23,7 @@ import tempfile
 from typing import Any
 
 from _setup import make_llm, make_settings, parse_args
-from custom_environment import LessonMemory, ShippingQuotes, fake_model, run_round
+from custom_environment import ShippingQuotes, fake_model, make_controller, run_round
 
 import agentmem
 
@@ -49,10 +50,10 @@ def evaluate(args: Any, with_memory: bool) -> dict[str, Any]:
     settings = make_settings(args)
     llm = make_llm(args, settings, fake_model)
     env = ShippingQuotes(seed=settings.seed)
-    memory = LessonMemory(agentmem.SkillLibrary(settings, shipped=False), agentmem.OutcomeLog(settings.paths.home / "outcomes.sqlite")) if with_memory else None
-    agent = agentmem.Agent(name="quoter", model=llm, instructions="You quote shipping prices. Answer with the price only.", memory=memory, max_steps=2)
+    controller = make_controller(settings) if with_memory else None
+    agent = agentmem.Agent(name="quoter", model=llm, instructions="You quote shipping prices. Answer with the price only.", max_steps=2)
     runner = agentmem.Runner(settings)
-    rates = [run_round(runner, agent, env) for _ in range(args.rounds)]
+    rates = [run_round(runner, agent, env, controller) for _ in range(args.rounds)]
     usage = getattr(llm, "usage", None)
     return {"rates": rates, "tokens": usage.total.total_tokens if usage is not None else 0}
 

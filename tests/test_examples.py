@@ -43,7 +43,7 @@ def test_custom_environment_improves_over_rounds() -> None:
     out = run_example("custom_environment.py", "--fake", "--rounds", "3")
     rates = [int(x) for x in re.findall(r"round \d: solved (\d+)%", out)]
     assert len(rates) == 3 and rates[-1] > rates[0], out
-    assert "shipping-rate-avalon" in out
+    assert "behavior_shipping_rate_avalon" in out  # learned through the controller's add_behavior edit
 
 
 def test_custom_playbook_skill() -> None:
