@@ -51,3 +51,11 @@ def test_controller_wiring_opens_store_plugins(settings, tmp_path, monkeypatch) 
     monkeypatch.syspath_prepend(str(site))
     state, _registry = open_memory(settings)
     assert "notes" in state.stores and state.roots()["notes"] == settings.home / "notes"
+
+
+def test_memory_recalls_shared_skills_in_any_namespace(settings) -> None:
+    skills = agentmem.SkillLibrary(settings, shipped=False)
+    skills.create("kettle-descaling", "How to descale an electric kettle with citric acid.", "Boil water with 2 tbsp citric acid, rinse twice.", source="user")
+    memory = agentmem.Memory([skills], settings=settings, namespace="alice")
+    ctx = memory.recall("descale the kettle", budget_tokens=300)
+    assert ctx.item_ids == ["kettle-descaling"] and ctx.items[0].record.namespace == "alice/default"

@@ -273,7 +273,8 @@ class SkillLibrary:
             pinned = s.metadata.get("namespace")
             if namespace is not None and pinned is not None and pinned != namespace:
                 continue
-            out.append(self._record(s))
+            rec = self._record(s)
+            out.append(rec if namespace is None or pinned is not None else rec.model_copy(update={"namespace": namespace}))
         return out
 
     def get_record(self, item_id: str) -> MemoryRecord | None:
@@ -324,6 +325,8 @@ class SkillLibrary:
             if namespace is not None and pinned is not None and pinned != namespace:
                 continue
             rec = self._record(skill)
+            if namespace is not None and pinned is None:  # shared by every namespace: seen from the caller's
+                rec = rec.model_copy(update={"namespace": namespace})
             out.append(Recalled(record=rec, score=score, tokens=max(1, len(rec.text) // 4), reasons=["hybrid search over name | description"]))
         return out
 
