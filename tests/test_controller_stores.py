@@ -83,3 +83,18 @@ def test_controller_retirement_reaches_a_real_store(settings):
     assert hb.get("behavior_guess").state == Lifecycle.retired
     assert hb.usage.get("behavior_guess").uses == 2
     assert "behavior_guess" not in ctl.before_task(TaskSpec(id="t9", instruction="guess the answer")).item_ids
+
+
+def test_unified_memory_recall_reads_for_the_controller(settings):
+    from agentmem.memory import Memory
+
+    state, registry = open_memory(settings)
+    memory = Memory(state.stores, settings=settings)
+    learner = behavior_curator(ScriptedLLM([json.dumps({"edits": EDITS["edits"][:1]})]))
+    ctl = ReflectiveController(state, settings.home, registry=registry, recall=memory.recall, renderer=memory.render, learners=[learner],
+                               config=ControllerConfig(mode="updating", write_gate="train_labels"))
+    task = TaskSpec(id="t1", instruction="compare 30 cm and 0.4 m", metadata={"split": "train"})
+    ctl.after_task(task, ctl.before_task(task), [], Outcome(score=0.0, success=False), "run-1")
+    ctx = ctl.before_task(TaskSpec(id="t2", instruction="convert every quantity to one unit before comparing measurements"))
+    assert "behavior_check_units" in ctx.item_ids and "Convert every quantity" in ctx.text
+    assert ctx.tokens <= settings.recall.budget_tokens

@@ -143,11 +143,9 @@ class ChromaIndex:
         coll = self._collection(namespace, create=False)
         if coll is None or k <= 0:
             return []
-        n = coll.count()
-        if n == 0:
-            return []
+        # No count() round trip: Chroma returns fewer than k hits when the collection is smaller.
         q = normalise_rows(embedding)
-        res = coll.query(query_embeddings=q, n_results=min(k, n), where=to_chroma_where(where), include=["documents", "metadatas", "distances"])
+        res = coll.query(query_embeddings=q, n_results=k, where=to_chroma_where(where), include=["documents", "metadatas", "distances"])
         ids = res["ids"][0]
         dists = res["distances"][0]
         docs = (res.get("documents") or [[""] * len(ids)])[0]
