@@ -61,14 +61,16 @@ def test_locomo_retrieval_only_calls_the_retrieval_harness(monkeypatch, tmp_path
 
     seen = {}
 
-    def evaluate_retrieval(data_path=None, retriever="hybrid", settings=None, seed=0, cache_dir=None):
-        seen.update(data_path=data_path, retriever=retriever, seed=seed)
-        return {"main": {"recall@10": 0.5}}
+    def evaluate_retrieval(data_path=None, retriever="hybrid", settings=None, seed=0, cache_dir=None, limit_conversations=None):
+        seen.update(data_path=data_path, retriever=retriever, seed=seed, limit=limit_conversations)
+        return {"main": {"queries": 4, "R@10": 50.0}, "per_category": {"1": {"name": "multi-hop", "queries": 4, "R@10": 50.0}}}
 
     fake = types.ModuleType("agentmem.envs.locomo_retrieval")
     fake.evaluate_retrieval = evaluate_retrieval
     monkeypatch.setitem(sys.modules, "agentmem.envs.locomo_retrieval", fake)
-    res = CliRunner().invoke(app, ["--json", "eval", "locomo", "--retrieval-only", "--retriever", "bm25", "--data", str(tmp_path / "x.json")])
+    res = CliRunner().invoke(app, ["--json", "eval", "locomo", "--retrieval-only", "--retriever", "bm25", "--conversations", "2", "--data", str(tmp_path / "x.json")])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == {"main": {"recall@10": 0.5}}
-    assert seen == {"data_path": tmp_path / "x.json", "retriever": "bm25", "seed": 0}
+    assert json.loads(res.output)["main"] == {"queries": 4, "R@10": 50.0}
+    assert seen == {"data_path": tmp_path / "x.json", "retriever": "bm25", "seed": 0, "limit": 2}
+    table = CliRunner().invoke(app, ["eval", "locomo", "--retrieval-only", "--data", str(tmp_path / "x.json")])
+    assert "| overall (1-4) | 4 | 50.0 |" in table.output and "| 1 multi-hop | 4 | 50.0 |" in table.output

@@ -153,6 +153,7 @@ def register(app: typer.Typer) -> None:
         data: Path | None = typer.Option(None, "--data", help="Path of locomo10.json (default $AGENTMEM_DATA/locomo/locomo10.json or ../shared/data)."),
         retrieval_only: bool = typer.Option(False, "--retrieval-only", help="LLM-free: evidence recall of the retrievers (the retrieval harness)."),
         retriever: str = typer.Option("hybrid", "--retriever", help="With --retrieval-only: bm25 | dense | hybrid | proxy."),
+        conversations: int | None = typer.Option(None, "--conversations", min=1, help="With --retrieval-only: only the first N conversations."),
         seed: int = typer.Option(0, "--seed"),
         json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
@@ -162,7 +163,7 @@ def register(app: typer.Typer) -> None:
 
         settings = state(ctx).settings()
         if retrieval_only:
-            _retrieval_only(ctx, data, retriever, settings, json_output, seed)
+            _retrieval_only(ctx, data, retriever, settings, json_output, seed, conversations)
             return
         try:
             cats = [int(c) for c in categories.split(",") if c.strip()]
@@ -189,7 +190,7 @@ def register(app: typer.Typer) -> None:
         _finish(ctx, report, json_output, summary_from_report(report), "locomo_summary.md")
 
 
-def _retrieval_only(ctx: typer.Context, data: Path | None, retriever: str, settings: Any, json_output: bool, seed: int) -> None:
+def _retrieval_only(ctx: typer.Context, data: Path | None, retriever: str, settings: Any, json_output: bool, seed: int, conversations: int | None = None) -> None:
     import inspect
 
     from ..errors import ConfigError
@@ -198,12 +199,16 @@ def _retrieval_only(ctx: typer.Context, data: Path | None, retriever: str, setti
         from ..envs.locomo_retrieval import evaluate_retrieval
     except ImportError as exc:
         raise ConfigError("--retrieval-only needs agentmem.envs.locomo_retrieval (the retrieval harness), which is not in this build") from exc
-    kwargs: dict[str, Any] = {"data_path": data, "retriever": retriever, "settings": settings, "seed": seed, "cache_dir": settings.paths.cache}
+    kwargs: dict[str, Any] = {"data_path": data, "retriever": retriever, "settings": settings, "seed": seed, "cache_dir": settings.paths.cache, "limit_conversations": conversations}
     accepted = set(inspect.signature(evaluate_retrieval).parameters)
     report = evaluate_retrieval(**{k: v for k, v in kwargs.items() if k in accepted})
     if json_output or state(ctx).json:
         emit_json(report)
         return
-    main = report.get("main", report)
-    typer.echo(f"LoCoMo retrieval ({retriever}), categories 1-4:")
-    typer.echo(str(main))
+    rows = [("overall (1-4)", report.get("main", {}))] + [(f"{c} {v.get('name', '')}".strip(), v) for c, v in (report.get("per_category") or {}).items()]
+    keys = [k for k in (report.get("main") or {}) if k.startswith("R@") or k.startswith("session")]
+    typer.echo(f"LoCoMo evidence retrieval ({retriever}), LLM-free")
+    typer.echo("| group | queries | " + " | ".join(keys) + " |")
+    typer.echo("|---|---|" + "---|" * len(keys))
+    for name, row in rows:
+        typer.echo(f"| {name} | {row.get('queries', '-')} | " + " | ".join(str(row.get(k, "-")) for k in keys) + " |")
