@@ -20,9 +20,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 def _fsync_dir(path: Path) -> None:
@@ -156,3 +159,20 @@ class FileHistory:
             known = [v["version"] for v in self.versions(key)]
             raise StoreError(f"no version {version} of {key!r} in history (known: {known or 'none'})")
         return blob.read_bytes()
+
+
+def connect_sqlite(path: str | os.PathLike[str], *, synchronous: str | None = None, **kwargs: Any) -> "sqlite3.Connection":
+    """Open the SQLite database at ``path`` in WAL mode (several reader and writer processes).
+
+    ``synchronous`` sets ``PRAGMA synchronous`` (e.g. ``"NORMAL"``: durable at checkpoints,
+    never corrupt); other keyword arguments go to :func:`sqlite3.connect` (``timeout`` defaults
+    to 30 s).
+    """
+    import sqlite3
+
+    kwargs.setdefault("timeout", 30)
+    con = sqlite3.connect(path, **kwargs)
+    con.execute("PRAGMA journal_mode=WAL")
+    if synchronous is not None:
+        con.execute(f"PRAGMA synchronous={synchronous}")
+    return con

@@ -49,10 +49,19 @@ class _FakeBase:
     supports_tools: bool = True
     supports_response_format: bool = True
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, *, supports_tools: bool = True, supports_response_format: bool = True) -> None:
         self.model = model
+        self.supports_tools = supports_tools
+        self.supports_response_format = supports_response_format
         self.calls: list[RecordedCall] = []
         self.usage = UsageMeter()
+
+    def complete(self, messages: list[Message], **kw: Any) -> Completion:  # pragma: no cover - subclasses define it
+        raise NotImplementedError
+
+    async def acomplete(self, messages: list[Message], **kw: Any) -> Completion:
+        """Async twin of ``complete`` (the fakes answer synchronously)."""
+        return self.complete(messages, **kw)
 
     def _record(self, messages: list[Message], **kw: Any) -> RecordedCall:
         call = RecordedCall(messages=list(messages), **kw)
@@ -85,10 +94,8 @@ class ScriptedLLM(_FakeBase):
     """
 
     def __init__(self, replies: list[Reply] | None = None, *, model: str = "scripted", supports_tools: bool = True, supports_response_format: bool = True) -> None:
-        super().__init__(model)
+        super().__init__(model, supports_tools=supports_tools, supports_response_format=supports_response_format)
         self.replies: list[Reply] = list(replies or [])
-        self.supports_tools = supports_tools
-        self.supports_response_format = supports_response_format
 
     def queue(self, *replies: Reply) -> "ScriptedLLM":
         self.replies.extend(replies)
@@ -109,9 +116,6 @@ class ScriptedLLM(_FakeBase):
             raise ScriptExhaustedError(f"ScriptedLLM({self.model!r}) called {len(self.calls)} times but only scripted {len(self.calls) - 1} replies")
         return self._finish(self.replies.pop(0), messages, stop)
 
-    async def acomplete(self, messages: list[Message], **kw: Any) -> Completion:
-        return self.complete(messages, **kw)
-
     @property
     def remaining(self) -> int:
         return len(self.replies)
@@ -126,10 +130,8 @@ class FunctionLLM(_FakeBase):
     """A fake LLM whose reply is ``fn(messages, info)``; ``info`` has tools, stop, response_format."""
 
     def __init__(self, fn: Callable[[list[Message], dict[str, Any]], Reply], *, model: str = "function", supports_tools: bool = True, supports_response_format: bool = True) -> None:
-        super().__init__(model)
+        super().__init__(model, supports_tools=supports_tools, supports_response_format=supports_response_format)
         self.fn = fn
-        self.supports_tools = supports_tools
-        self.supports_response_format = supports_response_format
 
     def complete(
         self,
@@ -144,9 +146,6 @@ class FunctionLLM(_FakeBase):
         info = dict(tools=tools, stop=stop, response_format=response_format, temperature=temperature, max_tokens=max_tokens)
         self._record(messages, **info)
         return self._finish(self.fn(list(messages), info), messages, stop)
-
-    async def acomplete(self, messages: list[Message], **kw: Any) -> Completion:
-        return self.complete(messages, **kw)
 
 
 def tool_call_reply(name: str, arguments: dict[str, Any], call_id: str = "call_1", text: str = "") -> Completion:

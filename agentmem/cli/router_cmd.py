@@ -16,17 +16,22 @@ from ._common import console, emit_json, guarded, state
 
 
 def _skill_cards(settings: Any) -> list[Any]:
-    """Every skill the router may pick: shipped, the home's, and ``settings.skill_paths``."""
-    from ..learning.skill_cards import scan_skill_folders
-    from ..resources import skills_dir
+    """Every active skill the router may pick, as the skill library loads them.
 
-    roots = [settings.paths.skills, *settings.skill_paths]
-    try:
-        roots.append(skills_dir())
-    except FileNotFoundError:
-        pass
-    cards, _problems = scan_skill_folders(roots)
-    return cards
+    :class:`~agentmem.stores.skill_library.SkillLibrary` reads the shipped library,
+    ``settings.skill_paths`` and the home's skills (a user skill shadows a shipped one of the
+    same name). Skills that break the format are skipped and reported on stderr, never fatal.
+    """
+    from ..learning.skill_cards import as_card
+    from ..stores.skill_library import SkillLibrary
+
+    lib = SkillLibrary(settings)
+    errors = [p for p in lib.problems if p.severity == "error"]
+    if errors:
+        typer.echo(f"{len(errors)} skill problem(s) skipped (run `agentmem skills lint`):", err=True)
+        for p in errors[:10]:
+            typer.echo(f"  {p}", err=True)
+    return [as_card(s) for s in lib.skills()]
 
 
 def train_router(

@@ -224,6 +224,36 @@ def two_folds(convs: list[Conversation], folds: int = 2) -> list[tuple[list[int]
     return out
 
 
+def default_embedder(settings: Any | None) -> Any:
+    """The embedder from ``settings`` (``settings.embedder``), else the local MiniLM model."""
+    if settings is not None:
+        from ..retrieval.factory import make_embedder
+
+        return make_embedder(settings)
+    from ..retrieval.embedder import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+def build_corpora(convs: Sequence[Conversation], embedder: Any | None, cache_dir: str | Path | None = None,
+                  progress: Progress | None = None) -> tuple[list[ConversationCorpus], Any | None]:
+    """Embed every conversation's turns (through an on-disk cache under ``cache_dir`` when given).
+
+    Returns the corpora and the embedder to keep using (the cached wrapper when ``cache_dir``
+    is set, so question embeddings are cached too; call its ``save()`` after more embedding).
+    """
+    if embedder is not None and cache_dir is not None:
+        embedder = DiskCachedEmbedder(embedder, Path(cache_dir) / f"locomo-embeddings-{embedder.name.replace(':', '_').replace('/', '_')}.npz")
+    corpora = []
+    for n, conv in enumerate(convs):
+        if progress:
+            progress("embed", n, len(convs))
+        corpora.append(ConversationCorpus.build(conv, embedder))
+    if isinstance(embedder, DiskCachedEmbedder):
+        embedder.save()
+    return corpora, embedder
+
+
 def evaluate_retrieval(
     data_path: str | Path | None = None,
     retriever: str = "hybrid",
@@ -257,23 +287,8 @@ def evaluate_retrieval(
     if limit_conversations:
         convs = convs[:limit_conversations]
     if embedder is None and (retriever != "bm25" or baselines):
-        if settings is not None:
-            from ..retrieval.factory import make_embedder
-
-            embedder = make_embedder(settings)
-        else:
-            from ..retrieval.embedder import MiniLMEmbedder
-
-            embedder = MiniLMEmbedder()
-    if embedder is not None and cache_dir is not None:
-        embedder = DiskCachedEmbedder(embedder, Path(cache_dir) / f"locomo-embeddings-{embedder.name.replace(':', '_').replace('/', '_')}.npz")
-    corpora = []
-    for n, conv in enumerate(convs):
-        if progress:
-            progress("embed", n, len(convs))
-        corpora.append(ConversationCorpus.build(conv, embedder))
-    if isinstance(embedder, DiskCachedEmbedder):
-        embedder.save()
+        embedder = default_embedder(settings)
+    corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
     modes = [retriever] if retriever != "proxy" else []
     if baselines:
         modes = [m for m in ("bm25", "dense", "hybrid")]

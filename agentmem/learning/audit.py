@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ..fileio import connect_sqlite
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,10 +84,7 @@ class AuditLog:
             con.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
-        return con
+        return connect_sqlite(self.path, synchronous="NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
 
     def record(self, entries: Iterable[AuditEntry]) -> int:
         rows = [tuple(json.dumps(e.payload, default=str) if c == "payload" else getattr(e, c) for c in _COLS) for e in entries]

@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..fileio import connect_sqlite
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,9 +78,7 @@ class OutcomeLog:
             con.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA journal_mode=WAL")
-        return con
+        return connect_sqlite(self.path)
 
     def record(self, rows: Iterable[OutcomeRow]) -> int:
         data = [

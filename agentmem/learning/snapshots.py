@@ -20,6 +20,7 @@ import contextlib
 import difflib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,8 +94,19 @@ class StateDiff(BaseModel):
 def scan_root(root: Path) -> dict[str, bytes]:
     """Every state file under ``root`` as ``{relative posix path: bytes}`` (empty if absent)."""
     out: dict[str, bytes] = {}
+    for rel, p in state_files(root):
+        try:
+            out[rel.as_posix()] = p.read_bytes()
+        except FileNotFoundError:  # removed while scanning (another reader's temp file)
+            continue
+    return out
+
+
+def state_files(root: Path) -> Iterator[tuple[Path, Path]]:
+    """``(relative path, path)`` of every state file under ``root`` in sorted walk order
+    (ignored names and symlinks skipped; nothing when ``root`` is not a folder)."""
     if not root.is_dir():
-        return out
+        return
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for fn in sorted(filenames):
@@ -102,11 +114,7 @@ def scan_root(root: Path) -> dict[str, bytes]:
             rel = p.relative_to(root)
             if ignored(rel.parts) or p.is_symlink():
                 continue
-            try:
-                out[rel.as_posix()] = p.read_bytes()
-            except FileNotFoundError:  # removed while scanning (another reader's temp file)
-                continue
-    return out
+            yield rel, p
 
 
 def _text(data: bytes) -> str | None:
@@ -153,31 +161,23 @@ class SnapshotStore:
     def _hash_root(self, root: Path) -> dict[str, str]:
         """``{relative path: sha256}`` of every state file under ``root``, storing new contents as blobs."""
         out: dict[str, str] = {}
-        if not root.is_dir():
-            return out
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            for fn in sorted(filenames):
-                p = Path(dirpath) / fn
-                rel = p.relative_to(root)
-                if ignored(rel.parts) or p.is_symlink():
-                    continue
-                try:
-                    st = p.stat()
-                except FileNotFoundError:
-                    continue
-                key = str(p)
-                hit = self._stat_cache.get(key)
-                if hit is not None and hit[:3] == (st.st_ino, st.st_mtime_ns, st.st_size) and self._blob_path(hit[3]).exists():
-                    out[rel.as_posix()] = hit[3]
-                    continue
-                try:
-                    data = p.read_bytes()
-                except FileNotFoundError:
-                    continue
-                digest = self._put_blob(data)
-                self._stat_cache[key] = (st.st_ino, st.st_mtime_ns, st.st_size, digest)
-                out[rel.as_posix()] = digest
+        for rel, p in state_files(root):
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue
+            key = str(p)
+            hit = self._stat_cache.get(key)
+            if hit is not None and hit[:3] == (st.st_ino, st.st_mtime_ns, st.st_size) and self._blob_path(hit[3]).exists():
+                out[rel.as_posix()] = hit[3]
+                continue
+            try:
+                data = p.read_bytes()
+            except FileNotFoundError:
+                continue
+            digest = self._put_blob(data)
+            self._stat_cache[key] = (st.st_ino, st.st_mtime_ns, st.st_size, digest)
+            out[rel.as_posix()] = digest
         return out
 
     # ---- blobs -------------------------------------------------------------------------

@@ -205,6 +205,18 @@ class LiteLLM:
         delay = self.backoff_base_s * (2**attempt) * (0.5 + self._rng.random())
         return min(delay, self.backoff_max_s)
 
+    def _retry_delay(self, exc: Exception, litellm: Any, retryable: tuple[type[BaseException], ...], attempt: int) -> float:
+        """Seconds to wait before retrying after ``exc`` on try ``attempt`` (0-based); raise when
+        the error is not transient or the retries are spent (as an agentmem error naming the model)."""
+        if isinstance(exc, retryable):
+            if attempt >= self.max_retries:
+                raise self._translate(exc, litellm, attempts=attempt + 1) from exc
+            self.retries += 1
+            return self._backoff(attempt)
+        if isinstance(exc, LLMError):
+            raise exc
+        raise self._translate(exc, litellm, attempts=attempt + 1) from exc
+
     def complete(
         self,
         messages: list[Message],
@@ -225,16 +237,9 @@ class LiteLLM:
             try:
                 response = litellm.completion(**kw)
                 break
-            except retryable as exc:
-                if attempt >= self.max_retries:
-                    raise self._translate(exc, litellm, attempts=attempt + 1) from exc
-                self.retries += 1
-                self.sleep(self._backoff(attempt))
-                attempt += 1
-            except LLMError:
-                raise
             except Exception as exc:
-                raise self._translate(exc, litellm, attempts=attempt + 1) from exc
+                self.sleep(self._retry_delay(exc, litellm, retryable, attempt))
+                attempt += 1
         return self._to_completion(response, litellm)
 
     async def acomplete(
@@ -257,16 +262,9 @@ class LiteLLM:
             try:
                 response = await litellm.acompletion(**kw)
                 break
-            except retryable as exc:
-                if attempt >= self.max_retries:
-                    raise self._translate(exc, litellm, attempts=attempt + 1) from exc
-                self.retries += 1
-                await self.async_sleep(self._backoff(attempt))
-                attempt += 1
-            except LLMError:
-                raise
             except Exception as exc:
-                raise self._translate(exc, litellm, attempts=attempt + 1) from exc
+                await self.async_sleep(self._retry_delay(exc, litellm, retryable, attempt))
+                attempt += 1
         return self._to_completion(response, litellm)
 
     # ------------------------------------------------------------------ translation

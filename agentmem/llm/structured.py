@@ -45,7 +45,8 @@ class StructuredResult(BaseModel, Generic[T]):
     raw: str
 
 
-def _validation_messages(exc: ValidationError) -> list[str]:
+def validation_messages(exc: ValidationError) -> list[str]:
+    """One ``"field.path: reason"`` line per pydantic error (``(root)`` for the whole value)."""
     out = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"]) or "(root)"
@@ -62,7 +63,7 @@ def parse_as(model_cls: type[T], text: str) -> tuple[T | None, list[str]]:
     try:
         return model_cls.model_validate(data), []
     except ValidationError as exc:
-        return None, _validation_messages(exc)
+        return None, validation_messages(exc)
 
 
 def structured_result(

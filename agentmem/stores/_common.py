@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from ..fileio import FileHistory, atomic_write_json, read_json
-from ..types import UsageStats
+from ..types import Lifecycle, MemoryRecord, Recalled, UsageStats
 
 if TYPE_CHECKING:
     from ..retrieval.base import Embedder, VectorIndex
@@ -140,6 +141,20 @@ class LazyHybrid:
                 hx.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
             self._hx = hx
         return self._hx
+
+    def search_active(self, query: str, k: int, namespace: str | None, lookup: Callable[[str], Any], to_record: Callable[[Any], MemoryRecord]) -> list[Recalled]:
+        """Hybrid hits for ``query`` whose item (``lookup(id)``) exists and is active, as
+        :class:`Recalled` with scores scaled so the top hit is 1."""
+        hits = self.hybrid().search(query, k=k, where={"namespace": namespace} if namespace else None)
+        top = max((h.score for h in hits), default=0.0)
+        out = []
+        for h in hits:
+            item = lookup(h.id)
+            if item is None or item.state != Lifecycle.active:
+                continue
+            rec = to_record(item)
+            out.append(Recalled(record=rec, score=clip01(h.score / top if top > 0 else 0.0), tokens=approx_tokens(rec.text), reasons=["hybrid search (BM25 + dense, RRF)"]))
+        return out
 
     def upsert(self, item_id: str, text: str, meta: dict[str, Any]) -> None:
         if self._hx is not None:

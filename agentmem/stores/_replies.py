@@ -1,17 +1,15 @@
 """Parse a model's structured reply (JSON, or YAML as a fallback) into a pydantic model.
 
-A local helper for the experience stores: it finds the JSON object in a reply (a fenced
-```json block, else the outermost ``{...}``), falls back to YAML, validates with pydantic and,
-when that fails, asks the model once more with the validation errors (one repair). What still
-fails raises :class:`~agentmem.errors.StructuredOutputError` carrying the errors and the raw
-reply, so callers can report a skip and leave their store untouched.
-
-(When ``agentmem.llm.structured`` lands, this can delegate to it; the behaviour is the same.)
+A local helper for the experience stores: it finds the JSON value in a reply with the shared
+:func:`agentmem.llm.jsonutil.extract_json` (code fences and prose tolerated), falls back to
+YAML (a fenced ```yaml block or the whole reply), validates with pydantic and, when that fails,
+asks the model once more with the validation errors (one repair). What still fails raises
+:class:`~agentmem.errors.StructuredOutputError` carrying the errors and the raw reply, so
+callers can report a skip and leave their store untouched.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, TypeVar
 
@@ -19,6 +17,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import StructuredOutputError
 from ..llm.base import LLM, Message
+from ..llm.jsonutil import NoJSONFound, extract_json
+from ..llm.structured import validation_messages
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -26,26 +26,14 @@ _FENCE = re.compile(r"```(?:json|yaml|yml)?\s*\n(.*?)```", re.DOTALL | re.IGNORE
 
 
 def extract_data(text: str) -> Any:
-    """The first JSON (or YAML) document in ``text``; raises ``ValueError`` when there is none."""
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    for cand in candidates:
-        cand = cand.strip()
-        if not cand:
-            continue
-        try:
-            return json.loads(cand)
-        except json.JSONDecodeError:
-            pass
-        for opener, closer in (("{", "}"), ("[", "]")):
-            i, j = cand.find(opener), cand.rfind(closer)
-            if 0 <= i < j:
-                try:
-                    return json.loads(cand[i : j + 1])
-                except json.JSONDecodeError:
-                    pass
+    """The first JSON (or, failing that, YAML) object or list in ``text``; raises ``ValueError`` when there is none."""
+    try:
+        return extract_json(text, want=(dict, list))
+    except NoJSONFound:
+        pass
     import yaml
 
-    for cand in candidates:
+    for cand in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
         try:
             data = yaml.safe_load(cand)
         except yaml.YAMLError:
@@ -66,7 +54,7 @@ def parse_reply(text: str, model: type[T], *, llm_model: str | None = None) -> T
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()]
+        errors = validation_messages(exc)
         raise StructuredOutputError(f"{model.__name__}: reply does not validate ({'; '.join(errors[:5])})", model=llm_model, raw=text, errors=errors) from exc
 
 

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..errors import StoreError, ValidationFailed
 from ..fileio import home_lock
 from ..types import Lifecycle, MemoryRecord, Outcome, Provenance, Recalled, Trust
-from ._common import AddReport, LazyHybrid, UsageBook, approx_tokens, clip01
+from ._common import AddReport, LazyHybrid, UsageBook, approx_tokens
 from .itemfiles import ItemFiles
 
 if TYPE_CHECKING:
@@ -336,16 +336,7 @@ class BehaviorHandbook:
         return self._record(b) if b else None
 
     def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Recalled]:
-        hits = self.index.hybrid().search(query, k=k, where={"namespace": namespace} if namespace else None)
-        out = []
-        top = max((h.score for h in hits), default=0.0)
-        for h in hits:
-            b = self.get(h.id)
-            if b is None or b.state != Lifecycle.active:
-                continue
-            rec = self._record(b)
-            out.append(Recalled(record=rec, score=clip01(h.score / top if top > 0 else 0.0), tokens=approx_tokens(rec.text), reasons=["hybrid search (BM25 + dense, RRF)"]))
-        return out
+        return self.index.search_active(query, k, namespace, self.get, self._record)
 
     def record_use(self, item_id: str, reward: float, success: bool) -> None:
         if self.get(item_id) is None:

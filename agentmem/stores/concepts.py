@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StoreError, StructuredOutputError, ValidationFailed
 from ..fileio import home_lock
 from ..types import Lifecycle, MemoryRecord, Provenance, Recalled
-from ._common import AddReport, LazyHybrid, UsageBook, approx_tokens, clip01
+from ._common import AddReport, LazyHybrid, UsageBook, approx_tokens
 from .concept_models import (
     AbstractionReply,
     Concept,
@@ -431,16 +431,7 @@ class ConceptMemory:
         return self._record(item) if item else None
 
     def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Recalled]:
-        hits = self.index.hybrid().search(query, k=k, where={"namespace": namespace} if namespace else None)
-        top = max((h.score for h in hits), default=0.0)
-        out = []
-        for h in hits:
-            item = self._item(h.id)
-            if item is None or item.state != Lifecycle.active:
-                continue
-            rec = self._record(item)
-            out.append(Recalled(record=rec, score=clip01(h.score / top if top > 0 else 0.0), tokens=approx_tokens(rec.text), reasons=["hybrid search (BM25 + dense, RRF)"]))
-        return out
+        return self.index.search_active(query, k, namespace, self._item, self._record)
 
     def record_use(self, item_id: str, reward: float, success: bool) -> None:
         if self._item(item_id) is None:

@@ -1,15 +1,14 @@
-"""Parse a model's JSON reply (until ``agentmem.llm.structured`` is wired in; the integrator reconciles).
+"""Ask a model for a JSON reply and validate it, with one repair call.
 
-Models wrap JSON in code fences or prose; :func:`extract_json` finds the first complete JSON
-object in the text. :func:`complete_json` renders messages, calls the LLM with a JSON
-``response_format``, and on a reply that does not parse (or does not validate) makes one repair
-call that shows the model its error, then raises
+JSON extraction (code fences and surrounding prose tolerated) is the shared
+:func:`agentmem.llm.jsonutil.extract_json`, re-exported here. :func:`complete_json` renders
+messages, calls the LLM with a JSON ``response_format``, and on a reply that does not parse (or
+does not validate) makes one repair call that shows the model its error, then raises
 :class:`~agentmem.errors.StructuredOutputError`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,29 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from ...errors import StructuredOutputError
 from ...llm.base import LLM, Message
+from ...llm.jsonutil import extract_json
+
+__all__ = ["complete_json", "extract_json"]
 
 T = TypeVar("T", bound=BaseModel)
-
-
-def extract_json(text: str) -> Any:
-    """The first JSON object or array in ``text`` (code fences and surrounding prose ignored)."""
-    cleaned = text.strip()
-    if cleaned.startswith("```"):
-        cleaned = cleaned.split("\n", 1)[1] if "\n" in cleaned else ""
-        cleaned = cleaned.rsplit("```", 1)[0]
-    try:
-        return json.loads(cleaned)
-    except json.JSONDecodeError:
-        pass
-    decoder = json.JSONDecoder()
-    for i, ch in enumerate(cleaned):
-        if ch in "{[":
-            try:
-                obj, _ = decoder.raw_decode(cleaned[i:])
-                return obj
-            except json.JSONDecodeError:
-                continue
-    raise ValueError("no JSON object found in the reply")
 
 
 def complete_json(llm: LLM, messages: list[Message], model: type[T], *, validate: Callable[[Any], T] | None = None,

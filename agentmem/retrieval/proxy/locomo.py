@@ -161,7 +161,7 @@ def train_locomo_checkpoint(
 ) -> dict[str, Any]:
     """Train one proxy on LoCoMo conversations (all, or the named ``sample_id`` s) and save it to ``out_dir``."""
     from ...envs.locomo_data import load_locomo
-    from ...envs.locomo_retrieval import DiskCachedEmbedder
+    from ...envs.locomo_retrieval import build_corpora, default_embedder
     from ...errors import ConfigError
 
     convs = load_locomo(data_path)
@@ -171,23 +171,8 @@ def train_locomo_checkpoint(
             raise ConfigError(f"--conversations: unknown sample ids {sorted(unknown)}")
         convs = [c for c in convs if c.sample_id in set(conversations)]
     if embedder is None:
-        if settings is not None:
-            from ..factory import make_embedder
-
-            embedder = make_embedder(settings)
-        else:
-            from ..embedder import MiniLMEmbedder
-
-            embedder = MiniLMEmbedder()
-    if cache_dir is not None:
-        embedder = DiskCachedEmbedder(embedder, Path(cache_dir) / f"locomo-embeddings-{embedder.name.replace(':', '_').replace('/', '_')}.npz")
-    corpora = []
-    for n, conv in enumerate(convs):
-        if progress:
-            progress("embed", n, len(convs))
-        corpora.append(ConversationCorpus.build(conv, embedder))
-    if isinstance(embedder, DiskCachedEmbedder):
-        embedder.save()
+        embedder = default_embedder(settings)
+    corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
     proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log)
     save_checkpoint(out_dir, proxy.weights, proxy.config, embedder.name, record)
     return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out_dir), "last_epochs": record.get("history", [])[-3:]}
