@@ -161,7 +161,21 @@ class LocalGemma:
             except ImportError as exc:
                 raise ConfigError(f"model {MODEL_STRING!r} needs llama-cpp-python: {_INSTALL_HINT}") from exc
             self._llama = Llama(model_path=str(gguf_path()), n_ctx=self.n_ctx, n_threads=self.n_threads, chat_format="gemma", seed=self.seed, verbose=False)
+            # Free the model before interpreter teardown: llama-cpp's own __del__ runs after its
+            # C bindings are gone and prints a TypeError traceback at exit otherwise.
+            import atexit
+
+            atexit.register(self.close)
         return self._llama
+
+    def close(self) -> None:
+        """Release the llama.cpp model (safe to call twice)."""
+        llama, self._llama = self._llama, None
+        if llama is not None:
+            try:
+                llama.close()
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                pass
 
     def chat(self, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> dict[str, Any]:
         """One llama.cpp chat completion; returns its OpenAI-shaped dict."""
