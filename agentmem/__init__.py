@@ -45,8 +45,8 @@ _SECTIONS: dict[str, dict[str, str]] = {
     },
     "Memory": {
         "Memory": "agentmem.memory",
-        "MemoryHook": "agentmem.agent.hooks",
-        "RecallContext": "agentmem.agent.hooks",
+        "MemoryHook": "agentmem.hooks",
+        "RecallContext": "agentmem.hooks",
         "MemoryService": "agentmem.mcp_server",
     },
     "Stores": {
@@ -68,9 +68,9 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "OutcomeRow": "agentmem.learning.outcome_log",
     },
     "Environments": {
-        "Environment": "agentmem.agent.environment",
-        "TaskSpec": "agentmem.agent.environment",
-        "Observation": "agentmem.agent.environment",
+        "Environment": "agentmem.environment",
+        "TaskSpec": "agentmem.environment",
+        "Observation": "agentmem.environment",
     },
     "Models and retrieval": {
         "LLM": "agentmem.llm.base",
@@ -133,8 +133,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static type checkers and IDEs see the real names
     from . import plugins
     from .agent.agent import Agent
-    from .agent.environment import Environment, Observation, TaskSpec
-    from .agent.hooks import MemoryHook, RecallContext
+    from agentmem.environment import Environment, Observation, TaskSpec
+    from agentmem.hooks import MemoryHook, RecallContext
     from .agent.runlog import RunLog
     from .agent.runner import Runner, RunResult
     from .errors import AgentmemError, BudgetExceeded, ConfigError, LLMError, SandboxError, StoreError, StructuredOutputError, ValidationFailed

@@ -36,8 +36,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .agent.environment import TaskSpec
-from .agent.hooks import RecallContext
+from agentmem.environment import TaskSpec
+from agentmem.hooks import RecallContext
 from .errors import AgentmemError, ConfigError
 from .learning.outcome_log import OutcomeLog, OutcomeRow
 from .retrieval.proxy.base import HybridOrder, Proxy, ProxyReport

@@ -24,7 +24,7 @@ Nothing is imported until :func:`load` is called; a plugin that fails to import 
 :class:`~agentmem.errors.ConfigError` naming the entry point, and never stops discovery of the
 others. Every object accepted by agentmem's constructors is a protocol, so a plugin needs no
 base class: it only has to follow :class:`~agentmem.stores.base.Store`,
-:class:`~agentmem.agent.environment.Environment`, :class:`~agentmem.retrieval.base.Embedder`
+:class:`~agentmem.environment.Environment`, :class:`~agentmem.retrieval.base.Embedder`
 or :class:`~agentmem.llm.base.LLM`.
 """
 

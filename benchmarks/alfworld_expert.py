@@ -1,6 +1,6 @@
 """ALFWorld expert-policy check: alfworld's handcoded expert plays every game through agentmem's adapter.
 
-LLM-free. It proves the observation/action plumbing of :class:`agentmem.envs.alfworld_env.AlfworldEnv`
+LLM-free. It proves the observation/action plumbing of :class:`agentmem.evals.alfworld.env.AlfworldEnv`
 (reset, admissible commands, expert plan, step limit, won flag) on the real games, and gives
 the ceiling a memory-equipped agent is measured against.
 
@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agentmem.envs.alfworld_agent import ExpertAgent
-    from agentmem.envs.alfworld_data import GameResult, prepare_alfworld_data, summarise_games, summary_markdown
-    from agentmem.envs.alfworld_env import AlfworldEnv, TextWorldGame, collect_games
+    from agentmem.evals.alfworld.agents import ExpertAgent
+    from agentmem.evals.alfworld.data import GameResult, prepare_alfworld_data, summarise_games, summary_markdown
+    from agentmem.evals.alfworld.env import AlfworldEnv, TextWorldGame, collect_games
     from agentmem.fileio import atomic_write_json, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{' --limit ' + str(args.limit) if args.limit else ''} (optionally a second process with `--reverse`). "
         f"Sum of per-game wall times {cpu:.0f} s on a heavily shared 2-core CPU (load average about 11: noisy), "
         f"Python {platform.python_version()}. The expert is alfworld 0.4.2's handcoded expert, bridged to these files' "
-        f"`put X in/on Y` command (`agentmem/envs/alfworld_expert.py`), with per-game seeded tie-breaks.\n"
+        f"`put X in/on Y` command (`agentmem/evals/alfworld/expert.py`), with per-game seeded tie-breaks.\n"
     )
     print(md)
     out = Path(args.out)

@@ -32,9 +32,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from agentmem.envs.arc.data import eval100_ids, load_arc
-    from agentmem.envs.arc.harness import eval_tasks
-    from agentmem.envs.arc.learning_run import arc_learning_run
+    from agentmem.evals.arc.data import eval100_ids, load_arc
+    from agentmem.evals.arc.harness import eval_tasks
+    from agentmem.evals.arc.learning_run import arc_learning_run
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "arc_skills", help="Run folders and the learned library.")
@@ -106,8 +106,8 @@ def paired(shipped, learned, subset: set[str]) -> dict:
 
 def partial_summary(work: Path) -> dict:
     """The three runs' reports from whatever records ``work`` holds (tasks in id order)."""
-    from agentmem.envs.arc.library import TransformLibrary
-    from agentmem.envs.eval_core import CONFIG_FILE, RECORDS_FILE, EvalConfig, RecordLog, build_report
+    from agentmem.evals.arc.library import TransformLibrary
+    from agentmem.evals.core import CONFIG_FILE, RECORDS_FILE, EvalConfig, RecordLog, build_report
     from agentmem.fileio import read_json
 
     reports = {}

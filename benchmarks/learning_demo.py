@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentmem.agent.environment import TaskSpec  # noqa: E402
+from agentmem.environment import TaskSpec  # noqa: E402
 from agentmem.learning.controller import ControllerConfig, ReflectiveController  # noqa: E402
 from agentmem.learning.credit import CreditConfig  # noqa: E402
 from agentmem.learning.recordstore import record_stores, seed_record  # noqa: E402

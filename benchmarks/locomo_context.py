@@ -28,9 +28,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agentmem.agent.environment import TaskSpec
-    from agentmem.envs.locomo_data import CATEGORY_NAMES, load_locomo
-    from agentmem.envs.locomo_qa import FullContextMemory, TurnMemory, item_id
+    from agentmem.environment import TaskSpec
+    from agentmem.evals.locomo.data import CATEGORY_NAMES, load_locomo
+    from agentmem.evals.locomo.qa import FullContextMemory, TurnMemory, item_id
     from agentmem.fileio import atomic_write_json, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -81,7 +81,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from agentmem.envs.locomo_retrieval import evaluate_retrieval
+    from agentmem.evals.locomo.retrieval import evaluate_retrieval
     from agentmem.settings import Settings
 
     settings = Settings.load().ensure_home()

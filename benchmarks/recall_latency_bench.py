@@ -122,8 +122,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from agentmem.envs.locomo_data import load_locomo
-    from agentmem.envs.locomo_retrieval import DiskCachedEmbedder
+    from agentmem.evals.locomo.data import load_locomo
+    from agentmem.evals.locomo.retrieval import DiskCachedEmbedder
     from agentmem.memory import Memory
     from agentmem.retrieval.embedder import MiniLMEmbedder
     from agentmem.retrieval.proxy.base import HybridOrder

@@ -32,7 +32,7 @@ from typing import Any
 from _setup import make_llm, make_settings, parse_args
 
 import agentmem
-from agentmem.agent.environment import Observation, TaskSpec
+from agentmem.environment import Observation, TaskSpec
 from agentmem.learning.appliers import ApplierRegistry
 from agentmem.learning.edits import AddBehavior
 from agentmem.learning.learners import LearningContext, Proposal

@@ -8,7 +8,7 @@ import pytest
 
 from agentmem.agent import Agent, Observation, RecallContext, RunLog, Runner, TaskSpec
 from agentmem.agent.steps import ActionStep, ErrorStep, FinalAnswerStep, ObservationStep, TaskStep
-from agentmem.envs.chat import ChatEnvironment, is_judged
+from agentmem.evals.chat import ChatEnvironment, is_judged
 from agentmem.errors import ConfigError, ProviderError, RealCallBlockedError, ScriptExhaustedError, ToolCallError
 from agentmem.llm.base import Completion, ToolCall, ToolSpec, Usage
 from agentmem.llm.tools import tool

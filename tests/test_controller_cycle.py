@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from agentmem.agent.environment import TaskSpec
-from agentmem.agent.hooks import MemoryHook
+from agentmem.environment import TaskSpec
+from agentmem.hooks import MemoryHook
 from agentmem.errors import ConfigError
 from agentmem.learning.controller import ControllerConfig, ReflectiveController
 from agentmem.learning.learners import behavior_curator, skill_reviser
@@ -157,7 +157,7 @@ def test_low_score_blocks_new_skills_and_trust_is_capped(home):
 def test_run_task_through_the_agent_runner(home, settings):
     from agentmem.agent.agent import Agent
     from agentmem.agent.runner import Runner
-    from agentmem.envs.chat import ChatEnvironment
+    from agentmem.evals.chat import ChatEnvironment
 
     reply = json.dumps({"edits": [{"kind": "add_behavior", "name": "Show the arithmetic", "instruction": "Write each arithmetic step.", "reason": "answered right"}]})
     ctl, state = _controller(home, learners=[behavior_curator(ScriptedLLM([reply]))])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from agentmem.agent.environment import TaskSpec
-from agentmem.agent.hooks import RecallContext
+from agentmem.environment import TaskSpec
+from agentmem.hooks import RecallContext
 from agentmem.agent.steps import ActionStep, ObservationStep, TaskStep
 from agentmem.learning.controller import ControllerConfig, ReflectiveController
 from agentmem.learning.credit import CreditConfig, UtilityTable, assign_credit

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agentmem.agent.environment import TaskSpec
+from agentmem.environment import TaskSpec
 from agentmem.learning.controller import ControllerConfig, ReflectiveController
 from agentmem.learning.edits import AddItem, UpdateUtility
 from agentmem.learning.engine import EditEngine

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agentmem.agent.environment import TaskSpec
+from agentmem.environment import TaskSpec
 from agentmem.learning.appliers import ApplierRegistry
 from agentmem.learning.controller import ControllerConfig, ReflectiveController
 from agentmem.learning.edits import AddItem, RetireItem

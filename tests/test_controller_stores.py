@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agentmem.agent.environment import TaskSpec
+from agentmem.environment import TaskSpec
 from agentmem.learning.controller import ControllerConfig, ReflectiveController
 from agentmem.learning.learners import LLMEditProposer, behavior_curator
 from agentmem.learning.snapshots import scan_root

@@ -11,7 +11,7 @@ from agentmem.cli import app
 
 
 def _framework() -> None:
-    pytest.importorskip("agentmem.envs.eval_core")
+    pytest.importorskip("agentmem.evals.core")
 
 
 def test_eval_group_lists_both_commands() -> None:
@@ -65,9 +65,9 @@ def test_locomo_retrieval_only_calls_the_retrieval_harness(monkeypatch, tmp_path
         seen.update(data_path=data_path, retriever=retriever, seed=seed, limit=limit_conversations)
         return {"main": {"queries": 4, "R@10": 50.0}, "per_category": {"1": {"name": "multi-hop", "queries": 4, "R@10": 50.0}}}
 
-    fake = types.ModuleType("agentmem.envs.locomo_retrieval")
+    fake = types.ModuleType("agentmem.evals.locomo.retrieval")
     fake.evaluate_retrieval = evaluate_retrieval
-    monkeypatch.setitem(sys.modules, "agentmem.envs.locomo_retrieval", fake)
+    monkeypatch.setitem(sys.modules, "agentmem.evals.locomo.retrieval", fake)
     res = CliRunner().invoke(app, ["--json", "eval", "locomo", "--retrieval-only", "--retriever", "bm25", "--conversations", "2", "--data", str(tmp_path / "x.json")])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["main"] == {"queries": 4, "R@10": 50.0}

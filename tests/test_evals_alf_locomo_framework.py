@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-eval_core = pytest.importorskip("agentmem.envs.eval_core")
+eval_core = pytest.importorskip("agentmem.evals.core")
 
-from agentmem.envs.alfworld_data import GameRef  # noqa: E402
-from agentmem.envs.alfworld_env import FakeAlfworldGame, FakeGame  # noqa: E402
-from agentmem.envs.alfworld_eval import AlfworldHarness, summary_from_report as alf_summary  # noqa: E402
-from agentmem.envs.locomo_eval import LocomoHarness, records_from_report, summary_from_report as locomo_summary  # noqa: E402
+from agentmem.evals.alfworld.data import GameRef  # noqa: E402
+from agentmem.evals.alfworld.env import FakeAlfworldGame, FakeGame  # noqa: E402
+from agentmem.evals.alfworld.harness import AlfworldHarness, summary_from_report as alf_summary  # noqa: E402
+from agentmem.evals.locomo.harness import LocomoHarness, records_from_report, summary_from_report as locomo_summary  # noqa: E402
 from agentmem.testing import FunctionLLM, HashEmbedder, ScriptedLLM  # noqa: E402
 
-from agentmem.envs.locomo_data import Conversation, QAItem, Turn  # noqa: E402
+from agentmem.evals.locomo.data import Conversation, QAItem, Turn  # noqa: E402
 
 
 def _conv() -> Conversation:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from agentmem.agent.environment import Environment, TaskSpec
-from agentmem.agent.hooks import RecallContext
-from agentmem.envs.alfworld_agent import EpisodeResult, ExpertAgent, ReactAgent, match_admissible, parse_react_reply
-from agentmem.envs.alfworld_data import GameRef, GameResult, game_id_of, summarise_games, summary_markdown, task_type_of
-from agentmem.envs.alfworld_env import AlfworldEnv, FakeAlfworldGame, FakeGame, clean_intro, goal_of
+from agentmem.environment import Environment, TaskSpec
+from agentmem.hooks import RecallContext
+from agentmem.evals.alfworld.agents import EpisodeResult, ExpertAgent, ReactAgent, match_admissible, parse_react_reply
+from agentmem.evals.alfworld.data import GameRef, GameResult, game_id_of, summarise_games, summary_markdown, task_type_of
+from agentmem.evals.alfworld.env import AlfworldEnv, FakeAlfworldGame, FakeGame, clean_intro, goal_of
 from agentmem.errors import ConfigError
 from agentmem.prompts import PromptLibrary
 from agentmem.testing import ScriptedLLM
@@ -214,8 +214,8 @@ def real_unseen(tmp_path_factory: pytest.TempPathFactory):
     import os
     from pathlib import Path
 
-    from agentmem.envs.alfworld_data import prepare_alfworld_data
-    from agentmem.envs.alfworld_env import collect_games
+    from agentmem.evals.alfworld.data import prepare_alfworld_data
+    from agentmem.evals.alfworld.env import collect_games
 
     root = Path(os.environ.get("AGENTMEM_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
     if not (root / "alfworld" / "valid_unseen_134.tar.gz").exists():
@@ -234,7 +234,7 @@ def test_real_split_has_134_games_of_six_types(real_unseen) -> None:
 @pytest.mark.alfworld
 @pytest.mark.integration
 def test_real_expert_wins_two_games(real_unseen) -> None:
-    from agentmem.envs.alfworld_env import TextWorldGame
+    from agentmem.evals.alfworld.env import TextWorldGame
 
     games = [real_unseen[0], real_unseen[-1]]
     env = AlfworldEnv(games, TextWorldGame)
@@ -250,7 +250,7 @@ def test_real_expert_wins_two_games(real_unseen) -> None:
 @pytest.mark.alfworld
 @pytest.mark.integration
 def test_real_game_driven_by_scripted_llm(real_unseen) -> None:
-    from agentmem.envs.alfworld_env import TextWorldGame
+    from agentmem.evals.alfworld.env import TextWorldGame
 
     env = AlfworldEnv(real_unseen[:1], TextWorldGame, max_steps=3)
     try:
@@ -270,7 +270,7 @@ def test_real_game_driven_by_scripted_llm(real_unseen) -> None:
 
 
 def test_prepare_data_unpacks_and_lists_134_games(shared_data, tmp_path) -> None:
-    from agentmem.envs.alfworld_data import alfworld_config, list_games, prepare_alfworld_data
+    from agentmem.evals.alfworld.data import alfworld_config, list_games, prepare_alfworld_data
 
     data_dir = prepare_alfworld_data("unseen", shared_data, tmp_path / "cache")
     assert (data_dir / "logic" / "alfred.pddl").exists() and (data_dir / ".complete").exists()
@@ -290,7 +290,7 @@ def test_prepare_data_unpacks_and_lists_134_games(shared_data, tmp_path) -> None
 def test_prepare_data_rejects_bad_checksum(tmp_path) -> None:
     import tarfile
 
-    from agentmem.envs.alfworld_data import prepare_alfworld_data
+    from agentmem.evals.alfworld.data import prepare_alfworld_data
 
     (tmp_path / "alfworld").mkdir()
     src = tmp_path / "x.txt"
@@ -306,8 +306,8 @@ def test_prepare_data_rejects_bad_checksum(tmp_path) -> None:
 
 
 def test_expert_examples_per_type_and_react_uses_matching_type() -> None:
-    from agentmem.envs.alfworld_agent import format_example
-    from agentmem.envs.alfworld_eval import expert_examples
+    from agentmem.evals.alfworld.agents import format_example
+    from agentmem.evals.alfworld.harness import expert_examples
 
     specs = {"g1": FakeGame(), "g2": FakeGame(goal="look at cd under the desklamp.", solution=["go to desk 1", "use desklamp 1"]), "g3": FakeGame(solution=["go to cabinet 1"])}
     refs = [GameRef(id="a", gamefile="g1", task_type="pick_heat_then_place"), GameRef(id="b", gamefile="g2", task_type="look_at_obj_in_light"), GameRef(id="c", gamefile="g3", task_type="pick_heat_then_place")]
@@ -324,7 +324,7 @@ def test_expert_examples_per_type_and_react_uses_matching_type() -> None:
 
 
 def test_expert_dialect_bridge() -> None:
-    from agentmem.envs.alfworld_expert import to_expert_dialect, to_game_dialect
+    from agentmem.evals.alfworld.expert import to_expert_dialect, to_game_dialect
 
     assert to_expert_dialect("put toiletpaper 3 in/on cabinet 1") == "move toiletpaper 3 to cabinet 1"
     assert to_expert_dialect("take mug 1 from countertop 1") == "take mug 1 from countertop 1"

@@ -7,11 +7,11 @@ import pytest
 pytest.importorskip("agentmem.stores.skill_library")
 pytest.importorskip("agentmem.stores.experience_hook")
 
-from agentmem.agent.environment import TaskSpec  # noqa: E402
-from agentmem.envs.alfworld_agent import ReactAgent  # noqa: E402
-from agentmem.envs.alfworld_data import GameRef  # noqa: E402
-from agentmem.envs.alfworld_env import AlfworldEnv, FakeAlfworldGame, FakeGame  # noqa: E402
-from agentmem.envs.alfworld_memory import AlfworldMemory  # noqa: E402
+from agentmem.environment import TaskSpec  # noqa: E402
+from agentmem.evals.alfworld.agents import ReactAgent  # noqa: E402
+from agentmem.evals.alfworld.data import GameRef  # noqa: E402
+from agentmem.evals.alfworld.env import AlfworldEnv, FakeAlfworldGame, FakeGame  # noqa: E402
+from agentmem.evals.alfworld.memory import AlfworldMemory  # noqa: E402
 from agentmem.testing import ScriptedLLM  # noqa: E402
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agentmem.agent.hooks import RecallContext
-from agentmem.envs.arc.data import ArcTask, Pair
-from agentmem.envs.arc.grids import as_grid, describe_mismatch, grids_equal
-from agentmem.envs.arc.harness import eval_tasks, run_llm_eval
-from agentmem.envs.arc.llm_solver import extract_program
-from agentmem.envs.arc.memory import ArcMemory, SkillHints
-from agentmem.envs.arc.runner import InProcessGridRunner, SubprocessGridRunner
-from agentmem.envs.arc.scoring import score_attempts
-from agentmem.envs.eval_core import EvalConfig
+from agentmem.hooks import RecallContext
+from agentmem.evals.arc.data import ArcTask, Pair
+from agentmem.evals.arc.grids import as_grid, describe_mismatch, grids_equal
+from agentmem.evals.arc.harness import eval_tasks, run_llm_eval
+from agentmem.evals.arc.llm_solver import extract_program
+from agentmem.evals.arc.memory import ArcMemory, SkillHints
+from agentmem.evals.arc.runner import InProcessGridRunner, SubprocessGridRunner
+from agentmem.evals.arc.scoring import score_attempts
+from agentmem.evals.core import EvalConfig
 from agentmem.prompts import PromptLibrary
 from agentmem.testing import ScriptedLLM
 
@@ -101,10 +101,10 @@ def test_timeouts_are_reported_in_feedback_and_metrics(tmp_path):
     llm = ScriptedLLM([LOOP, FLIP])
     task = flip_task()
     solver_cfg = cfg(tmp_path)
-    from agentmem.envs.arc.llm_solver import ArcLLMSolver
+    from agentmem.evals.arc.llm_solver import ArcLLMSolver
 
     solver = ArcLLMSolver(solver_cfg, runner=SubprocessGridRunner(), attempts=2, timeout_s=0.3)
-    from agentmem.envs.eval_core import run_eval
+    from agentmem.evals.core import run_eval
 
     rep = run_eval(solver_cfg, eval_tasks("toy", tasks=[task]), solver.solve, llm=llm, progress=False)
     assert "timed out" in llm.calls[1]["messages"][-1].content
@@ -192,8 +192,8 @@ def test_prompt_templates_render_with_typed_inputs():
 
 
 def test_environment_adapter():
-    from agentmem.agent.environment import Environment
-    from agentmem.envs.arc.environment import ArcEnvironment
+    from agentmem.environment import Environment
+    from agentmem.evals.arc.env import ArcEnvironment
 
     env = ArcEnvironment([flip_task()], runner=InProcessGridRunner())
     assert isinstance(env, Environment)

@@ -12,8 +12,8 @@ def test_arc_llm_loop_runs_through_the_local_model(tmp_path, settings):
     local = pytest.importorskip("agentmem.llm.local")
     if not local.local_extra_available():
         pytest.skip("the 'local' extra (llama-cpp-python + Gemma GGUF) is not installed")
-    from agentmem.envs.arc.harness import eval_tasks, run_llm_eval
-    from agentmem.envs.eval_core import EvalConfig
+    from agentmem.evals.arc.harness import eval_tasks, run_llm_eval
+    from agentmem.evals.core import EvalConfig
 
     llm = factory.make_llm(settings.model_copy(update={"llm": settings.llm.model_copy(update={"max_tokens": 256})}), model="local/gemma3-270m")
     cfg = EvalConfig(benchmark="arc", model=llm.model, split="eval100", limit=1, out_dir=tmp_path / "run", options={"solver": "llm", "attempts": 1})

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agentmem.envs.arc.compose import render_program, write_composition_skill
-from agentmem.envs.arc.data import EVAL100_FILE, ArcTask, Pair, draw_subset, eval100_ids
-from agentmem.envs.arc.harness import category, eval_tasks, run_skills_eval
-from agentmem.envs.arc.library import TransformLibrary, read_skill_md
-from agentmem.envs.arc.runner import InProcessGridRunner, SubprocessGridRunner
-from agentmem.envs.arc.search import CompositionSearch
-from agentmem.envs.eval_core import EvalConfig
+from agentmem.evals.arc.compose import render_program, write_composition_skill
+from agentmem.evals.arc.data import EVAL100_FILE, ArcTask, Pair, draw_subset, eval100_ids
+from agentmem.evals.arc.harness import category, eval_tasks, run_skills_eval
+from agentmem.evals.arc.library import TransformLibrary, read_skill_md
+from agentmem.evals.arc.runner import InProcessGridRunner, SubprocessGridRunner
+from agentmem.evals.arc.search import CompositionSearch
+from agentmem.evals.core import EvalConfig
 
 REPO = Path(__file__).resolve().parents[1]
 RNG = np.random.default_rng(0)
@@ -111,7 +111,7 @@ def test_search_runs_in_a_worker_process_and_program_in_a_subprocess(tmp_path):
 
 
 def test_eval100_ids_are_the_committed_seeded_draw():
-    from agentmem.envs.arc.data import load_arc
+    from agentmem.evals.arc.data import load_arc
 
     ids = eval100_ids()
     assert len(ids) == len(set(ids)) == 100

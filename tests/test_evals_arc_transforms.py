@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from agentmem.envs.arc.library import TransformLibrary, read_skill_md, shipped_arc_dir
+from agentmem.evals.arc.library import TransformLibrary, read_skill_md, shipped_arc_dir
 
 LIB = TransformLibrary()
 T = LIB.by_name

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agentmem.envs.eval_core import EvalConfig, EvalTask, TaskOutcome, compare_runs, load_report, run_eval
+from agentmem.evals.core import EvalConfig, EvalTask, TaskOutcome, compare_runs, load_report, run_eval
 from agentmem.errors import ConfigError, LLMError
 from agentmem.llm.base import user
 from agentmem.testing import FunctionLLM

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("agentmem.learning.memskill.pipeline")
 
-from agentmem.agent.environment import TaskSpec  # noqa: E402
-from agentmem.envs.locomo_data import Conversation, QAItem, Turn  # noqa: E402
-from agentmem.envs.locomo_memskill import MemSkillIngestor, session_texts  # noqa: E402
-from agentmem.envs.locomo_qa import LocomoQA  # noqa: E402
+from agentmem.environment import TaskSpec  # noqa: E402
+from agentmem.evals.locomo.data import Conversation, QAItem, Turn  # noqa: E402
+from agentmem.evals.locomo.memskill import MemSkillIngestor, session_texts  # noqa: E402
+from agentmem.evals.locomo.qa import LocomoQA  # noqa: E402
 from agentmem.testing import FunctionLLM, HashEmbedder, ScriptedLLM  # noqa: E402
 
 

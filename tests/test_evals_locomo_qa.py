@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from agentmem.envs.locomo_data import Conversation, QAItem, Turn
-from agentmem.envs.locomo_qa import (
+from agentmem.evals.locomo.data import Conversation, QAItem, Turn
+from agentmem.evals.locomo.qa import (
     NOT_MENTIONED,
     FullContextMemory,
     LocomoQA,
@@ -19,8 +19,8 @@ from agentmem.envs.locomo_qa import (
     summary_markdown,
     turn_memory_factory,
 )
-from agentmem.envs.qa_judge import AnswerJudge, parse_judge_reply
-from agentmem.envs.qa_metrics import bleu1, normalize_answer, says_not_mentioned, token_f1
+from agentmem.evals.qa_judge import AnswerJudge, parse_judge_reply
+from agentmem.evals.qa_metrics import bleu1, normalize_answer, says_not_mentioned, token_f1
 from agentmem.prompts import PromptLibrary
 from agentmem.testing import FunctionLLM, HashEmbedder, ScriptedLLM
 
@@ -136,7 +136,7 @@ def _conv() -> Conversation:
 
 
 def test_turn_memory_recalls_evidence_in_time_order() -> None:
-    from agentmem.agent.environment import TaskSpec
+    from agentmem.environment import TaskSpec
 
     mem = TurnMemory(_conv(), HashEmbedder(), k=2, budget_tokens=500)
     ctx = mem.before_task(TaskSpec(id="x", instruction="Which city marathon did Bob run in Berlin?"))
@@ -147,7 +147,7 @@ def test_turn_memory_recalls_evidence_in_time_order() -> None:
 
 
 def test_turn_memory_respects_budget() -> None:
-    from agentmem.agent.environment import TaskSpec
+    from agentmem.environment import TaskSpec
 
     mem = TurnMemory(_conv(), HashEmbedder(), k=5, budget_tokens=20)
     ctx = mem.before_task(TaskSpec(id="x", instruction="Berlin marathon"))
@@ -156,7 +156,7 @@ def test_turn_memory_respects_budget() -> None:
 
 
 def test_full_context_memory_holds_every_turn() -> None:
-    from agentmem.agent.environment import TaskSpec
+    from agentmem.environment import TaskSpec
 
     conv = _conv()
     ctx = FullContextMemory(conv).before_task(TaskSpec(id="x", instruction="q"))
@@ -238,7 +238,7 @@ def test_records_round_trip_json() -> None:
 
 
 def test_real_locomo_items_full_context(shared_data) -> None:
-    from agentmem.envs.locomo_data import load_locomo
+    from agentmem.evals.locomo.data import load_locomo
 
     convs = load_locomo(shared_data / "locomo" / "locomo10.json")
     items = select_items(convs[:1], categories=[1, 2, 3, 4], limit=3)
@@ -254,7 +254,7 @@ def test_real_locomo_items_full_context(shared_data) -> None:
 
 
 def test_clean_prediction() -> None:
-    from agentmem.envs.locomo_qa import clean_prediction
+    from agentmem.evals.locomo.qa import clean_prediction
 
     assert clean_prediction("\nAnswer: 7 May 2023\nBecause she said so.") == "7 May 2023"
     assert clean_prediction("Final answer: Berlin") == "Berlin"

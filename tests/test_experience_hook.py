@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from agentmem.agent.environment import TaskSpec
-from agentmem.agent.hooks import MemoryHook
+from agentmem.environment import TaskSpec
+from agentmem.hooks import MemoryHook
 from agentmem.agent.steps import TaskStep
 from agentmem.prompts import PromptLibrary
 from agentmem.stores.behaviors import BehaviorHandbook

@@ -24,5 +24,5 @@ def test_import_agentmem_is_light():
 
 
 def test_agent_llm_and_cli_modules_are_light():
-    stmt = "import agentmem.agent, agentmem.agent.runner, agentmem.llm.tools, agentmem.llm.structured, agentmem.llm.factory, agentmem.llm.litellm_adapter, agentmem.envs.chat, agentmem.cli"
+    stmt = "import agentmem.agent, agentmem.agent.runner, agentmem.llm.tools, agentmem.llm.structured, agentmem.llm.factory, agentmem.llm.litellm_adapter, agentmem.evals.chat, agentmem.cli"
     assert _loaded_after(stmt) == []

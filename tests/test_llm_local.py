@@ -44,7 +44,7 @@ def test_full_agent_run_through_local_gemma(settings):
     from agentmem.agent import Agent, RunLog, Runner
     from agentmem.agent.steps import ErrorStep, FinalAnswerStep, TaskStep
     from agentmem.cli import app
-    from agentmem.envs.chat import ChatEnvironment
+    from agentmem.evals.chat import ChatEnvironment
     from agentmem.llm.base import user
     from agentmem.llm.factory import make_llm
     from agentmem.llm.structured import structured_result

@@ -51,7 +51,7 @@ def test_malformed_file_is_named(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_ingest_locomo_matches_benchmark_rendering(tmp_path, shared_data) -> None:  # noqa: ANN001
-    from agentmem.envs.locomo_data import load_locomo
+    from agentmem.evals.locomo.data import load_locomo
 
     conv = load_locomo(shared_data / "locomo" / "locomo10.json")[0]
     store = ConversationStore(tmp_path, HashEmbedder(), InMemoryIndex())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agentmem.envs.locomo_retrieval import evaluate_retrieval, evidence_recall, session_hit, two_folds
+from agentmem.evals.locomo.retrieval import evaluate_retrieval, evidence_recall, session_hit, two_folds
 from agentmem.errors import ConfigError
 from agentmem.retrieval.proxy.model import ProxyConfig
 from agentmem.testing import HashEmbedder

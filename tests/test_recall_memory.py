@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agentmem.agent.environment import TaskSpec
-from agentmem.agent.hooks import MemoryHook
+from agentmem.environment import TaskSpec
+from agentmem.hooks import MemoryHook
 from agentmem.errors import ConfigError, StoreError
 from agentmem.learning.outcome_log import OutcomeLog
 from agentmem.memory import Memory

@@ -46,7 +46,7 @@ def _fake_distribution(root: Path, name: str, entry_points: str, module: str, so
 
 
 PLUGIN_SOURCE = '''
-from agentmem.agent.environment import Observation, TaskSpec
+from agentmem.environment import Observation, TaskSpec
 from agentmem.types import Outcome
 
 class EchoEnv:
@@ -81,7 +81,7 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_plugins_discovered_loaded_and_created(plugin_path: Path) -> None:
     from agentmem import plugins
-    from agentmem.agent.environment import Environment
+    from agentmem.environment import Environment
     from agentmem.errors import ConfigError
 
     infos = plugins.available("environments")

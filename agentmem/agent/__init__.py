@@ -3,8 +3,8 @@
 protocols."""
 
 from .agent import Agent
-from .environment import Environment, Observation, TaskSpec
-from .hooks import MemoryHook, RecallContext
+from agentmem.environment import Environment, Observation, TaskSpec
+from agentmem.hooks import MemoryHook, RecallContext
 from .runlog import RunLog, RunRecord, RunSummary
 from .runner import RunResult, Runner, RunStream
 

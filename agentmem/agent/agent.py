@@ -56,11 +56,11 @@ class Agent(BaseModel):
     @field_validator("memory")
     @classmethod
     def _check_memory(cls, v: Any) -> Any:
-        from .hooks import MemoryHook
+        from agentmem.hooks import MemoryHook
 
         if v is None or isinstance(v, MemoryHook):
             return v
-        raise ValueError(f"expected an object with before_task() and after_task() (agentmem.agent.hooks.MemoryHook), got {type(v).__name__}")
+        raise ValueError(f"expected an object with before_task() and after_task() (agentmem.hooks.MemoryHook), got {type(v).__name__}")
 
     @field_validator("tools", mode="before")
     @classmethod

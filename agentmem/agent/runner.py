@@ -7,8 +7,8 @@ exhausted. ``Runner.run(...)`` drains it and returns the :class:`RunResult`.
 
 One run:
 
-1. ``env.reset()`` gives the :class:`~agentmem.agent.environment.TaskSpec` (a plain string
-   becomes a :class:`~agentmem.envs.chat.ChatEnvironment`);
+1. ``env.reset()`` gives the :class:`~agentmem.environment.TaskSpec` (a plain string
+   becomes a :class:`~agentmem.evals.chat.ChatEnvironment`);
 2. ``agent.memory.before_task(task)`` recalls memory; its text goes into the system prompt
    (``prompts/agent_system.j2``), its item ids into the :class:`TaskStep` and the run log;
 3. model turns until a final answer, an observation with ``done=True``, or a budget
@@ -40,8 +40,8 @@ from ..llm.tools import Tool, check_required, parse_react, react_arguments, tool
 from ..prompts import PromptLibrary
 from ..types import Outcome, new_id
 from .agent import Agent
-from .environment import Environment, TaskSpec
-from .hooks import RecallContext
+from agentmem.environment import Environment, TaskSpec
+from agentmem.hooks import RecallContext
 from .runlog import RunLog
 from .steps import ActionStep, ErrorStep, FinalAnswerStep, ObservationStep, Step, TaskStep
 
@@ -70,7 +70,7 @@ class RunResult(BaseModel):
     @property
     def judged(self) -> bool:
         """False when nobody scored the run (a free-form task without a checker)."""
-        from ..envs.chat import is_judged
+        from agentmem.evals.chat import is_judged
 
         return is_judged(self.outcome)
 
@@ -180,7 +180,7 @@ class Runner:
     # ------------------------------------------------------------------ internals
     @staticmethod
     def _environment(task: str | TaskSpec | Environment) -> Environment:
-        from ..envs.chat import ChatEnvironment
+        from agentmem.evals.chat import ChatEnvironment
 
         if isinstance(task, str):
             return ChatEnvironment(task)

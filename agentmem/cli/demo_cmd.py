@@ -2,9 +2,9 @@
 
 1. The LLM-free ARC learning run: the skill-composition solver builds a library of verified
    compositions from ARC-AGI-1 training tasks, then solves evaluation tasks with the shipped
-   transforms alone and with the learned library (:mod:`agentmem.envs.arc.learning_run`).
+   transforms alone and with the learned library (:mod:`agentmem.evals.arc.learning_run`).
 2. The LoCoMo retrieval evaluation (evidence recall, LLM-free) when
-   ``agentmem.envs.locomo_retrieval`` is installed and the data is found; otherwise a note.
+   ``agentmem.evals.locomo.retrieval`` is installed and the data is found; otherwise a note.
 3. With ``--model``: the LLM-driven ARC loop (ArcMemo protocol, skill hints and concept
    memory in the loop) on a few tasks of the 100-task subset.
 
@@ -33,10 +33,10 @@ FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "lo
 
 def _locomo_retrieval(settings: Any, out: Path, conversations: int | None, data: Path | None) -> dict[str, Any]:
     try:
-        from ..envs.locomo_retrieval import evaluate_retrieval  # type: ignore[import-not-found]
+        from agentmem.evals.locomo.retrieval import evaluate_retrieval  # type: ignore[import-not-found]
     except ImportError:
-        return {"skipped": "agentmem.envs.locomo_retrieval is not installed in this build (the retrieval slice); LoCoMo part skipped"}
-    from ..envs.locomo_data import default_locomo_path
+        return {"skipped": "agentmem.evals.locomo.retrieval is not installed in this build (the retrieval slice); LoCoMo part skipped"}
+    from agentmem.evals.locomo.data import default_locomo_path
 
     try:
         path = data or default_locomo_path()
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Run the main job on embedded defaults (no API key): ARC learning run + LoCoMo retrieval; prints where the reports are."""
-        from ..envs.arc.learning_run import arc_learning_run
+        from agentmem.evals.arc.learning_run import arc_learning_run
 
         st = state(ctx)
         settings = st.settings()
@@ -98,9 +98,9 @@ def register(app: typer.Typer) -> None:
             summary["locomo"] = _locomo_retrieval(settings, out, sizing["locomo_conversations"], data)
         model = model or st.model
         if model:
-            from ..envs.arc.harness import eval_tasks, run_llm_eval
-            from ..envs.arc.memory import default_arc_memory
-            from ..envs.eval_core import EvalConfig
+            from agentmem.evals.arc.harness import eval_tasks, run_llm_eval
+            from agentmem.evals.arc.memory import default_arc_memory
+            from agentmem.evals.core import EvalConfig
             from .eval_cmd import make_llm_for
 
             cfg = EvalConfig(benchmark="arc", model=model, memory="updating", split="eval100", limit=sizing["llm_tasks"], out_dir=out / "arc-llm",

@@ -39,11 +39,11 @@ def _eval_group(app: typer.Typer) -> typer.Typer:
 
 def _framework() -> Any:
     try:
-        from ..envs import eval_core
+        from agentmem.evals import eval_core
     except ImportError as exc:
         from ..errors import ConfigError
 
-        raise ConfigError("the evaluation framework (agentmem.envs.eval_core) is not in this build") from exc
+        raise ConfigError("the evaluation framework (agentmem.evals.core) is not in this build") from exc
     return eval_core
 
 
@@ -74,7 +74,7 @@ def _llm(ctx: typer.Context, model: str | None, role: str = "main") -> Any:
 
 def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     """The ALFWorld MemoryHook for ``--memory frozen|updating`` (None for ``none``): skills and
-    behaviors from the home (:class:`~agentmem.envs.alfworld_memory.AlfworldMemory`); with
+    behaviors from the home (:class:`~agentmem.evals.alfworld.memory.AlfworldMemory`); with
     ``updating`` the handbook learns from each game's trajectory and success flag."""
     if memory == "none":
         return None
@@ -83,7 +83,7 @@ def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     if memory not in ("frozen", "updating"):
         raise ConfigError(f"--memory {memory!r}: expected none, frozen or updating")
     try:
-        from ..envs.alfworld_memory import AlfworldMemory
+        from agentmem.evals.alfworld.memory import AlfworldMemory
 
         return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating")
     except ImportError as exc:
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
         """Play ALFWorld games (success per task type)."""
-        from ..envs.alfworld_eval import AlfworldHarness, summary_from_report
+        from agentmem.evals.alfworld.harness import AlfworldHarness, summary_from_report
 
         fw = _framework()
         llm = _llm(ctx, model) if agent == "react" else None
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
         root, cache = (str(data) if data else None), str(settings.paths.cache / "alfworld")
         shots: dict[str, list[str]] = {}
         if agent == "react" and examples:
-            from ..envs.alfworld_eval import expert_examples
+            from agentmem.evals.alfworld.harness import expert_examples
 
             pool = AlfworldHarness.from_split("train", data_root=root, cache_dir=cache).games
             shots = expert_examples(pool, examples, max_steps=max_steps, cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}.json"))
@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
         """Answer LoCoMo questions from memory (F1, BLEU-1, LLM judge, per category)."""
-        from ..envs.locomo_data import load_locomo
+        from agentmem.evals.locomo.data import load_locomo
         from ..errors import ConfigError
 
         settings = state(ctx).settings()
@@ -180,10 +180,10 @@ def register(app: typer.Typer) -> None:
         options = {"mode": mode, "ingest": ingest, "k": k, "budget": budget, "categories": cats, "per_conversation": per_conversation, "judge_model": getattr(judge, "model", None), "embedder": getattr(embedder, "name", None)}
         cfg = _make_config(ctx, "locomo", model=llm.model, memory="frozen" if mode == "rag" else "none", limit=limit, workers=workers, out=out, seed=seed, split=mode, options=options)
         if mode == "rag" and ingest == "memskill":
-            from ..envs.locomo_memskill import memskill_memory_factory
+            from agentmem.evals.locomo.memskill import memskill_memory_factory
 
             factory = memskill_memory_factory(settings, llm, embedder, Path(cfg.out_dir) / "memskill", k=k, budget_tokens=budget)
-        from ..envs.locomo_eval import LocomoHarness, summary_from_report
+        from agentmem.evals.locomo.harness import LocomoHarness, summary_from_report
 
         harness = LocomoHarness(load_locomo(data), llm=llm, mode=mode, ingest=ingest, embedder=embedder, memory_factory=factory, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
@@ -196,9 +196,9 @@ def _retrieval_only(ctx: typer.Context, data: Path | None, retriever: str, setti
     from ..errors import ConfigError
 
     try:
-        from ..envs.locomo_retrieval import evaluate_retrieval
+        from agentmem.evals.locomo.retrieval import evaluate_retrieval
     except ImportError as exc:
-        raise ConfigError("--retrieval-only needs agentmem.envs.locomo_retrieval (the retrieval harness), which is not in this build") from exc
+        raise ConfigError("--retrieval-only needs agentmem.evals.locomo.retrieval (the retrieval harness), which is not in this build") from exc
     kwargs: dict[str, Any] = {"data_path": data, "retriever": retriever, "settings": settings, "seed": seed, "cache_dir": settings.paths.cache, "limit_conversations": conversations}
     accepted = set(inspect.signature(evaluate_retrieval).parameters)
     report = evaluate_retrieval(**{k: v for k, v in kwargs.items() if k in accepted})

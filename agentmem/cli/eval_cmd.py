@@ -56,12 +56,12 @@ def make_config(
     options: dict[str, Any] | None = None,
     tag: str | None = None,
 ) -> Any:
-    """Build an :class:`~agentmem.envs.eval_core.EvalConfig` from the shared CLI options.
+    """Build an :class:`~agentmem.evals.core.EvalConfig` from the shared CLI options.
 
     ``model`` falls back to the global ``--model`` and then to settings; ``tag`` names the
     default run folder (e.g. the solver) when there is no model.
     """
-    from ..envs.eval_core import EvalConfig
+    from agentmem.evals.core import EvalConfig
 
     st = state(ctx)
     settings = st.settings()
@@ -113,7 +113,7 @@ def compare(
     json_output: bool = OPT_JSON,
 ) -> None:
     """Print two runs side by side: overall score, metrics, per-category scores, tokens."""
-    from ..envs.eval_core import compare_runs, describe_run, load_report
+    from agentmem.evals.core import compare_runs, describe_run, load_report
 
     a, b = load_report(run_a), load_report(run_b)
     rows = compare_runs(a, b)
@@ -190,7 +190,7 @@ def arc(
             options["library"] = str(Path(lib).resolve())
         cfg = make_config(ctx, "arc", model=None, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
                           write_gate=write_gate, default_gate="train_pairs", options=options, tag="skills")
-        from ..envs.arc.harness import run_skills_eval
+        from agentmem.evals.arc.harness import run_skills_eval
 
         report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, progress=not (json_output or st.json))
     else:
@@ -198,8 +198,8 @@ def arc(
             raise ConfigError("eval arc --solver llm needs --model (or settings llm.model)")
         cfg = make_config(ctx, "arc", model=model, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
                           write_gate=write_gate, default_gate="train_pairs", options={"solver": "llm", "attempts": attempts})
-        from ..envs.arc.harness import run_llm_eval
-        from ..envs.arc.memory import default_arc_memory
+        from agentmem.evals.arc.harness import run_llm_eval
+        from agentmem.evals.arc.memory import default_arc_memory
 
         llm = make_llm_for(ctx, model)
         hook = default_arc_memory(st.settings(), cfg, library=Path(lib), llm=llm) if memory != "none" else None

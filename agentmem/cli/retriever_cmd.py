@@ -60,7 +60,7 @@ def train(
     import os
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from ..retrieval.proxy.locomo import train_locomo_checkpoint
+    from agentmem.evals.locomo.proxy_data import train_locomo_checkpoint
 
     st = state(ctx)
     settings = st.settings().ensure_home()
@@ -99,7 +99,7 @@ def evaluate(
     import os
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from ..envs.locomo_retrieval import evaluate_retrieval
+    from agentmem.evals.locomo.retrieval import evaluate_retrieval
     from ..fileio import atomic_write_json
 
     st = state(ctx)

@@ -1,6 +1,6 @@
 """``agentmem run "TASK"`` and ``agentmem runs list|show``.
 
-``run`` executes a free-form task (:class:`~agentmem.envs.chat.ChatEnvironment`) with the
+``run`` executes a free-form task (:class:`~agentmem.evals.chat.ChatEnvironment`) with the
 configured model, streams its steps to the console and prints the run id; the run goes to the
 run log in the home. Exit status: 0 when the agent answered (or the environment ended the
 episode), 1 when a budget ran out or the provider failed, 2 on a usage/configuration error.

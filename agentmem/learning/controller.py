@@ -1,6 +1,6 @@
 """The reflective read-write controller: Read, Act, Judge, Write, Learn (PAPERS.md section 7).
 
-:class:`ReflectiveController` implements :class:`~agentmem.agent.hooks.MemoryHook`, so any
+:class:`ReflectiveController` implements :class:`~agentmem.hooks.MemoryHook`, so any
 runner calls it around a task:
 
 * **Read** (:meth:`before_task`): recall from every store under one budget (an injected
@@ -35,7 +35,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..agent.hooks import RecallContext
+from agentmem.hooks import RecallContext
 from ..errors import ConfigError
 from ..types import Lifecycle, Outcome, Recalled, Trust, new_id
 from .appliers import ApplierRegistry
@@ -185,16 +185,12 @@ class ReflectiveController:
         report = self.after_task(task, ctx, trajectory, outcome, run_id)
         return ctx, trajectory, outcome, report
 
-    def run_task(self, agent: Any, env: Any, *, runner: Any = None, task_id: str | None = None) -> tuple[Any, RunReport | None]:
+    def run_task(self, agent: Any, env: Any, *, runner: Any, task_id: str | None = None) -> tuple[Any, RunReport | None]:
         """Run ``agent`` on ``env`` with this controller as its memory; return ``(RunResult, RunReport)``.
 
-        Uses :class:`agentmem.agent.runner.Runner` (or the ``runner`` given), which calls
-        :meth:`before_task` and :meth:`after_task` around the episode.
+        ``runner`` is an :class:`agentmem.agent.runner.Runner` (learning never imports the agent
+        layer); it calls :meth:`before_task` and :meth:`after_task` around the episode.
         """
-        if runner is None:
-            from ..agent.runner import Runner
-
-            runner = Runner()
         self.last_report = None
         result = runner.run(agent.model_copy(update={"memory": self}), env, task_id=task_id)
         return result, self.last_report

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..agent.hooks import RecallContext
+from agentmem.hooks import RecallContext
 from ..errors import LLMError
 from ..llm.base import Message
 from ..types import Outcome, Provenance, Trust

@@ -194,7 +194,7 @@ class SkillRouter:
         config: RouterConfig | None = None,
         rrf_k: int = 60,
     ) -> None:
-        from ..testing import InMemoryIndex
+        from ..retrieval.memory_index import InMemoryIndex
 
         self.config = config or RouterConfig()
         self.embedder = embedder
@@ -221,7 +221,7 @@ class SkillRouter:
         """Wire the router from settings: embedder, checkpoint folder, outcome log, usage sidecar."""
         from ..retrieval.factory import make_embedder
 
-        from ..testing import InMemoryIndex
+        from ..retrieval.memory_index import InMemoryIndex
 
         return cls(
             skills,

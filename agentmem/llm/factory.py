@@ -78,7 +78,7 @@ def load_scripted(path: str) -> LLM:
     The file holds a list (or ``{"replies": [...], "supports_tools": bool,
     "supports_response_format": bool}``); each reply is a string or a Completion-shaped object.
     """
-    from ..testing import ScriptedLLM
+    from .scripted import ScriptedLLM
     from .base import Completion
 
     p = Path(path).expanduser()

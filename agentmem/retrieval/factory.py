@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def make_embedder(settings: "Settings") -> Embedder:
     if settings.embedder.backend == "hash":
-        from ..testing import HashEmbedder
+        from .hash_embedder import HashEmbedder
 
         return HashEmbedder()
     from .embedder import MiniLMEmbedder
@@ -22,7 +22,7 @@ def make_embedder(settings: "Settings") -> Embedder:
 
 def make_index(settings: "Settings") -> VectorIndex:
     if settings.index.backend == "memory":
-        from ..testing import InMemoryIndex
+        from .memory_index import InMemoryIndex
 
         return InMemoryIndex()
     from .chroma import ChromaIndex

@@ -1,6 +1,6 @@
 """The experience stores in the agent loop's read (and write) step.
 
-:class:`ExperienceMemory` implements :class:`~agentmem.agent.hooks.MemoryHook`: before a task
+:class:`ExperienceMemory` implements :class:`~agentmem.hooks.MemoryHook`: before a task
 it recalls from the behavior handbook (topic-tagged first, then by similarity), the concept
 memory (the LLM selects exact names when an LLM is given, else embedding selection) and the
 subroutine store (the pairs closest to the task), each within its share of one token budget,
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..agent.hooks import RecallContext
+from agentmem.hooks import RecallContext
 from ..types import Outcome, Recalled
 from ._common import approx_tokens
 
 if TYPE_CHECKING:
-    from ..agent.environment import TaskSpec
+    from agentmem.environment import TaskSpec
     from ..llm.base import LLM
     from ..prompts import PromptLibrary
     from .behaviors import BehaviorHandbook

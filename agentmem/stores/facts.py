@@ -76,7 +76,7 @@ class FactStore:
     name = "facts"
 
     def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60) -> None:
-        from ..testing import InMemoryIndex
+        from ..retrieval.memory_index import InMemoryIndex
 
         self.root = Path(root)
         self.items_dir = self.root / "items"

@@ -1,0 +1,1 @@
+"""Evaluations: one folder per benchmark (``arc``, ``alfworld``, ``locomo``) with its data loader, environment adapter, harness and agents or solvers side by side; ``core`` is the shared harness (resumable JSONL, reports)."""

@@ -1,0 +1,51 @@
+"""ARC runs on the eval framework: task lists, categories and the two solvers' entry points.
+
+Category of a task (for per-category scores): the shape relation of its train pairs:
+``same-shape`` (every output has its input's shape), ``shrink``, ``grow``, or ``mixed``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agentmem.llm.base import LLM
+from agentmem.evals.core import EvalConfig, EvalReport, EvalTask, run_eval
+from agentmem.evals.arc.data import ArcDataset, ArcTask, load_split
+
+
+def category(task: ArcTask) -> str:
+    rel = set()
+    for p in task.train:
+        hi, wi, ho, wo = len(p.input), len(p.input[0]), len(p.output), len(p.output[0])
+        rel.add("same-shape" if (hi, wi) == (ho, wo) else "shrink" if ho * wo < hi * wi else "grow")
+    return rel.pop() if len(rel) == 1 else "mixed"
+
+
+def eval_tasks(split: str, dataset: ArcDataset | None = None, tasks: list[ArcTask] | None = None) -> list[EvalTask]:
+    """The split's tasks (id order) as :class:`EvalTask` with the ARC task as payload."""
+    items = tasks if tasks is not None else load_split(split, dataset)
+    return [EvalTask(id=t.id, category=category(t), payload=t) for t in items]
+
+
+def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list[EvalTask] | None = None, progress: bool = True,
+                    shipped_dir: Path | None = None, runner: Any = None, in_process: bool = False) -> EvalReport:
+    """The LLM-free solver (composition search over the transform library) over a split."""
+    from agentmem.evals.arc.skills_solver import SkillsSolver
+
+    opts = config.options
+    items = tasks if tasks is not None else eval_tasks(config.split or "evaluation")
+    with SkillsSolver(config, learned_dir=learned_dir, shipped_dir=shipped_dir, runner=runner, in_process=in_process,
+                      max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
+                      max_depth=int(opts.get("max_depth", 2))) as solver:
+        return run_eval(config, items, solver.solve, progress=progress)
+
+
+def run_llm_eval(config: EvalConfig, llm: LLM, *, tasks: list[EvalTask] | None = None, memory: Any = None, runner: Any = None,
+                 progress: bool = True) -> EvalReport:
+    """ArcMemo's protocol with an LLM writing ``transform(grid)`` (see :mod:`.llm_solver`)."""
+    from agentmem.evals.arc.llm_solver import ArcLLMSolver
+
+    items = tasks if tasks is not None else eval_tasks(config.split or "eval100")
+    solver = ArcLLMSolver(config, memory=memory, runner=runner, attempts=int(config.options.get("attempts", 2)))
+    return run_eval(config, items, solver.solve, llm=llm, progress=progress)

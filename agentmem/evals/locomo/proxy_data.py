@@ -1,0 +1,178 @@
+"""LoCoMo adaptor for the trained proxy: shortlists, training data and the two-fold protocol.
+
+Used by :func:`agentmem.evals.locomo.retrieval.evaluate_retrieval` (``retriever="proxy"``) and
+``agentmem retriever train/eval``. Every fold trains on its training conversations only (one of
+them held out to pick the adapter's epoch count and to log held-out figures) and is evaluated
+on conversations it never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentmem.evals.locomo.data import Conversation, QAItem
+from agentmem.evals.locomo.retrieval import BaselineRanker, ConversationCorpus, queries_of, query_row, rank_from_scores, rrf_indices
+from agentmem.retrieval.proxy.base import ProxyCheckpointError
+from agentmem.retrieval.proxy.model import ProxyConfig, load_checkpoint, save_checkpoint
+from agentmem.retrieval.proxy.reward import EvidenceRecallScorer
+from agentmem.retrieval.proxy.train import AdapterGroup, ShortlistQuery, fit_proxy
+from agentmem.retrieval.proxy.trained import TrainedProxy
+
+Progress = Callable[[str, int, int], None]
+
+
+def turn_metadata(corpus: ConversationCorpus) -> list[dict[str, Any]]:
+    return [{"speaker": t.speaker, "session": t.session, "index": t.index, "date": t.date, "has_image": bool(t.blip_caption)} for t in corpus.conv.turns]
+
+
+def shortlist(corpus: ConversationCorpus, ranker: BaselineRanker, qa: QAItem, q_vec: np.ndarray, n: int, metas: list[dict[str, Any]], qid: str) -> tuple[ShortlistQuery, list[int]]:
+    """The hybrid top-``n`` of one question as a :class:`ShortlistQuery`, and the full hybrid order."""
+    bm = rank_from_scores(corpus.bm25_scores(qa.question), only_positive=True)
+    dense = rank_from_scores(corpus.dense_scores(q_vec))
+    order, fused = rrf_indices([bm, dense], k=ranker.rrf_k)
+    top = order[:n]
+    valid = corpus.conv.turn_ids()
+    sq = ShortlistQuery(
+        qid=qid,
+        query=qa.question,
+        q_vec=np.asarray(q_vec, dtype=np.float32),
+        ids=[corpus.ids[i] for i in top],
+        texts=[corpus.texts[i] for i in top],
+        stage1=np.array([fused[i] for i in top], dtype=np.float32),
+        d_vecs=corpus.embeddings[top],
+        metadatas=[metas[i] for i in top],
+        relevant={e for e in qa.evidence if e in valid},
+        n_relevant=len(qa.evidence),
+    )
+    return sq, order
+
+
+def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, categories: Sequence[int] | None = None) -> tuple[list[AdapterGroup], list[ShortlistQuery], list[tuple[ConversationCorpus, QAItem, list[int]]]]:
+    """Adapter groups, shortlists and (corpus, qa, full hybrid order) for every query with evidence."""
+    groups, shortlists, extra = [], [], []
+    for corpus in corpora:
+        qs = queries_of(corpus.conv, categories)
+        if not qs:
+            continue
+        qv = np.asarray(embedder.embed([q.question for q in qs]), dtype=np.float32)
+        ranker = BaselineRanker(corpus, embedder)
+        metas = turn_metadata(corpus)
+        pos = [[corpus.pos[e] for e in q.evidence if e in corpus.pos] for q in qs]
+        groups.append(AdapterGroup(corpus=corpus.embeddings, queries=qv, positives=pos))
+        for j, qa in enumerate(qs):
+            sq, order = shortlist(corpus, ranker, qa, qv[j], n, metas, f"{corpus.conv.sample_id}#{j}")
+            shortlists.append(sq)
+            extra.append((corpus, qa, order))
+    return groups, shortlists, extra
+
+
+def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: ProxyConfig, log: Callable[[str], None] | None = None) -> tuple[TrainedProxy, dict[str, Any]]:
+    """Train a proxy on some conversations (the last ``validation_share`` of them held out for epoch picking)."""
+    n_val = int(round(len(corpora) * config.validation_share)) if len(corpora) > 1 else 0
+    train_c, val_c = list(corpora[: len(corpora) - n_val]), list(corpora[len(corpora) - n_val :])
+    tg, tq, _ = build_queries(train_c, embedder, config.candidates)
+    vg, vq, _ = build_queries(val_c, embedder, config.candidates) if val_c else ([], [], [])
+    scorer = EvidenceRecallScorer({q.qid: sorted(q.relevant) for q in tq + vq}, totals={q.qid: q.n_relevant for q in tq + vq})
+    weights, record = fit_proxy(tg, tq, scorer, config, vg, vq, log)
+    if config.refit_all and val_c:
+        if log:
+            log(f"refit on all {len(corpora)} training conversations with {record['adapter_epochs']} adapter epochs")
+        held_out = {k: record[k] for k in ("adapter_val_R@10", "history") if k in record}
+        weights, record = fit_proxy(tg + vg, tq + vq, scorer, config.model_copy(update={"adapter_epochs": record["adapter_epochs"], "adapter_l2": record["adapter_l2"]}), log=log)
+        record["selection"] = held_out
+    record["train_conversations"] = [c.conv.sample_id for c in train_c]
+    record["validation_conversations"] = [c.conv.sample_id for c in val_c]
+    record["conversations"] = [c.conv.sample_id for c in corpora]
+    record["reward_source"] = "locomo-evidence-recall"
+    return TrainedProxy(embedder, weights, config, record), record
+
+
+def evaluate_proxy(proxy: TrainedProxy, corpora: Sequence[ConversationCorpus], embedder: Any) -> tuple[list[dict[str, Any]], float]:
+    """Per-query rows (as the benchmark scores them) and the shortlist's evidence recall."""
+    _, shortlists, extra = build_queries(corpora, embedder, proxy.config.candidates)
+    rows, cand = [], []
+    for sq, (corpus, qa, order) in zip(shortlists, extra):
+        scores = proxy.score_arrays(sq.query, sq.texts, sq.stage1, sq.q_vec, sq.d_vecs, sq.metadatas)
+        head = [sq.ids[int(i)] for i in np.argsort(-scores, kind="stable")]
+        ranked = head + [corpus.ids[i] for i in order[len(head) :]]
+        rows.append(query_row(corpus.conv, qa, ranked, corpus.conv.turn_ids()))
+        cand.append(len(sq.relevant & set(sq.ids)) / max(1, sq.n_relevant))
+    return rows, float(np.mean(cand)) if cand else 0.0
+
+
+def run_proxy_folds(
+    convs: list[Conversation],
+    corpora: list[ConversationCorpus],
+    embedder: Any,
+    folds: list[tuple[list[int], list[int]]],
+    settings: Any | None = None,
+    config: ProxyConfig | None = None,
+    checkpoint_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train (or reuse) one proxy per fold and evaluate it on its held-out conversations."""
+    from agentmem.evals.locomo.retrieval import score_rankings
+
+    config = config or ProxyConfig(seed=seed)
+    rows: list[dict[str, Any]] = []
+    training, cand = [], []
+    for f, (train, test) in enumerate(folds):
+        if progress:
+            progress("proxy", f, len(folds))
+        train_ids = sorted(convs[i].sample_id for i in train)
+        folder = Path(checkpoint_dir) / f"fold{f}" if checkpoint_dir else None
+        proxy = None
+        if folder is not None:
+            try:
+                w, cfg, rec = load_checkpoint(folder, getattr(embedder, "name", None))
+                if sorted(rec.get("conversations", [])) == train_ids:
+                    proxy = TrainedProxy(embedder, w, cfg, rec)
+                    if log:
+                        log(f"fold {f}: reusing checkpoint {folder}")
+            except ProxyCheckpointError:
+                proxy = None
+        if proxy is None:
+            proxy, rec = train_on([corpora[i] for i in train], embedder, config, log)
+            if folder is not None:
+                save_checkpoint(folder, proxy.weights, proxy.config, getattr(embedder, "name", "unknown"), rec)
+        fr, cr = evaluate_proxy(proxy, [corpora[i] for i in test], embedder)
+        rows.extend(fr)
+        cand.append(cr)
+        training.append({k: v for k, v in proxy.training.items() if k != "history"} | {"last_epochs": proxy.training.get("history", [])[-3:]})
+    return {**score_rankings(rows), "_rows": rows, "training": training, "candidates": config.candidates, "candidate_recall": round(100 * float(np.mean(cand)), 2)}
+
+
+def train_locomo_checkpoint(
+    out_dir: str | Path,
+    data_path: str | Path | None = None,
+    conversations: Sequence[str] | None = None,
+    embedder: Any | None = None,
+    config: ProxyConfig | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+    settings: Any | None = None,
+) -> dict[str, Any]:
+    """Train one proxy on LoCoMo conversations (all, or the named ``sample_id`` s) and save it to ``out_dir``."""
+    from agentmem.evals.locomo.data import load_locomo
+    from agentmem.evals.locomo.retrieval import build_corpora, default_embedder
+    from agentmem.errors import ConfigError
+
+    convs = load_locomo(data_path)
+    if conversations:
+        unknown = set(conversations) - {c.sample_id for c in convs}
+        if unknown:
+            raise ConfigError(f"--conversations: unknown sample ids {sorted(unknown)}")
+        convs = [c for c in convs if c.sample_id in set(conversations)]
+    if embedder is None:
+        embedder = default_embedder(settings)
+    corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
+    proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log)
+    save_checkpoint(out_dir, proxy.weights, proxy.config, embedder.name, record)
+    return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out_dir), "last_epochs": record.get("history", [])[-3:]}
