@@ -39,7 +39,7 @@ def _eval_group(app: typer.Typer) -> typer.Typer:
 
 def _framework() -> Any:
     try:
-        from agentmem.evals import eval_core
+        from agentmem.evals import core as eval_core
     except ImportError as exc:
         from ..errors import ConfigError
 
