@@ -50,6 +50,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+IsolationLevel = Literal["bwrap", "namespaces", "none"]
+
 from pydantic import BaseModel, Field
 
 from .errors import SandboxError
@@ -232,9 +234,21 @@ class SubprocessSandbox:
         keep_workdir: bool = False,
         use_cgroup: bool = True,
         use_namespaces: bool = True,
+        isolation: IsolationLevel = "bwrap",
+        drop_privileges: bool | None = None,
     ) -> None:
         """``hide_paths``: folders covered by an empty tmpfs for every script (default: the
-        user's home); ``deny_paths``: extra paths the Python audit hook refuses to read."""
+        user's home); ``deny_paths``: extra paths the Python audit hook refuses to read.
+        ``isolation``: ``"bwrap"`` (the default; refused with :class:`SandboxError` when
+        bubblewrap cannot start here), ``"namespaces"`` (agentmem's own, weaker namespaces and
+        mounts, :mod:`agentmem.sandbox_os`) or ``"none"`` (resource limits only). The weaker
+        levels are an explicit opt-in (``[sandbox] isolation`` in the settings).
+        ``drop_privileges`` (root only, bwrap only): start bubblewrap as user ``nobody``; None =
+        whenever what the script needs (Python, ``read_paths``) is readable by other users."""
+        if isolation not in ("bwrap", "namespaces", "none"):
+            raise SandboxError(f"isolation {isolation!r}: expected 'bwrap', 'namespaces' or 'none'")
+        self.isolation_level = isolation if use_namespaces else "none"
+        self.drop_privileges = drop_privileges
         self.limits = limits or SandboxLimits()
         home = str(Path.home())
         self.hide_paths = [str(p) for p in (hide_paths if hide_paths is not None else [home])] + list(_SECRET_FILES)
@@ -247,7 +261,14 @@ class SubprocessSandbox:
     def from_settings(cls, settings: "Settings") -> "SubprocessSandbox":
         """Limits from ``settings.sandbox``; the user's home and the agentmem home hidden."""
         s = settings.sandbox
-        return cls(SandboxLimits(timeout_s=s.timeout_s, memory_mb=s.memory_mb, max_output_bytes=s.max_output_bytes), hide_paths=[str(Path.home()), str(settings.home)])
+        return cls(SandboxLimits(timeout_s=s.timeout_s, memory_mb=s.memory_mb, max_output_bytes=s.max_output_bytes), hide_paths=[str(Path.home()), str(settings.home)], isolation=s.isolation)
+
+    @staticmethod
+    def bwrap_available() -> tuple[bool, str]:
+        """Whether the bubblewrap isolation starts here, and why not (probed once)."""
+        from .sandbox_bwrap import probe as bwrap_probe
+
+        return bwrap_probe()
 
     @staticmethod
     def network_isolation_available() -> bool:
@@ -313,7 +334,12 @@ class SubprocessSandbox:
             root = Path(root)
             if not root.is_dir():
                 raise SandboxError(f"{root}: skill folder does not exist")
-            shutil.copytree(root, workdir, dirs_exist_ok=True, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            from .sandbox_os import copy_regular_tree
+
+            try:
+                copy_regular_tree(root, workdir)
+            except (ValueError, OSError) as exc:
+                raise SandboxError(f"{root}: not copied into the sandbox: {exc}") from exc
             if script.is_absolute() or ".." in script.parts:
                 raise SandboxError(f"{script}: script must be relative to {root}")
             target = workdir / script
@@ -322,8 +348,10 @@ class SubprocessSandbox:
         else:
             if not script.is_file():
                 raise SandboxError(f"{script}: script does not exist")
+            if not script.is_file() or script.is_symlink():
+                raise SandboxError(f"{script}: not a regular file")
             target = workdir / script.name
-            shutil.copy2(script, target)
+            shutil.copyfile(script, target)
         for rel, data in (files or {}).items():
             p = Path(rel)
             if p.is_absolute() or ".." in p.parts:
@@ -352,57 +380,100 @@ class SubprocessSandbox:
         cpu = lim.cpu_s or int(lim.timeout_s) + 2
         mem = lim.memory_mb * 1024 * 1024
         fsize = lim.max_file_mb * 1024 * 1024
-        from .sandbox_os import CLONE_NEWNET, Isolation, PidsCgroup, probe, python_paths, user_process_count
+        from .sandbox_os import TreeCgroup, user_process_count
 
         root_user = os.geteuid() == 0
-        nproc = 0 if root_user else user_process_count(os.getuid()) + lim.max_processes
-        cgroup = PidsCgroup.create(lim.max_processes + 4) if self.use_cgroup else None
-        layers = probe() if self.use_namespaces and sys.platform == "linux" else {}
-        iso = Isolation(
-            network=not lim.network and layers.get("network_namespace", False),
-            hide=self.hide_paths if layers.get("mount_namespace") else [],
-            keep=python_paths() + [str(workdir)] + list(lim.read_paths),
-            writable=[str(workdir)] if layers.get("readonly_root") else None,
-        )
-        cg_procs = cgroup.join_path() if cgroup else None
+        level = self.isolation_level if sys.platform == "linux" else "none"
+        if level == "bwrap":
+            ok, why = self.bwrap_available()
+            if not ok:
+                raise SandboxError(
+                    f"{target.name}: refused: the sandbox's isolation level 'bwrap' is not available here ({why}). "
+                    "Install bubblewrap (apt-get install bubblewrap), or opt into a weaker level with "
+                    "[sandbox] isolation = \"namespaces\" (or \"none\") in config.toml / AGENTMEM_SANDBOX__ISOLATION."
+                )
+        as_nobody = False
+        if level == "bwrap" and root_user and self.drop_privileges is not False:
+            from .sandbox_bwrap import others_can_read
+            from .sandbox_os import python_paths
+
+            needed = (python_paths() + [sys.executable] if target.suffix.lower() == ".py" else []) + list(lim.read_paths) + [cmd[0]]
+            as_nobody = others_can_read(needed)
+            if self.drop_privileges and not as_nobody:
+                raise SandboxError(f"{target.name}: cannot run as user nobody: {', '.join(needed)} not readable by other users")
+        cgroup = TreeCgroup.create(lim.max_processes + 4, mem) if self.use_cgroup else TreeCgroup({})
+        # RLIMIT_NPROC binds only non-root users; when a pids cgroup holds, it is not needed
+        use_nproc = not cgroup.held["pids_cgroup"] and (not root_user or as_nobody)
+        nproc = (user_process_count(65534 if as_nobody else os.getuid()) + lim.max_processes) if use_nproc else 0
+        cg_procs = cgroup.join_paths()
+        env = self._env(workdir, lim, boot)
+        pass_fds: tuple[int, ...] = ()
+        isolation: dict[str, bool] = {}
+        iso = None
+        if level == "bwrap":
+            from . import sandbox_bwrap
+            from .sandbox_os import python_paths
+
+            if as_nobody:
+                sandbox_bwrap.hand_over(workdir)
+            sfd = sandbox_bwrap.seccomp_fd()
+            pass_fds = (sfd,) if sfd is not None else ()
+            cmd = sandbox_bwrap.command(cmd, workdir=str(workdir), env=env, python_dirs=python_paths() if boot else [], read_dirs=list(lim.read_paths), network=lim.network, seccomp_fd=sfd)
+            env = {"PATH": env.get("PATH", "/usr/bin:/bin")}
+            isolation = {"bwrap": True, "user_namespace": True, "pid_namespace": True, "network_namespace": not lim.network, "hidden_paths": True, "readonly_root": True, "caps_dropped": True, "seccomp": sfd is not None, "as_nobody": as_nobody}
+        elif level == "namespaces":
+            from .sandbox_os import CLONE_NEWNET, Isolation, probe, python_paths
+
+            layers = probe()
+            iso = Isolation(
+                network=not lim.network and layers.get("network_namespace", False),
+                hide=self.hide_paths if layers.get("mount_namespace") else [],
+                keep=python_paths() + [str(workdir)] + list(lim.read_paths),
+                writable=[str(workdir)] if layers.get("readonly_root") else None,
+            )
+            isolation = {"bwrap": False, "network_namespace": bool(iso.flags & CLONE_NEWNET), "hidden_paths": bool(iso.hide), "readonly_root": iso.writable is not None}
+        else:
+            isolation = {"bwrap": False, "network_namespace": False, "hidden_paths": False, "readonly_root": False}
+        isolation.update(cgroup.held)
+        isolation.update(nproc_rlimit=bool(nproc), audit_hook=boot)
 
         def preexec() -> None:  # runs in the child between fork and exec
-            if cg_procs:
-                with open(cg_procs, "w") as fh:
+            for procs in cg_procs:
+                with open(procs, "w") as fh:
                     fh.write(str(os.getpid()))
-            iso.apply()
+            if iso is not None:
+                iso.apply()
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            if not root_user:
+            if nproc:
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            if as_nobody:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
 
-        isolation = {
-            "network_namespace": bool(iso.flags & CLONE_NEWNET),
-            "hidden_paths": bool(iso.hide),
-            "readonly_root": iso.writable is not None,
-            "pids_cgroup": cgroup is not None,
-            "nproc_rlimit": not root_user,
-            "audit_hook": boot,
-        }
         start = time.monotonic()
         try:
             proc = subprocess.Popen(  # noqa: PLW1509 - preexec_fn is the point
                 cmd,
                 cwd=str(workdir),
-                env=self._env(workdir, lim, boot),
+                env=env,
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 preexec_fn=preexec,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=pass_fds,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            if cgroup:
-                cgroup.cleanup()
+            cgroup.cleanup()
             raise SandboxError(f"{target.name}: could not start ({exc})") from exc
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
         hard_cap = lim.max_output_bytes * 16
         readers = [_Reader(proc.stdout, lim.max_output_bytes, hard_cap), _Reader(proc.stderr, lim.max_output_bytes, hard_cap)]
         for r in readers:
@@ -429,12 +500,17 @@ class SubprocessSandbox:
         for r in readers:
             r.join(timeout=5)
         duration = time.monotonic() - start
-        if cgroup:
-            if cgroup.hit_limit():
-                isolation["pids_limit_hit"] = True
-            cgroup.cleanup()
+        if cgroup.pids_hit():
+            isolation["pids_limit_hit"] = True
+        if cgroup.memory_hit():
+            isolation["memory_limit_hit"] = True
+            if killed is None and proc.returncode not in (0, None):
+                killed = "memory"
+        cgroup.cleanup()
         out, err = readers[0].text(), readers[1].text()
         code = proc.returncode
+        if level == "bwrap" and code is not None and 128 < code < 160:
+            code = -(code - 128)  # bwrap reports a child killed by signal N as exit 128 + N
         sig_name = None
         if code is not None and code < 0:
             try:

@@ -358,6 +358,9 @@ class SkillLibrary:
         skill = self.get(name)
         if skill.kind is not SkillKind.playbook:
             raise StoreError(f"skill {name!r} is a knowledge skill (no scripts); its body is meant for the prompt")
+        state = self.state(name)
+        if state is not Lifecycle.active:
+            raise StoreError(f"skill {name!r} is {state.value}: only active playbooks run (set it active first: skills set-state {name} active)")
         if skill.entry is None or skill.entry not in skill.files:
             raise StoreError(f"skill {name!r}: entry script {skill.entry or '(none)'} is missing in {skill.path}")
         assert skill.path is not None
