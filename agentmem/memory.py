@@ -89,6 +89,8 @@ class Memory:
         self._prompts = prompts
         self.namespace = namespace_key(namespace or self.settings.namespace)
         self.last_report: RecallReport | None = None
+        #: sources that could not be opened (named in every recall report's ``store_errors``)
+        self.source_errors: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, stores: Sequence[Store] | Mapping[str, Store], embedder: Any | None = None, llm: Any | None = None, namespace: str | None = None) -> "Memory":
@@ -107,7 +109,17 @@ class Memory:
             from .retrieval.proxy.llm_proxy import LLMProxy
 
             proxy = LLMProxy(llm)
-        return cls(stores, settings=settings, proxy=proxy, outcome_log=OutcomeLog(settings.paths.home / "outcomes.sqlite"), namespace=namespace)
+        path = settings.paths.home / "outcomes.sqlite"
+        try:
+            outcome_log: OutcomeLog | None = OutcomeLog(path)
+            problem = None
+        except Exception as exc:  # noqa: BLE001 - a damaged outcome log must not stop recall
+            outcome_log, problem = None, f"{path}: outcome log unusable, outcomes not recorded ({type(exc).__name__}: {str(exc)[:200]})"
+            log.warning("%s", problem)
+        mem = cls(stores, settings=settings, proxy=proxy, outcome_log=outcome_log, namespace=namespace)
+        if problem:
+            mem.source_errors["outcomes"] = problem
+        return mem
 
     @property
     def prompts(self) -> Any:
@@ -127,14 +139,16 @@ class Memory:
         if unknown:
             raise ConfigError(f"recall: unknown store(s) {unknown}; known: {sorted(self.stores)}")
         report = RecallReport(query=query, namespace=namespace)
+        report.store_errors.update(self.source_errors)
         merged: list[tuple[float, int, Recalled]] = []
         for order, name in enumerate(names):
             limit = rs.store_limits.get(name, rs.candidates_per_store)
             try:
                 hits = self.stores[name].search(query, k=limit, namespace=namespace)
-            except AgentmemError as exc:
-                report.store_errors[name] = str(exc)
-                log.warning("recall: store %s failed, skipped: %s", name, exc)
+            except Exception as exc:  # noqa: BLE001 - one broken source never takes recall down
+                msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, AgentmemError) else str(exc)
+                report.store_errors[name] = msg if len(msg) <= 500 else msg[:497] + "..."
+                log.warning("recall: store %s failed, skipped: %s", name, report.store_errors[name])
                 continue
             hits = [h for h in hits if h.record.namespace == namespace]  # belt and braces: never leak across namespaces
             report.candidates[name] = len(hits)
