@@ -195,3 +195,41 @@ def test_recall_skips_a_broken_source_and_names_it(settings):
     facts2 = FactStore.from_settings(settings)
     assert [i.content for i in facts2.items()] == ["the capital of France is Paris"]
     assert any("zz-bad.json" in p for p in facts2.problems)
+
+
+_SECOND = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {repo!r})
+    from agentmem.settings import Settings
+    from agentmem.stores.skill_library import SkillLibrary
+    from agentmem.stores.behaviors import BehaviorHandbook
+    s = Settings.load(home={home!r}, embedder={{"backend": "hash"}}).ensure_home()
+    lib = SkillLibrary(s)
+    print(len(lib.candidates("heat a mug", k=3)))
+    print(len(BehaviorHandbook(s).search("check units", k=3)))
+    """
+)
+
+
+@pytest.mark.integration
+def test_a_second_process_on_the_same_home_does_not_break_a_running_server(tmp_path):
+    pytest.importorskip("chromadb")
+    from agentmem.mcp_server import MemoryService
+    from agentmem.settings import Settings
+    from agentmem.stores.behaviors import Behavior
+
+    home = tmp_path / "home"
+    settings = Settings.load(home=home, embedder={"backend": "hash"}).ensure_home()  # the real (Chroma) index
+    svc = MemoryService(settings, namespace="default/default")
+    svc.stores()["behaviors"].add(Behavior(name="behavior_check_units", instruction="Check the units before answering."))
+    assert svc.search_skills("heat a mug", k=3)
+    first = svc.recall("check the units of the answer")
+    script = tmp_path / "second.py"
+    script.write_text(_SECOND.format(repo=str(REPO), home=str(home)))
+    for _ in range(2):  # a CLI-like second process opens the same home and searches (it used to drop the collections)
+        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert svc.search_skills("heat a mug", k=3)
+        again = svc.recall("check the units of the answer")
+        assert [i["id"] for i in again["items"]] == [i["id"] for i in first["items"]]
