@@ -233,3 +233,43 @@ def test_a_second_process_on_the_same_home_does_not_break_a_running_server(tmp_p
         assert svc.search_skills("heat a mug", k=3)
         again = svc.recall("check the units of the answer")
         assert [i["id"] for i in again["items"]] == [i["id"] for i in first["items"]]
+
+
+def test_embedding_cache_takes_50_concurrent_requests_and_a_second_process(tmp_path, caplog):
+    import threading
+
+    import numpy as np
+
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+
+    def worker_proc(cache: str) -> None:
+        emb = MiniLMEmbedder(model_path=str(tmp_path), cache_dir=cache)
+        for i in range(100):
+            emb._disk_put({f"p{i}": np.full(4, i, dtype=np.float32)})
+            emb._disk_get([f"p{i}", f"t{i % 50}-0"])
+
+    emb = MiniLMEmbedder(model_path=str(tmp_path), cache_dir=tmp_path / "cache")
+    other = mp.get_context("fork").Process(target=worker_proc, args=(str(tmp_path / "cache"),))
+    other.start()
+    errors: list[BaseException] = []
+
+    def worker(t: int) -> None:
+        try:
+            for j in range(20):
+                emb._disk_put({f"t{t}-{j}": np.full(4, t, dtype=np.float32)})
+                emb._disk_get([f"t{t}-{j}", f"p{j}"])
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(50)]
+    with caplog.at_level("WARNING"):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        other.join(120)
+    assert not errors and other.exitcode == 0
+    assert not [r for r in caplog.records if "embedding cache" in r.getMessage()], [r.getMessage() for r in caplog.records]
+    fresh = MiniLMEmbedder(model_path=str(tmp_path), cache_dir=tmp_path / "cache")
+    fresh._disk_get([f"t{t}-19" for t in range(50)])
+    assert len(fresh._cache) == 50
