@@ -306,9 +306,11 @@ class MemoryService:
         from .stores.skill_library import skill_to_json
 
         self._check_text(name, "name")
-        skill = self.skills.find(name)
-        if skill is None or not self._skill_visible(skill, self.namespace):
-            raise BadRequest(f"name: no skill {name!r} here (namespace {self.namespace})")
+        skill = self.skills.get(name)  # StoreError (with suggestions) when there is no such skill
+        if not self._skill_visible(skill, self.namespace):
+            from .errors import StoreError
+
+            raise StoreError(f"no skill named {name!r} in namespace {self.namespace}")
         out = skill_to_json(self.skills, skill)
         out["instructions"] = skill.prompt_text()
         return out

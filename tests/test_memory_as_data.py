@@ -62,7 +62,9 @@ def test_mcp_context_and_namespace_pins(settings):
     lib.create("shared-capitals", description="a skill for everyone about capitals", body="Look capitals up.")
     names = [s["name"] for s in svc.search_skills("capitals skill", k=10)]
     assert "shared-capitals" in names and "bob-secret" not in names
-    with pytest.raises(BadRequest, match="no skill"):
+    from agentmem.errors import StoreError
+
+    with pytest.raises(StoreError, match="no skill named"):
         svc.show_skill("bob-secret")
     assert "Look capitals up." in svc.show_skill("shared-capitals")["instructions"]
     # record_outcome refuses another namespace's ids
