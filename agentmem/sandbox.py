@@ -394,13 +394,13 @@ class SubprocessSandbox:
                 )
         as_nobody = False
         if level == "bwrap" and root_user and self.drop_privileges is not False:
-            from .sandbox_bwrap import others_can_read
+            from .sandbox_bwrap import others_can_read, probe_as_nobody
             from .sandbox_os import python_paths
 
             needed = (python_paths() + [sys.executable] if target.suffix.lower() == ".py" else []) + list(lim.read_paths) + [cmd[0]]
-            as_nobody = others_can_read(needed)
+            as_nobody = others_can_read(needed) and probe_as_nobody()
             if self.drop_privileges and not as_nobody:
-                raise SandboxError(f"{target.name}: cannot run as user nobody: {', '.join(needed)} not readable by other users")
+                raise SandboxError(f"{target.name}: cannot run as user nobody here: {', '.join(needed)} not readable by other users, or no unprivileged user namespaces")
         cgroup = TreeCgroup.create(lim.max_processes + 4, mem) if self.use_cgroup else TreeCgroup({})
         # RLIMIT_NPROC binds only non-root users; when a pids cgroup holds, it is not needed
         use_nproc = not cgroup.held["pids_cgroup"] and (not root_user or as_nobody)

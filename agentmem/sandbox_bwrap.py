@@ -182,15 +182,24 @@ def hand_over(path: Path) -> None:
             os.chown(os.path.join(dirpath, n), NOBODY, NOBODY, follow_symlinks=False)
 
 
-@functools.lru_cache(maxsize=1)
 def probe() -> tuple[bool, str]:
     """Whether the full bwrap isolation starts here (cached): ``(True, "")`` or ``(False, why)``."""
+    return _probe(False)
+
+
+def probe_as_nobody() -> bool:
+    """Whether root can start bwrap as user ``nobody`` here (unprivileged user namespaces)."""
+    return os.geteuid() == 0 and _probe(True)[0]
+
+
+@functools.lru_cache(maxsize=2)
+def _probe(as_nobody: bool) -> tuple[bool, str]:
     if bwrap_binary() is None:
         return False, "bubblewrap is not installed (apt-get install bubblewrap)"
     work = tempfile.mkdtemp(prefix="agentmem-bwprobe-")
     fd = None
     try:
-        root = os.geteuid() == 0
+        root = as_nobody and os.geteuid() == 0
         if root:
             os.chown(work, NOBODY, NOBODY)
         fd = seccomp_fd()

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is 
 BWRAP_OK, BWRAP_WHY = SubprocessSandbox.bwrap_available()
 needs_bwrap = pytest.mark.skipif(not BWRAP_OK, reason=f"bubblewrap unavailable: {BWRAP_WHY}")
 IS_ROOT = os.geteuid() == 0
-MODES = [pytest.param(False, id="bwrap-as-root"), pytest.param(True, id="bwrap-as-nobody")] if IS_ROOT else [pytest.param(None, id="non-root")]
+_NOBODY_OK = IS_ROOT and BWRAP_OK and __import__("agentmem.sandbox_bwrap", fromlist=["x"]).probe_as_nobody()
+MODES = [pytest.param(False, id="bwrap-as-root"), pytest.param(True, id="bwrap-as-nobody", marks=pytest.mark.skipif(not _NOBODY_OK, reason="bwrap cannot start as nobody here"))] if IS_ROOT else [pytest.param(None, id="non-root")]
 
 
 def _sb(drop: bool | None, **lim) -> SubprocessSandbox:
