@@ -336,15 +336,20 @@ class SubroutineStore:
         return Lifecycle(self._states_map().get(item_id, Lifecycle.active.value))
 
     def _mask(self, namespace: str | None) -> np.ndarray | None:
+        """Rows a search may return: committed rows only (another process may be appending:
+        vectors and namespace codes are written before the offsets commit a row), of
+        ``namespace``, active."""
         inactive = [k for k, v in self._states_map().items() if v != Lifecycle.active.value]
-        if namespace is None and not inactive:
+        n = len(self)  # committed rows: the offset index is written last
+        if namespace is None and not inactive and len(self.vectors) == n:
             return None
-        n = len(self.vectors)
         if namespace is not None:
             code = self._ns_code(namespace, create=False)
             if code is None:
                 return np.zeros(n, dtype=bool)
-            mask = np.asarray(self._ns_codes()[:n]) == code
+            codes = np.asarray(self._ns_codes()[:n])
+            mask = np.zeros(n, dtype=bool)
+            mask[: len(codes)] = codes == code
         else:
             mask = np.ones(n, dtype=bool)
         for item_id in inactive:
