@@ -173,6 +173,7 @@ class Memory:
         if not query.strip():
             self.last_report = RecallReport(query=query, namespace=ns, budget_tokens=budget)
             return RecallContext()
+        self._recover_abandoned_batch()
         shortlist, report = self.candidates(query, ns, stores)
         t1 = time.perf_counter()
         n = self.settings.recall.proxy_candidates
@@ -190,6 +191,24 @@ class Memory:
         report.ms = {"stage1": round(1000 * (t1 - t0), 3), "proxy": round(1000 * (t2 - t1), 3), "total": round(1000 * (time.perf_counter() - t0), 3)}
         self.last_report = report
         return RecallContext(text=text, items=chosen, tokens=report.tokens)
+
+    def _recover_abandoned_batch(self) -> None:
+        """A batch of edits whose writer died leaves its journal: undo its own writes before
+        reading (only when no live writer holds the home lock; one stat otherwise)."""
+        home = self.settings.paths.home
+        if not (home / "learning.journal.json").exists():
+            return
+        try:
+            from .learning.engine import EditEngine
+
+            what = EditEngine(self._state(), home).recover_if_abandoned()
+            if what:
+                log.warning("recall: %s (left by a writer that died)", what)
+                for s in self.stores.values():
+                    if hasattr(s, "reload"):
+                        s.reload()
+        except Exception as exc:  # noqa: BLE001 - reading goes on; the next writer recovers
+            log.warning("recall: could not recover an unfinished batch: %s", exc)
 
     def _fill(self, ordered: list[Recalled], budget: int) -> list[Recalled]:
         """Greedy fill in order; a store may exceed ``max_store_share`` only once no other store has items left."""

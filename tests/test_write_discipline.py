@@ -273,3 +273,25 @@ def test_embedding_cache_takes_50_concurrent_requests_and_a_second_process(tmp_p
     fresh = MiniLMEmbedder(model_path=str(tmp_path), cache_dir=tmp_path / "cache")
     fresh._disk_get([f"t{t}-19" for t in range(50)])
     assert len(fresh._cache) == 50
+
+
+def test_a_reader_recovers_a_batch_whose_writer_died(settings):
+    from agentmem.fileio import observe_writes
+    from agentmem.learning.journal import JournalRecord
+    from agentmem.learning.state import MemoryState
+    from agentmem.memory import Memory
+    from agentmem.stores.facts import FactStore
+
+    facts = FactStore.from_settings(settings)
+    facts.insert("the old fact about tea", namespace="default/default")
+    engine = EditEngine(MemoryState([facts]), settings.home)
+    pre = engine.preimages.take(MemoryState([facts]))
+    engine.journal.begin(JournalRecord(txn_id="txn-dead", pre_snapshot=pre.id, stores=["facts"]))
+    engine.journal.writes.open()
+    with observe_writes(engine.journal.writes.record):  # the dead writer's half batch
+        facts.insert("a half-applied fact about tea", namespace="default/default")
+    engine.journal.writes.close()
+    mem = Memory([facts], settings=settings)
+    ctx = mem.recall("fact about tea", namespace="default/default")
+    assert "the old fact" in ctx.text and "half-applied" not in ctx.text, ctx.text
+    assert engine.journal.pending() is None
