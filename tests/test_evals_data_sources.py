@@ -405,3 +405,18 @@ def test_locomo_cli_records_the_file_hash(shared_data, tmp_path) -> None:
     res = CliRunner().invoke(app, ["eval", "locomo", "--model", f"scripted:{replies}", "--mode", "full-context", "--no-judge",
                                    "--data", str(tmp_path / "missing.json"), "--out", str(tmp_path / "r2")])
     assert res.exit_code != 0 and "missing.json" in res.output
+
+
+def test_run_folder_from_before_data_records_is_refused_with_the_reason(tmp_path) -> None:
+    from agentmem.evals.core import EvalConfig, EvalTask, TaskOutcome, run_eval
+    from agentmem.evals.provenance import DataInfo
+    from agentmem.fileio import atomic_write_json
+
+    old = EvalConfig(benchmark="toy", out_dir=tmp_path / "run")
+    legacy_public = {k: v for k, v in old.public().items() if k != "data"}  # what config.json held before
+    atomic_write_json(tmp_path / "run" / "config.json", {"fingerprint": old.fingerprint(), "config": legacy_public})
+    info = DataInfo(dataset="toy", split="s", source="/a", source_kind="folder", sha256="c" * 64, hash_of="x", n_items=1)
+    tasks = [EvalTask(id="a")]
+    with pytest.raises(ConfigError, match="predates data records"):
+        run_eval(old.model_copy(update={"data": info}), tasks, lambda t, c: TaskOutcome(score=1.0, success=True), progress=False, plots=False)
+    assert run_eval(old, tasks, lambda t, c: TaskOutcome(score=1.0, success=True), progress=False, plots=False).score == 1.0  # no data: resumes as before

@@ -235,9 +235,11 @@ def _check_fingerprint(config: EvalConfig) -> None:
     cfg_path = config.out_dir / CONFIG_FILE
     existing = read_json(cfg_path)
     if existing is not None and existing.get("fingerprint") != config.fingerprint():
+        old = existing.get("config") or {}
+        why = " (it predates data records, so its tasks cannot be matched to the data named now)" if "data" not in old and config.data is not None else ""
         raise ConfigError(
-            f"{cfg_path}: this run folder was made with a different configuration "
-            f"({existing.get('config')}); use another --out folder, or delete this one to start over"
+            f"{cfg_path}: this run folder was made with a different configuration{why} "
+            f"({old}); use another --out folder, or delete this one to start over"
         )
     atomic_write_json(cfg_path, {"fingerprint": config.fingerprint(), "config": config.public()})
 
