@@ -422,3 +422,21 @@ def test_run_folder_from_before_data_records_is_refused_with_the_reason(tmp_path
     with pytest.raises(ConfigError, match="predates data records"):
         run_eval(old.model_copy(update={"data": info}), tasks, lambda t, c: TaskOutcome(score=1.0, success=True), progress=False, plots=False)
     assert run_eval(old, tasks, lambda t, c: TaskOutcome(score=1.0, success=True), progress=False, plots=False).score == 1.0  # no data: resumes as before
+
+
+def test_alfworld_cli_examples_come_from_the_train_split_and_are_recorded(few_games, shared_data, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("agentmem.llm.factory")
+    from agentmem.cli import app
+
+    _fake_engine(monkeypatch)
+    monkeypatch.delenv("ALFWORLD_DATA", raising=False)
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(["Think: look first.\nAction: look"] * 20))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["--json", "eval", "alfworld", "--model", f"scripted:{replies}", "--split", "valid_seen", "--data", str(few_games),
+                                   "--examples", "1", "--limit", "1", "--max-steps", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    config = json.loads((out / "results.json").read_text())["config"]
+    assert config["data"]["split"] == "valid_seen" and config["data"]["n_items"] == N_GAMES
+    pool = config["options"]["examples_from"]  # the bundled 200-game training pool, not the games scored
+    assert pool["split"] == "train" and pool["n_items"] == 200 and pool["sha256"] != config["data"]["sha256"]
