@@ -440,3 +440,22 @@ def test_alfworld_cli_examples_come_from_the_train_split_and_are_recorded(few_ga
     assert config["data"]["split"] == "valid_seen" and config["data"]["n_items"] == N_GAMES
     pool = config["options"]["examples_from"]  # the bundled 200-game training pool, not the games scored
     assert pool["split"] == "train" and pool["n_items"] == 200 and pool["sha256"] != config["data"]["sha256"]
+
+
+@pytest.mark.alfworld
+@pytest.mark.integration
+def test_real_alfworld_plays_a_folder_split(few_games, tmp_path, monkeypatch) -> None:
+    """alfworld itself collects the folder's valid_seen games (train_eval='eval_in_distribution')
+    and the handcoded expert wins one through the real engine."""
+    pytest.importorskip("alfworld")
+    pytest.importorskip("textworld")
+    from agentmem.evals.alfworld.agents import ExpertAgent
+    from agentmem.evals.alfworld.env import AlfworldEnv
+
+    monkeypatch.delenv("ALFWORLD_DATA", raising=False)
+    env = AlfworldEnv.from_split("valid_seen", data=str(few_games), cache_dir=str(tmp_path))
+    try:
+        assert len(env.games) == N_GAMES
+        assert ExpertAgent().run(env, env.games[0].id).won
+    finally:
+        env.close()
