@@ -25,7 +25,7 @@ def clustered(n: int, seed: int = 0) -> np.ndarray:
 def filled(tmp_path):
     x = clustered(6000)
     vf = ExactVectorFile(tmp_path / "v.f32", DIM)
-    ann = AnnIndex(vf, tmp_path / "cache", min_rows=2000, candidates=100, train_sample=4000)
+    ann = AnnIndex(vf, tmp_path / "cache", min_rows=2000, candidates=100, train_sample=20)
     for s in range(0, len(x), 1000):
         vf.append(x[s : s + 1000], at_row=s)
         ann.sync()
@@ -63,7 +63,7 @@ def test_candidates_are_rescored_exactly_and_match_the_exact_top_k(filled):
 def test_index_persists_and_is_rebuilt_after_truncation(filled, tmp_path):
     vf, ann, x = filled
     assert (tmp_path / "cache" / "ann.faiss").exists()
-    again = AnnIndex(vf, tmp_path / "cache", min_rows=2000, candidates=100, train_sample=4000)
+    again = AnnIndex(vf, tmp_path / "cache", min_rows=2000, candidates=100, train_sample=20)
     again._load()
     assert 0 < again._rows <= len(x)
     vf.truncate(4000)  # a rollback
@@ -107,7 +107,7 @@ def test_subroutine_store_searches_through_the_index(settings, monkeypatch):
 
     x = clustered(3000)
     store = SubroutineStore(settings, embedder=Lookup(x))
-    store.ann.min_rows, store.ann.train_sample = 2000, 3000
+    store.ann.min_rows, store.ann.train_sample = 2000, 20
     pairs = [Subroutine(subquestion=f"question {i}", subroutine=f"answer {i}") for i in range(len(x))]
     for s in range(0, len(x), 1000):
         store.add(pairs[s : s + 1000], embeddings=x[s : s + 1000])

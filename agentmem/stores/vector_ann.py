@@ -10,9 +10,10 @@ that answers a query without a full scan:
   only the candidate set is approximate;
 * inserts are incremental: :meth:`AnnIndex.sync` encodes the rows appended since the last call
   (one matrix product against the list centroids per batch; no graph to rebuild). The
-  centroids are trained once on a sample when the store first passes ``min_rows``, and
-  retrained (a rebuild) when the store has grown ``regrow`` times past the size they were
-  trained at, so the lists stay balanced as it grows;
+  centroids (``2 sqrt(n)`` lists, at most 1,024) are trained once, on ``train_sample`` points
+  per list, when the store first passes ``min_rows``, and retrained (a rebuild) only when the
+  store has grown ``regrow`` (32) times past that size: training and re-encoding cost minutes
+  at a million rows, so they are rare;
 * the cache is saved as ``ann.faiss`` + ``ann.json`` under the home's index folder
   (:func:`ann_cache_dir`: caches stay out of the store's files and snapshots), and checked against
   the file on load (row count and a checksum of the last indexed row): after a rollback
@@ -64,7 +65,7 @@ class AnnIndex:
     """Approximate candidates + exact re-scoring over ``vectors`` (see the module docstring)."""
 
     def __init__(self, vectors: ExactVectorFile, root: str | Path, *, min_rows: int = 50_000, candidates: int = 200, nprobe: int | None = None,
-                 regrow: float = 16.0, train_sample: int = 65_536, save_every: float = 0.25, use_faiss: bool = True) -> None:
+                 regrow: float = 32.0, train_sample: int = 30, save_every: float = 0.25, use_faiss: bool = True) -> None:
         self.vectors = vectors
         self.root = Path(root)
         self.min_rows = min_rows
@@ -95,7 +96,7 @@ class AnnIndex:
         return hashlib.sha256(row.tobytes()).hexdigest()[:16]
 
     def _nlist(self, n: int) -> int:
-        return int(min(1024, max(64, 4 * np.sqrt(n))))
+        return int(min(1024, max(64, 2 * np.sqrt(n))))
 
     @property
     def nprobe(self) -> int:
@@ -144,7 +145,7 @@ class AnnIndex:
         mat = self.vectors.matrix()
         nlist = self._nlist(n)
         rng = np.random.default_rng(0)
-        take = min(n, max(self.train_sample, 40 * nlist))
+        take = min(n, max(10_000, self.train_sample * nlist))
         sample = np.ascontiguousarray(mat[np.sort(rng.choice(n, size=take, replace=False))], dtype=np.float32)
         quantizer = faiss.IndexFlatIP(self.vectors.dim)
         index = faiss.IndexIVFScalarQuantizer(quantizer, self.vectors.dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
