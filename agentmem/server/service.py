@@ -106,7 +106,10 @@ class HomeService:
         self._closed = False
         with self.rw.write():
             with self.controller.engine.lock():
-                self.controller.engine.recover()
+                recovered = self.controller.engine.recover()  # a transaction a killed writer left behind
+            if recovered:
+                log.warning("memory service: %s", recovered)
+                self.state.reload()
             self._settle()
         self._writer.start()
 
