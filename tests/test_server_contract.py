@@ -52,7 +52,7 @@ def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "agentmem", "serve", "--http", "--port", str(port)], env=server_env(home), cwd=str(REPO), stdout=handle, stderr=subprocess.STDOUT)
     import httpx
 
-    deadline = time.time() + 90
+    deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
@@ -62,7 +62,7 @@ def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"server did not come up in 90 s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"server did not come up in 180 s: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def memory(request, settings):
         yield Memory.from_settings(settings, [FactStore.from_settings(settings)])
     else:
         srv = request.getfixturevalue("server")
-        client = agentmem.connect(srv["url"], srv["tokens"]["admin"])
+        client = agentmem.connect(srv["url"], srv["tokens"]["admin"], timeout=120)
         yield client
         client.close()
 
@@ -159,7 +159,7 @@ def test_snapshot_and_rollback(memory):
 
 def test_async_client(server):
     async def run() -> None:
-        async with agentmem.connect_async(server["url"], server["tokens"]["alice"]) as mem:
+        async with agentmem.connect_async(server["url"], server["tokens"]["alice"], timeout=120) as mem:
             item_id = await mem.remember("The async client stores facts too")
             ctx = await mem.recall("what does the async client store?")
             assert isinstance(ctx, RecallContext) and item_id in ctx.item_ids
