@@ -34,7 +34,7 @@ def serve(
         fail("serve: choose a protocol, e.g. `agentmem serve --http --port 8765` (HTTP API + MCP), `agentmem serve --mcp` (stdio)")
     if http and not mcp:
         from ..plugins import create
-        from ..server import build
+        from ..server import KEEP_ALIVE_S, build
 
         settings = state(ctx).settings()
         settings.ensure_home()
@@ -42,7 +42,7 @@ def serve(
         import uvicorn
 
         typer.echo(f"agentmem memory service on http://{host}:{port} (API /v1, OpenAPI /openapi.json, MCP /mcp; auth: {'keys' if app.state.api.auth_required() else 'open, loopback only'})", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=10, timeout_keep_alive=KEEP_ALIVE_S)
         return
     from ..mcp_server import MemoryService
     from ..mcp_server import serve as run_server

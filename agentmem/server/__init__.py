@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 
+#: Seconds an idle keep-alive connection stays open. Longer than httpx's own 5 s expiry, so a
+#: client never reuses a connection the server is closing at that moment (a ReadError under load).
+KEEP_ALIVE_S = 65
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -63,7 +68,7 @@ def serve(settings: "Settings", *, host: str = "127.0.0.1", port: int = 8765, st
     import uvicorn
 
     app = build(settings, host=host, stores=stores, namespace=namespace, mcp=mcp)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=10, timeout_keep_alive=KEEP_ALIVE_S)
 
 
-__all__ = ["build", "check_listen", "is_loopback", "serve"]
+__all__ = ["KEEP_ALIVE_S", "build", "check_listen", "is_loopback", "serve"]
