@@ -5,7 +5,8 @@ that answers a query without a full scan:
 
 * below ``min_rows`` rows (default 50,000) the exact scan is fast enough and is used as is;
 * above, a faiss inverted-file index with 8-bit scalar quantisation (``IVF<nlist>,SQ8``, inner
-  product) proposes ``candidates`` rows (default 200) from ``nprobe`` lists, and those rows are
+  product) proposes ``candidates`` rows (default 200) from ``nprobe`` lists (default ``nlist / 8``:
+  at ``nlist / 16`` the planted neighbour was missed for 2% of queries at 200k rows), and those rows are
   re-scored exactly against the float32 file, so the scores returned are exact cosines and
   only the candidate set is approximate;
 * inserts are incremental: :meth:`AnnIndex.sync` encodes the rows appended since the last call
@@ -103,7 +104,7 @@ class AnnIndex:
         if self._nprobe is not None:
             return self._nprobe
         nlist = self._index.nlist if self._index is not None else 64
-        return max(8, nlist // 16)
+        return max(16, nlist // 8)
 
     def _load(self) -> None:
         if self._loaded:
