@@ -17,9 +17,9 @@ operation, **lost acknowledged writes** (every id a ``remember`` returned is loo
 afterwards) and **cross-namespace reads** (every recalled non-skill item must be in the
 caller's namespace; the fact texts of all tenants are alike, so a leak would show).
 
-Then the crash test: the server is restarted on the same home, ``--clients`` clients write
-for ``--kill-after`` seconds, the server gets SIGKILL in the middle of that load, is started
-again, and every acknowledged id is looked up.
+Then the crash test: the server is restarted on the same home, ``--clients`` clients write,
+the server gets SIGKILL once ``--kill-after-acks`` writes were acknowledged (others in flight),
+is started again, and every acknowledged id is looked up.
 
 Embeddings are the hash embedder (``AGENTMEM_EMBEDDER__BACKEND=hash``) and the in-memory
 index, so the figures measure the service, not MiniLM (about 35 texts/s on this CPU, which
@@ -160,7 +160,7 @@ def _non_skill_namespaces(ctx) -> list[str]:  # noqa: ANN001
 
 
 # ---- systems ------------------------------------------------------------------------------------
-async def drive_server(url: str, tokens: list[str], ops: list[tuple[str, int, str]], clients: int, tally: Tally, stop_at: float | None = None) -> float:
+async def drive_server(url: str, tokens: list[str], ops: list[tuple[str, int, str]], clients: int, tally: Tally, stop: threading.Event | None = None) -> float:
     import agentmem
 
     queue: asyncio.Queue = asyncio.Queue()
@@ -170,7 +170,7 @@ async def drive_server(url: str, tokens: list[str], ops: list[tuple[str, int, st
 
     async def worker() -> None:
         while not queue.empty():
-            if stop_at is not None and time.time() > stop_at:
+            if stop is not None and stop.is_set():
                 return
             op, t, text = queue.get_nowait()
             t0 = time.perf_counter()
@@ -183,7 +183,7 @@ async def drive_server(url: str, tokens: list[str], ops: list[tuple[str, int, st
                     tally.remember(1000 * (time.perf_counter() - t0), t, item_id)
             except Exception as exc:  # noqa: BLE001 - counted, the run goes on
                 tally.error(f"{op}: {type(exc).__name__}")
-                if stop_at is not None:
+                if stop is not None:
                     await asyncio.sleep(0.05)
 
     t0 = time.perf_counter()
@@ -262,7 +262,8 @@ def main() -> None:
     ap.add_argument("--tenants", type=int, default=10)
     ap.add_argument("--recall-share", type=float, default=0.8)
     ap.add_argument("--seed-facts", type=int, default=20, help="facts per tenant written before the timed run")
-    ap.add_argument("--kill-after", type=float, default=8.0, help="seconds of write load before SIGKILL in the crash test")
+    ap.add_argument("--kill-after-acks", type=int, default=100, help="crash test: SIGKILL once this many writes were acknowledged (writes still in flight)")
+    ap.add_argument("--kill-timeout", type=float, default=300.0, help="crash test: SIGKILL after this many seconds at the latest")
     ap.add_argument("--systems", nargs="+", default=["server", "service-in-process", "memory-in-process"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default="/tmp/agentmem-server-load")
@@ -332,10 +333,23 @@ def main() -> None:
         rng = random.Random(args.seed + 2)
         writes = [("remember", t, fact_text(rng, t, 20_000_000 + j)) for j in range(100_000) for t in [rng.randrange(args.tenants)]]
         tally = Tally()
-        killer = threading.Timer(args.kill_after, lambda: proc.send_signal(signal.SIGKILL))
+        killed = threading.Event()
+        killed_after: dict[str, float] = {}
+
+        def kill_when_acked() -> None:
+            # SIGKILL once --kill-after-acks writes were acknowledged (or after --kill-timeout s), with writes still in flight.
+            t_start = time.time()
+            while time.time() - t_start < args.kill_timeout and len(tally.acked) < args.kill_after_acks:
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            killed_after.update(seconds=time.time() - t_start, acked_at_kill=len(tally.acked))
+            killed.set()
+
+        killer = threading.Thread(target=kill_when_acked, daemon=True)
         killer.start()
-        print(f"[{time.strftime('%H:%M:%S')}] crash test: SIGKILL after {args.kill_after}s of writes ...", flush=True)
-        asyncio.run(drive_server(url, tokens, writes, args.clients, tally, stop_at=time.time() + args.kill_after + 3))
+        print(f"[{time.strftime('%H:%M:%S')}] crash test: SIGKILL after {args.kill_after_acks} acknowledged writes ...", flush=True)
+        asyncio.run(drive_server(url, tokens, writes, args.clients, tally, stop=killed))
+        killer.join()
         proc.wait(timeout=30)
         killed_rc = proc.returncode
         proc2 = start_server(home, port)
@@ -352,7 +366,7 @@ def main() -> None:
                     pass
         proc2.send_signal(signal.SIGTERM)
         proc2.wait(timeout=60)
-        results["crash"] = {"kill_after_s": args.kill_after, "server_exit_code": killed_rc, "acked_writes": len(tally.acked),
+        results["crash"] = {"kill_after_s": killed_after.get("seconds", 0.0), "acked_at_kill": killed_after.get("acked_at_kill", 0), "server_exit_code": killed_rc, "acked_writes": len(tally.acked),
                             "present_after_restart": present_via_api, "lost_acked_writes": len(tally.acked) - present_via_api,
                             "failed_in_flight": sum(tally.errors.values())}
         print("    crash:", json.dumps(results["crash"]), flush=True)
@@ -398,8 +412,9 @@ def report(r: dict, args: argparse.Namespace) -> str:
             "",
             "## SIGKILL under write load",
             "",
-            f"The server was restarted on the same home, {args.clients} clients wrote facts, and the server got SIGKILL after {c['kill_after_s']:.0f} s "
-            f"(exit code {c['server_exit_code']}). After a restart every acknowledged id was looked up through the API.",
+            f"The server was restarted on the same home, {args.clients} clients wrote facts, and the server got SIGKILL {c['kill_after_s']:.1f} s later, once "
+            f"{c['acked_at_kill']} writes had been acknowledged, with others in flight (exit code {c['server_exit_code']}). After a restart every acknowledged id "
+            "(including any acknowledged between the kill decision and the signal) was looked up through the API.",
             "",
             "| acknowledged writes | present after restart | lost | requests failed in flight (never acknowledged) |",
             "|---:|---:|---:|---:|",
