@@ -20,13 +20,13 @@ install: $(BIN)/python
 	$(PIP) --quiet -e .
 
 install-dev: $(BIN)/python
-	$(PIP) --quiet -e ".[dev,local,alfworld]"
+	$(PIP) --quiet -e ".[dev,local,alfworld,server]"
 
 ## The main job on embedded defaults: no API key, no network beyond the install.
 demo: install
 	$(BIN)/agentmem demo
 
-## The whole test suite (installs the dev, local-model and alfworld extras first).
+## The whole test suite (installs the dev, local-model, alfworld and server extras first).
 test: install-dev
 	$(BIN)/python -m pytest -q
 

@@ -48,6 +48,10 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "MemoryHook": "agentmem.hooks",
         "RecallContext": "agentmem.hooks",
         "MemoryService": "agentmem.mcp_server",
+        "connect": "agentmem.client",
+        "connect_async": "agentmem.client",
+        "RemoteMemory": "agentmem.client",
+        "AsyncRemoteMemory": "agentmem.client",
     },
     "Stores": {
         "Store": "agentmem.stores.base",
@@ -146,6 +150,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the real names
     from .llm.tools import Tool, tool
     from .memory import Memory
     from .mcp_server import MemoryService
+    from .client import AsyncRemoteMemory, RemoteMemory, connect, connect_async
     from .retrieval.base import Embedder, VectorIndex
     from .settings import Settings
     from .stores.base import Store

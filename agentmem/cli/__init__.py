@@ -26,6 +26,7 @@ _GROUP_MODULES = [
     "agentmem.cli.demo_cmd",
     "agentmem.cli.eval_alf_locomo_cmd",
     "agentmem.cli.serve_cmd",
+    "agentmem.cli.keys_cmd",
     "agentmem.cli.plugins_cmd",
 ]
 

@@ -38,6 +38,7 @@ from ..fileio import FileHistory, atomic_write_json, home_lock, read_json
 from ..types import Lifecycle, MemoryRecord, Provenance, Recalled, Trust
 from ._common import AddReport, UsageBook, approx_tokens, clip01, now
 from .shards import ShardedJsonl
+from .vector_ann import AnnIndex, ann_cache_dir
 from .vector_file import ExactVectorFile
 
 if TYPE_CHECKING:
@@ -137,6 +138,7 @@ class SubroutineStore:
             self._meta = {**meta, "dim": int(embedder.dim), "embedder": embedder.name}
             atomic_write_json(self._meta_path, self._meta)
         self.vectors = ExactVectorFile(self.root / "vectors.f32", int(self._meta["dim"]))
+        self.ann = AnnIndex(self.vectors, ann_cache_dir(settings, self.root))  # approximate candidates + exact re-scoring (a cache; see vector_ann.py)
         self._ns_path = self.root / "namespaces.u16"
         self._states: dict[str, str] | None = None
 
@@ -227,6 +229,7 @@ class SubroutineStore:
             rows = self.shards.append(records)
             with open(self._log_path, "ab") as handle:
                 handle.write((json.dumps({"rows_before": start, "rows_after": rows.stop, "at": now(), "note": note}) + "\n").encode())
+            self.ann.sync()
         report.added = [_id_of(r) for r in rows]
         return report
 
@@ -276,6 +279,7 @@ class SubroutineStore:
             self._meta = {**self._meta, "dim": int(self.embedder.dim), "embedder": self.embedder.name, "namespaces": []}
             atomic_write_json(self._meta_path, self._meta)
             self.vectors = ExactVectorFile(self.root / "vectors.f32", int(self.embedder.dim))
+            self.ann = AnnIndex(self.vectors, ann_cache_dir(self.settings, self.root))
             self._rebuild_from(0)
         return len(self)
 
@@ -366,7 +370,7 @@ class SubroutineStore:
             with self._lock():
                 self._reconcile()
         q = self.embedder.embed([query])[0]
-        rows, scores = self.vectors.search(q, k, self._mask(namespace))
+        rows, scores = self.ann.search(q, k, self._mask(namespace))
         return [(Subroutine.model_validate(self.shards.read(int(r))), float(s)) for r, s in zip(rows, scores)]
 
     # -- Store protocol -----------------------------------------------------------------------
