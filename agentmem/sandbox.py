@@ -50,12 +50,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-IsolationLevel = Literal["bwrap", "namespaces", "none"]
-
 from pydantic import BaseModel, Field
 
 from .errors import SandboxError
 from .sandbox_boot import BOOT as _BOOT  # the Python bootstrap run inside the child
+
+IsolationLevel = Literal["bwrap", "namespaces", "none"]
 
 if TYPE_CHECKING:
     from .settings import Settings

@@ -40,7 +40,6 @@ from pydantic import BaseModel, Field
 
 from agentmem.environment import TaskSpec
 from agentmem.hooks import MemoryHook, RecallContext
-from agentmem.errors import ConfigError
 from agentmem.llm.base import LLM, Message, Usage
 from agentmem.prompts import PromptLibrary
 from agentmem.retrieval.base import Embedder, VectorIndex

@@ -328,7 +328,7 @@ def evaluate_retrieval(
             folds_out.append(entry)
     if isinstance(embedder, DiskCachedEmbedder):
         embedder.save()
-    for mode, res in results.items():
+    for res in results.values():
         res.pop("_rows", None)
     main = results[retriever]
     report.update({k: main[k] for k in ("main", "category_5", "per_category")})
