@@ -53,7 +53,7 @@ class ApplyReport(BaseModel):
     applied: list[AppliedEdit] = Field(default_factory=list)
     refused: list[Refusal] = Field(default_factory=list)
     diff: StateDiff | None = None
-    recovered: str | None = Field(None, description="What journal recovery did before this batch, if anything.")
+    recovered: str | None = Field(default=None, description="What journal recovery did before this batch, if anything.")
 
     @property
     def quarantined(self) -> list[AppliedEdit]:
