@@ -68,7 +68,7 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     for line in lines:
         rest = _REST_PARAM.match(line)
         if rest:
-            current = rest.group(1)
+            current = str(rest.group(1))
             args[current] = rest.group(2).strip()
             section = "rest"
             continue
@@ -87,7 +87,7 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
             m = _ARG_LINE.match(line)
             if m and (arg_indent is None or indent <= arg_indent):
                 arg_indent = indent
-                current = m.group(1)
+                current = str(m.group(1))
                 args[current] = m.group(2).strip()
             elif current:
                 args[current] = (args[current] + " " + line.strip()).strip()

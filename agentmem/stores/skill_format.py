@@ -384,7 +384,7 @@ def parse_skill_text(raw: bytes, *, where: str, folder_name: str | None) -> tupl
         description=data["description"],
         license=data.get("license"),
         compatibility=data.get("compatibility"),
-        allowed_tools=data.get("allowed-tools"),
+        allowed_tools=data.get("allowed-tools"),  # pyright: ignore[reportCallIssue]  # field name accepted (populate_by_name); pyright sees only the alias
         metadata=dict(data.get("metadata") or {}),
         body=body,
     )

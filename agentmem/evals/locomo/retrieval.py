@@ -204,8 +204,11 @@ class BaselineRanker:
     def rank(self, question: str, mode: str, query_vec: np.ndarray | None = None) -> list[int]:
         if mode == "bm25":
             return rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
-        qv = query_vec if query_vec is not None else self.embedder.embed([question])[0]
-        dense = rank_from_scores(self.corpus.dense_scores(qv))
+        if query_vec is None:
+            if self.embedder is None:
+                raise ConfigError(f"{mode} ranking needs an embedder: BaselineRanker(corpus, embedder)")
+            query_vec = self.embedder.embed([question])[0]
+        dense = rank_from_scores(self.corpus.dense_scores(query_vec))
         if mode == "dense":
             return dense
         bm = rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
@@ -236,7 +239,7 @@ def default_embedder(settings: Any | None) -> Any:
 
 
 def build_corpora(convs: Sequence[Conversation], embedder: Any | None, cache_dir: str | Path | None = None,
-                  progress: Progress | None = None) -> tuple[list[ConversationCorpus], Any | None]:
+                  progress: Progress | None = None) -> tuple[list[ConversationCorpus], Any]:
     """Embed every conversation's turns (through an on-disk cache under ``cache_dir`` when given).
 
     Returns the corpora and the embedder to keep using (the cached wrapper when ``cache_dir``

@@ -94,7 +94,7 @@ def save_checkpoint(folder: str | Path, weights: ProxyWeights, config: ProxyConf
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, **weights.arrays())
+    np.savez(buf, **weights.arrays())  # pyright: ignore[reportArgumentType]  # array names only, no allow_pickle key
     atomic_write_bytes(folder / "weights.npz", buf.getvalue())
     atomic_write_json(folder / "config.json", config.model_dump())
     atomic_write_json(folder / "training.json", training)
