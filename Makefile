@@ -29,13 +29,13 @@ demo: install
 ## The whole test suite (installs the dev, local-model and alfworld extras first), after the linters.
 test: install-dev
 	$(BIN)/ruff check agentmem tests benchmarks examples
-	$(BIN)/pyright
+	$(BIN)/pyright -p .
 	$(BIN)/python -m pytest -q
 
 ## ruff and pyright (basic mode); settings in pyproject.toml.
 lint: install-dev
 	$(BIN)/ruff check agentmem tests benchmarks examples
-	$(BIN)/pyright
+	$(BIN)/pyright -p .
 
 test-fast: $(BIN)/python
 	$(BIN)/python -m pytest -q -m "not slow and not integration and not local_llm and not alfworld"

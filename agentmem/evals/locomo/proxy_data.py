@@ -180,6 +180,7 @@ def train_locomo_checkpoint(
     if embedder is None:
         embedder = default_embedder(settings)
     corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
+    assert embedder is not None  # set above; build_corpora only wraps it
     proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log)
     save_checkpoint(out_dir, proxy.weights, proxy.config, embedder.name, record)
     return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out_dir), "last_epochs": record.get("history", [])[-3:]}

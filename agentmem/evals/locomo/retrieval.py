@@ -204,11 +204,12 @@ class BaselineRanker:
     def rank(self, question: str, mode: str, query_vec: np.ndarray | None = None) -> list[int]:
         if mode == "bm25":
             return rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
-        if query_vec is None:
+        qv = query_vec
+        if qv is None:
             if self.embedder is None:
                 raise ConfigError(f"{mode} ranking needs an embedder: BaselineRanker(corpus, embedder)")
-            query_vec = self.embedder.embed([question])[0]
-        dense = rank_from_scores(self.corpus.dense_scores(query_vec))
+            qv = self.embedder.embed([question])[0]
+        dense = rank_from_scores(self.corpus.dense_scores(qv))
         if mode == "dense":
             return dense
         bm = rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
@@ -239,7 +240,7 @@ def default_embedder(settings: Any | None) -> Any:
 
 
 def build_corpora(convs: Sequence[Conversation], embedder: Any | None, cache_dir: str | Path | None = None,
-                  progress: Progress | None = None) -> tuple[list[ConversationCorpus], Any]:
+                  progress: Progress | None = None) -> tuple[list[ConversationCorpus], Any | None]:
     """Embed every conversation's turns (through an on-disk cache under ``cache_dir`` when given).
 
     Returns the corpora and the embedder to keep using (the cached wrapper when ``cache_dir``
@@ -310,7 +311,7 @@ def evaluate_retrieval(
                 progress(mode, n, len(corpora))
             ranker = BaselineRanker(corpus, embedder)
             qs = queries_of(corpus.conv)
-            qvecs = embedder.embed([q.question for q in qs]) if mode != "bm25" and qs else None
+            qvecs = embedder.embed([q.question for q in qs]) if mode != "bm25" and qs and embedder is not None else None
             valid = corpus.conv.turn_ids()
             for j, qa in enumerate(qs):
                 order = ranker.rank(qa.question, mode, None if qvecs is None else qvecs[j])
