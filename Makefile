@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM ?= false
 SHARED_DATA ?= $(abspath ../shared/data)
 export AGENTMEM_DATA ?= $(SHARED_DATA)
 
-.PHONY: install install-dev demo test test-fast docs bench clean
+.PHONY: install install-dev demo test test-fast lint docs bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,9 +26,16 @@ install-dev: $(BIN)/python
 demo: install
 	$(BIN)/agentmem demo
 
-## The whole test suite (installs the dev, local-model, alfworld and server extras first).
+## The whole test suite (installs the dev, local-model, alfworld and server extras first), after the linters.
 test: install-dev
+	$(BIN)/ruff check agentmem tests benchmarks examples
+	$(BIN)/pyright -p .
 	$(BIN)/python -m pytest -q
+
+## ruff and pyright (basic mode); settings in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check agentmem tests benchmarks examples
+	$(BIN)/pyright -p .
 
 test-fast: $(BIN)/python
 	$(BIN)/python -m pytest -q -m "not slow and not integration and not local_llm and not alfworld"

@@ -30,7 +30,7 @@ class TaskSpec(BaseModel):
 
     id: str
     instruction: str
-    topic: str | None = Field(None, description="Optional tag (task type, category) used by topic-scoped recall.")
+    topic: str | None = Field(default=None, description="Optional tag (task type, category) used by topic-scoped recall.")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -18,10 +18,10 @@ from agentmem.environment import TaskSpec
 class RecallContext(BaseModel):
     """What memory put in front of the model for one task."""
 
-    text: str = Field("", description="Rendered memory, ready to prepend to the prompt.")
+    text: str = Field(default="", description="Rendered memory, ready to prepend to the prompt.")
     items: list[Recalled] = Field(default_factory=list)
     tokens: int = 0
-    routed_skill: str | None = Field(None, description="Skill chosen by the router, if any.")
+    routed_skill: str | None = Field(default=None, description="Skill chosen by the router, if any.")
 
     @property
     def item_ids(self) -> list[str]:

@@ -206,7 +206,7 @@ class Memory:
                 log.warning("recall: %s (left by a writer that died)", what)
                 for s in self.stores.values():
                     if hasattr(s, "reload"):
-                        s.reload()
+                        s.reload()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
         except Exception as exc:  # noqa: BLE001 - reading goes on; the next writer recovers
             log.warning("recall: could not recover an unfinished batch: %s", exc)
 
@@ -282,9 +282,9 @@ class Memory:
         target = self.stores.get(store)
         ns = namespace_key(namespace) if namespace is not None else self.namespace
         if target is not None and hasattr(target, "insert"):
-            return target.insert(text, namespace=ns).id
+            return target.insert(text, namespace=ns).id  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
         if target is not None and hasattr(target, "add_texts"):
-            return target.add_texts([text], namespace=ns)[0]
+            return target.add_texts([text], namespace=ns)[0]  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
         writable = sorted(n for n, s in self.stores.items() if hasattr(s, "insert") or hasattr(s, "add_texts"))
         raise ConfigError(f"remember: store {store!r} cannot take new items (writable stores here: {', '.join(writable) or 'none; add a FactStore'})")
 
@@ -334,5 +334,5 @@ class Memory:
         restored = snaps.restore(ref, state)
         for s in self.stores.values():
             if hasattr(s, "reload"):
-                s.reload()
+                s.reload()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
         return restored

@@ -50,12 +50,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-IsolationLevel = Literal["bwrap", "namespaces", "none"]
-
 from pydantic import BaseModel, Field
 
 from .errors import SandboxError
 from .sandbox_boot import BOOT as _BOOT  # the Python bootstrap run inside the child
+
+IsolationLevel = Literal["bwrap", "namespaces", "none"]
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -69,14 +69,14 @@ _ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "
 class SandboxLimits(BaseModel):
     """What one sandboxed run may use."""
 
-    timeout_s: float = Field(10.0, gt=0, description="Wall-clock limit; the process group is killed after it.")
-    cpu_s: int | None = Field(None, gt=0, description="CPU-seconds limit (RLIMIT_CPU); default ceil(timeout_s) + 1.")
-    memory_mb: int = Field(512, gt=0, description="Address-space limit (RLIMIT_AS) in MiB.")
-    max_output_bytes: int = Field(64_000, gt=0, description="Bytes kept per stream (stdout, stderr); the rest is dropped.")
-    max_file_mb: int = Field(64, gt=0, description="Largest file the script may write (RLIMIT_FSIZE).")
-    max_processes: int = Field(32, gt=0, description="Processes the script may have at once (pids cgroup / RLIMIT_NPROC).")
-    network: bool = Field(False, description="Allow network access (off: new network namespace + audit hook).")
-    allow_subprocess: bool = Field(False, description="Python scripts may start processes (off: the audit hook refuses).")
+    timeout_s: float = Field(default=10.0, gt=0, description="Wall-clock limit; the process group is killed after it.")
+    cpu_s: int | None = Field(default=None, gt=0, description="CPU-seconds limit (RLIMIT_CPU); default ceil(timeout_s) + 1.")
+    memory_mb: int = Field(default=512, gt=0, description="Address-space limit (RLIMIT_AS) in MiB.")
+    max_output_bytes: int = Field(default=64_000, gt=0, description="Bytes kept per stream (stdout, stderr); the rest is dropped.")
+    max_file_mb: int = Field(default=64, gt=0, description="Largest file the script may write (RLIMIT_FSIZE).")
+    max_processes: int = Field(default=32, gt=0, description="Processes the script may have at once (pids cgroup / RLIMIT_NPROC).")
+    network: bool = Field(default=False, description="Allow network access (off: new network namespace + audit hook).")
+    allow_subprocess: bool = Field(default=False, description="Python scripts may start processes (off: the audit hook refuses).")
     read_paths: list[str] = Field(default_factory=list, description="Extra folders a Python script may read.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables (added to the allowlist).")
 
@@ -90,8 +90,8 @@ class SandboxResult(BaseModel):
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     timed_out: bool = False
-    killed: Literal["timeout", "cpu", "memory", "output", "file_size", "signal"] | None = Field(None, description="Why the script was stopped, if it was.")
-    signal: str | None = Field(None, description="Name of the signal that ended the process, if any.")
+    killed: Literal["timeout", "cpu", "memory", "output", "file_size", "signal"] | None = Field(default=None, description="Why the script was stopped, if it was.")
+    signal: str | None = Field(default=None, description="Name of the signal that ended the process, if any.")
     refused: list[str] = Field(default_factory=list, description="Operations the audit hook refused ('open-write /etc/x', 'socket.connect ...').")
     duration_s: float = 0.0
     isolation: dict[str, bool] = Field(default_factory=dict, description="Which layers held: network_namespace, hidden_paths, readonly_root, pids_cgroup, nproc_rlimit, audit_hook (and pids_limit_hit when the process cap was reached).")

@@ -176,7 +176,7 @@ def others_can_read(paths: list[str]) -> bool:
 
 def hand_over(path: Path) -> None:
     """Give the working folder to ``nobody`` (when root starts bwrap as nobody)."""
-    for dirpath, dirnames, filenames in os.walk(path):
+    for dirpath, _dirnames, filenames in os.walk(path):
         os.chown(dirpath, NOBODY, NOBODY, follow_symlinks=False)
         for n in filenames:
             os.chown(os.path.join(dirpath, n), NOBODY, NOBODY, follow_symlinks=False)

@@ -97,7 +97,7 @@ class Isolation:
         self.flags = (CLONE_NEWNET if network else 0) | (CLONE_NEWNS if mounts else 0)
         if self.flags and not self.root:
             self.flags |= CLONE_NEWUSER
-        self._lib = libc() if self.flags else None
+        self._lib: Any = libc() if self.flags else None  # None only when apply() does nothing
 
     @property
     def active(self) -> bool:

@@ -35,67 +35,67 @@ class _Section(BaseModel):
 class LLMSettings(_Section):
     """How the working LLM is reached (any litellm model string)."""
 
-    model: str | None = Field(None, description="litellm model string, e.g. 'openai/gpt-4o-mini', 'ollama/llama3', 'local/gemma3-270m'. None = LLM-free paths only.")
-    api_base: str | None = Field(None, description="OpenAI-compatible base URL (vLLM, LM Studio, a proxy).")
-    api_key_env: str | None = Field(None, description="Name of the environment variable holding the API key, if not the provider's default.")
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    max_tokens: int = Field(1024, gt=0)
-    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(4, ge=0, description="Retries on rate limits and transient errors, exponential backoff.")
-    backoff_base_s: float = Field(1.0, ge=0)
-    proxy_model: str | None = Field(None, description="Cheaper model for the MemSifter LLM proxy; defaults to `model`.")
-    judge_model: str | None = Field(None, description="Model for LLM-judge scoring; defaults to `model`.")
-    supports_tools: bool | None = Field(None, description="Override litellm's capability table: does the model take native tool calls? None = ask litellm (ReAct text fallback when False).")
-    supports_response_format: bool | None = Field(None, description="Override litellm's capability table: does the provider enforce a JSON schema response_format? None = ask litellm.")
+    model: str | None = Field(default=None, description="litellm model string, e.g. 'openai/gpt-4o-mini', 'ollama/llama3', 'local/gemma3-270m'. None = LLM-free paths only.")
+    api_base: str | None = Field(default=None, description="OpenAI-compatible base URL (vLLM, LM Studio, a proxy).")
+    api_key_env: str | None = Field(default=None, description="Name of the environment variable holding the API key, if not the provider's default.")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=1024, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(default=4, ge=0, description="Retries on rate limits and transient errors, exponential backoff.")
+    backoff_base_s: float = Field(default=1.0, ge=0)
+    proxy_model: str | None = Field(default=None, description="Cheaper model for the MemSifter LLM proxy; defaults to `model`.")
+    judge_model: str | None = Field(default=None, description="Model for LLM-judge scoring; defaults to `model`.")
+    supports_tools: bool | None = Field(default=None, description="Override litellm's capability table: does the model take native tool calls? None = ask litellm (ReAct text fallback when False).")
+    supports_response_format: bool | None = Field(default=None, description="Override litellm's capability table: does the provider enforce a JSON schema response_format? None = ask litellm.")
 
 
 class EmbedderSettings(_Section):
-    backend: Literal["minilm", "hash"] = Field("minilm", description="'minilm' = packaged all-MiniLM-L6-v2 (384-d); 'hash' = the fake, for tests.")
-    model_path: str | None = Field(None, description="Folder of a sentence-transformers model; default is the packaged MiniLM.")
-    batch_size: int = Field(64, gt=0)
+    backend: Literal["minilm", "hash"] = Field(default="minilm", description="'minilm' = packaged all-MiniLM-L6-v2 (384-d); 'hash' = the fake, for tests.")
+    model_path: str | None = Field(default=None, description="Folder of a sentence-transformers model; default is the packaged MiniLM.")
+    batch_size: int = Field(default=64, gt=0)
     device: str = "cpu"
 
 
 class IndexSettings(_Section):
     backend: Literal["chroma", "memory"] = "chroma"
-    chroma_url: str | None = Field(None, description="Use a Chroma server (`chroma run`) instead of the embedded client; env AGENTMEM_CHROMA_URL.")
+    chroma_url: str | None = Field(default=None, description="Use a Chroma server (`chroma run`) instead of the embedded client; env AGENTMEM_CHROMA_URL.")
 
 
 class RecallSettings(_Section):
-    budget_tokens: int = Field(2000, gt=0, description="Total tokens of memory put in context per task.")
-    candidates_per_store: int = Field(20, gt=0)
+    budget_tokens: int = Field(default=2000, gt=0, description="Total tokens of memory put in context per task.")
+    candidates_per_store: int = Field(default=20, gt=0)
     store_weights: dict[str, float] = Field(default_factory=lambda: {"skills": 1.0, "behaviors": 1.0, "concepts": 1.0, "subroutines": 1.0, "facts": 1.0})
-    rrf_k: int = Field(60, gt=0)
+    rrf_k: int = Field(default=60, gt=0)
     store_limits: dict[str, int] = Field(default_factory=lambda: {"conversation": 50}, description="Per-store shortlist size overriding candidates_per_store. Raw conversation turns get 50: on LoCoMo the hybrid top 20 holds 67% of the evidence turns, the top 50 81% (docs/recall.md).")
-    max_store_share: float = Field(0.6, gt=0.0, le=1.0, description="Most of the token budget one store may take while other stores still have items to place.")
-    proxy: Literal["auto", "none", "trained", "llm"] = Field("auto", description="Stage-2 proxy: 'auto' = the trained proxy when a checkpoint exists, else the hybrid order.")
-    proxy_candidates: int = Field(50, gt=0, description="How many of the merged shortlist the proxy reranks.")
+    max_store_share: float = Field(default=0.6, gt=0.0, le=1.0, description="Most of the token budget one store may take while other stores still have items to place.")
+    proxy: Literal["auto", "none", "trained", "llm"] = Field(default="auto", description="Stage-2 proxy: 'auto' = the trained proxy when a checkpoint exists, else the hybrid order.")
+    proxy_candidates: int = Field(default=50, gt=0, description="How many of the merged shortlist the proxy reranks.")
 
 
 class AgentSettings(_Section):
-    max_steps: int = Field(30, gt=0)
-    max_tokens: int | None = Field(None, description="Token budget per run (prompt + completion).")
-    max_seconds: float | None = Field(None, gt=0)
+    max_steps: int = Field(default=30, gt=0)
+    max_tokens: int | None = Field(default=None, description="Token budget per run (prompt + completion).")
+    max_seconds: float | None = Field(default=None, gt=0)
 
 
 class SandboxSettings(_Section):
-    timeout_s: float = Field(10.0, gt=0)
-    memory_mb: int = Field(512, gt=0)
-    max_output_bytes: int = Field(64_000, gt=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+    memory_mb: int = Field(default=512, gt=0)
+    max_output_bytes: int = Field(default=64_000, gt=0)
     isolation: Literal["bwrap", "namespaces", "none"] = Field(
-        "bwrap", description="How scripts are isolated: 'bwrap' (bubblewrap; runs are refused when it cannot start), or the weaker opt-ins 'namespaces' (agentmem's own namespaces) and 'none' (resource limits only)."
+        default="bwrap", description="How scripts are isolated: 'bwrap' (bubblewrap; runs are refused when it cannot start), or the weaker opt-ins 'namespaces' (agentmem's own namespaces) and 'none' (resource limits only)."
     )
 
 
 class MemSkillSettings(_Section):
     """MemSkill's memory writer (controller, executor, designer)."""
 
-    top_k: int = Field(7, gt=0, description="Memory skills the controller selects per span (K=7 as in the paper on LoCoMo).")
-    span_tokens: int = Field(512, gt=0, description="Span size in estimated tokens (whitespace words).")
-    span_overlap: int = Field(64, ge=0, description="Overlap between consecutive spans, in estimated tokens.")
-    retrieve_k: int = Field(5, gt=0, description="Memories retrieved for each span and shown to the controller and executor.")
-    max_proposals: int = Field(2, gt=0, description="Designer: at most this many refined or new skills per cycle.")
-    patience: int = Field(2, gt=0, description="Designer: stop after this many cycles without a better mean reward.")
+    top_k: int = Field(default=7, gt=0, description="Memory skills the controller selects per span (K=7 as in the paper on LoCoMo).")
+    span_tokens: int = Field(default=512, gt=0, description="Span size in estimated tokens (whitespace words).")
+    span_overlap: int = Field(default=64, ge=0, description="Overlap between consecutive spans, in estimated tokens.")
+    retrieve_k: int = Field(default=5, gt=0, description="Memories retrieved for each span and shown to the controller and executor.")
+    max_proposals: int = Field(default=2, gt=0, description="Designer: at most this many refined or new skills per cycle.")
+    patience: int = Field(default=2, gt=0, description="Designer: stop after this many cycles without a better mean reward.")
 
 
 class Settings(BaseModel):
@@ -104,7 +104,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     home: Path = Field(default_factory=default_home)
-    namespace: str = Field("default", description="Default namespace (user/agent/run scope) for reads and writes.")
+    namespace: str = Field(default="default", description="Default namespace (user/agent/run scope) for reads and writes.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)

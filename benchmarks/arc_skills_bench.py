@@ -33,7 +33,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 def main(argv: list[str] | None = None) -> dict:
     from agentmem.evals.arc.data import eval100_ids, load_arc
-    from agentmem.evals.arc.harness import eval_tasks
     from agentmem.evals.arc.learning_run import arc_learning_run
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -136,7 +136,7 @@ def run_condition(cond: str, seed: int, args: argparse.Namespace) -> dict[str, A
         train_curve = []
         n = 0
         t0 = time.perf_counter()
-        for rnd in range(args.rounds):
+        for _rnd in range(args.rounds):
             wins = 0
             for _ in range(args.train_tasks):
                 task = suite.task(n, "train")
@@ -288,7 +288,7 @@ def _report(payload: dict[str, Any], args: argparse.Namespace, png: str) -> str:
     for cond, v in s.items():
         lines.append(f"| {cond} | " + " | ".join(f"{x:.3f}" for x in v["test_success_curve"]) + " |")
     lines += ["", f"![learning curve]({png})", "",
-              f"Wall time per seed and condition (shared 2-core machine, noisy): " + ", ".join(f"{c} {v['seconds_per_seed']:.1f}s" for c, v in s.items()) + ".", ""]
+              "Wall time per seed and condition (shared 2-core machine, noisy): " + ", ".join(f"{c} {v['seconds_per_seed']:.1f}s" for c, v in s.items()) + ".", ""]
     return "\n".join(lines)
 
 

@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         "", f"Hidden best skill among the router's 8 hybrid candidates: {result['candidate_recall']:.3f} of held-out tasks (an upper bound for every reranker).",
         "Baselines that do not learn (BM25, dense, hybrid) do not depend on the number of runs; they differ across columns only through the seeds' sampled tasks.",
-        f"Success rate of the simulated agent while logging (exploring): " + ", ".join(f"{np.mean([r['logged_success_rate'] for r in runs[n]]):.3f} ({n} runs)" for n in sizes) + ".",
+        "Success rate of the simulated agent while logging (exploring): " + ", ".join(f"{np.mean([r['logged_success_rate'] for r in runs[n]]):.3f} ({n} runs)" for n in sizes) + ".",
         f"Wall time {result['seconds']:.0f} s on a shared 2-core CPU under heavy load from other jobs (noisy).", "",
         f"Reproduce: `python benchmarks/skill_router_bench.py --seeds {args.seeds} --train {args.train}" + (" --embedder hash" if args.embedder == "hash" else "") + "`", "",
     ]

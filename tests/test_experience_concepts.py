@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agentmem.errors import StoreError, StructuredOutputError, ValidationFailed
-from agentmem.stores.concepts import Concept, ConceptConfig, ConceptMemory, Lesson, Parameter, Selection, merge_concepts
+from agentmem.stores.concepts import Concept, ConceptConfig, ConceptMemory, Parameter, Selection, merge_concepts
 from agentmem.testing import ScriptedLLM
 from agentmem.types import Lifecycle
 

@@ -66,7 +66,7 @@ def _fact_user(home: str, tag: str) -> None:
     from agentmem.stores.facts import FactStore
 
     store = FactStore.from_settings(_settings(home))
-    for i in range(N):
+    for _ in range(N):
         store.get("f_shared")  # caches the items
         store.record_use("f_shared", 1.0, True)
 

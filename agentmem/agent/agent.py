@@ -34,17 +34,17 @@ class Agent(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    name: str = Field("agent", description="Shown to the model in the system prompt and recorded in the run log.")
-    model: str | Any | None = Field(None, description="litellm model string or an LLM instance; None = the settings' llm.model.")
-    instructions: str = Field("", description="Extra system instructions (the role, the answer format).")
+    name: str = Field(default="agent", description="Shown to the model in the system prompt and recorded in the run log.")
+    model: str | Any | None = Field(default=None, description="litellm model string or an LLM instance; None = the settings' llm.model.")
+    instructions: str = Field(default="", description="Extra system instructions (the role, the answer format).")
     tools: list[Tool] = Field(default_factory=list, description="Python tools (agentmem.llm.tools.tool; plain typed functions are wrapped), besides the environment's actions.")
-    memory: Any | None = Field(None, exclude=True, description="A MemoryHook (before_task / after_task), or None for no memory.")
-    max_steps: int | None = Field(None, gt=0, description="Model turns allowed; None = settings.agent.max_steps.")
-    max_tokens: int | None = Field(None, gt=0, description="Prompt + completion tokens allowed per run; None = settings.agent.max_tokens (unbounded when unset).")
-    max_seconds: float | None = Field(None, gt=0, description="Wall-clock seconds allowed per run; None = settings.agent.max_seconds.")
-    temperature: float | None = Field(None, ge=0.0, le=2.0, description="Sampling temperature; None = the LLM's default.")
-    max_tokens_per_call: int | None = Field(None, gt=0, description="Completion tokens per model call; None = the LLM's default.")
-    use_native_tools: bool | None = Field(None, description="Force native tool calls (True) or the ReAct text protocol (False); None = llm.supports_tools.")
+    memory: Any | None = Field(default=None, exclude=True, description="A MemoryHook (before_task / after_task), or None for no memory.")
+    max_steps: int | None = Field(default=None, gt=0, description="Model turns allowed; None = settings.agent.max_steps.")
+    max_tokens: int | None = Field(default=None, gt=0, description="Prompt + completion tokens allowed per run; None = settings.agent.max_tokens (unbounded when unset).")
+    max_seconds: float | None = Field(default=None, gt=0, description="Wall-clock seconds allowed per run; None = settings.agent.max_seconds.")
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Sampling temperature; None = the LLM's default.")
+    max_tokens_per_call: int | None = Field(default=None, gt=0, description="Completion tokens per model call; None = the LLM's default.")
+    use_native_tools: bool | None = Field(default=None, description="Force native tool calls (True) or the ReAct text protocol (False); None = llm.supports_tools.")
 
     @field_validator("model")
     @classmethod

@@ -79,7 +79,7 @@ class RunSummary(BaseModel):
     environment: str | None = None
     started_at: float
     ended_at: float | None = None
-    status: str = Field("running", description="running | final | done | budget | error | crashed")
+    status: str = Field(default="running", description="running | final | done | budget | error | crashed")
     final_answer: str | None = None
     outcome: Outcome | None = None
     usage: Usage = Field(default_factory=Usage)

@@ -59,7 +59,7 @@ class RunResult(BaseModel):
     model: str | None
     task: TaskSpec
     steps: list[Step]
-    final_answer: str | None = Field(None, description="The agent's answer; None when it stopped without one.")
+    final_answer: str | None = Field(default=None, description="The agent's answer; None when it stopped without one.")
     stop_reason: StopReason = Field(..., description="final (answered), done (the environment ended it), budget, error (provider failure).")
     outcome: Outcome
     usage: Usage = Field(default_factory=Usage, description="Tokens and cost of this run's model calls.")

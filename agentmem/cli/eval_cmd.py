@@ -74,8 +74,8 @@ def make_config(
         out = settings.paths.evals / safe_name("-".join(p for p in parts if p))
     try:
         return EvalConfig(
-            benchmark=benchmark, model=model, memory=memory, limit=limit, workers=workers, out_dir=Path(out),
-            seed=seed, split=split, write_gate=write_gate or default_gate, options=options or {}, data=data,
+            benchmark=benchmark, model=model, memory=memory, limit=limit, workers=workers, out_dir=Path(out),  # pyright: ignore[reportArgumentType]  # CLI text, validated here
+            seed=seed, split=split, write_gate=write_gate or default_gate, options=options or {}, data=data,  # pyright: ignore[reportArgumentType]  # CLI text, validated here
         )
     except ValueError as exc:
         from ..errors import ConfigError

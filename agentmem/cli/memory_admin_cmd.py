@@ -17,11 +17,12 @@ from ._common import console, emit_json, guarded, state
 
 def _controller(ctx: typer.Context) -> Any:
     from ..learning.controller import ControllerConfig, ReflectiveController
+    from ..learning.gate import MemoryMode
     from ..learning.wiring import open_memory
 
     settings = state(ctx).settings().ensure_home()
     mem, registry = open_memory(settings)
-    return ReflectiveController(mem, settings.home, registry=registry, config=ControllerConfig(mode="frozen"))
+    return ReflectiveController(mem, settings.home, registry=registry, config=ControllerConfig(mode=MemoryMode.frozen))
 
 
 def why(ctx: typer.Context, item: str = typer.Argument(..., help="Item as STORE/ID or ID.")) -> None:
@@ -134,9 +135,10 @@ def retire(
 ) -> None:
     """Move an item out of recall (kept in history; `memory activate` brings it back)."""
     from ..learning.edits import RetireItem
+    from ..types import Trust
 
     store, _, item_id = item.partition("/")
-    _apply_and_report(ctx, [RetireItem(store=store, item_id=item_id, reason=reason, trust="shipped", proposer="user")], [], dry_run)
+    _apply_and_report(ctx, [RetireItem(store=store, item_id=item_id, reason=reason, trust=Trust.shipped, proposer="user")], [], dry_run)
 
 
 def activate(
@@ -147,9 +149,10 @@ def activate(
 ) -> None:
     """Admit a quarantined item to recall, or bring a retired one back."""
     from ..learning.edits import ActivateItem
+    from ..types import Trust
 
     store, _, item_id = item.partition("/")
-    _apply_and_report(ctx, [ActivateItem(store=store, item_id=item_id, reason=reason, trust="shipped", proposer="user")], [], dry_run)
+    _apply_and_report(ctx, [ActivateItem(store=store, item_id=item_id, reason=reason, trust=Trust.shipped, proposer="user")], [], dry_run)
 
 
 COMMANDS = {"why": why, "snapshot": snapshot, "snapshots": snapshots, "diff": diff, "rollback": rollback, "audit": audit, "apply": apply, "retire": retire, "activate": activate}

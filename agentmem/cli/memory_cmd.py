@@ -80,7 +80,7 @@ def list_items(
     """List the items of STORE."""
     st = open_store(state(ctx).settings(), store)
     if hasattr(st, "page"):
-        recs = st.page(offset, limit, namespace, include_inactive)
+        recs = st.page(offset, limit, namespace, include_inactive)  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
     else:
         recs = st.records(namespace, include_inactive)[offset : offset + limit]
     if state(ctx).json:
@@ -101,7 +101,7 @@ def list_items(
 def show(ctx: typer.Context, store: str = typer.Argument(..., help="Store name."), item_id: str = typer.Argument(..., help="Item id (behavior name, concept name or lesson id, sr-<row>).")) -> None:
     """Show everything about one item of STORE."""
     st = open_store(state(ctx).settings(), store)
-    data = st.describe(item_id) if hasattr(st, "describe") else (rec.model_dump(mode="json") if (rec := st.get_record(item_id)) else None)
+    data = st.describe(item_id) if hasattr(st, "describe") else (rec.model_dump(mode="json") if (rec := st.get_record(item_id)) else None)  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
     if data is None:
         raise ConfigError(f"no item {item_id!r} in store {store!r} (try `agentmem memory list {store}`)")
     if state(ctx).json:
@@ -144,7 +144,7 @@ def seed(ctx: typer.Context, store: str = typer.Argument(..., help="behaviors or
     st = open_store(state(ctx).settings(), store)
     if not hasattr(st, "seed_from_shipped"):
         raise ConfigError(f"store {store!r} has no shipped seed data")
-    rep = st.seed_from_shipped()
+    rep = st.seed_from_shipped()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
     if state(ctx).json:
         emit_json(rep.model_dump(mode="json"))
     else:
@@ -158,7 +158,7 @@ def reindex(ctx: typer.Context, store: str = typer.Argument("subroutines", help=
     st = open_store(state(ctx).settings(), store)
     if not hasattr(st, "reindex"):
         raise ConfigError(f"store {store!r} rebuilds its index by itself on first search; nothing to do")
-    n = st.reindex()
+    n = st.reindex()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
     if state(ctx).json:
         emit_json({"store": store, "rows": n})
     else:

@@ -39,7 +39,7 @@ def _callback(bar: Any) -> Any:
 def _config(candidates: int | None, rl_epochs: int | None, warm_epochs: int | None, adapter_epochs: int | None, seed: int) -> Any:
     from ..retrieval.proxy.model import ProxyConfig
 
-    over = {k: v for k, v in {"candidates": candidates, "rl_epochs": rl_epochs, "warm_epochs": warm_epochs, "adapter_epochs": adapter_epochs}.items() if v is not None}
+    over: dict[str, Any] = {k: v for k, v in {"candidates": candidates, "rl_epochs": rl_epochs, "warm_epochs": warm_epochs, "adapter_epochs": adapter_epochs}.items() if v is not None}
     return ProxyConfig(seed=seed, **over)
 
 

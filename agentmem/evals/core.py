@@ -61,17 +61,17 @@ class EvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     benchmark: str = Field(..., description="'arc', 'alfworld', 'locomo' or your own name.")
-    model: str | None = Field(None, description="litellm model string of the working LLM; None for LLM-free solvers.")
-    memory: MemoryMode = Field("none", description="none: no memory; frozen: read only; updating: read and write after each task.")
+    model: str | None = Field(default=None, description="litellm model string of the working LLM; None for LLM-free solvers.")
+    memory: MemoryMode = Field(default="none", description="none: no memory; frozen: read only; updating: read and write after each task.")
     write_gate: WriteGate = Field(
-        "train_pairs",
+        default="train_pairs",
         description="When memory may be written (updating mode): train_pairs = self-verification on the "
         "task's own demonstrations (ARC default); oracle = hidden test labels (reported as such); environment = "
         "the environment's success flag; judge = an LLM judge; none = never.",
     )
-    split: str | None = Field(None, description="Data split, e.g. 'evaluation', 'training', 'eval100'.")
-    limit: int | None = Field(None, gt=0, description="Run only the first N tasks of the ordered task list.")
-    workers: int = Field(1, gt=0, description="Tasks solved concurrently (threads); forced to 1 when memory updates.")
+    split: str | None = Field(default=None, description="Data split, e.g. 'evaluation', 'training', 'eval100'.")
+    limit: int | None = Field(default=None, gt=0, description="Run only the first N tasks of the ordered task list.")
+    workers: int = Field(default=1, gt=0, description="Tasks solved concurrently (threads); forced to 1 when memory updates.")
     out_dir: Path = Field(..., description="Folder for records.jsonl, results.json, summary.md and plots.")
     seed: int = 0
     options: dict[str, Any] = Field(default_factory=dict, description="Harness-specific settings (solver, attempts...); part of the fingerprint.")
@@ -181,7 +181,7 @@ class EvalReport(BaseModel):
     by_category: dict[str, dict[str, float]] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     tasks: list[dict[str, Any]] = Field(default_factory=list)
-    out_dir: str | None = Field(None, exclude=True)
+    out_dir: str | None = Field(default=None, exclude=True)
 
     def category_scores(self) -> dict[str, float]:
         return {c: v["score"] for c, v in self.by_category.items()}

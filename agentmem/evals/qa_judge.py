@@ -35,7 +35,7 @@ JUDGE_SCHEMA = {
 class JudgeVerdict(BaseModel):
     """The judge's decision on one answer."""
 
-    correct: bool | None = Field(None, description="True/False, or None when the reply could not be parsed.")
+    correct: bool | None = Field(default=None, description="True/False, or None when the reply could not be parsed.")
     reason: str = ""
     raw: str = ""
     usage: Usage = Field(default_factory=Usage)

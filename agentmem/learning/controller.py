@@ -62,14 +62,14 @@ class ControllerConfig(BaseModel):
     """How the controller reads, judges and writes."""
 
     mode: MemoryMode = MemoryMode.frozen
-    write_gate: WriteGate | None = Field(None, description="Required in updating mode: train_labels, self_verification or oracle (no default).")
-    context_k: int | None = Field(None, gt=0, description="Items kept in context after routing (None = all recalled).")
-    route_by_utility: bool = Field(True, description="Re-rank recalled items by learned utility (+ exploration).")
-    candidates_per_store: int = Field(20, gt=0, description="Default recall: candidates fetched from each live store.")
+    write_gate: WriteGate | None = Field(default=None, description="Required in updating mode: train_labels, self_verification or oracle (no default).")
+    context_k: int | None = Field(default=None, gt=0, description="Items kept in context after routing (None = all recalled).")
+    route_by_utility: bool = Field(default=True, description="Re-rank recalled items by learned utility (+ exploration).")
+    candidates_per_store: int = Field(default=20, gt=0, description="Default recall: candidates fetched from each live store.")
     credit: CreditConfig = Field(default_factory=CreditConfig)
     policy: AdmissionPolicy = Field(default_factory=AdmissionPolicy)
     limits: EditLimits = Field(default_factory=EditLimits)
-    dry_run: bool = Field(False, description="Propose and validate, show the diff, change nothing.")
+    dry_run: bool = Field(default=False, description="Propose and validate, show the diff, change nothing.")
 
 
 class RunReport(BaseModel):

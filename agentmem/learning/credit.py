@@ -34,14 +34,14 @@ Rescorer = Callable[[Any, list[Recalled]], float]
 class CreditConfig(BaseModel):
     """How credit is assigned and when low-utility items are retired."""
 
-    method: Literal["auto", "marginal", "usage"] = Field("auto", description="auto = marginal when a rescorer is given and the budget allows, else usage.")
-    marginal_budget: int = Field(8, ge=0, description="Most re-scoring calls per task (the full context costs one, each item one more).")
-    prior: float = Field(2.0, ge=0, description="Pseudo-count shrinking utilities towards 0 for rarely used items.")
-    retire_after: int = Field(4, ge=1, description="Uses an item needs before it can be retired.")
-    retire_below: float = Field(-0.1, description="Retire items whose credit stays below this.")
-    retire_z: float = Field(1.0, ge=0, description="Retire only when mean credit + retire_z standard errors is still below retire_below (noisy credit needs more evidence).")
-    utility_weight: float = Field(1.0, ge=0, description="Weight of utility when routing re-ranks recalled items.")
-    explore: float = Field(0.3, ge=0, description="Optimism bonus for rarely credited items when routing (UCB-style).")
+    method: Literal["auto", "marginal", "usage"] = Field(default="auto", description="auto = marginal when a rescorer is given and the budget allows, else usage.")
+    marginal_budget: int = Field(default=8, ge=0, description="Most re-scoring calls per task (the full context costs one, each item one more).")
+    prior: float = Field(default=2.0, ge=0, description="Pseudo-count shrinking utilities towards 0 for rarely used items.")
+    retire_after: int = Field(default=4, ge=1, description="Uses an item needs before it can be retired.")
+    retire_below: float = Field(default=-0.1, description="Retire items whose credit stays below this.")
+    retire_z: float = Field(default=1.0, ge=0, description="Retire only when mean credit + retire_z standard errors is still below retire_below (noisy credit needs more evidence).")
+    utility_weight: float = Field(default=1.0, ge=0, description="Weight of utility when routing re-ranks recalled items.")
+    explore: float = Field(default=0.3, ge=0, description="Optimism bonus for rarely credited items when routing (UCB-style).")
 
 
 class ItemCredit(BaseModel):

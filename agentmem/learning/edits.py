@@ -47,11 +47,11 @@ def slugify(text: str) -> str:
 class EditLimits(BaseModel):
     """Size limits every edit must respect (guards against runaway or poisoned proposals)."""
 
-    max_text_chars: int = Field(8000, gt=0, description="Longest body/instruction/text field.")
-    max_title_chars: int = Field(200, gt=0)
-    max_files: int = Field(8, ge=0, description="Extra files an AddSkill may carry.")
-    max_subroutines: int = Field(10, gt=0)
-    max_edits_per_run: int = Field(20, gt=0)
+    max_text_chars: int = Field(default=8000, gt=0, description="Longest body/instruction/text field.")
+    max_title_chars: int = Field(default=200, gt=0)
+    max_files: int = Field(default=8, ge=0, description="Extra files an AddSkill may carry.")
+    max_subroutines: int = Field(default=10, gt=0)
+    max_edits_per_run: int = Field(default=20, gt=0)
 
 
 class _EditBase(BaseModel):
@@ -59,10 +59,10 @@ class _EditBase(BaseModel):
 
     edit_id: str = Field(default_factory=lambda: new_id("e-"), description="Unique id; the audit log and journal key.")
     store: str = Field(..., min_length=1, description="Name of the store the edit targets.")
-    reason: str = Field("", max_length=2000, description="Why the proposer wants this change.")
-    trust: Trust = Field(Trust.learned, description="Trust of the written item; the controller caps it by the source.")
+    reason: str = Field(default="", max_length=2000, description="Why the proposer wants this change.")
+    trust: Trust = Field(default=Trust.learned, description="Trust of the written item; the controller caps it by the source.")
     provenance: Provenance = Field(default_factory=lambda: Provenance(source="learned"))
-    proposer: str = Field("", description="Name of the learner that proposed the edit.")
+    proposer: str = Field(default="", description="Name of the learner that proposed the edit.")
 
     def summary(self) -> str:
         """One line for tables and logs."""
@@ -81,7 +81,7 @@ class AddSkill(_EditBase):
     name: str = Field(..., description="Skill name: lowercase letters, digits and hyphens, at most 64 chars.")
     description: str = Field(..., min_length=1, max_length=1024)
     body: str = Field(..., min_length=1)
-    playbook: bool = Field(False, description="True for executable procedures (scripts, tests): quarantined until tests or a replay pass.")
+    playbook: bool = Field(default=False, description="True for executable procedures (scripts, tests): quarantined until tests or a replay pass.")
     files: dict[str, str] = Field(default_factory=dict, description="Extra files, relative path -> text (scripts/, references/).")
 
     @field_validator("name")
@@ -110,7 +110,7 @@ class ReviseSkill(_TargetsItem):
     kind: Literal["revise_skill"] = "revise_skill"
     store: str = "skills"
     body: str | None = None
-    description: str | None = Field(None, max_length=1024)
+    description: str | None = Field(default=None, max_length=1024)
 
 
 class AddBehavior(_EditBase):
@@ -120,7 +120,7 @@ class AddBehavior(_EditBase):
     store: str = "behaviors"
     name: str = Field(..., min_length=1, max_length=200)
     instruction: str = Field(..., min_length=1)
-    when: str = Field("", max_length=1000, description="When the behavior applies (helps recall).")
+    when: str = Field(default="", max_length=1000, description="When the behavior applies (helps recall).")
 
     @property
     def item_id(self) -> str:
@@ -168,7 +168,7 @@ class AddItem(_EditBase):
     title: str = Field(..., min_length=1)
     text: str = Field(..., min_length=1)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    id_hint: str | None = Field(None, description="Wanted id; default is the slug of the title.")
+    id_hint: str | None = Field(default=None, description="Wanted id; default is the slug of the title.")
 
     @property
     def item_id(self) -> str:
@@ -181,7 +181,7 @@ class UpdateUtility(_TargetsItem):
     kind: Literal["update_utility"] = "update_utility"
     reward: float = Field(..., ge=-1.0, le=1.0, description="Reward recorded as the item's use.")
     success: bool
-    credit: float = Field(0.0, description="Credit assigned to the item (marginal or outcome-weighted).")
+    credit: float = Field(default=0.0, description="Credit assigned to the item (marginal or outcome-weighted).")
     credit_method: Literal["marginal", "usage"] = "usage"
 
 

@@ -53,7 +53,7 @@ class ApplyReport(BaseModel):
     applied: list[AppliedEdit] = Field(default_factory=list)
     refused: list[Refusal] = Field(default_factory=list)
     diff: StateDiff | None = None
-    recovered: str | None = Field(None, description="What journal recovery did before this batch, if anything.")
+    recovered: str | None = Field(default=None, description="What journal recovery did before this batch, if anything.")
 
     @property
     def quarantined(self) -> list[AppliedEdit]:
@@ -358,7 +358,7 @@ class EditEngine:
                     edit_id=a.edit["edit_id"], status=status, run_id=run_id, task_id=task_id, kind=a.kind, store=a.store, item_id=",".join(a.item_ids),
                     reason=a.edit.get("reason", "") + (f" [{a.note}]" if a.note else ""), trust=a.edit.get("trust"), proposer=a.edit.get("proposer", ""),
                     mode=ctx.get("mode"), write_gate=ctx.get("write_gate"), outcome_source=outcome.source, payload=a.edit,
-                ).model_dump(mode="json"))
+                ))
                 if a.kind != "update_utility":
                     rec.provenance.append({"run_id": run_id, "edit_id": a.edit["edit_id"], "kind": a.kind, "store": a.store, "item_ids": a.item_ids, "status": status, "reason": a.edit.get("reason", ""), "trust": a.edit.get("trust"), "state": a.state.value})
             rec.audit = [r if isinstance(r, dict) else r.model_dump(mode="json") for r in audit_rows]

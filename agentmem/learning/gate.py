@@ -62,11 +62,11 @@ class AdmissionPolicy(BaseModel):
         default_factory=lambda: {"add_skill": 0.5, "revise_skill": 0.5, "add_subroutines": 0.5, "add_behavior": 0.0, "extend_concept": 0.0, "add_item": 0.0},
         description="Minimum outcome score for an edit of each kind to be admitted (kinds not listed: no threshold).",
     )
-    quarantine_playbooks: bool = Field(True, description="Learned playbook skills start quarantined until their tests or a replay pass.")
-    quarantine_untrusted: bool = Field(True, description="Items written at trust 'untrusted' start quarantined.")
-    protect_trust: Trust = Field(Trust.verified, description="Items at this trust or above can only be revised or retired by edits of at least the same trust.")
-    max_retire_per_run: int = Field(3, ge=0)
-    max_adds_per_run: int = Field(10, ge=0)
+    quarantine_playbooks: bool = Field(default=True, description="Learned playbook skills start quarantined until their tests or a replay pass.")
+    quarantine_untrusted: bool = Field(default=True, description="Items written at trust 'untrusted' start quarantined.")
+    protect_trust: Trust = Field(default=Trust.verified, description="Items at this trust or above can only be revised or retired by edits of at least the same trust.")
+    max_retire_per_run: int = Field(default=3, ge=0)
+    max_adds_per_run: int = Field(default=10, ge=0)
 
     def cap_trust(self, edit: Any, outcome: Outcome) -> Trust:
         """The trust an edit gets: never more than its claim or than its outcome source allows."""

@@ -59,8 +59,8 @@ class OutcomeRow(BaseModel):
     store: str
     item_id: str
     item_version: int | None = None
-    rank: int | None = Field(None, description="Position in the recalled context (0 = first), if recalled.")
-    used: bool = Field(False, description="True when the item was the one acted on (e.g. the routed skill), not merely in context.")
+    rank: int | None = Field(default=None, description="Position in the recalled context (0 = first), if recalled.")
+    used: bool = Field(default=False, description="True when the item was the one acted on (e.g. the routed skill), not merely in context.")
     reward: float
     success: bool
     outcome_source: str = "environment"

@@ -42,7 +42,7 @@ class SkillCard(BaseModel):
     description: str
     body: str = ""
     metadata: dict[str, str] = Field(default_factory=dict, description="The front matter's `metadata` map (strings).")
-    path: Path | None = Field(None, description="The SKILL.md it was read from, if any.")
+    path: Path | None = Field(default=None, description="The SKILL.md it was read from, if any.")
 
     @property
     def route_text(self) -> str:

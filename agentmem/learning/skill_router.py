@@ -81,19 +81,19 @@ STORE = "skills"
 class RouterConfig(BaseModel):
     """Hyper-parameters of the router (defaults suit hundreds to tens of thousands of log rows)."""
 
-    candidates: int = Field(20, gt=0, description="Hybrid-search candidates the head reranks.")
-    proj: int = Field(32, gt=0, description="Width of the task and skill projections of the frozen embeddings.")
-    hidden: int = Field(64, gt=0, description="Hidden width of the scoring MLP.")
-    dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    epochs: int = Field(150, gt=0)
-    batch_size: int = Field(256, gt=0)
-    lr: float = Field(3e-3, gt=0)
-    weight_decay: float = Field(1e-4, ge=0)
-    pairwise_weight: float = Field(0.5, ge=0, description="Weight of the within-task RankNet term (0 = pointwise only).")
-    target: Literal["success", "reward"] = Field("success", description="Label of the pointwise loss: success (0/1) or reward clipped to [0, 1].")
-    val_fraction: float = Field(0.15, ge=0, lt=1, description="Share of logged tasks held out for early stopping (0 = train on all, fixed epochs).")
-    patience: int = Field(15, gt=0, description="Early stopping: epochs without a better validation loss.")
-    min_rows: int = Field(8, gt=0, description="Fewer usable log rows than this and training is refused.")
+    candidates: int = Field(default=20, gt=0, description="Hybrid-search candidates the head reranks.")
+    proj: int = Field(default=32, gt=0, description="Width of the task and skill projections of the frozen embeddings.")
+    hidden: int = Field(default=64, gt=0, description="Hidden width of the scoring MLP.")
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    epochs: int = Field(default=150, gt=0)
+    batch_size: int = Field(default=256, gt=0)
+    lr: float = Field(default=3e-3, gt=0)
+    weight_decay: float = Field(default=1e-4, ge=0)
+    pairwise_weight: float = Field(default=0.5, ge=0, description="Weight of the within-task RankNet term (0 = pointwise only).")
+    target: Literal["success", "reward"] = Field(default="success", description="Label of the pointwise loss: success (0/1) or reward clipped to [0, 1].")
+    val_fraction: float = Field(default=0.15, ge=0, lt=1, description="Share of logged tasks held out for early stopping (0 = train on all, fixed epochs).")
+    patience: int = Field(default=15, gt=0, description="Early stopping: epochs without a better validation loss.")
+    min_rows: int = Field(default=8, gt=0, description="Fewer usable log rows than this and training is refused.")
     seed: int = 0
 
 
@@ -110,11 +110,11 @@ class TrainReport(BaseModel):
     """What one training run did."""
 
     rows: int
-    skipped_rows: int = Field(0, description="Log rows naming a skill that is no longer in the library.")
+    skipped_rows: int = Field(default=0, description="Log rows naming a skill that is no longer in the library.")
     pairs: int = 0
-    epochs: int = Field(0, description="Epochs run (fewer than configured when early stopping fired).")
+    epochs: int = Field(default=0, description="Epochs run (fewer than configured when early stopping fired).")
     best_epoch: int = 0
-    val_loss: float | None = Field(None, description="Best validation BCE (None when no validation split was used).")
+    val_loss: float | None = Field(default=None, description="Best validation BCE (None when no validation split was used).")
     first_loss: float = 0.0
     final_loss: float = 0.0
     train_accuracy: float = 0.0

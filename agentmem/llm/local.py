@@ -201,7 +201,7 @@ class LocalGemma:
 
 
 def _handler_class() -> type:
-    from litellm import CustomLLM
+    from litellm.llms.custom_llm import CustomLLM
     from litellm.types.utils import Usage as LiteUsage
 
     class LocalGemmaHandler(CustomLLM):  # type: ignore[misc, valid-type]

@@ -68,7 +68,7 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     for line in lines:
         rest = _REST_PARAM.match(line)
         if rest:
-            current = rest.group(1)
+            current = str(rest.group(1))
             args[current] = rest.group(2).strip()
             section = "rest"
             continue
@@ -87,7 +87,7 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
             m = _ARG_LINE.match(line)
             if m and (arg_indent is None or indent <= arg_indent):
                 arg_indent = indent
-                current = m.group(1)
+                current = str(m.group(1))
                 args[current] = m.group(2).strip()
             elif current:
                 args[current] = (args[current] + " " + line.strip()).strip()
@@ -164,7 +164,7 @@ class Tool:
                 raise ConfigError(f"tool {self.name!r}: *{pname} / **{pname} parameters cannot be described to a model; use named parameters")
             annotation = hints.get(pname, Any)
             default = ... if param.default is inspect.Parameter.empty else param.default
-            fields[pname] = (annotation, Field(default, description=arg_docs.get(pname)))
+            fields[pname] = (annotation, Field(default=default, description=arg_docs.get(pname)))
         model_name = "".join(part.capitalize() for part in re.split(r"[_\-]", self.name)) + "Args"
         return create_model(model_name, __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True), **fields)
 
@@ -236,8 +236,8 @@ class ReactReply(BaseModel):
 
     thought: str = ""
     action: str | None = None
-    action_input: dict[str, Any] | None = Field(None, description="The Action Input when it was a JSON object.")
-    action_input_text: str = Field("", description="The Action Input as written (for single-argument tools).")
+    action_input: dict[str, Any] | None = Field(default=None, description="The Action Input when it was a JSON object.")
+    action_input_text: str = Field(default="", description="The Action Input as written (for single-argument tools).")
     final_answer: str | None = None
 
 

@@ -94,8 +94,6 @@ class MiniLMEmbedder:
             _log.warning("embedding cache not written: %s", exc)
 
     def _disk(self):  # noqa: ANN202
-        import sqlite3
-
         if getattr(self, "_con", None) is None:
             assert self.cache_dir is not None
             self.cache_dir.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ class BM25Index:
         import bm25s
 
         model = bm25s.BM25(k1=self.k1, b=self.b)
-        tokens = bm25s.tokenize(self._docs, stopwords=self.stopwords, show_progress=False)
+        tokens = bm25s.tokenize(self._docs, stopwords=self.stopwords, show_progress=False)  # pyright: ignore[reportArgumentType]  # bm25s takes None (no stopwords); its hint omits it
         model.index(tokens, show_progress=False)
         self._model = model
         self._dirty = False
@@ -67,7 +67,7 @@ class BM25Index:
             self._build()
         import bm25s
 
-        qtok = bm25s.tokenize([query], stopwords=self.stopwords, show_progress=False)
+        qtok = bm25s.tokenize([query], stopwords=self.stopwords, show_progress=False)  # pyright: ignore[reportArgumentType]  # bm25s takes None (no stopwords); its hint omits it
         mask = None
         if where:
             mask = np.array([1.0 if matches(m, where) else 0.0 for m in self._meta], dtype=np.float32)

@@ -62,9 +62,9 @@ class BehaviorConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    merge_threshold: float = Field(0.75, ge=0.0, le=1.0, description="Cosine (of the store's embedder) above which a proposal merges into an existing behavior.")
-    max_instruction_chars: int = Field(400, gt=0, description="Longer instructions are skipped (reported).")
-    max_per_curation: int = Field(5, gt=0, description="At most this many proposals are kept from one curation reply.")
+    merge_threshold: float = Field(default=0.75, ge=0.0, le=1.0, description="Cosine (of the store's embedder) above which a proposal merges into an existing behavior.")
+    max_instruction_chars: int = Field(default=400, gt=0, description="Longer instructions are skipped (reported).")
+    max_per_curation: int = Field(default=5, gt=0, description="At most this many proposals are kept from one curation reply.")
 
 
 class Behavior(BaseModel):

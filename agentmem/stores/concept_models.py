@@ -18,10 +18,10 @@ class ConceptConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_uses_for_full: int = Field(2, ge=0, description="Concepts used in fewer tasks (used_in + recorded uses) are rendered by name only in the selection prompt; 0 renders all in full.")
-    max_item_bytes: int = Field(8_000, gt=0, description="A concept or lesson whose YAML would exceed this is skipped (reported), including after a merge.")
-    helper_depth: int = Field(2, ge=0, description="How many 'uses' hops selection follows to pull in helpers.")
-    max_selected: int = Field(12, gt=0, description="At most this many names are taken from one selection reply.")
+    min_uses_for_full: int = Field(default=2, ge=0, description="Concepts used in fewer tasks (used_in + recorded uses) are rendered by name only in the selection prompt; 0 renders all in full.")
+    max_item_bytes: int = Field(default=8_000, gt=0, description="A concept or lesson whose YAML would exceed this is skipped (reported), including after a merge.")
+    helper_depth: int = Field(default=2, ge=0, description="How many 'uses' hops selection follows to pull in helpers.")
+    max_selected: int = Field(default=12, gt=0, description="At most this many names are taken from one selection reply.")
 
 
 class Parameter(BaseModel):
@@ -75,7 +75,7 @@ class Lesson(BaseModel):
     id: str = ""
     situation: str = Field(..., min_length=1)
     suggestion: str = Field(..., min_length=1)
-    source: str = Field("", description="Task id (or description) the lesson came from.")
+    source: str = Field(default="", description="Task id (or description) the lesson came from.")
     also_from: list[str] = Field(default_factory=list, description="Further sources of the same lesson.")
     namespace: str = "default/default"
     state: Lifecycle = Lifecycle.active

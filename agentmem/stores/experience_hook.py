@@ -37,12 +37,12 @@ class ExperienceRecallConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    budget_tokens: int = Field(1500, gt=0)
+    budget_tokens: int = Field(default=1500, gt=0)
     shares: dict[str, float] = Field(default_factory=lambda: {"behaviors": 0.25, "concepts": 0.45, "subroutines": 0.30})
-    behaviors_k: int = Field(5, gt=0)
-    concepts_k: int = Field(4, gt=0, description="Concepts taken by embedding selection (LLM selection decides its own number).")
-    subroutines_k: int = Field(3, gt=0)
-    learn: bool = Field(False, description="After a task, curate behaviors and decompose subroutines (needs an LLM).")
+    behaviors_k: int = Field(default=5, gt=0)
+    concepts_k: int = Field(default=4, gt=0, description="Concepts taken by embedding selection (LLM selection decides its own number).")
+    subroutines_k: int = Field(default=3, gt=0)
+    learn: bool = Field(default=False, description="After a task, curate behaviors and decompose subroutines (needs an LLM).")
 
 
 class ExperienceMemory:

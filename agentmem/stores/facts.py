@@ -46,7 +46,7 @@ class FactRevision(BaseModel):
     op: FactOp
     content: str = Field(..., description="The item's content after this operation (unchanged for DELETE).")
     span_id: str | None = None
-    skill: str | None = Field(None, description="The memory skill that decided the operation, if any.")
+    skill: str | None = Field(default=None, description="The memory skill that decided the operation, if any.")
     reason: str = ""
     at: float = Field(default_factory=time.time)
 

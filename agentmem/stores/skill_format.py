@@ -83,7 +83,7 @@ class SkillProblem(BaseModel):
     path: str = Field(..., description="File (or folder) the problem is in.")
     field: str = Field(..., description="Front-matter field, 'front-matter', 'folder', 'scripts', 'test', ...")
     message: str
-    skill: str | None = Field(None, description="Skill name (the folder's name when the front matter is unreadable).")
+    skill: str | None = Field(default=None, description="Skill name (the folder's name when the front matter is unreadable).")
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
@@ -105,12 +105,12 @@ class Skill(BaseModel):
     description: str
     license: str | None = None
     compatibility: str | None = None
-    allowed_tools: str | None = Field(None, alias="allowed-tools")
+    allowed_tools: str | None = Field(default=None, alias="allowed-tools")
     metadata: dict[str, str] = Field(default_factory=dict)
     body: str = ""
-    path: Path | None = Field(None, description="The skill folder on disk (None for a skill not written yet).")
+    path: Path | None = Field(default=None, description="The skill folder on disk (None for a skill not written yet).")
     origin: Literal["shipped", "user", "extra", "memory"] = "memory"
-    group: str | None = Field(None, description="Parent folder inside its library (e.g. 'alfworld' for skills/alfworld/heat-object).")
+    group: str | None = Field(default=None, description="Parent folder inside its library (e.g. 'alfworld' for skills/alfworld/heat-object).")
     files: list[str] = Field(default_factory=list, description="Files beside SKILL.md, relative POSIX paths, sorted.")
 
     _raw: bytes | None = PrivateAttr(None)
@@ -384,7 +384,7 @@ def parse_skill_text(raw: bytes, *, where: str, folder_name: str | None) -> tupl
         description=data["description"],
         license=data.get("license"),
         compatibility=data.get("compatibility"),
-        allowed_tools=data.get("allowed-tools"),
+        allowed_tools=data.get("allowed-tools"),  # pyright: ignore[reportCallIssue]  # field name accepted (populate_by_name); pyright sees only the alias
         metadata=dict(data.get("metadata") or {}),
         body=body,
     )

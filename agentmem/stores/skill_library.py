@@ -452,7 +452,7 @@ class SkillLibrary:
         if note:
             meta["note"] = note
         meta.update({str(k): str(v) for k, v in (metadata or {}).items()})
-        skill = Skill(name=name, description=description, body=normalise_body(body), metadata=meta, license=license, compatibility=compatibility, allowed_tools=allowed_tools)
+        skill = Skill(name=name, description=description, body=normalise_body(body), metadata=meta, license=license, compatibility=compatibility, allowed_tools=allowed_tools)  # pyright: ignore[reportCallIssue]  # field name accepted (populate_by_name); pyright sees only the alias
         files: dict[str, bytes] = {}
         for folder, group in (("scripts", scripts), ("references", references), ("assets", assets)):
             for rel, data in (group or {}).items():

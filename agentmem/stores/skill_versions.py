@@ -27,7 +27,7 @@ class SkillVersion(BaseModel):
     version: int = Field(..., description="The skill's metadata.version at the time of the snapshot.")
     saved_at: float
     note: str = ""
-    origin: str = Field("user", description="Library the snapshotted folder came from (shipped, user, extra).")
+    origin: str = Field(default="user", description="Library the snapshotted folder came from (shipped, user, extra).")
     files: dict[str, str] = Field(default_factory=dict, description="Relative path -> sha256 of every file, SKILL.md included.")
 
 

@@ -55,11 +55,11 @@ class InThoughtConfig(BaseModel):
     insert_close: str = "</subroutine>"
     answer_open: str = "<answer>"
     answer_close: str = "</answer>"
-    max_insertions: int = Field(4, ge=0, description="Retrievals per trace; then the model finishes without the stop sequence.")
-    k: int = Field(1, ge=1, description="Subroutines inserted per retrieval.")
-    min_score: float = Field(0.0, description="Hits with a lower cosine are not inserted.")
-    max_subquestion_chars: int = Field(1000, gt=0, description="Longer stated subquestions are cut to this before searching.")
-    max_tokens: int | None = Field(None, description="max_tokens per model call (None = the model's default).")
+    max_insertions: int = Field(default=4, ge=0, description="Retrievals per trace; then the model finishes without the stop sequence.")
+    k: int = Field(default=1, ge=1, description="Subroutines inserted per retrieval.")
+    min_score: float = Field(default=0.0, description="Hits with a lower cosine are not inserted.")
+    max_subquestion_chars: int = Field(default=1000, gt=0, description="Longer stated subquestions are cut to this before searching.")
+    max_tokens: int | None = Field(default=None, description="max_tokens per model call (None = the model's default).")
     temperature: float | None = None
     continuation: Literal["assistant_prefill", "user_turn"] = "assistant_prefill"
     namespace: str | None = None
@@ -71,7 +71,7 @@ class Insertion(BaseModel):
     subquestion: str
     ids: list[str] = Field(default_factory=list)
     scores: list[float] = Field(default_factory=list)
-    text: str = Field("", description="What was inserted into the trace.")
+    text: str = Field(default="", description="What was inserted into the trace.")
 
 
 class ReasoningTrace(BaseModel):

@@ -55,16 +55,16 @@ class SubroutineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_subquestion_chars: int = Field(1_000, gt=0, description="Longer subquestions are skipped (reported), not truncated.")
-    max_subroutine_chars: int = Field(6_000, gt=0, description="Longer subroutines are skipped (reported).")
-    rows_per_shard: int = Field(100_000, gt=0)
-    embed_batch: int = Field(256, gt=0)
+    max_subquestion_chars: int = Field(default=1_000, gt=0, description="Longer subquestions are skipped (reported), not truncated.")
+    max_subroutine_chars: int = Field(default=6_000, gt=0, description="Longer subroutines are skipped (reported).")
+    rows_per_shard: int = Field(default=100_000, gt=0)
+    embed_batch: int = Field(default=256, gt=0)
 
 
 class Subroutine(BaseModel):
     """One stored pair with its provenance."""
 
-    id: str = Field("", description="'sr-<row>', assigned by the store.")
+    id: str = Field(default="", description="'sr-<row>', assigned by the store.")
     subquestion: str = Field(..., min_length=1, description="The self-contained question one reasoning step answered.")
     subroutine: str = Field(..., min_length=1, description="The procedure that answered it, reusable on other problems.")
     namespace: str = "default/default"

@@ -40,13 +40,13 @@ class EpisodeResult(BaseModel):
     game_id: str
     task_type: str
     won: bool
-    steps: int = Field(0, description="Environment actions taken.")
-    turns: int = Field(0, description="Agent turns (model calls for the ReAct agent).")
-    intro: str = Field("", description="The first observation (room and goal).")
+    steps: int = Field(default=0, description="Environment actions taken.")
+    turns: int = Field(default=0, description="Agent turns (model calls for the ReAct agent).")
+    intro: str = Field(default="", description="The first observation (room and goal).")
     actions: list[str] = Field(default_factory=list)
     observations: list[str] = Field(default_factory=list, description="The game's answer to each action.")
-    invalid_replies: int = Field(0, description="Turns whose reply held no parsable action.")
-    inadmissible_actions: int = Field(0, description="Actions not in the admissible list when sent.")
+    invalid_replies: int = Field(default=0, description="Turns whose reply held no parsable action.")
+    inadmissible_actions: int = Field(default=0, description="Actions not in the admissible list when sent.")
     memory_tokens: int = 0
     memory_ids: list[str] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)

@@ -288,7 +288,7 @@ class GameResult(BaseModel):
     game_id: str
     task_type: str
     won: bool
-    steps: int = Field(0, description="Environment actions taken.")
+    steps: int = Field(default=0, description="Environment actions taken.")
     error: str | None = None
 
 

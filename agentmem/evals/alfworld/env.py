@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -231,9 +232,9 @@ class AlfworldEnv:
             if arg is None:
                 self._backend = TextWorldGame()
             elif isinstance(arg, type) or not hasattr(arg, "load"):
-                self._backend = arg()  # a class or a factory function
+                self._backend = cast(Callable[[], GameBackend], arg)()  # a class or a factory function
             else:
-                self._backend = arg
+                self._backend = cast(GameBackend, arg)
         return self._backend
 
     # -- Environment protocol ---------------------------------------------------------
@@ -303,7 +304,7 @@ class AlfworldEnv:
             self._backend = None
 
 
-def collect_games(data_dir: str, split: str, *, data_root: str | None = None, games_dir: str | None = None) -> list[GameRef]:
+def collect_games(data_dir: str | os.PathLike[str], split: str, *, data_root: str | None = None, games_dir: str | None = None) -> list[GameRef]:
     """The split's solvable games as alfworld's ``AlfredTWEnv`` collects them (sorted by id).
 
     Scans the folder (:func:`list_games`) when alfworld is not installed. ``games_dir``: the

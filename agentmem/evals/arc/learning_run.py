@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agentmem.evals.core import EvalConfig
+from agentmem.evals.core import EvalConfig, MemoryMode
 from agentmem.evals.arc.data import ArcDataset, load_arc
 from agentmem.evals.arc.harness import eval_tasks, run_skills_eval
 from agentmem.evals.arc.library import TransformLibrary
@@ -29,7 +29,7 @@ def arc_learning_run(work: Path, *, dataset: ArcDataset | None = None, train_lim
     evals = eval_tasks(eval_split, ds)
     evals = evals[:eval_limit] if eval_limit else evals
 
-    def cfg(name: str, split: str, memory: str) -> EvalConfig:
+    def cfg(name: str, split: str, memory: MemoryMode) -> EvalConfig:
         return EvalConfig(benchmark="arc", memory=memory, split=split, workers=workers, out_dir=work / name, write_gate="train_pairs",
                           options={**opts, **({"library": "learned-on-training"} if memory != "none" else {})})
 

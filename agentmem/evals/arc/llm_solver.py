@@ -87,7 +87,7 @@ def failures_of(task: ArcTask, runs: list[GridRun]) -> list[dict[str, Any]]:
         else:
             problem = describe_mismatch(p.output, r.output)
         small = r.output is not None and len(r.output) * len(r.output[0]) <= 400
-        out.append({"index": i, "problem": problem, "got_text": format_grid(r.output) if small else "",
+        out.append({"index": i, "problem": problem, "got_text": format_grid(r.output) if small and r.output is not None else "",
                     "expected_text": format_grid(p.output) if small else ""})
     return out
 

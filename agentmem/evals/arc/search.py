@@ -32,12 +32,12 @@ Step = dict[str, Any]
 class SearchResult(BaseModel):
     """The outcome of one search."""
 
-    steps: list[Step] | None = Field(None, description="The verified composition (primitive steps), or None.")
+    steps: list[Step] | None = Field(default=None, description="The verified composition (primitive steps), or None.")
     depth: int = 0
-    used_learned: str | None = Field(None, description="Name of the learned composition the solution uses, if any.")
+    used_learned: str | None = Field(default=None, description="Name of the learned composition the solution uses, if any.")
     candidates: int = 0
     seconds: float = 0.0
-    budget_hit: str | None = Field(None, description="'candidates' or 'time' when the search stopped on its budget.")
+    budget_hit: str | None = Field(default=None, description="'candidates' or 'time' when the search stopped on its budget.")
 
 
 class _Budget(Exception):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from agentmem.errors import ConfigError
 from agentmem.evals.locomo.data import Conversation, QAItem
 from agentmem.evals.locomo.retrieval import BaselineRanker, ConversationCorpus, queries_of, query_row, rank_from_scores, rrf_indices
 from agentmem.retrieval.proxy.base import ProxyCheckpointError
@@ -27,6 +28,12 @@ Progress = Callable[[str, int, int], None]
 
 def turn_metadata(corpus: ConversationCorpus) -> list[dict[str, Any]]:
     return [{"speaker": t.speaker, "session": t.session, "index": t.index, "date": t.date, "has_image": bool(t.blip_caption)} for t in corpus.conv.turns]
+
+
+def _embeddings(corpus: ConversationCorpus) -> np.ndarray:
+    if corpus.embeddings is None:
+        raise ConfigError("proxy training needs embedded turns: ConversationCorpus.build(conv, embedder)")
+    return corpus.embeddings
 
 
 def shortlist(corpus: ConversationCorpus, ranker: BaselineRanker, qa: QAItem, q_vec: np.ndarray, n: int, metas: list[dict[str, Any]], qid: str) -> tuple[ShortlistQuery, list[int]]:
@@ -43,7 +50,7 @@ def shortlist(corpus: ConversationCorpus, ranker: BaselineRanker, qa: QAItem, q_
         ids=[corpus.ids[i] for i in top],
         texts=[corpus.texts[i] for i in top],
         stage1=np.array([fused[i] for i in top], dtype=np.float32),
-        d_vecs=corpus.embeddings[top],
+        d_vecs=_embeddings(corpus)[top],
         metadatas=[metas[i] for i in top],
         relevant={e for e in qa.evidence if e in valid},
         n_relevant=len(qa.evidence),
@@ -62,7 +69,7 @@ def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, 
         ranker = BaselineRanker(corpus, embedder)
         metas = turn_metadata(corpus)
         pos = [[corpus.pos[e] for e in q.evidence if e in corpus.pos] for q in qs]
-        groups.append(AdapterGroup(corpus=corpus.embeddings, queries=qv, positives=pos))
+        groups.append(AdapterGroup(corpus=_embeddings(corpus), queries=qv, positives=pos))
         for j, qa in enumerate(qs):
             sq, order = shortlist(corpus, ranker, qa, qv[j], n, metas, f"{corpus.conv.sample_id}#{j}")
             shortlists.append(sq)
@@ -173,6 +180,7 @@ def train_locomo_checkpoint(
     if embedder is None:
         embedder = default_embedder(settings)
     corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
+    assert embedder is not None  # set above; build_corpora only wraps it
     proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log)
     save_checkpoint(out_dir, proxy.weights, proxy.config, embedder.name, record)
     return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out_dir), "last_epochs": record.get("history", [])[-3:]}

@@ -40,7 +40,6 @@ from pydantic import BaseModel, Field
 
 from agentmem.environment import TaskSpec
 from agentmem.hooks import MemoryHook, RecallContext
-from agentmem.errors import ConfigError
 from agentmem.llm.base import LLM, Message, Usage
 from agentmem.prompts import PromptLibrary
 from agentmem.retrieval.base import Embedder, VectorIndex
@@ -187,13 +186,13 @@ class QARecord(BaseModel):
     prediction: str = ""
     f1: float = 0.0
     bleu1: float = 0.0
-    refused: bool = Field(False, description="The answer says the conversation does not contain it.")
-    judge: bool | None = Field(None, description="LLM-judge verdict; None when not judged.")
+    refused: bool = Field(default=False, description="The answer says the conversation does not contain it.")
+    judge: bool | None = Field(default=None, description="LLM-judge verdict; None when not judged.")
     judge_reason: str = ""
     memory_tokens: int = 0
     recalled_ids: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
-    evidence_in_context: float | None = Field(None, description="Fraction of the evidence turns (ids that name a turn) among the recalled items (raw-turn memory only).")
+    evidence_in_context: float | None = Field(default=None, description="Fraction of the evidence turns (ids that name a turn) among the recalled items (raw-turn memory only).")
     usage: Usage = Field(default_factory=Usage)
     judge_usage: Usage = Field(default_factory=Usage)
     error: str | None = None
@@ -290,10 +289,10 @@ class CategoryScore(BaseModel):
     n: int = 0
     f1: float = 0.0
     bleu1: float = 0.0
-    judge_accuracy: float | None = Field(None, description="Share judged correct among judged items; None if none judged.")
+    judge_accuracy: float | None = Field(default=None, description="Share judged correct among judged items; None if none judged.")
     judged: int = 0
     refusal_rate: float = 0.0
-    memory_tokens: float = Field(0.0, description="Mean memory tokens in context per question.")
+    memory_tokens: float = Field(default=0.0, description="Mean memory tokens in context per question.")
     evidence_in_context: float | None = None
     errors: int = 0
 
@@ -303,7 +302,7 @@ class LocomoSummary(BaseModel):
 
     by_category: list[CategoryScore]
     overall: CategoryScore = Field(..., description="Categories 1-4, averaged over questions (micro).")
-    adversarial: CategoryScore | None = Field(None, description="Category 5, reported separately.")
+    adversarial: CategoryScore | None = Field(default=None, description="Category 5, reported separately.")
     usage: Usage = Field(default_factory=Usage)
     judge_usage: Usage = Field(default_factory=Usage)
 

@@ -204,7 +204,11 @@ class BaselineRanker:
     def rank(self, question: str, mode: str, query_vec: np.ndarray | None = None) -> list[int]:
         if mode == "bm25":
             return rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
-        qv = query_vec if query_vec is not None else self.embedder.embed([question])[0]
+        qv = query_vec
+        if qv is None:
+            if self.embedder is None:
+                raise ConfigError(f"{mode} ranking needs an embedder: BaselineRanker(corpus, embedder)")
+            qv = self.embedder.embed([question])[0]
         dense = rank_from_scores(self.corpus.dense_scores(qv))
         if mode == "dense":
             return dense
@@ -307,7 +311,7 @@ def evaluate_retrieval(
                 progress(mode, n, len(corpora))
             ranker = BaselineRanker(corpus, embedder)
             qs = queries_of(corpus.conv)
-            qvecs = embedder.embed([q.question for q in qs]) if mode != "bm25" and qs else None
+            qvecs = embedder.embed([q.question for q in qs]) if mode != "bm25" and qs and embedder is not None else None
             valid = corpus.conv.turn_ids()
             for j, qa in enumerate(qs):
                 order = ranker.rank(qa.question, mode, None if qvecs is None else qvecs[j])
@@ -328,7 +332,7 @@ def evaluate_retrieval(
             folds_out.append(entry)
     if isinstance(embedder, DiskCachedEmbedder):
         embedder.save()
-    for mode, res in results.items():
+    for res in results.values():
         res.pop("_rows", None)
     main = results[retriever]
     report.update({k: main[k] for k in ("main", "category_5", "per_category")})

@@ -20,7 +20,7 @@ class Span(BaseModel):
     index: int = Field(..., description="Position of the span in its episode (0 = first).")
     start_word: int
     end_word: int
-    date: str = Field("", description="Session date or time the span belongs to, if known.")
+    date: str = Field(default="", description="Session date or time the span belongs to, if known.")
 
 
 def estimate_tokens(text: str) -> int:

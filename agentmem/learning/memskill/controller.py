@@ -52,15 +52,15 @@ from ...fileio import atomic_write_bytes, atomic_write_json, read_json, sha256_b
 class ControllerConfig(BaseModel):
     """Hyper-parameters of the MemSkill controller."""
 
-    top_k: int = Field(7, gt=0, description="Skills selected per span (K=7 as in the paper on LoCoMo).")
-    hidden: int = Field(64, gt=0)
-    lr: float = Field(3e-3, gt=0)
-    gamma: float = Field(1.0, ge=0, le=1, description="Discount when spreading the delayed episode reward back over spans.")
-    ppo_epochs: int = Field(4, gt=0, description="Optimisation passes per batch (1 = REINFORCE with a learned baseline).")
-    clip: float = Field(0.2, gt=0)
-    value_coef: float = Field(0.5, ge=0)
-    entropy_coef: float = Field(0.01, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
+    top_k: int = Field(default=7, gt=0, description="Skills selected per span (K=7 as in the paper on LoCoMo).")
+    hidden: int = Field(default=64, gt=0)
+    lr: float = Field(default=3e-3, gt=0)
+    gamma: float = Field(default=1.0, ge=0, le=1, description="Discount when spreading the delayed episode reward back over spans.")
+    ppo_epochs: int = Field(default=4, gt=0, description="Optimisation passes per batch (1 = REINFORCE with a learned baseline).")
+    clip: float = Field(default=0.2, gt=0)
+    value_coef: float = Field(default=0.5, ge=0)
+    entropy_coef: float = Field(default=0.01, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
     seed: int = 0
 
 
@@ -73,7 +73,7 @@ class Transition(BaseModel):
     mem_vec: Any
     actions: list[int]
     logp: float
-    reward: float = Field(0.0, description="Immediate per-span reward, if any (usually 0: the reward is delayed).")
+    reward: float = Field(default=0.0, description="Immediate per-span reward, if any (usually 0: the reward is delayed).")
 
 
 class UpdateStats(BaseModel):

@@ -37,7 +37,7 @@ class HardCase(BaseModel):
     reward: float
     selected_skills: list[str] = Field(default_factory=list)
     memories: list[str] = Field(default_factory=list)
-    note: str = Field("", description="What went wrong, if known (e.g. the question that failed).")
+    note: str = Field(default="", description="What went wrong, if known (e.g. the question that failed).")
 
 
 class HardCasePool:

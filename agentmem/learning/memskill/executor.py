@@ -28,7 +28,7 @@ from .jsonreply import complete_json
 
 
 class _Op(BaseModel):
-    skill: str | None = Field(None, description="Name of the selected skill that motivated this operation.")
+    skill: str | None = Field(default=None, description="Name of the selected skill that motivated this operation.")
 
 
 class InsertOp(_Op):

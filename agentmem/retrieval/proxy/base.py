@@ -24,7 +24,7 @@ class ProxyCheckpointError(ConfigError):
 
 class ProxyReport(BaseModel):
     proxy: str
-    fallback: str | None = Field(None, description="Why the stage-1 order was kept, if it was.")
+    fallback: str | None = Field(default=None, description="Why the stage-1 order was kept, if it was.")
     dropped: list[str] = Field(default_factory=list, description="Ranking tokens the parser dropped (unknown or repeated indices).")
     reasoning: str = ""
 

@@ -38,20 +38,20 @@ VERSION = 1
 class ProxyConfig(BaseModel):
     """Hyper-parameters of the trained proxy (defaults used for every reported figure)."""
 
-    candidates: int = Field(50, gt=0, description="Shortlist size the proxy reranks (stage-1 top N).")
-    hidden: int = Field(32, gt=0)
-    adapter_epochs: int = Field(40, ge=0)
+    candidates: int = Field(default=50, gt=0, description="Shortlist size the proxy reranks (stage-1 top N).")
+    hidden: int = Field(default=32, gt=0)
+    adapter_epochs: int = Field(default=40, ge=0)
     adapter_lr: float = 2e-3
-    adapter_l2: float = Field(0.1, description="Penalty pulling the adapter towards the identity (used when nothing is held out).")
+    adapter_l2: float = Field(default=0.1, description="Penalty pulling the adapter towards the identity (used when nothing is held out).")
     adapter_l2_grid: list[float] = Field(default_factory=lambda: [0.03, 0.1, 0.3, 1.0], description="Penalties tried on the held-out conversations.")
-    adapter_scale: float = Field(20.0, description="Inverse temperature of the contrastive adapter loss.")
-    warm_epochs: int = Field(30, ge=0, description="Listwise (softmax over evidence) warm start of the head.")
-    rl_epochs: int = Field(30, ge=0, description="Plackett-Luce policy-gradient epochs with the MemSifter reward.")
-    samples: int = Field(8, gt=1, description="Rankings sampled per query and epoch (leave-one-out baseline).")
+    adapter_scale: float = Field(default=20.0, description="Inverse temperature of the contrastive adapter loss.")
+    warm_epochs: int = Field(default=30, ge=0, description="Listwise (softmax over evidence) warm start of the head.")
+    rl_epochs: int = Field(default=30, ge=0, description="Plackett-Luce policy-gradient epochs with the MemSifter reward.")
+    samples: int = Field(default=8, gt=1, description="Rankings sampled per query and epoch (leave-one-out baseline).")
     lr: float = 5e-3
-    average_last: int = Field(5, ge=1, description="Checkpoint averaging: mean of the head weights over the last N epochs.")
-    validation_share: float = Field(0.2, ge=0.0, lt=1.0, description="Share of training conversations held out to pick the adapter's epochs and log held-out figures.")
-    refit_all: bool = Field(True, description="After picking epochs on the held-out share, retrain on all training conversations.")
+    average_last: int = Field(default=5, ge=1, description="Checkpoint averaging: mean of the head weights over the last N epochs.")
+    validation_share: float = Field(default=0.2, ge=0.0, lt=1.0, description="Share of training conversations held out to pick the adapter's epochs and log held-out figures.")
+    refit_all: bool = Field(default=True, description="After picking epochs on the held-out share, retrain on all training conversations.")
     seed: int = 0
 
 
@@ -94,7 +94,7 @@ def save_checkpoint(folder: str | Path, weights: ProxyWeights, config: ProxyConf
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, **weights.arrays())
+    np.savez(buf, **weights.arrays())  # pyright: ignore[reportArgumentType]  # array names only, no allow_pickle key
     atomic_write_bytes(folder / "weights.npz", buf.getvalue())
     atomic_write_json(folder / "config.json", config.model_dump())
     atomic_write_json(folder / "training.json", training)

@@ -80,7 +80,7 @@ def adapter_recall(W: np.ndarray, groups: Sequence[AdapterGroup], k: int = 10) -
     return float(np.mean(vals)) if vals else 0.0
 
 
-def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, log: Log | None = None, snapshots: Sequence[int] = ()) -> tuple[np.ndarray, list[dict[str, float]]]:
+def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, log: Log | None = None, snapshots: Sequence[int] = ()) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Learn ``W`` (dim x dim, starts at 0 = the base embedder) by multi-positive softmax over each corpus.
 
     ``snapshots``: epoch counts at which a copy of ``W`` is stored in the history (key ``W``).
