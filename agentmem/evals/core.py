@@ -75,7 +75,7 @@ class EvalConfig(BaseModel):
     out_dir: Path = Field(..., description="Folder for records.jsonl, results.json, summary.md and plots.")
     seed: int = 0
     options: dict[str, Any] = Field(default_factory=dict, description="Harness-specific settings (solver, attempts...); part of the fingerprint.")
-    data: DataInfo | None = Field(None, description="The data that ran (dataset, split, source, hash, count); its dataset, split, hash and count are part of the fingerprint.")
+    data: DataInfo | None = Field(default=None, description="The data that ran (dataset, split, source, hash, count); its dataset, split, hash and count are part of the fingerprint.")
 
     def fingerprint(self) -> str:
         data = self.model_dump(mode="json", exclude={"limit", "workers", "out_dir", "data"})

@@ -43,13 +43,13 @@ class DataInfo(BaseModel):
     split: str = Field(..., description="The split that ran, by its canonical name (aliases resolved).")
     source: str = Field(..., description="Where it came from: archive or folder path, or package and version.")
     source_kind: SourceKind
-    via: str = Field("default", description="What chose it: a CLI option ('--data', '--tasks'), an environment variable, or 'default'.")
+    via: str = Field(default="default", description="What chose it: a CLI option ('--data', '--tasks'), an environment variable, or 'default'.")
     sha256: str = Field(..., description="The data hash (see hash_of).")
     hash_of: str = Field(..., description="What the hash covers, e.g. 'archive file' or 'game files of the split'.")
-    known: bool = Field(False, description="True when the hash matches a checksum agentmem knows (a bundled release).")
+    known: bool = Field(default=False, description="True when the hash matches a checksum agentmem knows (a bundled release).")
     n_items: int = Field(..., ge=0, description="Games / tasks / conversations found.")
     notes: list[str] = Field(default_factory=list, description="Anything the user should know (an environment variable not used, a folder alias).")
-    label: str = Field("", description="Short part for default run-folder names ('' for a benchmark's default data, e.g. 'arc-agi-2' or 'data-1a2b3c4d').")
+    label: str = Field(default="", description="Short part for default run-folder names ('' for a benchmark's default data, e.g. 'arc-agi-2' or 'data-1a2b3c4d').")
 
     def fingerprint_part(self) -> dict[str, Any]:
         """What identifies the data, without machine-specific paths: dataset, split, hash, count."""

@@ -53,10 +53,10 @@ class ApiError(Exception):
 
 
 class ItemsQuery(BaseModel):
-    namespace: str | None = Field(None, max_length=200)
-    store: str | None = Field(None, max_length=100, description="Only this store.")
-    offset: int = Field(0, ge=0)
-    limit: int = Field(50, ge=1, le=500)
+    namespace: str | None = Field(default=None, max_length=200)
+    store: str | None = Field(default=None, max_length=100, description="Only this store.")
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=500)
     include_inactive: bool = False
 
 

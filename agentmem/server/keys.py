@@ -92,8 +92,8 @@ class ApiKey(BaseModel):
     digest: str = Field(..., description="sha256 of the secret, hex.")
     created_at: float = Field(default_factory=time.time)
     revoked_at: float | None = None
-    rate_per_s: float = Field(50.0, gt=0, description="Sustained requests per second (token bucket refill).")
-    burst: int = Field(100, gt=0, description="Bucket size: requests allowed in a burst.")
+    rate_per_s: float = Field(default=50.0, gt=0, description="Sustained requests per second (token bucket refill).")
+    burst: int = Field(default=100, gt=0, description="Bucket size: requests allowed in a burst.")
 
     @property
     def active(self) -> bool:
@@ -117,7 +117,7 @@ class Principal(BaseModel):
     scope: Scope
     rate_per_s: float = 50.0
     burst: int = 100
-    default_ns: str | None = Field(None, description="Namespace of requests that name none (default: derived from the prefix).")
+    default_ns: str | None = Field(default=None, description="Namespace of requests that name none (default: derived from the prefix).")
 
     def reaches(self, namespace: str) -> bool:
         return reaches(self.namespace, namespace)

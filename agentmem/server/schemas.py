@@ -22,15 +22,15 @@ class _Body(BaseModel):
 
 class RecallRequest(_Body):
     query: str = Field(..., min_length=1, max_length=MAX_TEXT_CHARS, description="The task or question to recall memory for.")
-    namespace: str | None = Field(None, max_length=200, description="user, user/agent or user/agent/run; default: the key's namespace.")
-    budget_tokens: int | None = Field(None, gt=0, le=100_000, description="Token budget of the context (default: settings.recall.budget_tokens).")
-    stores: list[str] | None = Field(None, max_length=32, description="Only these stores (default: every store).")
+    namespace: str | None = Field(default=None, max_length=200, description="user, user/agent or user/agent/run; default: the key's namespace.")
+    budget_tokens: int | None = Field(default=None, gt=0, le=100_000, description="Token budget of the context (default: settings.recall.budget_tokens).")
+    stores: list[str] | None = Field(default=None, max_length=32, description="Only these stores (default: every store).")
 
 
 class RememberRequest(_Body):
     text: str = Field(..., min_length=1, max_length=MAX_TEXT_CHARS, description="The fact to remember.")
-    namespace: str | None = Field(None, max_length=200)
-    store: str = Field("facts", description="Store that takes the item (the service writes facts).")
+    namespace: str | None = Field(default=None, max_length=200)
+    store: str = Field(default="facts", description="Store that takes the item (the service writes facts).")
 
 
 class RememberResponse(BaseModel):
@@ -48,9 +48,9 @@ class LearnRequest(_Body):
     task: str = Field(..., min_length=1, max_length=MAX_TEXT_CHARS, description="The task that was done.")
     items: list[ItemRef] = Field(default_factory=list, max_length=200, description="The recalled items that were in context.")
     outcome: Outcome
-    namespace: str | None = Field(None, max_length=200)
-    run_id: str | None = Field(None, max_length=200)
-    task_id: str | None = Field(None, max_length=200)
+    namespace: str | None = Field(default=None, max_length=200)
+    run_id: str | None = Field(default=None, max_length=200)
+    task_id: str | None = Field(default=None, max_length=200)
 
 
 class LearnResponse(BaseModel):
@@ -65,8 +65,8 @@ class ItemsResponse(BaseModel):
 
 
 class SnapshotRequest(_Body):
-    name: str = Field("", max_length=200)
-    reason: str = Field("", max_length=2000)
+    name: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=2000)
 
 
 class RollbackRequest(_Body):

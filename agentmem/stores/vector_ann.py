@@ -31,7 +31,6 @@ centroid assignment. ``benchmarks/subroutine_scale_bench.py`` measures both side
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
