@@ -43,6 +43,16 @@ def rot_map(k, mapping):
     return f
 
 
+def fall(g):
+    """Gravity down: every non-zero cell drops to the bottom of its column."""
+    out = np.zeros_like(g)
+    for c in range(g.shape[1]):
+        col = [v for v in g[:, c] if v != 0]
+        if col:
+            out[-len(col):, c] = col
+    return out
+
+
 def test_two_attempts_are_distinct_programs_with_distinct_test_predictions():
     # a 1-pixel grid that both "flip" and "rotate 180" explain: two programs, same predictions -> one attempt;
     # a task that two programs explain with different test predictions -> two attempts
@@ -93,13 +103,13 @@ def test_worker_pool_works_from_a_script_without_a_main_guard(tmp_path):
         sys.path.insert(0, {str(REPO)!r})
         from agentmem.evals.arc.workers import SearchWorkers
         with SearchWorkers(2) as pool:
-            r = pool.call("search", timeout=120, shipped=None, learned=None, train_pairs=[([[1, 2]], [[2, 1]])], max_candidates=500,
+            r = pool.call("search", timeout=120, shipped=None, learned=None, train_pairs=[([[1, 2, 3]], [[3, 2, 1]]), ([[4, 5, 0]], [[0, 5, 4]])], max_candidates=500,
                           max_seconds=30.0, max_depth=1)
-        print("OK", r["steps"][0]["skill"])
+        print("OK", len(r["steps"]))
     """))
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "OK flip" in out.stdout
+    assert "OK 1" in out.stdout
 
 
 def test_sub_programs_and_recurrence():
@@ -123,21 +133,24 @@ def test_task_features_use_no_test_outputs():
 
 
 def test_wake_sleep_learns_a_composition_through_the_controller(tmp_path):
-    # six tasks share "rotate then recolour" (with different colours); sleep abstracts it, the sandbox test activates it,
-    # the next wake uses it, credit is measured by re-running without it, and every step is audited
-    tasks = [_task(f"t{i}", rot_map(1, {1: 4 + i % 3, 2: 8}), 10 + i) for i in range(6)] + [_task("u0", lambda g: g[::-1, :], 99)]
-    learner = WakeSleepLearner(tmp_path / "w", WakeSleepConfig(rounds=2, workers=1, max_candidates=4000, max_seconds=60, validation_every=7),
+    # four tasks share "rotate then recolour" (with different colours); sleep abstracts it, its sandbox test activates it;
+    # the next wake solves a task that needs three steps (gravity, then the learned pair), out of reach of the depth-2 search
+    # over primitives; credit is measured by re-running without the skill, and every step is audited
+    hard = _task("h", lambda g: rot_map(1, {1: 6, 2: 8})(fall(g)), 50)
+    tasks = [_task(f"t{i}", rot_map(1, {1: 4 + i % 3, 2: 8}), 10 + i) for i in range(4)] + [hard, _task("u0", lambda g: g[::-1, :], 99)]
+    learner = WakeSleepLearner(tmp_path / "w", WakeSleepConfig(rounds=2, workers=1, max_candidates=8000, max_seconds=120, validation_every=7),
                                runner=InProcessGridRunner(), progress=False)
     rounds = learner.learn(eval_tasks("training", tasks=tasks))
-    assert rounds[0].solved == 7 and rounds[0].added, rounds[0]
+    assert rounds[0].solved == 5 and rounds[0].added, rounds[0]
     name = rounds[0].added[0]
-    assert name in rounds[0].activated and name in learner.active()
-    assert rounds[1].solved_with_learned >= 1 and rounds[1].credited_uses >= 1
+    assert name in rounds[0].activated
+    assert rounds[1].solved == 6 and rounds[1].positive_credits >= 1, rounds[1]
+    assert name in learner.active() and not rounds[1].retired
     hist = learner.controller.why(f"skills/{name}")
     assert hist.found and hist.attributes["state"] == "active"
-    audit = (learner.settings.home / "audit.jsonl")
-    kinds = audit.read_text() if audit.exists() else "".join(p.read_text() for p in learner.settings.home.rglob("audit*.jsonl"))
-    assert name in kinds and "update_utility" in kinds
+    rows = learner.controller.engine.audit.entries(store="skills", item_id=name)
+    kinds = {(r.kind, r.status) for r in rows}
+    assert ("add_skill", "quarantined") in kinds and ("activate_item", "applied") in kinds and ("update_utility", "applied") in kinds, kinds
     # the learned skill is a valid, self-testing playbook in the home's skill library
     skill = learner.skills.find(name)
     assert skill is not None and skill.tests == ["scripts/test_transform.py"]

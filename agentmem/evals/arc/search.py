@@ -52,6 +52,7 @@ class SearchResult(BaseModel):
     learned_used: list[str | None] = Field(default_factory=list, description="Per program: the learned composition it uses, if any.")
     skills_used: list[list[str]] = Field(default_factory=list, description="Per program: the library skills as searched (a learned composition by its own name).")
     tried: list[str] = Field(default_factory=list, description="Skills tried alone (depth 1) before the first program was found.")
+    first_at: int | None = Field(None, description="Candidate checks spent when the first program was found.")
     candidates: int = 0
     seconds: float = 0.0
     budget_hit: str | None = Field(None, description="'candidates' or 'time' when the search stopped on its budget.")
@@ -122,6 +123,7 @@ class CompositionSearch:
                 seen_preds.append(key)  # type: ignore[arg-type]
                 if result.steps is None:
                     self._found = True
+                    result.first_at = self._count
                     result.steps, result.depth, result.used_learned = steps, depth, learned
                     self._limit = min(self.max_candidates, self._count + self.second_budget)
                 result.programs.append(steps)

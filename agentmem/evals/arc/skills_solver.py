@@ -112,7 +112,7 @@ class SkillsSolver:
     def score_task(self, task: ArcTask, *, exclude: list[str] | None = None, write: bool = False) -> TaskOutcome:
         """Search ``task`` (without the ``exclude`` d skills), run the attempts in the sandbox, score them."""
         found = self.search(task, exclude=exclude)
-        detail: dict[str, Any] = {"candidates": found.candidates, "budget_hit": found.budget_hit, "depth": found.depth, "seconds": found.seconds,
+        detail: dict[str, Any] = {"candidates": found.candidates, "budget_hit": found.budget_hit, "depth": found.depth, "seconds": found.seconds, "first_at": found.first_at,
                                   "program": None, "programs": [], "steps": [], "skills_used": found.skills_used, "tried": found.tried,
                                   "used_learned": found.used_learned, "learned_used": found.learned_used, "written_skill": None}
         if found.steps is None:

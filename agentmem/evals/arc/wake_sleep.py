@@ -9,10 +9,14 @@ One **round** over the training split:
 2. **Credit.** Every use of a learned composition is credited through the controller as an
    :class:`~agentmem.learning.edits.UpdateUtility` edit whose credit is *marginal*, measured by a
    real re-run: the same task is searched again with that skill excluded (same budget, same
-   prior) and ``credit = score(with) - score(without)`` on the training task's own test output.
-3. **Retire.** A learned skill that has been active for a whole round and never earned positive
-   credit, or that led the first attempt to a wrong answer on a validation task more often than
-   it helped, is retired with a :class:`~agentmem.learning.edits.RetireItem` edit.
+   prior). The credit is ``score(with) - score(without)`` on the training task's own test output
+   when that differs; when both runs score the same, it is the share of the candidate budget the
+   skill saved before the first program was found (a compression that makes search cheaper is
+   what keeps harder tasks inside a fixed budget), in [-1, 1].
+3. **Retire.** A learned skill that has been active for a whole round and never helped (no
+   positive credit: it neither gained an answer nor saved at least ``min_saving`` of the budget),
+   or that led the first attempt to a wrong answer on a validation task more often than it
+   helped, is retired with a :class:`~agentmem.learning.edits.RetireItem` edit.
 4. **Sleep.** Sub-programs that recur across the solved *learning* tasks become new composition
    skills (:mod:`.sleep`): typed ``AddSkill`` edits, quarantined, activated by
    ``verify_quarantined`` once their own test (their source tasks' train pairs) passes in the
@@ -64,6 +68,7 @@ class WakeSleepConfig(BaseModel):
     validation_every: int = Field(5, ge=2, description="Every N-th training task (id order) is a validation task.")
     min_tasks: int = Field(2, ge=2, description="A sub-program must recur in this many solved tasks to become a skill.")
     max_new_skills: int = Field(12, ge=0, description="New skills proposed per sleep.")
+    min_saving: float = Field(0.02, ge=0, description="Share of the candidate budget a skill must save on a task to count as helping.")
 
 
 class RoundReport(BaseModel):
@@ -171,27 +176,31 @@ class WakeSleepLearner:
         cfg = self._config(f"wake/round-{r}-credit", "training")
         with SkillsSolver(cfg, runner=self.runner, max_candidates=self.config.max_candidates, max_seconds=self.config.max_seconds,
                           attempts=self.config.attempts, **kw) as solver:
-            def rerun(item: tuple[str, str]) -> float:
+            def rerun(item: tuple[str, str]) -> tuple[float, int]:
                 tid, name = item
-                return solver.score_task(by_id[tid], exclude=[name]).score
+                got = solver.score_task(by_id[tid], exclude=[name])
+                return got.score, int(got.detail.get("first_at") or self.config.max_candidates)
 
             with ThreadPoolExecutor(max_workers=self.config.workers) as pool:
                 without = list(pool.map(rerun, uses))
-        for (tid, name), score_without in zip(uses, without):
+        for (tid, name), (score_without, first_without) in zip(uses, without):
             rec = recs[tid]
             with_score = float(rec["score"])
-            credit = with_score - score_without
+            first_with = int(rec["detail"].get("first_at") or self.config.max_candidates)
+            saved = (first_without - first_with) / self.config.max_candidates
+            credit = with_score - score_without if with_score != score_without else (round(saved, 4) if with_score > 0 else 0.0)
+            helped = credit > 0 and (with_score != score_without or saved >= self.config.min_saving)
             first_used = name in (rec["detail"].get("skills_used") or [[]])[0] if rec["detail"].get("skills_used") else False
             misled = tid in validation and first_used and rec["metrics"].get("first_attempt", 0.0) < 1.0
             entry = self.ledger.setdefault(name, {"uses": 0, "credit": 0.0, "positive": 0, "misled": 0, "first_round": r})
             entry["uses"] += 1
             entry["credit"] = round(entry["credit"] + credit, 4)
-            entry["positive"] += int(credit > 0)
+            entry["positive"] += int(helped)
             entry["misled"] += int(misled)
             rr.credited_uses += 1
-            rr.positive_credits += int(credit > 0)
+            rr.positive_credits += int(helped)
             edit = UpdateUtility(store="skills", item_id=name, reward=with_score, success=with_score == 1.0, credit=credit, credit_method="marginal",
-                                 proposer="controller:arc-credit", reason=f"task {tid}: score {with_score:g} with the skill, {score_without:g} when re-searched without it")
+                                 proposer="controller:arc-credit", reason=f"task {tid}: score {with_score:g} with the skill, {score_without:g} when re-searched without it; first program after {first_with} vs {first_without} candidate checks")
             self.controller.apply([edit], run_id=f"arc-round-{r}-{tid}", outcome=Outcome(score=with_score, success=with_score == 1.0, source="environment"))
 
     def _retire(self, r: int, rr: RoundReport) -> None:
