@@ -133,8 +133,13 @@ class ArcPrior:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.log = OutcomeLog(self.folder / "outcomes.sqlite")
         cfg = config or RouterConfig(candidates=64, epochs=120, min_rows=20, seed=0)
-        self.router = SkillRouter([_Card(n, d) for n, d in skills], HashEmbedder(256), InMemoryIndex(), checkpoint_dir=self.folder / "router",
+        ckpt = self.folder / "router"
+        # no checkpoint before the first training is the normal start here, not a fallback worth a warning
+        self.router = SkillRouter([_Card(n, d) for n, d in skills], HashEmbedder(256), InMemoryIndex(), checkpoint_dir=None,
                                   outcome_log=self.log, config=cfg)
+        self.router.checkpoint_dir = ckpt
+        if (ckpt / "meta.json").exists():
+            self.router.load()
 
     @property
     def trained(self) -> bool:

@@ -12,7 +12,7 @@ pair, then on the rest; the first one that reproduces **every** train output is 
 **Two attempts** (ARC's official scoring): after the first verified program the search goes on
 for a further ``second_budget`` candidate checks (a fixed count) and keeps the next verified
 program whose predictions on the *test inputs* differ from the first one's (test inputs only:
-test outputs never reach the search; ``tests/test_evals_arc_search.py`` poisons them to check).
+test outputs never reach the search; ``tests/test_evals_arc_wake_sleep.py`` poisons them to check).
 
 **Prior order.** ``order`` (skill name -> prior score, higher first; the outcome-trained router
 of :mod:`.prior` produces it) sets the order in which first and second steps are enumerated;

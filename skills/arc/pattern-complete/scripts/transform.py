@@ -55,7 +55,7 @@ def transform(grid, mask=0, output="fill"):
     g = np.asarray(grid)
     out = _complete(g, mask)
     if out is None:
-        raise ValueError("no period explains the unmasked cells")
+        return g.copy()  # no period explains the unmasked cells: not applicable
     if output == "crop":
         ys, xs = np.nonzero(g == mask)
         return out[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
@@ -70,9 +70,6 @@ def fit(train_pairs):
     found = []
     for m in sorted(colours):
         for o in ("fill", "crop"):
-            try:
-                if all(np.array_equal(transform(a, m, o), b) for a, b in pairs):
-                    found.append({"mask": m, "output": o})
-            except ValueError:
-                continue
+            if all(_complete(a, m) is not None and np.array_equal(transform(a, m, o), b) for a, b in pairs):
+                found.append({"mask": m, "output": o})
     return found
