@@ -132,10 +132,14 @@ class WakeSleepLearner:
         return ArcPrior(self.work / "prior", cards)
 
     def _solver_kwargs(self, prior: ArcPrior | None) -> dict[str, Any]:
-        order = None
-        if prior is not None and prior.trained:
-            order = lambda task: prior.order(task_text(task.train_pairs, task.test_inputs))  # noqa: E731
-        return {"learned_dir": self.skills_dir, "learned_only": self.active(), "prior": order}
+        base = {"learned_dir": self.skills_dir, "learned_only": self.active()}
+        if prior is None or not prior.trained:
+            return {**base, "prior": None}
+
+        def order(task: ArcTask) -> dict[str, float]:
+            return prior.order(task_text(task.train_pairs, task.test_inputs))
+
+        return {**base, "prior": order}
 
     def _config(self, name: str, split: str, memory: str = "frozen") -> EvalConfig:
         opts = {"solver": "skills", "max_candidates": self.config.max_candidates, "max_seconds": self.config.max_seconds, "max_depth": 2,
@@ -281,11 +285,11 @@ class WakeSleepLearner:
 
 
 def _describe(t: Any) -> str:
-    for src in (t.path / "SKILL.md",):
-        try:
-            from agentmem.evals.arc.library import read_skill_md
+    """A skill's description (the router's text for it), or its name when the file cannot be read."""
+    from agentmem.errors import SkillFormatError
+    from agentmem.evals.arc.library import read_skill_md
 
-            return str(read_skill_md(src)[0].get("description", t.name))
-        except Exception:  # a description is only a routing hint
-            return t.name
-    return t.name
+    try:
+        return str(read_skill_md(t.path / "SKILL.md")[0].get("description", t.name))
+    except (OSError, SkillFormatError):
+        return t.name
