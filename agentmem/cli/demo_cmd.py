@@ -11,7 +11,7 @@
    memory in the loop) on a few tasks of the 100-task subset.
 
 Sizing: ``--quick`` (default) uses the first 120 training tasks (2 wake/sleep rounds, a
-6000-candidate search budget) and the first 60 tasks of the 100-task evaluation subset, and 2
+3000-candidate search budget) and the first 60 tasks of the 100-task evaluation subset, and 2
 LoCoMo conversations; ``--full`` uses all 400 training tasks (3 rounds, 20000 candidates) and all
 400 evaluation tasks and all 10 conversations.
 Every stage is resumable: rerunning the command skips finished work.
@@ -31,7 +31,7 @@ from ..fileio import atomic_write_json, atomic_write_text
 from ._common import console, emit_json, guarded, state
 
 QUICK = {"train_limit": 120, "eval_split": "eval100", "eval_limit": 60, "locomo_conversations": 2, "llm_tasks": 5, "rounds": 2,
-         "max_candidates": 6000, "max_seconds": 8.0}
+         "max_candidates": 3000, "max_seconds": 60.0}
 FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20, "rounds": 3,
         "max_candidates": 20_000, "max_seconds": 20.0}
 
