@@ -77,13 +77,19 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--max-seconds", type=float, default=20.0)
     ap.add_argument("--arc2", action="store_true", help="Also run the ARC-AGI-2 evaluation split (both configurations).")
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--report-only", action="store_true",
+                    help="Assemble the report from the records in --work as they are (evaluation runs may be partial: the paired table covers the tasks both finished).")
     args = ap.parse_args(argv)
 
     t0 = time.time()
     load_start = load_line()
     ds = load_arc()
-    summary = arc_learning_run(args.work, dataset=ds, train_limit=args.train_limit, eval_split=args.eval_split, eval_limit=args.eval_limit,
-                               workers=args.workers, max_candidates=args.max_candidates, max_seconds=args.max_seconds, rounds=args.rounds, progress=True)
+    if args.report_only:
+        summary = partial_summary(args.work)
+    else:
+        summary = arc_learning_run(args.work, dataset=ds, train_limit=args.train_limit, eval_split=args.eval_split, eval_limit=args.eval_limit,
+                                   workers=args.workers, max_candidates=args.max_candidates, max_seconds=args.max_seconds, rounds=args.rounds,
+                                   progress=True)
     shipped, learned = summary["reports"]["shipped"], summary["reports"]["learned"]
     subset = set(eval100_ids())
     pair = paired(shipped, learned)
@@ -122,7 +128,8 @@ def main(argv: list[str] | None = None) -> dict:
         s2 = learner.evaluate("arc2-eval-shipped", "evaluation", tasks2, learned=False)
         l2 = learner.evaluate("arc2-eval-learned", "evaluation", tasks2, learned=True)
         out["arc_agi_2"] = {"n": s2.n_tasks, "shipped_solved": solved(s2), "learned_solved": solved(l2), "paired": paired(s2, l2)}
-    out["wall_seconds"] = round(time.time() - t0, 1)
+    out["report_only"] = args.report_only
+    out["wall_seconds"] = None if args.report_only else round(time.time() - t0, 1)
     out["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs; {load_start} at start, {load_line()} at end"
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "arc_skills.json").write_text(json.dumps(out, indent=2) + "\n")
@@ -130,6 +137,26 @@ def main(argv: list[str] | None = None) -> dict:
     write_curve(args.results, out)
     print(render_md(out))
     return out
+
+
+def partial_summary(work: Path) -> dict:
+    """Rounds and both evaluation runs from the records in ``work`` (tasks in id order; runs may be partial)."""
+    from agentmem.evals.arc.library import TransformLibrary
+    from agentmem.evals.core import CONFIG_FILE, RECORDS_FILE, EvalConfig, RecordLog, build_report
+    from agentmem.fileio import read_json
+
+    reports = {}
+    for key, name in (("shipped", "eval-shipped"), ("learned", "eval-learned")):
+        cfg = EvalConfig(**read_json(work / name / CONFIG_FILE)["config"], out_dir=work / name)
+        recs = sorted(RecordLog(work / name / RECORDS_FILE).load().values(), key=lambda r: r.task_id)
+        reports[key] = build_report(cfg, recs)
+    rounds = json.loads((work / "rounds.json").read_text())
+    skills = sorted(p.parent.parent.name for p in (work / "home" / "skills").glob("*/references/composition.json"))
+    return {"reports": reports, "rounds": rounds, "training": {"n": rounds[-1]["tasks"], "solved": rounds[-1]["solved"], "first_round_solved": rounds[0]["solved"]},
+            "skills_written": sum(len(r["added"]) for r in rounds), "skills_retired": sorted({n for r in rounds for n in r["retired"]}),
+            "library_skills": skills, "home": str(work / "home"), "shipped_transforms": len(TransformLibrary().primitives),
+            "timing": {"rounds_wall_s": round(sum(r["wall_seconds"] for r in rounds), 1), "rounds_cpu_s": round(sum(r["cpu_seconds"] for r in rounds), 1),
+                       "eval_shipped_wall_s": None, "eval_shipped_cpu_s": None, "eval_learned_wall_s": None, "eval_learned_cpu_s": None}}
 
 
 def write_curve(results: Path, r: dict) -> None:
@@ -188,9 +215,11 @@ def render_md(r: dict) -> str:
                   f"(gained {len(a['paired']['gained'])}, lost {len(a['paired']['lost'])}).", ""]
     t = r["timing"]
     lines += [
-        f"Timing: rounds {t['rounds_wall_s']} s wall / {t['rounds_cpu_s']} CPU-s; evaluation shipped {t['eval_shipped_wall_s']} s / "
-        f"{t['eval_shipped_cpu_s']} CPU-s; evaluation learned {t['eval_learned_wall_s']} s / {t['eval_learned_cpu_s']} CPU-s; whole run {r['wall_seconds']} s. "
-        f"Machine: {r['machine']}.",
+        (f"Timing: rounds {t['rounds_wall_s']} s wall / {t['rounds_cpu_s']} CPU-s; evaluation runs assembled from their records "
+         f"(--report-only; {p['n']} tasks finished by both). Machine: {r['machine']}." if r.get("report_only") else
+         f"Timing: rounds {t['rounds_wall_s']} s wall / {t['rounds_cpu_s']} CPU-s; evaluation shipped {t['eval_shipped_wall_s']} s / "
+         f"{t['eval_shipped_cpu_s']} CPU-s; evaluation learned {t['eval_learned_wall_s']} s / {t['eval_learned_cpu_s']} CPU-s; whole run {r['wall_seconds']} s. "
+         f"Machine: {r['machine']}."),
         "",
         f"Learned skills (active): {', '.join(r['learned_skills']) or 'none'}. Each has an audit row and provenance: "
         f"`agentmem --home {r['home']} memory why <skill>`.",
