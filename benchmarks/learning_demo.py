@@ -13,8 +13,11 @@ Conditions (each a fresh home per seed):
 
 * ``none``: no memory.  ``frozen``: lexical recall, read only (the baseline to beat).
 * ``usage``: outcome-weighted usage credit + utility routing + retirement.
-* ``marginal``: MemSifter-style marginal credit from a re-scoring callable (the simulator's
-  success probability for a given context, i.e. an idealised low-noise re-run) + routing + retirement.
+* ``marginal``: MemSifter-style marginal credit from a re-scoring callable + routing + retirement.
+  The re-scorer is a **noisy re-run**: each call samples one success/failure outcome (Bernoulli)
+  of the task with the given context, exactly what re-running the task would return, and costs
+  one re-run (``marginal_budget = k + 1`` re-runs per training task, reported as ``reruns``). It
+  never returns the simulator's success probability (that would be the answer key).
 * ``marginal-retire-only``: marginal credit and retirement, no utility routing (ablation).
 
 Everything goes through the real controller: typed ``update_utility`` / ``retire_item`` edits,
@@ -120,7 +123,15 @@ def run_condition(cond: str, seed: int, args: argparse.Namespace) -> dict[str, A
             candidates_per_store=args.candidates,
             credit=CreditConfig(marginal_budget=args.k + 1, retire_after=args.retire_after, retire_below=args.retire_below, explore=args.explore),
         )
-        rescore = (lambda task, items: suite.prob(task, [r.record.id for r in items])) if cond.startswith("marginal") else None
+        rerun_rng = random.Random(seed * 1000 + 13)
+        reruns = [0]
+
+        def noisy_rerun(task: TaskSpec, items: list[Any]) -> float:
+            # one sampled outcome of re-running the task with this context: 0 or 1, like a real re-run
+            reruns[0] += 1
+            return float(rerun_rng.random() < suite.prob(task, [r.record.id for r in items]))
+
+        rescore = noisy_rerun if cond.startswith("marginal") else None
         ctl = ReflectiveController(state, home, registry=registry, rescore=rescore, config=cfg)
 
         def evaluate() -> tuple[float, float]:
@@ -157,7 +168,7 @@ def run_condition(cond: str, seed: int, args: argparse.Namespace) -> dict[str, A
             "condition": cond, "seed": seed,
             "test_success": [c[0] for c in curve], "test_expected": [c[1] for c in curve], "train_success": train_curve,
             "retired": len(retired), "retired_harmful": len(set(retired) & harmful), "retired_key": len(set(retired) & key),
-            "audit": audit, "seconds": round(elapsed, 2),
+            "audit": audit, "seconds": round(elapsed, 2), "reruns": reruns[0],
         }
 
 
@@ -226,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             "final": curve[-1], "start": curve[0], "final_expected": expected[-1],
             "retired": mean_sd([r["retired"] for r in rs]), "retired_harmful": mean_sd([r["retired_harmful"] for r in rs]), "retired_key": mean_sd([r["retired_key"] for r in rs]),
             "seconds_per_seed": statistics.fmean(r["seconds"] for r in rs),
+            "reruns_per_seed": statistics.fmean(r.get("reruns", 0) for r in rs),
         }
     payload = {"args": vars(args), "families": len(FAMILIES), "items": len(FAMILIES) * len(EFFECTS), "base": BASE, "effects": EFFECTS, "summary": summary, "runs": results}
     stem = "learning_demo" if args.backend == "record" else f"learning_demo_{args.backend}"
@@ -274,7 +286,9 @@ def _report(payload: dict[str, Any], args: argparse.Namespace, png: str) -> str:
         f"on a base success probability of {payload['base']}; items of another family in context: {DISTRACT}. "
         f"Context holds k={args.k} items chosen from the candidates the store's own search recalls. Each round: {args.train_tasks} training tasks "
         f"(mode `updating`, write gate `train_labels`), then {args.test_tasks} held-out test tasks evaluated read-only without exploration. "
-        f"Mean (sd) over {args.seeds} seeds; success is sampled (Bernoulli), 'expected' is the simulator's success probability of the chosen contexts.",
+        f"Mean (sd) over {args.seeds} seeds; success is sampled (Bernoulli), 'expected' is the simulator's success probability of the chosen contexts "
+        "(reported for reading the curves; no learner sees it). Marginal credit re-scores with noisy re-runs (one sampled outcome per call); "
+        + ", ".join(f"{c}: {v['reruns_per_seed']:.0f} re-runs per seed" for c, v in payload["summary"].items() if v.get("reruns_per_seed")) + ".",
         "",
         "| condition | held-out success, round 0 | held-out success, final | expected success, final | train success, last round | items retired (harmful / key) |",
         "|---|---|---|---|---|---|",

@@ -139,3 +139,45 @@ def test_transforms_never_crash_on_odd_grids(name):
             except TypeError:
                 continue  # fit-only transform called without its learned parameters
             assert out.ndim == 2
+
+
+def test_cell_rule_learns_a_local_rule_and_refuses_memorisation():
+    a = np.zeros((5, 5), int)
+    a[2, 2] = 3
+    b = a.copy()
+    b[1, 2] = b[3, 2] = b[2, 1] = b[2, 3] = 4
+    a2 = np.zeros((4, 6), int)
+    a2[1, 4] = 3
+    b2 = a2.copy()
+    b2[0, 4] = b2[2, 4] = b2[1, 3] = b2[1, 5] = 4
+    params = T["cell-rule"].fit([(a, b), (a2, b2)])
+    assert params and params[0]["kind"] == "n4"
+    new = np.zeros((3, 3), int)
+    new[1, 1] = 3
+    assert run("cell-rule", new, **params[0]) == [[0, 4, 0], [4, 3, 4], [0, 4, 0]]
+    # a rule that each pair's changes cannot predict from the others (leave-one-out) is not proposed
+    noise = [(np.array([[0, 0], [0, 0]]), np.array([[5, 0], [0, 0]])), (np.array([[0, 0, 0]]), np.array([[0, 0, 6]]))]
+    assert T["cell-rule"].fit(noise) == []
+
+
+def test_pattern_complete_fills_and_crops_a_periodic_patch():
+    g = [[1, 2, 1, 2, 1, 2], [3, 4, 3, 4, 3, 4], [1, 2, 0, 0, 1, 2], [3, 4, 0, 0, 3, 4]]
+    assert run("pattern-complete", g, mask=0, output="fill") == [[1, 2] * 3, [3, 4] * 3, [1, 2] * 3, [3, 4] * 3]
+    assert run("pattern-complete", g, mask=0, output="crop") == [[1, 2], [3, 4]]
+    assert {"mask": 0, "output": "crop"} in T["pattern-complete"].fit([(np.array(g), np.array([[1, 2], [3, 4]]))])
+
+
+def test_grid_partition_cells():
+    g = [[1, 0, 5, 1, 1, 5, 1, 0], [0, 1, 5, 1, 1, 5, 0, 1], [5, 5, 5, 5, 5, 5, 5, 5], [1, 0, 5, 0, 0, 5, 1, 0], [0, 1, 5, 0, 3, 5, 0, 1]]
+    assert run("grid-partition", g, mode="most") == [[1, 1], [1, 1]]
+    assert run("grid-partition", g, mode="least") == [[0, 0], [0, 3]]
+    assert run("grid-partition", g, mode="unique") == g  # two odd cells: not applicable, grid unchanged
+
+
+def test_fractal_tile_and_new_recolour_keys():
+    g = [[1, 0], [0, 1]]
+    assert run("tile", g, rows=0, cols=0, mode="self") == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    objs = np.array([[1, 1, 1, 0, 1], [1, 0, 1, 0, 0], [1, 1, 1, 0, 0]])
+    out = np.array([[2, 2, 2, 0, 7], [2, 0, 2, 0, 0], [2, 2, 2, 0, 0]])
+    params = T["recolor-objects"].fit([(objs, out)])
+    assert {"key": "holes", "mapping": {"1": 2, "0": 7}} in params

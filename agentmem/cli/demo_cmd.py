@@ -1,16 +1,19 @@
 """``agentmem demo``: the main job on embedded defaults, no API key needed.
 
-1. The LLM-free ARC learning run: the skill-composition solver builds a library of verified
-   compositions from ARC-AGI-1 training tasks, then solves evaluation tasks with the shipped
-   transforms alone and with the learned library (:mod:`agentmem.evals.arc.learning_run`).
+1. The LLM-free ARC learning run: wake/sleep rounds on ARC-AGI-1 training tasks grow a library
+   of composition skills (through the reflective controller) and train the search prior, then
+   the same evaluation tasks are solved with the shipped transforms alone and with the learned
+   library + prior, with the paired list of tasks gained and lost
+   (:mod:`agentmem.evals.arc.learning_run`).
 2. The LoCoMo retrieval evaluation (evidence recall, LLM-free) when
    ``agentmem.evals.locomo.retrieval`` is installed and the data is found; otherwise a note.
 3. With ``--model``: the LLM-driven ARC loop (ArcMemo protocol, skill hints and concept
    memory in the loop) on a few tasks of the 100-task subset.
 
-Sizing: ``--quick`` (default) uses the first 60 training tasks and the first 40 tasks of the
-100-task evaluation subset, and 2 LoCoMo conversations (about 5-10 minutes on 2 shared
-cores); ``--full`` uses all 400 training and all 400 evaluation tasks and all 10 conversations.
+Sizing: ``--quick`` (default) uses the first 120 training tasks (2 wake/sleep rounds, a
+3000-candidate search budget) and the first 60 tasks of the 100-task evaluation subset, and 2
+LoCoMo conversations; ``--full`` uses all 400 training tasks (3 rounds, 20000 candidates) and all
+400 evaluation tasks and all 10 conversations.
 Every stage is resumable: rerunning the command skips finished work.
 """
 
@@ -27,8 +30,10 @@ import typer
 from ..fileio import atomic_write_json, atomic_write_text
 from ._common import console, emit_json, guarded, state
 
-QUICK = {"train_limit": 60, "eval_split": "eval100", "eval_limit": 40, "locomo_conversations": 2, "llm_tasks": 5}
-FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20}
+QUICK = {"train_limit": 120, "eval_split": "eval100", "eval_limit": 60, "locomo_conversations": 2, "llm_tasks": 5, "rounds": 2,
+         "max_candidates": 3000, "max_seconds": 60.0}
+FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20, "rounds": 3,
+        "max_candidates": 20_000, "max_seconds": 20.0}
 
 
 def _locomo_retrieval(settings: Any, out: Path, conversations: int | None, data: Path | None) -> dict[str, Any]:
@@ -77,12 +82,19 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             con.print(f"[bold]agentmem demo[/] ({'full' if full else 'quick'}): ARC-AGI-1 LLM-free learning run -> {out}")
         arc = arc_learning_run(out / "arc", train_limit=sizing["train_limit"], eval_split=sizing["eval_split"], eval_limit=sizing["eval_limit"],
-                               workers=workers, progress=not quiet)
+                               workers=workers, progress=not quiet, rounds=sizing["rounds"], max_candidates=sizing["max_candidates"],
+                               max_seconds=sizing["max_seconds"])
         rep = arc["reports"]
+        ship = {t["task_id"]: t["score"] for t in rep["shipped"].tasks}
+        lrn = {t["task_id"]: t["score"] for t in rep["learned"].tasks}
         summary: dict[str, Any] = {
             "sizing": {k: v for k, v in sizing.items()},
             "arc": {
-                "training": {"tasks": rep["training"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["training"].tasks), "skills_written": arc["skills_written"]},
+                "training": {"tasks": arc["training"]["n"], "solved": arc["training"]["solved"], "skills_written": arc["skills_written"],
+                             "curve": [r["solved"] for r in arc["rounds"]], "active_skills": len(arc["library_skills"]), "retired": len(arc["skills_retired"])},
+                "gained": sorted(i for i in lrn if lrn[i] == 1.0 and ship.get(i, 0.0) < 1.0),
+                "lost": sorted(i for i in lrn if ship.get(i, 0.0) == 1.0 and lrn[i] < 1.0),
+                "home": arc["home"],
                 "evaluation_shipped": {"tasks": rep["shipped"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["shipped"].tasks), "score": rep["shipped"].score},
                 "evaluation_learned": {"tasks": rep["learned"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["learned"].tasks), "score": rep["learned"].score,
                                        "used_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in rep["learned"].tasks)},
@@ -128,10 +140,14 @@ def _render(s: dict[str, Any]) -> str:
         "",
         "## ARC-AGI-1, LLM-free skill-composition solver",
         "",
-        f"- training: {a['training']['solved']} / {a['training']['tasks']} solved; {a['training']['skills_written']} composition skills written to `{a['library']}`",
+        f"- training, wake/sleep rounds: solved per round {a['training']['curve']} of {a['training']['tasks']}; "
+        f"{a['training']['skills_written']} composition skills proposed through the controller, {a['training']['active_skills']} active, "
+        f"{a['training']['retired']} retired (home `{a['home']}`: `agentmem --home {a['home']} memory why <skill>`)",
         f"- evaluation, shipped transforms alone: {a['evaluation_shipped']['solved']} / {a['evaluation_shipped']['tasks']} solved (official score {a['evaluation_shipped']['score']:.3f})",
         f"- evaluation, + library learned on training: {a['evaluation_learned']['solved']} / {a['evaluation_learned']['tasks']} solved "
         f"(official score {a['evaluation_learned']['score']:.3f}; {a['evaluation_learned']['used_learned_skill']} through a learned skill)",
+        f"- learning gain, paired on the same tasks and budget: {len(a['gained']) - len(a['lost']):+d} "
+        f"(gained: {', '.join(a['gained']) or 'none'}; lost: {', '.join(a['lost']) or 'none'})",
         "",
         "## LoCoMo retrieval (evidence recall)",
         "",

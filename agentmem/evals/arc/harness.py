@@ -57,15 +57,20 @@ def with_data(config: EvalConfig, items: list[EvalTask] | None, default_split: s
 
 
 def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list[EvalTask] | None = None, progress: bool = True,
-                    shipped_dir: Path | None = None, runner: Any = None, in_process: bool = False) -> EvalReport:
-    """The LLM-free solver (composition search over the transform library) over a split."""
+                    shipped_dir: Path | None = None, runner: Any = None, in_process: bool = False, prior: Any = None,
+                    learned_only: list[str] | None = None) -> EvalReport:
+    """The LLM-free solver (composition search over the transform library) over a split.
+
+    ``config.options``: ``max_candidates``, ``max_seconds``, ``max_depth``, ``attempts`` (default 2).
+    ``prior(task) -> {skill: score}`` orders the search; ``learned_only`` names the active learned skills."""
     from agentmem.evals.arc.skills_solver import SkillsSolver
 
     config, items = with_data(config, tasks, "evaluation")
     opts = config.options
     with SkillsSolver(config, learned_dir=learned_dir, shipped_dir=shipped_dir, runner=runner, in_process=in_process,
                       max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
-                      max_depth=int(opts.get("max_depth", 2))) as solver:
+                      max_depth=int(opts.get("max_depth", 2)), attempts=int(opts.get("attempts", 2)), prior=prior,
+                      learned_only=learned_only) as solver:
         return run_eval(config, items, solver.solve, progress=progress)
 
 

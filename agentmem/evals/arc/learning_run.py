@@ -1,9 +1,15 @@
-"""The LLM-free ARC learning run: build a skill library on training tasks, reuse it on evaluation.
+"""The LLM-free ARC learning run: wake/sleep rounds on training tasks, then a paired evaluation.
 
-Used by ``agentmem demo`` and ``benchmarks/arc_skills_bench.py``. Three eval-framework runs
-under ``work``: ``training`` (memory updating, gate = train pairs, writes ``work/library``),
-``eval-shipped`` (memory none) and ``eval-learned`` (memory frozen, reads ``work/library``).
-Each is resumable.
+Used by ``agentmem demo`` and ``benchmarks/arc_skills_bench.py``. Under ``work``:
+
+* ``home/``: the agentmem home the learner writes through its controller (learned composition
+  skills, journal, audit, provenance, outcome log); ``prior/``: the router's outcome log and head;
+* ``wake/round-N``: one eval-framework run per wake round on the training split
+  (:class:`~.wake_sleep.WakeSleepLearner`);
+* ``eval-shipped``: the evaluation tasks with the shipped transforms alone (no prior);
+* ``eval-learned``: the same tasks, same budget, with the active learned library and the prior.
+
+Each run is resumable (a finished round's records are reused).
 """
 
 from __future__ import annotations
@@ -11,37 +17,47 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agentmem.evals.core import EvalConfig, MemoryMode
 from agentmem.evals.arc.data import ArcDataset, load_arc
-from agentmem.evals.arc.harness import eval_tasks, run_skills_eval
+from agentmem.evals.arc.harness import eval_tasks
 from agentmem.evals.arc.library import TransformLibrary
+from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner, cpu_seconds
 
 
 def arc_learning_run(work: Path, *, dataset: ArcDataset | None = None, train_limit: int | None = None, eval_split: str = "evaluation",
-                     eval_limit: int | None = None, workers: int = 2, max_candidates: int = 40_000, max_seconds: float = 30.0,
-                     progress: bool = True, runner: Any = None) -> dict[str, Any]:
-    """Run the three stages; return ``{"reports": {training, shipped, learned}, "skills_written", "library_skills", ...}``."""
+                     eval_limit: int | None = None, workers: int = 2, max_candidates: int = 20_000, max_seconds: float = 20.0,
+                     rounds: int = 3, attempts: int = 2, progress: bool = True, runner: Any = None, eval_tasks_override: list | None = None,
+                     skip_shipped: bool = False) -> dict[str, Any]:
+    """Rounds, then both evaluations; returns reports, the round curve and the learned library."""
+    import time
+
     ds = dataset or load_arc()
     work = Path(work)
-    library = work / "library"
-    opts = {"solver": "skills", "max_candidates": max_candidates, "max_seconds": max_seconds, "max_depth": 2}
-    train = eval_tasks("training", ds)[:train_limit] if train_limit else eval_tasks("training", ds)
-    evals = eval_tasks(eval_split, ds)
+    train = eval_tasks("training", ds)
+    train = train[:train_limit] if train_limit else train
+    evals = eval_tasks_override if eval_tasks_override is not None else eval_tasks(eval_split, ds)
     evals = evals[:eval_limit] if eval_limit else evals
-
-    def cfg(name: str, split: str, memory: MemoryMode) -> EvalConfig:
-        return EvalConfig(benchmark="arc", memory=memory, split=split, workers=workers, out_dir=work / name, write_gate="train_pairs",
-                          options={**opts, **({"library": "learned-on-training"} if memory != "none" else {})})
-
-    training = run_skills_eval(cfg("training", "training", "updating"), learned_dir=library, tasks=train, progress=progress, runner=runner)
-    shipped = run_skills_eval(cfg("eval-shipped", eval_split, "none"), learned_dir=None, tasks=evals, progress=progress, runner=runner)
-    learned = run_skills_eval(cfg("eval-learned", eval_split, "frozen"), learned_dir=library, tasks=evals, progress=progress, runner=runner)
-    skills = sorted(p.parent.name for p in library.glob("*/SKILL.md"))
+    cfg = WakeSleepConfig(rounds=rounds, max_candidates=max_candidates, max_seconds=max_seconds, attempts=attempts, workers=workers)
+    learner = WakeSleepLearner(work, cfg, runner=runner, progress=progress)
+    t0, c0 = time.time(), cpu_seconds()
+    curve = learner.learn(train)
+    t1, c1 = time.time(), cpu_seconds()
+    shipped = None if skip_shipped else learner.evaluate("eval-shipped", eval_split, evals, learned=False)
+    t2, c2 = time.time(), cpu_seconds()
+    learned = learner.evaluate("eval-learned", eval_split, evals, learned=True)
+    t3, c3 = time.time(), cpu_seconds()
+    final_training = curve[-1]
+    skills = learner.active()
     return {
-        "reports": {"training": training, "shipped": shipped, "learned": learned},
-        "skills_written": len(skills),
+        "reports": {"shipped": shipped, "learned": learned},
+        "rounds": [r.model_dump() for r in curve],
+        "training": {"n": final_training.tasks, "solved": final_training.solved, "first_round_solved": curve[0].solved},
+        "skills_written": sum(len(r.added) for r in curve),
+        "skills_retired": sorted({n for r in curve for n in r.retired}),
         "library_skills": skills,
-        "library_dir": str(library),
+        "library_dir": str(learner.skills_dir),
+        "home": str(learner.settings.home),
         "shipped_transforms": len(TransformLibrary().primitives),
-        "run_dirs": {k: str(work / k) for k in ("training", "eval-shipped", "eval-learned")},
+        "timing": {"rounds_wall_s": round(t1 - t0, 1), "rounds_cpu_s": round(c1 - c0, 1), "eval_shipped_wall_s": round(t2 - t1, 1),
+                   "eval_shipped_cpu_s": round(c2 - c1, 1), "eval_learned_wall_s": round(t3 - t2, 1), "eval_learned_cpu_s": round(c3 - c2, 1)},
+        "run_dirs": {"rounds": str(work / "wake"), "eval-shipped": str(work / "eval-shipped"), "eval-learned": str(work / "eval-learned")},
     }

@@ -1,13 +1,22 @@
 """The LLM-free ARC solver over the transform library, as an eval-framework solve function.
 
-Per task: the composition search runs in a worker subprocess (a process pool, so a task's
-search is bounded by its candidate and time budget and never blocks the harness); the verified
-composition is rendered as a self-contained program and executed **through the grid runner
-seam** (the sandbox) on the train inputs (re-verification) and the test inputs (predictions,
-2 s per grid). With ``memory="updating"``, a composition of two or more steps that passes the
-write gate (``train_pairs``: reproduces every train output in the sandbox; ``oracle``: also
-every hidden test output, reported as such) is written back as a new skill, so the library
-grows as the run goes (tasks are then solved in order, one at a time).
+Per task: the composition search runs in a worker process (:class:`~.workers.SearchWorkers`,
+plain child processes that never re-import the caller's ``__main__``, so the solver works from a
+script without a main guard); it sees the task's **train pairs and test inputs only**: the test
+outputs are never sent to the worker. Up to ``attempts`` (default 2, ARC's official rule)
+verified compositions with distinct test predictions are rendered as self-contained programs
+and executed **through the grid runner seam** (the sandbox) on the train inputs
+(re-verification) and the test inputs (predictions, 2 s per grid); the task is scored by
+:func:`~.scoring.score_attempts` (a test output counts when any attempt got it).
+
+``prior(task) -> {skill: score}`` (the learned router, :mod:`.prior`) orders the enumeration;
+``learned_only`` restricts the learned folder to the skills the home lists as active.
+
+With ``memory="updating"``, a composition of two or more steps that passes the write gate
+(``train_pairs``: reproduces every train output in the sandbox; ``oracle``: also every hidden
+test output, reported as such) is written back as a new skill folder right away (the older
+per-task write-back, kept for ``agentmem eval arc --memory updating``); the wake/sleep learner
+(:mod:`.wake_sleep`) instead writes recurring sub-programs through the reflective controller.
 
 Memory modes: ``none`` = shipped transforms only; ``frozen`` = shipped + the learned library
 folder (read only); ``updating`` = shipped + learned, and writes.
@@ -15,7 +24,7 @@ folder (read only); ``updating`` = shipped + learned, and writes.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +35,7 @@ from agentmem.evals.arc.library import TransformLibrary
 from agentmem.evals.arc.runner import DEFAULT_TIMEOUT_S, GridRunner, default_runner
 from agentmem.evals.arc.scoring import score_attempts
 from agentmem.evals.arc.search import CompositionSearch, SearchResult, describe_steps
-from agentmem.evals.pool import process_pool
-from agentmem.evals.pool import result as pool_result
+from agentmem.evals.arc.workers import SearchWorkers, WorkerError
 
 _WORKER_CACHE: dict[str, Any] = {}
 
@@ -38,21 +46,26 @@ def _library_key(shipped: str | None, learned: str | None) -> str:
     return repr((shipped, learned, names, mtimes))
 
 
-def search_in_worker(shipped: str | None, learned: str | None, train_pairs: list[tuple[Any, Any]], max_candidates: int, max_seconds: float, max_depth: int) -> dict[str, Any]:
+def search_in_worker(shipped: str | None, learned: str | None, train_pairs: list[tuple[Any, Any]], max_candidates: int, max_seconds: float, max_depth: int,
+                     test_inputs: list[Any] | None = None, order: dict[str, float] | None = None, attempts: int = 1,
+                     learned_only: list[str] | None = None, exclude: list[str] | None = None) -> dict[str, Any]:
     """Worker-process entry: (re)load the library when its folder changed, search, return the result."""
-    key = _library_key(shipped, learned)
+    only = set(learned_only) if learned_only is not None else None
+    key = _library_key(shipped, learned) + repr(sorted(only) if only is not None else None)
     if _WORKER_CACHE.get("key") != key:
         _WORKER_CACHE["key"] = key
-        _WORKER_CACHE["library"] = TransformLibrary(Path(shipped) if shipped else None, Path(learned) if learned else None)
-    search = CompositionSearch(_WORKER_CACHE["library"], max_depth=max_depth, max_candidates=max_candidates, max_seconds=max_seconds)
-    return search.solve(train_pairs).model_dump()
+        _WORKER_CACHE["library"] = TransformLibrary(Path(shipped) if shipped else None, Path(learned) if learned else None, only=only)
+    search = CompositionSearch(_WORKER_CACHE["library"], max_depth=max_depth, max_candidates=max_candidates, max_seconds=max_seconds,
+                               order=order, attempts=attempts, exclude=set(exclude or ()))
+    return search.solve(train_pairs, test_inputs).model_dump()
 
 
 class SkillsSolver:
     """Holds the worker pool, the runner and the library folders for one run (a context manager)."""
 
     def __init__(self, config: EvalConfig, *, learned_dir: Path | None, shipped_dir: Path | None = None, runner: GridRunner | None = None,
-                 max_candidates: int = 40_000, max_seconds: float = 30.0, max_depth: int = 2, in_process: bool = False) -> None:
+                 max_candidates: int = 40_000, max_seconds: float = 30.0, max_depth: int = 2, in_process: bool = False, attempts: int = 2,
+                 prior: Callable[[ArcTask], dict[str, float]] | None = None, learned_only: list[str] | None = None) -> None:
         if config.memory in ("frozen", "updating") and learned_dir is None:
             raise ValueError("memory frozen/updating needs a learned library folder")
         self.config = config
@@ -61,51 +74,76 @@ class SkillsSolver:
         self.runner = runner or default_runner()
         self.max_candidates, self.max_seconds, self.max_depth = max_candidates, max_seconds, max_depth
         self.in_process = in_process
-        self._pool: ProcessPoolExecutor | None = None
+        self.attempts, self.prior, self.learned_only = attempts, prior, learned_only
+        self._pool: SearchWorkers | None = None
         self.primitives = TransformLibrary(shipped_dir)
         self.written: list[str] = []
 
     def __enter__(self) -> "SkillsSolver":
         if not self.in_process:
             workers = 1 if self.config.memory == "updating" else self.config.workers
-            self._pool = process_pool(workers)  # works from a driver script without the __main__ guard
+            self._pool = SearchWorkers(max(1, workers))
         if self.learned_dir is not None:
             self.learned_dir.mkdir(parents=True, exist_ok=True)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.close()
 
-    def _search(self, task: ArcTask) -> SearchResult:
-        args = (str(self.shipped_dir) if self.shipped_dir else None, str(self.learned_dir) if self.learned_dir else None,
-                task.train_pairs, self.max_candidates, self.max_seconds, self.max_depth)
+    def search(self, task: ArcTask, *, exclude: list[str] | None = None) -> SearchResult:
+        """Search one task. Only its train pairs and test *inputs* go to the worker."""
+        kwargs = dict(shipped=str(self.shipped_dir) if self.shipped_dir else None, learned=str(self.learned_dir) if self.learned_dir else None,
+                      train_pairs=task.train_pairs, max_candidates=self.max_candidates, max_seconds=self.max_seconds, max_depth=self.max_depth,
+                      test_inputs=task.test_inputs, order=self.prior(task) if self.prior else None, attempts=self.attempts,
+                      learned_only=self.learned_only, exclude=exclude)
         if self._pool is None:
-            return SearchResult.model_validate(search_in_worker(*args))
-        return SearchResult.model_validate(pool_result(self._pool.submit(search_in_worker, *args), timeout=self.max_seconds + 120))
+            return SearchResult.model_validate(search_in_worker(**kwargs))
+        try:
+            return SearchResult.model_validate(self._pool.call("search", timeout=self.max_seconds + 120, **kwargs))
+        except WorkerError as exc:
+            return SearchResult(budget_hit=f"worker: {exc}")
+
+    _search = search
 
     def solve(self, item: EvalTask, ctx: TaskContext) -> TaskOutcome:
-        task: ArcTask = item.payload
-        found = self._search(task)
-        detail: dict[str, Any] = {"candidates": found.candidates, "budget_hit": found.budget_hit, "depth": found.depth,
-                                  "program": None, "used_learned": found.used_learned, "written_skill": None}
+        return self.score_task(item.payload, write=True)
+
+    def score_task(self, task: ArcTask, *, exclude: list[str] | None = None, write: bool = False) -> TaskOutcome:
+        """Search ``task`` (without the ``exclude`` d skills), run the attempts in the sandbox, score them."""
+        found = self.search(task, exclude=exclude)
+        detail: dict[str, Any] = {"candidates": found.candidates, "budget_hit": found.budget_hit, "depth": found.depth, "seconds": found.seconds, "first_at": found.first_at,
+                                  "program": None, "programs": [], "steps": [], "skills_used": found.skills_used, "tried": found.tried,
+                                  "used_learned": found.used_learned, "learned_used": found.learned_used, "written_skill": None}
         if found.steps is None:
-            return TaskOutcome(score=0.0, success=False, metrics={"strict": 0.0, "found": 0.0, "used_learned": 0.0}, detail=detail)
+            return TaskOutcome(score=0.0, success=False, metrics={"strict": 0.0, "found": 0.0, "used_learned": 0.0, "first_attempt": 0.0},
+                               detail=detail)
         detail["program"] = describe_steps(found.steps)
-        code = render_program(self.primitives, found.steps)
-        runs = self.runner.run(code, [p.input for p in task.train] + task.test_inputs, DEFAULT_TIMEOUT_S)
-        train_runs, test_runs = runs[: len(task.train)], runs[len(task.train):]
-        train_ok = all(r.output == p.output for r, p in zip(train_runs, task.train))
-        score = score_attempts([[r.output for r in test_runs]], [p.output for p in task.test])
+        detail["programs"] = [describe_steps(p) for p in found.programs]
+        detail["steps"] = found.programs
+        predictions, train_ok, errors, first = [], True, set(), 0.0
+        expected = [p.output for p in task.test]
+        for i, steps in enumerate(found.programs or [found.steps]):
+            code = render_program(self.primitives, steps)
+            runs = self.runner.run(code, [p.input for p in task.train] + task.test_inputs, DEFAULT_TIMEOUT_S)
+            train_runs, test_runs = runs[: len(task.train)], runs[len(task.train):]
+            ok = all(r.output == p.output for r, p in zip(train_runs, task.train))
+            train_ok = train_ok and ok
+            errors |= {r.error for r in runs if r.error}
+            predictions.append([r.output for r in test_runs] if ok else [None for _ in test_runs])
+            if i == 0:
+                first = score_attempts(predictions[:1], expected).official
+        score = score_attempts(predictions, expected)
         detail["sandbox_train_ok"] = train_ok
-        detail["errors"] = sorted({r.error for r in runs if r.error})[:3]
+        detail["errors"] = sorted(errors)[:3]
+        detail["attempt_scores"] = [score_attempts([p], expected).official for p in predictions]
         gate = self.config.write_gate
         passes = train_ok and (gate == "train_pairs" or (gate == "oracle" and score.strict == 1.0))
-        if self.config.memory == "updating" and passes and len(found.steps) >= 2 and self.learned_dir is not None:
+        if write and self.config.memory == "updating" and passes and len(found.steps) >= 2 and self.learned_dir is not None:
             name, created = write_composition_skill(self.learned_dir, self.primitives, found.steps, task.id, task.train_pairs)
             detail["written_skill"] = name
             detail["skill_created"] = created
             if created:
                 self.written.append(name)
-        metrics = {"strict": score.strict, "found": 1.0, "used_learned": float(found.used_learned is not None)}
+        metrics = {"strict": score.strict, "found": 1.0, "used_learned": float(found.used_learned is not None), "first_attempt": first}
         return TaskOutcome(score=score.official, success=score.official == 1.0, metrics=metrics, detail=detail)

@@ -61,7 +61,26 @@ def _label(g, bg, diagonal, by_color):
     return comps
 
 
-def _key(key, cells, comps):
+def _key(key, cells, comps, shape=None):
+    if key == "shape":
+        y0 = min(y for y, _ in cells)
+        x0 = min(x for _, x in cells)
+        return ";".join(f"{y - y0},{x - x0}" for y, x in sorted(cells))
+    if key == "border":
+        h, w = shape
+        return "edge" if any(y in (0, h - 1) or x in (0, w - 1) for y, x in cells) else "inner"
+    if key == "holes":
+        ys = [y for y, _ in cells]
+        xs = [x for _, x in cells]
+        box = np.zeros((max(ys) - min(ys) + 3, max(xs) - min(xs) + 3), dtype=int)
+        for y, x in cells:
+            box[y - min(ys) + 1, x - min(xs) + 1] = 1
+        outside = _components(box, 1, False, False)
+        return str(len(outside) - 1)
+    if key == "width":
+        return str(max(x for _, x in cells) - min(x for _, x in cells) + 1)
+    if key == "height":
+        return str(max(y for y, _ in cells) - min(y for y, _ in cells) + 1)
     sizes = sorted({len(cs) for cs in comps}, reverse=True)
     if key == "size":
         return str(len(cells))
@@ -76,7 +95,7 @@ def _key(key, cells, comps):
 
 def fit(train_pairs):
     out_params = []
-    for key in ("extreme", "rank", "size"):
+    for key in ("extreme", "rank", "size", "shape", "border", "holes", "width", "height"):
         mapping, ok = {}, True
         for inp, out in train_pairs:
             a, b = np.asarray(inp), np.asarray(out)
@@ -85,7 +104,7 @@ def fit(train_pairs):
             comps = _components(a, 0, True, False)
             for cells in comps:
                 cols = {int(b[y, x]) for y, x in cells}
-                k = _key(key, cells, comps)
+                k = _key(key, cells, comps, a.shape)
                 if len(cols) != 1 or mapping.get(k, next(iter(cols))) != next(iter(cols)):
                     ok = False
                     break
@@ -102,7 +121,7 @@ def transform(grid, key="extreme", mapping=None):
     out = g.copy()
     comps = _components(g, 0, True, False)
     for cells in comps:
-        k = _key(key, cells, comps)
+        k = _key(key, cells, comps, g.shape)
         if mapping and k in mapping:
             for y, x in cells:
                 out[y, x] = int(mapping[k])

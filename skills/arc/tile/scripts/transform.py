@@ -5,11 +5,15 @@ PARAMS = [
     {"rows": r, "cols": c, "mode": m}
     for (r, c) in ((1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1), (4, 4))
     for m in ("plain", "mirror")
-]
+] + [{"rows": 0, "cols": 0, "mode": m} for m in ("self", "self_inverse")]
 
 
 def transform(grid, rows=2, cols=2, mode="plain"):
     g = np.asarray(grid)
+    if mode in ("self", "self_inverse"):
+        # fractal tiling: a copy of the grid wherever the grid has a coloured (or, inverse, an empty) cell
+        mask = (g != 0) if mode == "self" else (g == 0)
+        return np.kron(mask.astype(g.dtype), g)
     if mode == "plain":
         return np.tile(g, (rows, cols))
     bands = []

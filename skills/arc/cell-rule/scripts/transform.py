@@ -1,0 +1,81 @@
+"""A local rewrite rule learned from examples, checked by leave-one-out."""
+import numpy as np
+
+PARAMS = []
+KINDS = ("n4", "n8", "rays")
+
+
+def _keys(g, kind):
+    h, w = g.shape
+    p = np.pad(g, 1, constant_values=0)
+    keys = {}
+    if kind == "n4":
+        for r in range(h):
+            for c in range(w):
+                keys[(r, c)] = (int(g[r, c]), int(p[r, c + 1]), int(p[r + 2, c + 1]), int(p[r + 1, c]), int(p[r + 1, c + 2]))
+    elif kind == "n8":
+        for r in range(h):
+            for c in range(w):
+                keys[(r, c)] = tuple(int(v) for v in p[r:r + 3, c:c + 3].ravel())
+    else:
+        bg = 0
+        for r in range(h):
+            for c in range(w):
+                seen = []
+                for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                    y, x, v = r + dy, c + dx, -1
+                    while 0 <= y < h and 0 <= x < w:
+                        if g[y, x] != bg:
+                            v = int(g[y, x])
+                            break
+                        y, x = y + dy, x + dx
+                    seen.append(v)
+                keys[(r, c)] = (int(g[r, c]),) + tuple(seen)
+    return keys
+
+
+def _table(pairs, kind):
+    table = {}
+    for a, b in pairs:
+        for pos, k in _keys(a, kind).items():
+            v = int(b[pos])
+            if table.get(k, v) != v:
+                return None
+            table[k] = v
+    return table
+
+
+def _apply(g, kind, table):
+    out = g.copy()
+    for pos, k in _keys(g, kind).items():
+        if k in table:
+            out[pos] = table[k]
+    return out
+
+
+def fit(train_pairs):
+    pairs = [(np.asarray(i), np.asarray(o)) for i, o in train_pairs]
+    if len(pairs) < 2 or any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
+        return []
+    if sum(a.size for a, _ in pairs) > 4000:
+        return []
+    found = []
+    for kind in KINDS:
+        table = _table(pairs, kind)
+        if table is None:
+            continue
+        ok = True
+        for i, (a, b) in enumerate(pairs):
+            rest = _table(pairs[:i] + pairs[i + 1:], kind)
+            if rest is None or not np.array_equal(_apply(a, kind, rest), b):
+                ok = False
+                break
+        if ok:
+            found.append({"kind": kind, "table": [[list(k), v] for k, v in table.items() if k[0] != v]})
+    return found
+
+
+def transform(grid, kind="n4", table=None):
+    g = np.asarray(grid)
+    t = {tuple(k): int(v) for k, v in (table or [])}
+    return _apply(g, kind, t)
