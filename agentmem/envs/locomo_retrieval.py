@@ -8,7 +8,9 @@ evidence recall@k (share of a query's evidence turns in the top k, averaged) for
 evidence is among the first three). Categories 1-4 together are the main table, category 5 is
 reported separately, and every category on its own.
 
-Retrievers: ``bm25`` (bm25s), ``dense`` (MiniLM cosine), ``hybrid`` (RRF of both, k=60) and
+Retrievers: ``bm25`` (bm25s), ``fts5`` (SQLite FTS5, the default lexical engine of stores),
+``dense`` (MiniLM cosine), ``hybrid`` (RRF of bm25 and dense, k=60), ``hybrid_fts5`` (RRF of
+fts5 and dense) and
 ``proxy`` (the trained MemSifter proxy reranking the hybrid shortlist; two-fold protocol:
 train on five conversations, evaluate on the other five, then swap).
 
@@ -33,7 +35,8 @@ from ..errors import ConfigError
 from .locomo_data import CATEGORY_NAMES, Conversation, QAItem, load_locomo
 
 K_VALUES = (1, 5, 10, 20)
-RETRIEVERS = ("bm25", "dense", "hybrid", "proxy")
+RETRIEVERS = ("bm25", "fts5", "dense", "hybrid", "hybrid_fts5", "proxy")
+LEXICAL = {"bm25": "bm25s", "fts5": "fts5", "hybrid": "bm25s", "hybrid_fts5": "fts5"}
 MAIN_CATEGORIES = (1, 2, 3, 4)
 Progress = Callable[[str, int, int], None]
 
@@ -47,6 +50,7 @@ class ConversationCorpus:
     texts: list[str]
     embeddings: np.ndarray | None = None
     _bm25: Any = None
+    _fts: Any = None
     pos: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -58,15 +62,25 @@ class ConversationCorpus:
             corpus.embeddings = np.asarray(embedder.embed(texts), dtype=np.float32)
         return corpus
 
-    def bm25_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every turn (0 where no query term matches)."""
-        from ..retrieval.lexical import BM25Index
+    def bm25_scores(self, query: str, engine: str = "bm25s") -> np.ndarray:
+        """BM25 score of every turn (0 where no query term matches); ``engine`` is ``bm25s``
+        or ``fts5`` (:class:`~agentmem.retrieval.fts.FTSIndex`, in memory)."""
+        if engine == "fts5":
+            if self._fts is None:
+                from ..retrieval.fts import FTSIndex
 
-        if self._bm25 is None:
-            self._bm25 = BM25Index()
-            self._bm25.upsert(self.ids, self.texts)
+                self._fts = FTSIndex()
+                self._fts.upsert(self.ids, self.texts)
+            index = self._fts
+        else:
+            from ..retrieval.lexical import BM25Index
+
+            if self._bm25 is None:
+                self._bm25 = BM25Index()
+                self._bm25.upsert(self.ids, self.texts)
+            index = self._bm25
         out = np.zeros(len(self.ids), dtype=np.float32)
-        for hit in self._bm25.search(query, k=len(self.ids)):
+        for hit in index.search(query, k=len(self.ids)):
             out[self.pos[hit.id]] = hit.score
         return out
 
@@ -202,13 +216,13 @@ class BaselineRanker:
         self.corpus, self.embedder, self.rrf_k = corpus, embedder, rrf_k
 
     def rank(self, question: str, mode: str, query_vec: np.ndarray | None = None) -> list[int]:
-        if mode == "bm25":
-            return rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
+        if mode in ("bm25", "fts5"):
+            return rank_from_scores(self.corpus.bm25_scores(question, LEXICAL[mode]), only_positive=True)
         qv = query_vec if query_vec is not None else self.embedder.embed([question])[0]
         dense = rank_from_scores(self.corpus.dense_scores(qv))
         if mode == "dense":
             return dense
-        bm = rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
+        bm = rank_from_scores(self.corpus.bm25_scores(question, LEXICAL[mode]), only_positive=True)
         return rrf_indices([bm, dense], k=self.rrf_k)[0]
 
 
@@ -286,12 +300,12 @@ def evaluate_retrieval(
     convs = load_locomo(data_path)
     if limit_conversations:
         convs = convs[:limit_conversations]
-    if embedder is None and (retriever != "bm25" or baselines):
+    if embedder is None and (retriever not in ("bm25", "fts5") or baselines):
         embedder = default_embedder(settings)
     corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
     modes = [retriever] if retriever != "proxy" else []
     if baselines:
-        modes = [m for m in ("bm25", "dense", "hybrid")]
+        modes = [m for m in ("bm25", "fts5", "dense", "hybrid", "hybrid_fts5")]
     report: dict[str, Any] = {
         "benchmark": "locomo-retrieval",
         "retriever": retriever,
@@ -307,7 +321,7 @@ def evaluate_retrieval(
                 progress(mode, n, len(corpora))
             ranker = BaselineRanker(corpus, embedder)
             qs = queries_of(corpus.conv)
-            qvecs = embedder.embed([q.question for q in qs]) if mode != "bm25" and qs else None
+            qvecs = embedder.embed([q.question for q in qs]) if mode not in ("bm25", "fts5") and qs else None
             valid = corpus.conv.turn_ids()
             for j, qa in enumerate(qs):
                 order = ranker.rank(qa.question, mode, None if qvecs is None else qvecs[j])

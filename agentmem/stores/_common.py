@@ -107,11 +107,13 @@ def dump_yaml(data: dict[str, Any]) -> str:
 
 
 class LazyHybrid:
-    """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, built on first use.
+    """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, opened on first use.
 
-    The store's files are the truth: the first search in a process drops the collection and
-    re-indexes every active item from ``loader()`` (cheap for hundreds of items, and it can
-    never serve stale rows); later writes upsert or delete single items.
+    The store's files are the truth and the indexes are persistent caches (Chroma + the SQLite
+    FTS5 file of :func:`~agentmem.retrieval.factory.make_lexical`): the first search in a process
+    syncs them with ``loader()`` (:meth:`HybridIndex.sync`: only rows whose text or metadata
+    changed are re-embedded and re-indexed, usually none); later writes upsert or delete single
+    items. No collection is dropped, so processes sharing a home never erase each other's index.
     """
 
     def __init__(self, collection: str, settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None", loader: Any) -> None:
@@ -130,15 +132,13 @@ class LazyHybrid:
 
     def hybrid(self) -> Any:
         if self._hx is None:
+            from ..retrieval.factory import make_lexical
             from ..retrieval.hybrid import HybridIndex
 
             emb, idx = wiring(self.settings, self._embedder, self._index)
             self._embedder, self._index = emb, idx
-            hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k)
-            idx.drop(self.collection)
-            rows = self.loader()
-            if rows:
-                hx.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+            hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k, lexical=make_lexical(self.settings, self.collection))
+            hx.sync([(r[0], r[1], r[2]) for r in self.loader()])
             self._hx = hx
         return self._hx
 

@@ -6,8 +6,13 @@ statistics and the full list of revisions: every INSERT, UPDATE and DELETE that 
 with the content after the change, the span it came from and the skill that decided it. A
 DELETE retires the item (it leaves recall) but keeps its history, so nothing stored is lost.
 
-Search is hybrid (BM25 + dense, RRF) through :class:`~agentmem.retrieval.hybrid.HybridIndex`,
-built lazily from the files (the index is a cache).
+Search is hybrid (BM25 + dense, RRF) through :class:`~agentmem.retrieval.hybrid.HybridIndex`.
+The index is a cache of the files. In a home (:meth:`FactStore.from_settings`) it is persistent
+(embedded Chroma + a SQLite FTS5 file) and stamped with the items folder's modification time, so
+a new process opens it without reading the item files; a write updates only its item (file,
+vectors, lexical row) and re-stamps the index; a stamp that no longer matches (files changed
+by hand, a rollback) makes the next search diff the files against the index and re-index only
+what differs. Items are read from their files one at a time as recall returns them.
 
 Example::
 
@@ -75,79 +80,136 @@ class FactStore:
 
     name = "facts"
 
-    def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60) -> None:
+    def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60,
+                 lexical: Any | None = None) -> None:
         from ..testing import InMemoryIndex
 
         self.root = Path(root)
         self.items_dir = self.root / "items"
         self.namespace = namespace
         self.embedder = embedder
-        self.hybrid = HybridIndex("facts", embedder, index if index is not None else InMemoryIndex(), rrf_k=rrf_k)
-        self._items: dict[str, FactItem] | None = None
+        self.hybrid = HybridIndex("facts", embedder, index if index is not None else InMemoryIndex(), rrf_k=rrf_k, lexical=lexical)
+        #: the lexical index persists (has a stamp): writes keep it current even before the first search
+        self._persistent = hasattr(self.hybrid.lexical, "stamp") and getattr(self.hybrid.lexical, "path", None) is not None
+        self._items: dict[str, FactItem] = {}
+        self._all_loaded = False
         self._indexed = False
         self._index_ids: set[str] = set()
+        #: times the index was diffed against every item file (a test checks writes never cause one)
+        self.full_syncs = 0
 
     @classmethod
     def from_settings(cls, settings: Any, *, embedder: Embedder | None = None) -> "FactStore":
         """The home's fact store (``<home>/stores/facts``) in the settings' namespace, with its embedder.
 
-        The vector part of the hybrid index is an in-memory cache rebuilt from the files (fact
-        stores are small; the files are the truth).
+        The index is the home's: Chroma (``index.backend``) for the vectors and the persistent
+        lexical index of :func:`~agentmem.retrieval.factory.make_lexical`.
         """
-        from ..retrieval.factory import make_embedder
+        from ..retrieval.factory import make_lexical
         from ..types import Namespace
+        from ._common import wiring
 
-        return cls(settings.paths.stores / "facts", embedder or make_embedder(settings), namespace=Namespace.parse(settings.namespace).key(),
-                   rrf_k=settings.recall.rrf_k)
+        emb, idx = wiring(settings, embedder, None)
+        return cls(settings.paths.stores / "facts", emb, idx, namespace=Namespace.parse(settings.namespace).key(),
+                   rrf_k=settings.recall.rrf_k, lexical=make_lexical(settings, "facts"))
 
     # ------------------------------------------------------------------ files
+    @staticmethod
+    def _read(f: Path) -> FactItem:
+        try:
+            return FactItem.model_validate(read_json(f))
+        except Exception as exc:
+            raise StoreError(f"{f}: not a valid fact item ({exc})") from exc
+
     def _load_all(self) -> dict[str, FactItem]:
-        if self._items is None:
+        if not self._all_loaded:
             items: dict[str, FactItem] = {}
             if self.items_dir.is_dir():
                 for f in sorted(self.items_dir.glob("*.json")):
-                    try:
-                        item = FactItem.model_validate(read_json(f))
-                    except Exception as exc:
-                        raise StoreError(f"{f}: not a valid fact item ({exc})") from exc
+                    item = self._read(f)
                     items[item.id] = item
             self._items = items
+            self._all_loaded = True
         return self._items
+
+    def _files_stamp(self) -> str:
+        """The items folder's modification time: every atomic write (temp file + rename) changes it."""
+        try:
+            st = self.items_dir.stat()
+        except FileNotFoundError:
+            return "absent"
+        return f"{st.st_mtime_ns}"
 
     def _path(self, item_id: str) -> Path:
         return self.items_dir / f"{safe_name(item_id)}.json"
 
+    def _index_item(self, item: FactItem) -> None:
+        if item.state == Lifecycle.active:
+            self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
+            self._index_ids.add(item.id)
+        else:
+            self.hybrid.delete([item.id])
+            self._index_ids.discard(item.id)
+
     def _write(self, item: FactItem) -> None:
+        old = self._items.get(item.id)
+        same = old is not None and (old.content, old.state, old.namespace) == (item.content, item.state, item.namespace)
         with home_lock(self.root / ".write.lock"):
+            before = self._files_stamp() if self._persistent else None
             atomic_write_json(self._path(item.id), item.model_dump(mode="json"))
-        self._load_all()[item.id] = item
-        if self._indexed:
-            if item.state == Lifecycle.active:
-                self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
-                self._index_ids.add(item.id)
-            else:
-                self.hybrid.delete([item.id])
-                self._index_ids.discard(item.id)
+            if (self._indexed or self._persistent) and not same:  # usage-only writes leave the index alone
+                self._index_item(item)
+            if self._persistent:
+                stamp = self.hybrid.lexical.stamp()
+                if stamp == before or (stamp is None and before == "absent" and len(self.hybrid.lexical) <= 1):
+                    # the index was current before this write (or both were empty) and now holds it: still current
+                    self.hybrid.lexical.set_stamp(self._files_stamp())
+        self._items[item.id] = item
 
     def _ensure_index(self) -> None:
         if self._indexed:
             return
-        active = [i for i in self._load_all().values() if i.state == Lifecycle.active]
-        self.hybrid.upsert([i.id for i in active], [i.content for i in active], [{"namespace": i.namespace} for i in active])
-        self._index_ids = {i.id for i in active}
+        lexical = self.hybrid.lexical
+        if self._persistent and lexical.stamp() == self._files_stamp() and self.hybrid.index.count(self.hybrid.collection) == len(lexical):
+            self._indexed = True  # the persisted index matches the files: nothing to read
+            return
+        if not self._persistent:
+            self._sync_all()
+        else:
+            with home_lock(self.root / ".write.lock"):
+                stamp = self._files_stamp()
+                self._sync_all()
+                lexical.set_stamp(stamp)
         self._indexed = True
 
+    def _sync_all(self) -> None:
+        self._all_loaded = False
+        active = [i for i in self._load_all().values() if i.state == Lifecycle.active]
+        self.hybrid.sync([(i.id, i.content, {"namespace": i.namespace}) for i in active])
+        self.full_syncs += 1
+        self._index_ids = {i.id for i in active}
+
     def reload(self) -> None:
-        """Forget cached items and the index (after files changed on disk, e.g. a rollback)."""
-        self._items = None
-        if self._indexed:
+        """Forget cached items; the next search diffs the files against the index (after files
+        changed on disk, e.g. a rollback)."""
+        self._items = {}
+        self._all_loaded = False
+        if self._persistent:
+            self.hybrid.lexical.set_stamp(None)
+        elif self._indexed:
             self.hybrid.delete(sorted(self._index_ids))
-        self._index_ids: set[str] = set()
+        self._index_ids = set()
         self._indexed = False
 
     # ------------------------------------------------------------------ operations
     def get(self, item_id: str) -> FactItem | None:
-        return self._load_all().get(item_id)
+        item = self._items.get(item_id)
+        if item is None and not self._all_loaded:
+            f = self._path(item_id)
+            if f.is_file():
+                item = self._read(f)
+                self._items[item.id] = item
+        return item
 
     def items(self, namespace: str | None = None, include_inactive: bool = False) -> list[FactItem]:
         out = [i for i in self._load_all().values() if (include_inactive or i.state == Lifecycle.active) and (namespace is None or i.namespace == namespace)]
@@ -159,7 +221,7 @@ class FactStore:
         if not content.strip():
             raise StoreError("facts: cannot insert an item with empty content")
         item_id = item_id or new_id("f_")
-        if item_id in self._load_all():
+        if self.get(item_id) is not None:
             raise StoreError(f"facts: item id {item_id!r} already exists")
         now = time.time()
         item = FactItem(id=item_id, content=content.strip(), namespace=namespace or self.namespace, provenance=provenance or Provenance(source="learned"),
