@@ -1,4 +1,4 @@
-"""The FTS5 lexical index and the per-item, persistent index maintenance of stores (issue 18)."""
+"""The persistent lexical indexes (incremental BM25, FTS5) and the per-item index maintenance of stores (issue 18)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from agentmem.fileio import atomic_write_json, read_json
 from agentmem.retrieval.fts import FTSIndex, fts5_available, query_terms
 from agentmem.retrieval.hybrid import HybridIndex
+from agentmem.retrieval.incremental_bm25 import IncrementalBM25
 from agentmem.retrieval.lexical import BM25Index, LexicalIndex
 from agentmem.stores.facts import FactStore
 from agentmem.testing import HashEmbedder, InMemoryIndex
@@ -24,7 +25,7 @@ def _fill(lx: LexicalIndex) -> None:
 
 def test_fts5_is_compiled_in_and_queries_drop_stopwords() -> None:
     assert fts5_available()
-    assert query_terms("What did Caroline do with the cat?") == ["caroline", "cat"]
+    assert query_terms("What did Caroline do with the cat?") == ["what", "did", "caroline", "do", "cat"]
     assert query_terms("the of a") == []
 
 
@@ -65,8 +66,58 @@ def test_fts_persists_and_a_new_instance_opens_it_without_rebuilding(tmp_path) -
     assert len(other) == 0 and other.stamp() is None
 
 
+def test_incremental_bm25_ranks_like_bm25s() -> None:
+    texts = [
+        "Caroline went to the LGBTQ support group yesterday", "Melanie painted a sunrise over the lake",
+        "Caroline is researching adoption agencies", "Melanie took her kids camping in the mountains",
+        "Caroline gave a speech at a school about her transition", "the kids loved the camping trip and the lake",
+        "Melanie signed up for a pottery class", "Caroline wants to become a counselor",
+    ]
+    ids = [f"t{j}" for j in range(len(texts))]
+    ours, ref = IncrementalBM25(), BM25Index()
+    ours.upsert(ids, texts)
+    ref.upsert(ids, texts)
+    for q in ["What is Caroline researching?", "Where did Melanie go camping with the kids?", "pottery class", "lake"]:
+        a, b = ours.search(q, k=3), ref.search(q, k=3)
+        assert {h.id: round(h.score, 4) for h in a} == {h.id: round(h.score, 4) for h in b}, q  # same hits, same scores
+
+
+def test_incremental_bm25_filters_replaces_deletes_and_compacts() -> None:
+    lx = IncrementalBM25()
+    assert isinstance(lx, LexicalIndex)
+    _fill(lx)
+    assert {h.id for h in lx.search("cat", where={"namespace": "alice/agent"})} == {"a"}
+    assert lx.search("cat", where={"namespace": "bob/agent"}) == []
+    assert {h.id for h in lx.search("dog park", where={"n": {"$in": [2, 3]}})} == {"b"}
+    lx.upsert(["a"], ["Caroline adopted a parrot"], [{"namespace": "alice/agent"}])
+    assert lx.search("cat") == [] and lx.search("parrot")[0].document == "Caroline adopted a parrot"
+    lx.delete(["b", "missing"])
+    assert lx.search("dog") == [] and len(lx) == 2
+    for j in range(300):
+        lx.upsert([f"x{j}"], [f"filler note {j} about parrots"], [{"namespace": "bob/agent"}])
+    lx._compact()
+    assert lx.compactions == 1 and lx.search("parrot", k=1)[0].id == "a"
+    assert len(lx.search("parrots", k=500, where={"namespace": "bob/agent"})) == 300
+
+
+def test_incremental_bm25_persists_and_sees_other_processes_writes(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "lexical" / "facts.bm25.sqlite"
+    first = IncrementalBM25(path)
+    _fill(first)
+    first.set_stamp("gen-1")
+    second = IncrementalBM25(path)  # another process opening the file: no tokenising, no rebuild
+    assert second.stamp() == "gen-1" and len(second) == 3 and second.search("Oscar")[0].id == "a"
+    assert second.rows()["b"] == DOCS["b"]
+    first.upsert(["d"], ["a zebra escaped from the zoo"], [{}])
+    first.delete(["a"])
+    assert second.search("zebra")[0].id == "d" and second.search("Oscar") == []  # picked up at the next query
+    assert second.full_loads == 1
+    first.clear()
+    assert len(second) == 0 and second.stamp() is None
+
+
 def test_a_write_then_search_touches_one_row_and_never_rebuilds() -> None:
-    fts = FTSIndex()
+    fts = IncrementalBM25()
     hx = HybridIndex("c", HashEmbedder(), InMemoryIndex(), lexical=fts)
     hx.upsert(list(DOCS), [d for d, _ in DOCS.values()], [m for _, m in DOCS.values()])
     hx.search("cat", k=3)
@@ -74,7 +125,7 @@ def test_a_write_then_search_touches_one_row_and_never_rebuilds() -> None:
     for j in range(5):
         hx.upsert([f"new{j}"], [f"note {j} about a cat"], [{}])
         assert hx.search("cat", k=10)
-    assert fts.rows_written - before == 5 and fts.rebuilds == 0
+    assert fts.rows_written - before == 5 and fts.full_loads == 1
     # the bm25s engine, kept for comparison, rebuilds after every write
     bm = BM25Index()
     _fill(bm)
@@ -85,7 +136,7 @@ def test_a_write_then_search_touches_one_row_and_never_rebuilds() -> None:
 
 
 def test_sync_touches_only_rows_that_differ() -> None:
-    fts, vec = FTSIndex(), InMemoryIndex()
+    fts, vec = IncrementalBM25(), InMemoryIndex()
     hx = HybridIndex("c", HashEmbedder(), vec, lexical=fts)
     rows = [(i, d, m) for i, (d, m) in DOCS.items()]
     assert hx.sync(rows) == 3
@@ -99,7 +150,7 @@ def test_sync_touches_only_rows_that_differ() -> None:
 
 
 def _facts(tmp_path, vec) -> FactStore:  # noqa: ANN001
-    return FactStore(tmp_path / "facts", HashEmbedder(), vec, namespace="alice/agent", lexical=FTSIndex(tmp_path / "index" / "facts.sqlite"))
+    return FactStore(tmp_path / "facts", HashEmbedder(), vec, namespace="alice/agent", lexical=IncrementalBM25(tmp_path / "index" / "facts.sqlite"))
 
 
 def test_fact_store_reopens_its_persisted_index_and_writes_per_item(tmp_path) -> None:  # noqa: ANN001

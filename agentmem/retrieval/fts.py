@@ -37,14 +37,9 @@ from typing import Any
 from ..errors import StoreError
 from .base import Hit
 
-#: English stopwords dropped from queries (documents keep every word).
+#: English stopwords dropped from queries: Lucene's English stop set, the bm25s default ("en").
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between both but by
-    can could did do does doing down during each few for from further had has have having he her here hers herself him himself
-    his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them themselves then there these they this
-    those through to too under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves s t don""".split()
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with".split()
 )
 _WORD = re.compile(r"\w\w+")
 _SCHEMA_VERSION = "1"

@@ -3,7 +3,7 @@
 Every store indexes its records through a :class:`HybridIndex`; the vector part goes to any
 :class:`~agentmem.retrieval.base.VectorIndex` (Chroma by default, in-memory in tests) and the
 lexical part is any :class:`~agentmem.retrieval.lexical.LexicalIndex`: by default an in-memory
-:class:`~agentmem.retrieval.fts.FTSIndex` (SQLite FTS5, updated per item); stores that live in a
+:class:`~agentmem.retrieval.incremental_bm25.IncrementalBM25` (updated per item); stores that live in a
 home pass a persistent one from :func:`~agentmem.retrieval.factory.make_lexical`. Both parts are
 caches: the store's files are the truth.
 
@@ -29,9 +29,9 @@ class HybridIndex:
         self.embedder = embedder
         self.index = index
         if lexical is None:
-            from .fts import FTSIndex
+            from .incremental_bm25 import IncrementalBM25
 
-            lexical = FTSIndex()
+            lexical = IncrementalBM25()
         self.lexical = lexical
         #: times :meth:`sync` re-upserted every row (a test checks writes never cause one)
         self.full_syncs = 0

@@ -1,8 +1,9 @@
 """The lexical-search seam, and the bm25s implementation kept for comparison.
 
 :class:`LexicalIndex` is what :class:`~agentmem.retrieval.hybrid.HybridIndex` needs from a
-lexical engine. The default is :class:`~agentmem.retrieval.fts.FTSIndex` (SQLite FTS5:
-incremental, persistent; chosen on the figures in docs/recall.md). :class:`BM25Index` (bm25s)
+lexical engine. The default is :class:`~agentmem.retrieval.incremental_bm25.IncrementalBM25`
+(incremental, persistent in SQLite, scored with numpy); :class:`~agentmem.retrieval.fts.FTSIndex`
+(SQLite FTS5) is the other persistent option; the choice rests on the figures in docs/recall.md. :class:`BM25Index` (bm25s)
 builds a sparse index in one shot, so it keeps the documents and rebuilds on the first query
 after any change (O(N) per write-then-read); ``weight_mask`` restricts a query to the rows that
 pass a filter without rebuilding. Select it with ``index.lexical = "bm25s"``.
@@ -46,7 +47,7 @@ class BM25Index:
         self._pos: dict[str, int] = {}
         self._model: Any = None
         self._dirty = True
-        #: full index builds so far (one per write-then-read; the FTS5 index has none)
+        #: full index builds so far (one per write-then-read; the incremental engines have none)
         self.builds = 0
 
     def __len__(self) -> int:

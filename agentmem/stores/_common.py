@@ -109,8 +109,8 @@ def dump_yaml(data: dict[str, Any]) -> str:
 class LazyHybrid:
     """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, opened on first use.
 
-    The store's files are the truth and the indexes are persistent caches (Chroma + the SQLite
-    FTS5 file of :func:`~agentmem.retrieval.factory.make_lexical`): the first search in a process
+    The store's files are the truth and the indexes are persistent caches (Chroma + the persistent
+    lexical index of :func:`~agentmem.retrieval.factory.make_lexical`): the first search in a process
     syncs them with ``loader()`` (:meth:`HybridIndex.sync`: only rows whose text or metadata
     changed are re-embedded and re-indexed, usually none); later writes upsert or delete single
     items. No collection is dropped, so processes sharing a home never erase each other's index.

@@ -8,7 +8,7 @@ DELETE retires the item (it leaves recall) but keeps its history, so nothing sto
 
 Search is hybrid (BM25 + dense, RRF) through :class:`~agentmem.retrieval.hybrid.HybridIndex`.
 The index is a cache of the files. In a home (:meth:`FactStore.from_settings`) it is persistent
-(embedded Chroma + a SQLite FTS5 file) and stamped with the items folder's modification time, so
+(embedded Chroma + the persistent lexical index of :func:`~agentmem.retrieval.factory.make_lexical`) and stamped with the items folder's modification time, so
 a new process opens it without reading the item files; a write updates only its item (file,
 vectors, lexical row) and re-stamps the index; a stamp that no longer matches (files changed
 by hand, a rollback) makes the next search diff the files against the index and re-index only
