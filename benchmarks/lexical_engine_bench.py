@@ -2,7 +2,7 @@
 (``FTSIndex``) and bm25s (``BM25Index``): quality and speed.
 
 Quality: the LoCoMo retrieval protocol (``agentmem.envs.locomo_retrieval``; evidence recall@k,
-categories 1-4) with each engine alone and fused with dense MiniLM (RRF, k=60).
+categories 1-4) with each engine alone and, with ``--dense``, fused with dense MiniLM (RRF, k=60).
 
 Speed, at each size N (LoCoMo turns replicated to N with distinct suffixes; LoCoMo questions as
 queries): the time to index N documents, query p50/p95 (top 60), and one write followed by one
@@ -11,7 +11,7 @@ the other two update the written row; and for the persistent engines the time a 
 takes to open the N-row file and answer its first query. Incremental BM25 and FTS5 are files
 (as in a home), bm25s is in memory.
 
-    nice python benchmarks/lexical_engine_bench.py --sizes 10000 100000 1000000 --queries 200
+    nice python benchmarks/lexical_engine_bench.py --dense --sizes 10000 100000 1000000 --queries 200
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--bm25s-max", type=int, default=100_000, help="skip bm25s above this size")
     ap.add_argument("--fts5-max", type=int, default=100_000, help="skip FTS5 above this size")
     ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--dense", action="store_true", help="also the hybrid rows (embeds every LoCoMo turn with MiniLM once; cached)")
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args()
@@ -95,13 +96,15 @@ def main() -> None:
     load0 = os.getloadavg()
     report: dict = {"benchmark": "lexical-engines", "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs"}
     if not args.no_quality:
-        import torch
+        if args.dense:
+            import torch
 
-        torch.set_num_threads(1)
+            torch.set_num_threads(1)
         from agentmem.envs.locomo_retrieval import evaluate_retrieval
 
         settings = Settings.load()
-        q = evaluate_retrieval(args.data, retriever="hybrid", settings=settings, cache_dir=settings.paths.cache)
+        modes = ["bm25", "bm25_incremental", "fts5"] + (["hybrid", "hybrid_incremental", "hybrid_fts5"] if args.dense else [])
+        q = evaluate_retrieval(args.data, retriever="bm25", modes=modes, settings=settings, cache_dir=settings.paths.cache)
         report["quality"] = {m: {"main": r["main"], "category_5": r["category_5"]} for m, r in q["retrievers"].items()}
         print(json.dumps(report["quality"]), flush=True)
     convs = load_locomo(args.data)

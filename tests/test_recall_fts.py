@@ -74,7 +74,7 @@ def test_incremental_bm25_ranks_like_bm25s() -> None:
         "Melanie signed up for a pottery class", "Caroline wants to become a counselor",
     ]
     ids = [f"t{j}" for j in range(len(texts))]
-    ours, ref = IncrementalBM25(), BM25Index()
+    ours, ref = IncrementalBM25(stemmer=None), BM25Index()
     ours.upsert(ids, texts)
     ref.upsert(ids, texts)
     for q in ["What is Caroline researching?", "Where did Melanie go camping with the kids?", "pottery class", "lake"]:
@@ -86,11 +86,11 @@ def test_incremental_bm25_filters_replaces_deletes_and_compacts() -> None:
     lx = IncrementalBM25()
     assert isinstance(lx, LexicalIndex)
     _fill(lx)
-    assert {h.id for h in lx.search("cat", where={"namespace": "alice/agent"})} == {"a"}
+    assert {h.id for h in lx.search("cat", where={"namespace": "alice/agent"})} == {"a", "c"}  # stemmed: cats -> cat
     assert lx.search("cat", where={"namespace": "bob/agent"}) == []
     assert {h.id for h in lx.search("dog park", where={"n": {"$in": [2, 3]}})} == {"b"}
     lx.upsert(["a"], ["Caroline adopted a parrot"], [{"namespace": "alice/agent"}])
-    assert lx.search("cat") == [] and lx.search("parrot")[0].document == "Caroline adopted a parrot"
+    assert lx.search("cat")[0].id == "c" and lx.search("parrot")[0].document == "Caroline adopted a parrot"  # stemmed: cats -> cat
     lx.delete(["b", "missing"])
     assert lx.search("dog") == [] and len(lx) == 2
     for j in range(300):
@@ -98,6 +98,7 @@ def test_incremental_bm25_filters_replaces_deletes_and_compacts() -> None:
     lx._compact()
     assert lx.compactions == 1 and lx.search("parrot", k=1)[0].id == "a"
     assert len(lx.search("parrots", k=500, where={"namespace": "bob/agent"})) == 300
+    assert {h.id for h in lx.search("parrot", k=500)} == {"a", *(f"x{j}" for j in range(300))}
 
 
 def test_incremental_bm25_persists_and_sees_other_processes_writes(tmp_path) -> None:  # noqa: ANN001
@@ -112,6 +113,9 @@ def test_incremental_bm25_persists_and_sees_other_processes_writes(tmp_path) -> 
     first.delete(["a"])
     assert second.search("zebra")[0].id == "d" and second.search("Oscar") == []  # picked up at the next query
     assert second.full_loads == 1
+    plain = IncrementalBM25(path, stemmer=None)  # another tokenizer re-indexes the file's own documents
+    assert plain.retokenized and [h.id for h in plain.search("cats")] == ["c"] and plain.search("cat") == []
+    assert {h.id for h in second.search("cats")} == {"c"} and second.retokenized  # saw the new epoch: re-indexed with its own tokenizer
     first.clear()
     assert len(second) == 0 and second.stamp() is None
 
