@@ -118,7 +118,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "lexical_engines.json").write_text(json.dumps(report, indent=2))
     cmd = f"python benchmarks/lexical_engine_bench.py --sizes {' '.join(map(str, args.sizes))} --queries {args.queries}"
-    lines = ["# Lexical engines: SQLite FTS5 vs bm25s", "", f"Machine: {report['machine']}; load average before {report['load_before']}, after {report['load_after']}. Command: `{cmd}`.", ""]
+    lines = ["# Lexical engines: incremental BM25 (default), SQLite FTS5, bm25s", "", f"Machine: {report['machine']}; load average before {report['load_before']}, after {report['load_after']}. Command: `{cmd}`.", ""]
     if "quality" in report:
         lines += ["## LoCoMo evidence recall (categories 1-4)", "", "| retriever | R@1 | R@5 | R@10 | R@20 | session hit@3 | queries |", "|---|---|---|---|---|---|---|"]
         for m, r in report["quality"].items():
