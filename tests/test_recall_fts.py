@@ -191,3 +191,20 @@ def test_fact_store_notices_files_changed_by_hand(tmp_path) -> None:  # noqa: AN
     assert b.full_syncs == 1 and b.hybrid.full_syncs == 0  # a diff, re-indexing one row
     c = _facts(tmp_path, vec)
     assert c.search("flowerpot", k=2) and c.full_syncs == 0
+
+
+def test_dense_filter_skips_the_filtered_query_only_when_it_cannot_change_the_answer() -> None:
+    class Counting(InMemoryIndex):
+        filtered = 0
+
+        def query(self, namespace, embedding, k=10, where=None):  # noqa: ANN001, ANN201
+            Counting.filtered += bool(where)
+            return super().query(namespace, embedding, k=k, where=where)
+
+    vec = Counting()
+    hx = HybridIndex("c", HashEmbedder(), vec)
+    hx.upsert([f"a{j}" for j in range(6)], [f"alice note {j}" for j in range(6)], [{"namespace": "alice/agent"}] * 6)
+    assert len(hx.dense("alice note", k=3, where={"namespace": "alice/agent"})) == 3 and Counting.filtered == 0
+    hx.upsert([f"b{j}" for j in range(6)], [f"alice note {j}" for j in range(6)], [{"namespace": "bob/agent"}] * 6)
+    hits = hx.dense("alice note", k=4, where={"namespace": "bob/agent"})
+    assert {h.id[0] for h in hits} == {"b"} and len(hits) == 4 and Counting.filtered == 1

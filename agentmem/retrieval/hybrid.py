@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Embedder, Hit, VectorIndex
+from .base import Embedder, Hit, VectorIndex, matches
 from .fusion import rrf
 from .lexical import LexicalIndex
 
@@ -78,7 +78,16 @@ class HybridIndex:
         self.lexical.delete(ids)
 
     def dense(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        return self.index.query(self.collection, self.embedder.embed([query])[0], k=k, where=where)
+        """Dense top ``k``. With a filter, the unfiltered top ``k`` is asked first: when every hit
+        passes (one namespace in the collection, the usual case) it *is* the filtered top ``k``,
+        and Chroma's filtered query (which first lists every matching id) is skipped."""
+        qv = self.embedder.embed([query])[0]
+        if not where:
+            return self.index.query(self.collection, qv, k=k)
+        hits = self.index.query(self.collection, qv, k=k)
+        if all(matches(h.metadata, where) for h in hits) and (len(hits) == k or len(hits) == self.index.count(self.collection)):
+            return hits
+        return self.index.query(self.collection, qv, k=k, where=where)
 
     def search(self, query: str, k: int = 10, where: dict[str, Any] | None = None, mode: str = "hybrid") -> list[Hit]:
         """``mode`` is ``"hybrid"`` (RRF of both), ``"bm25"`` or ``"dense"``."""
