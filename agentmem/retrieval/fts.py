@@ -1,5 +1,9 @@
 """Lexical BM25 search on SQLite FTS5: incremental, persistent, safe for many readers.
 
+An option (``index.lexical = "fts5"``), not the default: FTS5's ``bm25()`` scores every matching
+row through an auxiliary function and is far slower than bm25s at 100k rows (docs/recall.md);
+the default is :class:`~agentmem.retrieval.incremental_bm25.IncrementalBM25`.
+
 :class:`FTSIndex` implements :class:`~agentmem.retrieval.lexical.LexicalIndex` on Python's
 standard ``sqlite3`` (FTS5 is compiled into every CPython build we support; :func:`fts5_available`
 checks). One SQLite file per collection (FTS5's BM25 statistics are per table, so one file per
@@ -7,7 +11,7 @@ collection keeps the IDF of one store free of another's documents):
 
 * a write touches only its rows (``docs`` table plus the FTS5 index through triggers); nothing
   is ever rebuilt from all documents;
-* the file persists under the home (``<home>/index/lexical/<collection>.sqlite``), so a new
+* the file persists under the home (``<home>/index/lexical/<collection>.fts5.sqlite``), so a new
   process opens it instead of re-indexing; :meth:`FTSIndex.stamp` / :meth:`FTSIndex.set_stamp`
   keep a generation marker the owning store compares with its files to decide whether the cache
   is current;
