@@ -53,7 +53,7 @@ def markdown(report: dict, command: str) -> str:
         out += ["", f"Proxy shortlist: hybrid top {report['retrievers']['proxy'].get('candidates')} (evidence recall of the shortlist: {report['retrievers']['proxy'].get('candidate_recall')}%)."]
     for f in report.get("folds", []):
         out += ["", f"### Fold {f['fold']}: train {', '.join(f['train'])}; test {', '.join(f['test'])}", "", head]
-        for name in ("bm25", "dense", "hybrid", "proxy"):
+        for name in ("bm25", "fts5", "dense", "hybrid", "hybrid_fts5", "proxy"):
             if name in f:
                 out.append(row(name, f[name]))
     out += ["", f"## Category 5 (adversarial, {report['category_5']['queries']} queries)", "", head]
@@ -72,7 +72,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--folds", type=int, default=2)
-    ap.add_argument("--retriever", default="proxy", choices=["bm25", "dense", "hybrid", "proxy"])
+    ap.add_argument("--retriever", default="proxy", choices=["bm25", "fts5", "dense", "hybrid", "hybrid_fts5", "proxy"])
     ap.add_argument("--checkpoints", type=Path, default=None, help="Fold checkpoint folder (default <home>/checkpoints/proxy-locomo-folds).")
     ap.add_argument("--fresh", action="store_true", help="Retrain the fold checkpoints even if present.")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")

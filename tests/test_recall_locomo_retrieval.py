@@ -47,7 +47,9 @@ def test_baselines_on_tiny_file(tmp_path) -> None:  # noqa: ANN001
     p = tmp_path / "locomo.json"
     _tiny_locomo(p)
     r = evaluate_retrieval(p, retriever="hybrid", embedder=HashEmbedder())
-    assert set(r["retrievers"]) == {"bm25", "dense", "hybrid"}
+    assert set(r["retrievers"]) == {"bm25", "bm25_incremental", "fts5", "dense", "hybrid", "hybrid_incremental", "hybrid_fts5"}
+    lex = evaluate_retrieval(p, retriever="bm25", modes=["bm25", "fts5"])
+    assert set(lex["retrievers"]) == {"bm25", "fts5"} and lex["embedder"] is None
     assert r["main"]["queries"] + r["category_5"]["queries"] == 4 * 7
     assert set(r["per_category"]) == {"1", "2", "3", "4", "5"} and r["per_category"]["1"]["name"] == "multi-hop"
     for k in ("R@1", "R@5", "R@10", "R@20", "session_hit@3"):

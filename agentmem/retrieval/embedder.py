@@ -2,7 +2,10 @@
 
 No hub access (``HF_HUB_OFFLINE=1``); texts are embedded in batches; a content-hash cache
 (in memory, and in a SQLite file under ``<home>/cache`` when ``cache_dir`` is given) means
-nothing is embedded twice, across processes too.
+nothing is embedded twice, across processes too. Every store of a home builds its own embedder
+from settings, so instances of one model share the loaded model and the in-memory cache
+(:data:`_SHARED`): the model is loaded once per process, and a recall over five stores embeds
+its query once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from ..errors import ConfigError
 from .base import normalise_rows
 
 _log = logging.getLogger(__name__)
+#: ``(model path, device) -> [model or None, in-memory cache, lock]`` shared by the instances of one model
+_SHARED: dict[tuple[str, str], list] = {}
+_SHARED_LOCK = threading.Lock()
+#: the in-memory cache stops growing past this many vectors (the disk cache keeps the rest)
+MEMORY_CACHE_MAX = 200_000
 
 
 def packaged_minilm_path() -> str:
@@ -39,34 +47,41 @@ class MiniLMEmbedder:
         self.name = "minilm:" + Path(self.model_path).name
         self.batch_size = batch_size
         self.device = device
-        self._model = None
-        self._lock = threading.Lock()
+        with _SHARED_LOCK:
+            shared = _SHARED.setdefault((str(self.model_path), device), [None, {}, threading.Lock()])
+        self._shared = shared
+        self._lock = shared[2]
+        self._cache: dict[str, np.ndarray] = shared[1]
         self._disk_lock = threading.Lock()
-        self._cache: dict[str, np.ndarray] = {}
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.texts_embedded = 0
 
+    @property
+    def _model(self):  # noqa: ANN202
+        return self._shared[0]
+
     def _load(self):  # noqa: ANN202
-        if self._model is None:
+        if self._shared[0] is None:
             with self._lock:
-                if self._model is None:
+                if self._shared[0] is None:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                     from sentence_transformers import SentenceTransformer
 
                     if not Path(self.model_path).is_dir():
                         raise ConfigError(f"embedder model folder not found: {self.model_path}")
-                    self._model = SentenceTransformer(self.model_path, device=self.device)
-        return self._model
+                    self._shared[0] = SentenceTransformer(self.model_path, device=self.device)
+        return self._shared[0]
 
     @staticmethod
     def _key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
-    def _disk_get(self, keys: list[str]) -> None:
-        """Fill the in-memory cache from the on-disk cache (SQLite, one row per text hash)."""
+    def _disk_get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Vectors of ``keys`` found in the on-disk cache (SQLite, one row per text hash)."""
+        out: dict[str, np.ndarray] = {}
         if self.cache_dir is None or not keys:
-            return
+            return out
         import sqlite3
 
         try:
@@ -76,9 +91,11 @@ class MiniLMEmbedder:
                     chunk = keys[start : start + 500]
                     rows = con.execute(f"SELECT k, v FROM emb WHERE k IN ({','.join('?' * len(chunk))})", chunk).fetchall()
                     for k, v in rows:
-                        self._cache[k] = np.frombuffer(v, dtype=np.float32).copy()
+                        out[k] = np.frombuffer(v, dtype=np.float32).copy()
+                        self._remember(k, out[k])
         except sqlite3.Error as exc:  # the disk cache is a cache: embed instead
             _log.warning("embedding cache unreadable, embedding instead: %s", exc)
+        return out
 
     def _disk_put(self, items: dict[str, np.ndarray]) -> None:
         if self.cache_dir is None or not items:
@@ -102,6 +119,7 @@ class MiniLMEmbedder:
 
             # one connection shared by this embedder's threads, used only under _disk_lock
             self._con = connect_sqlite(self.cache_dir / f"embeddings-{safe}.sqlite", timeout=30, check_same_thread=False)
+            self._con.execute("PRAGMA synchronous=NORMAL")  # a cache: no fsync per query vector
             self._con.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
         return self._con
 
@@ -109,18 +127,24 @@ class MiniLMEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         keys = [self._key(t) for t in texts]
-        missing = [i for i, k in enumerate(keys) if k not in self._cache]
-        if missing and self.cache_dir is not None:
-            self._disk_get(sorted({keys[i] for i in missing}))
-            missing = [i for i, k in enumerate(keys) if k not in self._cache]
-        if missing:
-            uniq: dict[str, str] = {}
-            for i in missing:
-                uniq.setdefault(keys[i], texts[i])
+        got = {k: self._cache[k] for k in keys if k in self._cache}
+        if len(got) < len(set(keys)) and self.cache_dir is not None:
+            got.update(self._disk_get(sorted({k for k in keys if k not in got})))
+        uniq: dict[str, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in got:
+                uniq.setdefault(k, t)
+        if uniq:
             model = self._load()
             vecs = model.encode(list(uniq.values()), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
             self.texts_embedded += len(uniq)
             fresh = {k: np.asarray(v, dtype=np.float32) for k, v in zip(uniq, vecs)}
-            self._cache.update(fresh)
+            for k, v in fresh.items():
+                self._remember(k, v)
             self._disk_put(fresh)
-        return normalise_rows(np.stack([self._cache[k] for k in keys]))
+            got.update(fresh)
+        return normalise_rows(np.stack([got[k] for k in keys]))
+
+    def _remember(self, key: str, vec: np.ndarray) -> None:
+        if len(self._cache) < MEMORY_CACHE_MAX:
+            self._cache[key] = vec

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .base import Embedder, VectorIndex
+from .lexical import LexicalIndex
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -30,3 +31,25 @@ def make_index(settings: "Settings") -> VectorIndex:
     if settings.index.chroma_url:
         return ChromaIndex.http(settings.index.chroma_url)
     return ChromaIndex.persistent(settings.paths.index)
+
+
+def make_lexical(settings: "Settings", collection: str) -> LexicalIndex:
+    """The lexical index of ``collection`` (``index.lexical``): ``"bm25"`` (default) is the
+    incremental BM25 of :mod:`~agentmem.retrieval.incremental_bm25`, persisted in
+    ``<home>/index/lexical/<collection>.sqlite``; ``"fts5"`` is SQLite FTS5 in a file beside it;
+    ``"bm25s"`` is the in-memory bm25s index (rebuilt after each write). With the in-memory
+    vector index (tests) the persistent engines stay in memory too, so tests leave no files."""
+    if settings.index.lexical == "bm25s":
+        from .lexical import BM25Index
+
+        return BM25Index()
+    from .chroma import collection_name
+
+    folder = settings.paths.index / "lexical"
+    if settings.index.lexical == "fts5":
+        from .fts import FTSIndex
+
+        return FTSIndex() if settings.index.backend == "memory" else FTSIndex(folder / f"{collection_name(collection)}.fts5.sqlite")
+    from .incremental_bm25 import IncrementalBM25
+
+    return IncrementalBM25() if settings.index.backend == "memory" else IncrementalBM25(folder / f"{collection_name(collection)}.bm25.sqlite")

@@ -1,20 +1,44 @@
-"""Lexical BM25 search (bm25s), rebuilt lazily when the document set changes.
+"""The lexical-search seam, and the bm25s implementation kept for comparison.
 
-bm25s builds a sparse index in one shot, so :class:`BM25Index` keeps the documents and rebuilds
-on the first query after a change; ``weight_mask`` restricts a query to the rows that pass a
-filter (namespace, metadata) without rebuilding.
+:class:`LexicalIndex` is what :class:`~agentmem.retrieval.hybrid.HybridIndex` needs from a
+lexical engine. The default is :class:`~agentmem.retrieval.incremental_bm25.IncrementalBM25`
+(incremental, persistent in SQLite, scored with numpy); :class:`~agentmem.retrieval.fts.FTSIndex`
+(SQLite FTS5) is the other persistent option; the choice rests on the figures in docs/recall.md. :class:`BM25Index` (bm25s)
+builds a sparse index in one shot, so it keeps the documents and rebuilds on the first query
+after any change (O(N) per write-then-read); ``weight_mask`` restricts a query to the rows that
+pass a filter without rebuilding. Select it with ``index.lexical = "bm25s"``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .base import Hit, matches
 
 
+@runtime_checkable
+class LexicalIndex(Protocol):
+    """Lexical (BM25) search over ``(id, document, metadata)`` rows; ``where`` as in
+    :func:`~agentmem.retrieval.base.matches`. Scores: higher is better."""
+
+    def __len__(self) -> int: ...
+
+    def upsert(self, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]] | None = None) -> None: ...
+
+    def delete(self, ids: list[str]) -> None: ...
+
+    def search(self, query: str, k: int = 10, where: dict[str, Any] | None = None) -> list[Hit]: ...
+
+    def rows(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """``{id: (document, metadata)}`` of every indexed row."""
+        ...
+
+
 class BM25Index:
+    """bm25s over in-memory documents, rebuilt on the first search after a change."""
+
     def __init__(self, k1: float = 1.5, b: float = 0.75, stopwords: str | None = "en") -> None:
         self.k1, self.b, self.stopwords = k1, b, stopwords
         self._ids: list[str] = []
@@ -23,6 +47,8 @@ class BM25Index:
         self._pos: dict[str, int] = {}
         self._model: Any = None
         self._dirty = True
+        #: full index builds so far (one per write-then-read; the incremental engines have none)
+        self.builds = 0
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -51,6 +77,9 @@ class BM25Index:
         self._pos = {id_: j for j, id_ in enumerate(self._ids)}
         self._dirty = True
 
+    def rows(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        return {i: (d, m) for i, d, m in zip(self._ids, self._docs, self._meta)}
+
     def _build(self) -> None:
         import bm25s
 
@@ -59,6 +88,7 @@ class BM25Index:
         model.index(tokens, show_progress=False)
         self._model = model
         self._dirty = False
+        self.builds += 1
 
     def search(self, query: str, k: int = 10, where: dict[str, Any] | None = None) -> list[Hit]:
         if not self._ids or k <= 0 or not query.strip():

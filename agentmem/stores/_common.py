@@ -143,12 +143,13 @@ def rebuild_in_place(index: Any, collection: str, hx: Any, rows: list[tuple[str,
 
 
 class LazyHybrid:
-    """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, built on first use.
+    """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, opened on first use.
 
-    The store's files are the truth: the first search in a process re-indexes every active item
-    from ``loader()`` in place (:func:`rebuild_in_place`: upsert, then delete stale ids; never a
-    drop, which would break another process reading the shared collection); later writes upsert
-    or delete single items.
+    The store's files are the truth and the indexes are persistent caches (Chroma + the persistent
+    lexical index of :func:`~agentmem.retrieval.factory.make_lexical`): the first search in a process
+    syncs them with ``loader()`` (:meth:`HybridIndex.sync`: only rows whose text or metadata
+    changed are re-embedded and re-indexed, usually none); later writes upsert or delete single
+    items. No collection is dropped, so processes sharing a home never erase each other's index.
     """
 
     def __init__(self, collection: str, settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None", loader: Any) -> None:
@@ -167,12 +168,13 @@ class LazyHybrid:
 
     def hybrid(self) -> Any:
         if self._hx is None:
+            from ..retrieval.factory import make_lexical
             from ..retrieval.hybrid import HybridIndex
 
             emb, idx = wiring(self.settings, self._embedder, self._index)
             self._embedder, self._index = emb, idx
-            hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k)
-            rebuild_in_place(idx, self.collection, hx, self.loader())
+            hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k, lexical=make_lexical(self.settings, self.collection))
+            hx.sync([(r[0], r[1], r[2]) for r in self.loader()])
             self._hx = hx
         return self._hx
 

@@ -6,8 +6,19 @@ statistics and the full list of revisions: every INSERT, UPDATE and DELETE that 
 with the content after the change, the span it came from and the skill that decided it. A
 DELETE retires the item (it leaves recall) but keeps its history, so nothing stored is lost.
 
-Search is hybrid (BM25 + dense, RRF) through :class:`~agentmem.retrieval.hybrid.HybridIndex`,
-built lazily from the files (the index is a cache).
+Search is hybrid (BM25 + dense, RRF) through :class:`~agentmem.retrieval.hybrid.HybridIndex`.
+The index is a cache of the files. In a home (:meth:`FactStore.from_settings`) it is persistent
+(embedded Chroma + the persistent lexical index of :func:`~agentmem.retrieval.factory.make_lexical`) and stamped with the items folder's modification time, so
+a new process opens it without reading the item files; a write updates only its item (file,
+vectors, lexical row) and re-stamps the index; a stamp that no longer matches (files changed
+by hand, a rollback) makes the next search diff the files against the index and re-index only
+what differs. Items are read from their files one at a time as recall returns them.
+
+Several processes may share a home. Every write takes the home's lock; an update re-reads its
+item from disk under that lock first (:meth:`FactStore._mutate`), so no change made by another
+process is lost; when the items folder changed since this process last looked (another process
+wrote), the cached items are dropped and the next search brings the index in line. An
+unreadable item file is skipped and named in :attr:`FactStore.problems`; the rest stays readable.
 
 Example::
 
@@ -75,128 +86,185 @@ class FactStore:
 
     name = "facts"
 
-    def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60) -> None:
+    def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60,
+                 lexical: Any | None = None) -> None:
         from ..retrieval.memory_index import InMemoryIndex
 
         self.root = Path(root)
         self.items_dir = self.root / "items"
         self.namespace = namespace
         self.embedder = embedder
-        self.hybrid = HybridIndex("facts", embedder, index if index is not None else InMemoryIndex(), rrf_k=rrf_k)
-        self._items: dict[str, FactItem] | None = None
-        self._items_stamp: int | None = None
+        self.hybrid = HybridIndex("facts", embedder, index if index is not None else InMemoryIndex(), rrf_k=rrf_k, lexical=lexical)
+        #: the lexical index persists (has a stamp): writes keep it current even before the first search
+        self._persistent = hasattr(self.hybrid.lexical, "stamp") and getattr(self.hybrid.lexical, "path", None) is not None
+        self._items: dict[str, FactItem] = {}
+        self._all_loaded = False
+        #: the items folder's stamp when :attr:`_items` was last known current (None: never looked)
+        self._items_stamp: str | None = None
+        #: item files that could not be read (skipped; the rest stays readable)
         self.problems: list[str] = []
         self._indexed = False
         self._index_ids: set[str] = set()
+        #: times the index was diffed against every item file (a test checks writes never cause one)
+        self.full_syncs = 0
 
     @classmethod
     def from_settings(cls, settings: Any, *, embedder: Embedder | None = None) -> "FactStore":
         """The home's fact store (``<home>/stores/facts``) in the settings' namespace, with its embedder.
 
-        The vector part of the hybrid index is an in-memory cache rebuilt from the files (fact
-        stores are small; the files are the truth).
+        The index is the home's: Chroma (``index.backend``) for the vectors and the persistent
+        lexical index of :func:`~agentmem.retrieval.factory.make_lexical`.
         """
-        from ..retrieval.factory import make_embedder
+        from ..retrieval.factory import make_lexical
         from ..types import Namespace
+        from ._common import wiring
 
-        return cls(settings.paths.stores / "facts", embedder or make_embedder(settings), namespace=Namespace.parse(settings.namespace).key(),
-                   rrf_k=settings.recall.rrf_k)
+        emb, idx = wiring(settings, embedder, None)
+        return cls(settings.paths.stores / "facts", emb, idx, namespace=Namespace.parse(settings.namespace).key(),
+                   rrf_k=settings.recall.rrf_k, lexical=make_lexical(settings, "facts"))
 
     # ------------------------------------------------------------------ files
-    def _dir_stamp(self) -> int | None:
+    @staticmethod
+    def _read(f: Path) -> FactItem:
         try:
-            return self.items_dir.stat().st_mtime_ns
-        except FileNotFoundError:
+            return FactItem.model_validate(read_json(f))
+        except Exception as exc:  # noqa: BLE001 - named in the error
+            raise StoreError(f"{f}: not a valid fact item ({str(exc)[:200]})") from None
+
+    def _read_tolerant(self, f: Path) -> FactItem | None:
+        """The item in ``f``, or None (named in :attr:`problems`) when it cannot be read."""
+        try:
+            return self._read(f)
+        except StoreError as exc:
+            if str(exc) not in self.problems:
+                self.problems.append(str(exc))
             return None
+
+    def _check_fresh(self) -> None:
+        """Drop what this process cached when the items folder changed since it last looked
+        (another process wrote: atomic writes rename into the folder); the next search then
+        brings the index in line (only rows that differ are touched)."""
+        stamp = self._files_stamp()
+        if stamp != self._items_stamp:
+            if self._items_stamp is not None:
+                self._items = {}
+                self._all_loaded = False
+                self._indexed = False
+            self._items_stamp = stamp
 
     def _load_all(self) -> dict[str, FactItem]:
-        """Every readable item, re-read when the items folder changed (another process wrote:
-        atomic writes rename into it). An unreadable file is skipped and named in
-        :attr:`problems`, so one bad file never hides the store."""
-        stamp = self._dir_stamp()
-        if self._items is None or stamp != self._items_stamp:
+        """Every readable item (re-read when another process wrote); unreadable files are
+        skipped and named in :attr:`problems`, so one bad file never hides the store."""
+        self._check_fresh()
+        if not self._all_loaded:
             items: dict[str, FactItem] = {}
-            problems: list[str] = []
+            self.problems = []
             if self.items_dir.is_dir():
                 for f in sorted(self.items_dir.glob("*.json")):
-                    try:
-                        item = FactItem.model_validate(read_json(f))
-                    except Exception as exc:  # noqa: BLE001 - reported, the rest stays readable
-                        problems.append(f"{f}: not a valid fact item ({str(exc)[:200]})")
-                        continue
-                    items[item.id] = item
-            if self._indexed:  # bring the index in line with what another process wrote
-                old = self._items or {}
-                gone = [i for i in self._index_ids if i not in items or items[i].state != Lifecycle.active]
-                fresh = [it for i, it in items.items() if it.state == Lifecycle.active and (i not in self._index_ids or old.get(i) is None or old[i].content != it.content)]
-                if gone:
-                    self.hybrid.delete(gone)
-                    self._index_ids.difference_update(gone)
-                if fresh:
-                    self.hybrid.upsert([i.id for i in fresh], [i.content for i in fresh], [{"namespace": i.namespace} for i in fresh])
-                    self._index_ids.update(i.id for i in fresh)
-            self._items, self._items_stamp, self.problems = items, stamp, problems
+                    item = self._read_tolerant(f)
+                    if item is not None:
+                        items[item.id] = item
+            self._items = items
+            self._all_loaded = True
         return self._items
 
-    def _read_fresh(self, item_id: str) -> FactItem | None:
-        """The item as it is on disk now (call under the lock before a read-modify-write)."""
-        p = self._path(item_id)
-        if not p.exists():
-            return None
-        try:
-            return FactItem.model_validate(read_json(p))
-        except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"{p}: not a valid fact item ({str(exc)[:200]})") from None
-
     def _mutate(self, item_id: str, op: str, change: Any, *, active_only: bool = True) -> FactItem:
-        """Re-read ``item_id`` under the lock, apply ``change(item)``, write it back: no
-        update made by another process in between is lost."""
+        """Re-read ``item_id`` from disk under the lock, apply ``change(item)``, write it back:
+        no update made by another process in between is lost."""
         with home_lock(self.root / ".write.lock"):
-            item = self._read_fresh(item_id)
+            f = self._path(item_id)
+            item = self._read(f) if f.is_file() else None
             if item is None:
                 raise StoreError(f"facts: cannot {op} unknown item id {item_id!r}")
             if active_only and item.state != Lifecycle.active:
                 raise StoreError(f"facts: cannot {op} item {item_id!r}: it is {item.state.value}")
+            before = (item.content, item.state, item.namespace)
             change(item)
-            self._write(item)
+            self._write(item, reindex=(item.content, item.state, item.namespace) != before)
         return item
+
+    def _files_stamp(self) -> str:
+        """The items folder's modification time: every atomic write (temp file + rename) changes it."""
+        try:
+            st = self.items_dir.stat()
+        except FileNotFoundError:
+            return "absent"
+        return f"{st.st_mtime_ns}"
 
     def _path(self, item_id: str) -> Path:
         return self.items_dir / f"{safe_name(item_id)}.json"
 
-    def _write(self, item: FactItem) -> None:
+    def _index_item(self, item: FactItem) -> None:
+        if item.state == Lifecycle.active:
+            self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
+            self._index_ids.add(item.id)
+        else:
+            self.hybrid.delete([item.id])
+            self._index_ids.discard(item.id)
+
+    def _write(self, item: FactItem, *, reindex: bool = True) -> None:
+        """Write one item under the lock; ``reindex=False`` (usage-only writes) leaves the index alone."""
         with home_lock(self.root / ".write.lock"):
+            self._check_fresh()  # another process wrote since our last look: forget what we cached
+            before = self._files_stamp() if self._persistent else None
             atomic_write_json(self._path(item.id), item.model_dump(mode="json"))
-            items = self._load_all()  # re-read if another process wrote since our last look
-            items[item.id] = item
-            self._items_stamp = self._dir_stamp()
-        if self._indexed:
-            if item.state == Lifecycle.active:
-                self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
-                self._index_ids.add(item.id)
-            else:
-                self.hybrid.delete([item.id])
-                self._index_ids.discard(item.id)
+            if (self._indexed or self._persistent) and reindex:
+                self._index_item(item)
+            if self._persistent:
+                stamp = self.hybrid.lexical.stamp()
+                if stamp == before or (stamp is None and before == "absent" and len(self.hybrid.lexical) <= 1):
+                    # the index was current before this write (or both were empty) and now holds it: still current
+                    self.hybrid.lexical.set_stamp(self._files_stamp())
+            self._items[item.id] = item
+            self._items_stamp = self._files_stamp()
 
     def _ensure_index(self) -> None:
         if self._indexed:
             return
-        active = [i for i in self._load_all().values() if i.state == Lifecycle.active]
-        self.hybrid.upsert([i.id for i in active], [i.content for i in active], [{"namespace": i.namespace} for i in active])
-        self._index_ids = {i.id for i in active}
+        lexical = self.hybrid.lexical
+        if self._persistent and lexical.stamp() == self._files_stamp() and self.hybrid.index.count(self.hybrid.collection) == len(lexical):
+            self._indexed = True  # the persisted index matches the files: nothing to read
+            return
+        if not self._persistent:
+            self._sync_all()
+        else:
+            with home_lock(self.root / ".write.lock"):
+                stamp = self._files_stamp()
+                self._sync_all()
+                lexical.set_stamp(stamp)
         self._indexed = True
 
+    def _sync_all(self) -> None:
+        self._all_loaded = False
+        active = [i for i in self._load_all().values() if i.state == Lifecycle.active]
+        self.hybrid.sync([(i.id, i.content, {"namespace": i.namespace}) for i in active])
+        self.full_syncs += 1
+        self._index_ids = {i.id for i in active}
+
     def reload(self) -> None:
-        """Forget cached items and the index (after files changed on disk, e.g. a rollback)."""
-        self._items = None
-        if self._indexed:
+        """Forget cached items; the next search diffs the files against the index (after files
+        changed on disk, e.g. a rollback)."""
+        self._items = {}
+        self._all_loaded = False
+        self._items_stamp = None
+        if self._persistent:
+            self.hybrid.lexical.set_stamp(None)
+        elif self._indexed:
             self.hybrid.delete(sorted(self._index_ids))
-        self._index_ids: set[str] = set()
+        self._index_ids = set()
         self._indexed = False
 
     # ------------------------------------------------------------------ operations
     def get(self, item_id: str) -> FactItem | None:
-        return self._load_all().get(item_id)
+        self._check_fresh()
+        item = self._items.get(item_id)
+        if item is None and not self._all_loaded:
+            f = self._path(item_id)
+            if f.is_file():
+                item = self._read_tolerant(f)
+                if item is not None:
+                    self._items[item.id] = item
+        return item
 
     def items(self, namespace: str | None = None, include_inactive: bool = False) -> list[FactItem]:
         out = [i for i in self._load_all().values() if (include_inactive or i.state == Lifecycle.active) and (namespace is None or i.namespace == namespace)]
@@ -208,20 +276,13 @@ class FactStore:
         if not content.strip():
             raise StoreError("facts: cannot insert an item with empty content")
         item_id = item_id or new_id("f_")
-        if item_id in self._load_all() or self._path(item_id).exists():
-            raise StoreError(f"facts: item id {item_id!r} already exists")
         now = time.time()
         item = FactItem(id=item_id, content=content.strip(), namespace=namespace or self.namespace, provenance=provenance or Provenance(source="learned"),
                         created_at=now, updated_at=now, history=[FactRevision(op=FactOp.INSERT, content=content.strip(), span_id=span_id, skill=skill, reason=reason, at=now)])
-        self._write(item)
-        return item
-
-    def _existing(self, item_id: str, op: str) -> FactItem:
-        item = self.get(item_id)
-        if item is None:
-            raise StoreError(f"facts: cannot {op} unknown item id {item_id!r}")
-        if item.state != Lifecycle.active:
-            raise StoreError(f"facts: cannot {op} item {item_id!r}: it is {item.state.value}")
+        with home_lock(self.root / ".write.lock"):  # check and write under one lock: two processes never both insert an id
+            if self._path(item_id).exists() or item_id in self._items:
+                raise StoreError(f"facts: item id {item_id!r} already exists")
+            self._write(item)
         return item
 
     def update(self, item_id: str, content: str, *, span_id: str | None = None, skill: str | None = None, reason: str = "") -> FactItem:
@@ -256,6 +317,7 @@ class FactStore:
 
     def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Recalled]:
         """Hybrid search over active items (in ``namespace`` when given); scores min-max normalised."""
+        self._check_fresh()
         self._ensure_index()
         hits = minmax(self.hybrid.search(query, k=k, where={"namespace": namespace} if namespace else None))
         out = []

@@ -290,13 +290,14 @@ class SkillLibrary:
 
                 self._embedder = self._embedder or make_embedder(self.settings)
                 self._index_backend = self._index_backend or make_index(self.settings)
-            from ._common import rebuild_in_place
+            if self._hybrid is None:
+                from ..retrieval.factory import make_lexical
 
-            collection = "skill-library"
-            hx = HybridIndex(collection, self._embedder, self._index_backend, rrf_k=self.settings.recall.rrf_k)
+                collection = "skill-library"
+                self._hybrid = HybridIndex(collection, self._embedder, self._index_backend, rrf_k=self.settings.recall.rrf_k, lexical=make_lexical(self.settings, collection))
+            # persistent caches: only skills whose search text changed are re-embedded and re-indexed
             active = self.skills()
-            rebuild_in_place(self._index_backend, collection, hx, [(s.name, s.search_text(), {"kind": s.kind.value, "group": s.group or ""}) for s in active])
-            self._hybrid = hx
+            self._hybrid.sync([(s.name, s.search_text(), {"kind": s.kind.value, "group": s.group or ""}) for s in active])
             self._index_dirty = False
         return self._hybrid
 

@@ -8,7 +8,10 @@ evidence recall@k (share of a query's evidence turns in the top k, averaged) for
 evidence is among the first three). Categories 1-4 together are the main table, category 5 is
 reported separately, and every category on its own.
 
-Retrievers: ``bm25`` (bm25s), ``dense`` (MiniLM cosine), ``hybrid`` (RRF of both, k=60) and
+Retrievers: ``bm25`` (bm25s), ``bm25_incremental`` (:class:`~agentmem.retrieval.incremental_bm25.IncrementalBM25`,
+the default lexical engine of stores), ``fts5`` (SQLite FTS5), ``dense`` (MiniLM cosine),
+``hybrid`` (RRF of bm25 and dense, k=60), ``hybrid_incremental`` and ``hybrid_fts5`` (RRF of
+that engine and dense) and
 ``proxy`` (the trained MemSifter proxy reranking the hybrid shortlist; two-fold protocol:
 train on five conversations, evaluate on the other five, then swap).
 
@@ -33,7 +36,9 @@ from agentmem.errors import ConfigError
 from agentmem.evals.locomo.data import CATEGORY_NAMES, Conversation, QAItem, load_locomo
 
 K_VALUES = (1, 5, 10, 20)
-RETRIEVERS = ("bm25", "dense", "hybrid", "proxy")
+RETRIEVERS = ("bm25", "bm25_incremental", "fts5", "dense", "hybrid", "hybrid_incremental", "hybrid_fts5", "proxy")
+LEXICAL = {"bm25": "bm25s", "bm25_incremental": "incremental", "fts5": "fts5", "hybrid": "bm25s", "hybrid_incremental": "incremental", "hybrid_fts5": "fts5"}
+LEXICAL_ONLY = ("bm25", "bm25_incremental", "fts5")
 MAIN_CATEGORIES = (1, 2, 3, 4)
 Progress = Callable[[str, int, int], None]
 
@@ -47,6 +52,8 @@ class ConversationCorpus:
     texts: list[str]
     embeddings: np.ndarray | None = None
     _bm25: Any = None
+    _fts: Any = None
+    _inc: Any = None
     pos: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -58,15 +65,32 @@ class ConversationCorpus:
             corpus.embeddings = np.asarray(embedder.embed(texts), dtype=np.float32)
         return corpus
 
-    def bm25_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every turn (0 where no query term matches)."""
-        from agentmem.retrieval.lexical import BM25Index
+    def bm25_scores(self, query: str, engine: str = "bm25s") -> np.ndarray:
+        """BM25 score of every turn (0 where no query term matches); ``engine`` is ``bm25s``
+        ``incremental`` or ``fts5`` (all in memory)."""
+        if engine == "incremental":
+            if self._inc is None:
+                from agentmem.retrieval.incremental_bm25 import IncrementalBM25
 
-        if self._bm25 is None:
-            self._bm25 = BM25Index()
-            self._bm25.upsert(self.ids, self.texts)
+                self._inc = IncrementalBM25()
+                self._inc.upsert(self.ids, self.texts)
+            index = self._inc
+        elif engine == "fts5":
+            if self._fts is None:
+                from agentmem.retrieval.fts import FTSIndex
+
+                self._fts = FTSIndex()
+                self._fts.upsert(self.ids, self.texts)
+            index = self._fts
+        else:
+            from agentmem.retrieval.lexical import BM25Index
+
+            if self._bm25 is None:
+                self._bm25 = BM25Index()
+                self._bm25.upsert(self.ids, self.texts)
+            index = self._bm25
         out = np.zeros(len(self.ids), dtype=np.float32)
-        for hit in self._bm25.search(query, k=len(self.ids)):
+        for hit in index.search(query, k=len(self.ids)):
             out[self.pos[hit.id]] = hit.score
         return out
 
@@ -202,8 +226,8 @@ class BaselineRanker:
         self.corpus, self.embedder, self.rrf_k = corpus, embedder, rrf_k
 
     def rank(self, question: str, mode: str, query_vec: np.ndarray | None = None) -> list[int]:
-        if mode == "bm25":
-            return rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
+        if mode in LEXICAL_ONLY:
+            return rank_from_scores(self.corpus.bm25_scores(question, LEXICAL[mode]), only_positive=True)
         qv = query_vec
         if qv is None:
             if self.embedder is None:
@@ -212,7 +236,7 @@ class BaselineRanker:
         dense = rank_from_scores(self.corpus.dense_scores(qv))
         if mode == "dense":
             return dense
-        bm = rank_from_scores(self.corpus.bm25_scores(question), only_positive=True)
+        bm = rank_from_scores(self.corpus.bm25_scores(question, LEXICAL[mode]), only_positive=True)
         return rrf_indices([bm, dense], k=self.rrf_k)[0]
 
 
@@ -272,6 +296,7 @@ def evaluate_retrieval(
     seed: int = 0,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] | None = None,
+    modes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Run the LoCoMo retrieval benchmark and return a JSON-serialisable report.
 
@@ -280,7 +305,8 @@ def evaluate_retrieval(
     (or loaded from ``checkpoint_dir/fold<f>`` when a checkpoint trained on exactly those
     conversations is there) and evaluated on the held-out ones; with ``baselines`` the bm25,
     dense and hybrid figures are recomputed in the same run on the same queries.
-    ``cache_dir`` keeps the turn and question embeddings on disk between runs.
+    ``cache_dir`` keeps the turn and question embeddings on disk between runs. ``modes`` names
+    the stage-1 retrievers to score (default: all of them when ``baselines``).
     The report has ``main`` (categories 1-4), ``category_5``, ``per_category`` and, for the
     proxy, ``folds`` with each fold's own tables.
     """
@@ -290,12 +316,19 @@ def evaluate_retrieval(
     convs = load_locomo(data_path)
     if limit_conversations:
         convs = convs[:limit_conversations]
-    if embedder is None and (retriever != "bm25" or baselines):
+    if modes is not None:
+        unknown = [m for m in modes if m not in RETRIEVERS or m == "proxy"]
+        if unknown:
+            raise ConfigError(f"modes={unknown}: expected some of {', '.join(r for r in RETRIEVERS if r != 'proxy')}")
+    if embedder is None and (any(m not in LEXICAL_ONLY for m in modes) if modes is not None else (retriever not in LEXICAL_ONLY or baselines)):
         embedder = default_embedder(settings)
     corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
+    wanted = modes
     modes = [retriever] if retriever != "proxy" else []
-    if baselines:
-        modes = [m for m in ("bm25", "dense", "hybrid")]
+    if wanted is not None:
+        modes = list(dict.fromkeys([*wanted, *modes]))
+    elif baselines:
+        modes = [m for m in RETRIEVERS if m != "proxy"]
     report: dict[str, Any] = {
         "benchmark": "locomo-retrieval",
         "retriever": retriever,
@@ -311,7 +344,7 @@ def evaluate_retrieval(
                 progress(mode, n, len(corpora))
             ranker = BaselineRanker(corpus, embedder)
             qs = queries_of(corpus.conv)
-            qvecs = embedder.embed([q.question for q in qs]) if mode != "bm25" and qs and embedder is not None else None
+            qvecs = embedder.embed([q.question for q in qs]) if mode not in LEXICAL_ONLY and qs and embedder is not None else None
             valid = corpus.conv.turn_ids()
             for j, qa in enumerate(qs):
                 order = ranker.rank(qa.question, mode, None if qvecs is None else qvecs[j])
