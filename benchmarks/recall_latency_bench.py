@@ -263,7 +263,6 @@ def main() -> None:
     torch.set_num_threads(1)
     from agentmem.evals.locomo.data import load_locomo
     from agentmem.evals.locomo.retrieval import DiskCachedEmbedder
-    from agentmem.memory import Memory
     from agentmem.retrieval.embedder import MiniLMEmbedder
     from agentmem.settings import Settings
 
