@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("agentmem.stores.skill_library")
-pytest.importorskip("agentmem.stores.experience_hook")
+pytest.importorskip("agentmem.experience")
 
 from agentmem.environment import TaskSpec  # noqa: E402
 from agentmem.evals.alfworld.agents import ReactAgent  # noqa: E402

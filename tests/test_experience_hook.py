@@ -10,7 +10,7 @@ from agentmem.agent.steps import TaskStep
 from agentmem.prompts import PromptLibrary
 from agentmem.stores.behaviors import BehaviorHandbook
 from agentmem.stores.concepts import ConceptMemory
-from agentmem.stores.experience_hook import ExperienceMemory, ExperienceRecallConfig
+from agentmem.experience import ExperienceMemory, ExperienceRecallConfig
 from agentmem.stores.subroutines import Subroutine, SubroutineStore
 from agentmem.testing import ScriptedLLM
 from agentmem.types import Outcome

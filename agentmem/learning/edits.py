@@ -121,6 +121,8 @@ class AddBehavior(_EditBase):
     name: str = Field(..., min_length=1, max_length=200)
     instruction: str = Field(..., min_length=1)
     when: str = Field("", max_length=1000, description="When the behavior applies (helps recall).")
+    topics: list[str] = Field(default_factory=list, description="Topic tags for topic-scoped recall (e.g. the task type).")
+    namespace: str | None = Field(None, description="Namespace of the new behavior (default: the store's).")
 
     @property
     def item_id(self) -> str:
@@ -147,6 +149,7 @@ class SubroutineSpec(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field(..., min_length=1, max_length=1000)
     steps: list[str] = Field(..., min_length=1)
+    subroutine: str | None = Field(None, max_length=4000, description="The procedure verbatim (a decomposer's pair); default: name and numbered steps.")
 
 
 class AddSubroutines(_EditBase):
@@ -155,10 +158,31 @@ class AddSubroutines(_EditBase):
     kind: Literal["add_subroutines"] = "add_subroutines"
     store: str = "subroutines"
     subroutines: list[SubroutineSpec] = Field(..., min_length=1)
+    namespace: str | None = Field(None, description="Namespace of the new pairs (default: the store's).")
 
     @property
     def item_id(self) -> str:
         return ",".join(slugify(s.name) for s in self.subroutines)
+
+
+class AddConcepts(_EditBase):
+    """Add or extend structured concepts (ArcMemo's program-synthesis format) with their relations.
+
+    Each entry of ``concepts`` is a concept as :class:`~agentmem.stores.concept_models.Concept`
+    reads it (name, kind, parameters, cues, implementation notes, ...); a name that exists is
+    extended, never redefined. ``relations`` are ``[a, b, kind]`` triples (``uses``,
+    ``specialises``); the concepts of one edit also become ``often_used_with`` each other.
+    """
+
+    kind: Literal["add_concepts"] = "add_concepts"
+    store: str = "concepts"
+    concepts: list[dict[str, Any]] = Field(..., min_length=1)
+    relations: list[tuple[str, str, str]] = Field(default_factory=list)
+    namespace: str | None = None
+
+    @property
+    def item_id(self) -> str:
+        return ",".join(str(c.get("name", "?")) for c in self.concepts)
 
 
 class AddItem(_EditBase):
@@ -198,7 +222,7 @@ class ActivateItem(_TargetsItem):
 
 
 Edit = Annotated[
-    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddSubroutines, AddItem, UpdateUtility, RetireItem, ActivateItem],
+    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddConcepts, AddSubroutines, AddItem, UpdateUtility, RetireItem, ActivateItem],
     Field(discriminator="kind"),
 ]
 EditAdapter: TypeAdapter[Any] = TypeAdapter(Edit)
@@ -206,11 +230,11 @@ EditListAdapter: TypeAdapter[Any] = TypeAdapter(list[Edit])
 
 #: Every edit kind, by name.
 EDIT_KINDS: tuple[str, ...] = (
-    "add_skill", "revise_skill", "add_behavior", "extend_concept", "add_subroutines", "add_item",
+    "add_skill", "revise_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item",
     "update_utility", "retire_item", "activate_item",
 )
 #: Kinds that create new items.
-ADD_KINDS = frozenset({"add_skill", "add_behavior", "extend_concept", "add_subroutines", "add_item"})
+ADD_KINDS = frozenset({"add_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item"})
 #: Kinds that change or remove what already exists (protected for shipped/verified items).
 DESTRUCTIVE_KINDS = frozenset({"revise_skill", "retire_item"})
 
@@ -236,7 +260,9 @@ def edit_text_fields(edit: Any) -> dict[str, str]:
         if isinstance(v, str):
             out[name] = v
     for i, sub in enumerate(getattr(edit, "subroutines", []) or []):
-        out[f"subroutines[{i}]"] = f"{sub.name}\n{sub.description}\n" + "\n".join(sub.steps)
+        out[f"subroutines[{i}]"] = f"{sub.name}\n{sub.description}\n" + "\n".join(sub.steps) + (f"\n{sub.subroutine}" if sub.subroutine else "")
+    for i, c in enumerate(getattr(edit, "concepts", []) or []):
+        out[f"concepts[{i}]"] = json.dumps(c, sort_keys=True, default=str)
     for rel, text in (getattr(edit, "files", {}) or {}).items():
         out[f"files[{rel}]"] = text
     return out
