@@ -111,11 +111,12 @@ def open_stores(settings: Any, names: list[str]) -> list[Any]:
 
 
 def memory_for(settings: Any, profile: MemoryProfile | str, *, llm: Any = None, namespace: str | None = None, mode: str | MemoryMode | None = None,
-                write_gate: str | WriteGate | None = None, stores: list[Any] | None = None, learners: list[Any] | None = None) -> Any:
+                write_gate: str | WriteGate | None = None, stores: list[Any] | None = None, learners: list[Any] | None = None, router: Any = None) -> Any:
     """A :class:`~agentmem.memory.Memory` over the home of ``settings`` configured by ``profile``.
 
     ``mode``/``write_gate`` override the profile's; ``stores`` replaces the home's stores (tests,
-    custom roots); ``learners`` replaces the profile's learner objects.
+    custom roots); ``learners`` replaces the profile's learner objects; ``router`` picks a skill
+    before each task (e.g. :func:`agentmem.learning.routing.router_from_settings`).
     """
     from .memory import Memory
 
@@ -132,4 +133,4 @@ def memory_for(settings: Any, profile: MemoryProfile | str, *, llm: Any = None, 
     live = stores if stores is not None else open_stores(settings, prof.stores)
     return Memory.from_settings(tuned, live, llm=llm, namespace=namespace, mode=MemoryMode(mode or prof.mode).value,
                                 write_gate=WriteGate(write_gate or prof.write_gate).value,
-                                learners=learners if learners is not None else make_learners(prof.learners, llm))
+                                learners=learners if learners is not None else make_learners(prof.learners, llm), router=router)

@@ -151,7 +151,7 @@ def test_lesson_learner_with_a_model_and_its_fallback(settings):
     ctx = LearningContext(task=task, outcome=outcome, run_id="run-1234567890")
     edit = RunLessonLearner(llm).propose(ctx).edits[0]
     assert edit.text == "When summing a CSV column: skip the header row before adding" and edit.provenance.run_id == "run-1234567890"
-    assert "expected 10, got 9" in llm.calls[0].messages[0].content  # the verifier's feedback is in the prompt
+    assert "expected 10, got 9" in llm.calls[0].prompt  # the verifier's feedback is in the prompt
     fallback = RunLessonLearner(llm).propose(ctx).edits[0]
     llm.assert_complete()
     assert "failed the check" in fallback.text and "expected 10, got 9" in fallback.text and "held no lesson" in fallback.reason

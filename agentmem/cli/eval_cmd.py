@@ -192,7 +192,7 @@ def arc(
                           write_gate=write_gate, default_gate="train_pairs", options=options, tag="skills")
         from agentmem.evals.arc.harness import run_skills_eval
 
-        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, progress=not (json_output or st.json))
+        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, progress=not (json_output or st.json), outcome_home=st.settings().ensure_home().paths.home)
     else:
         if not model:
             raise ConfigError("eval arc --solver llm needs --model (or settings llm.model)")

@@ -88,6 +88,9 @@ def edits_of(report: Any) -> list[str]:
 
 def _memory_summary(report: Any, items: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"recalled": recalled_by_store(items)}
+    routed = next((r.record.id for r in items if "routed by the skill router" in r.reasons), None)
+    if routed:
+        out["routed_skill"] = routed
     if report is not None:
         out.update(gate=report.gate_reason or ("open" if report.gate_open else ""), edits=edits_of(report), credited=len(report.credits),
                    refused=[f"{r.kind} {r.store}/{r.item_id}: {r.reason}" for r in (report.apply.refused if report.apply else [])])
@@ -137,10 +140,11 @@ def run_command(
     ns = namespace_key(namespace or settings.namespace)
     hook = None
     if memory != "none":
+        from ..learning.routing import router_from_settings
         from ..profiles import memory_for
 
         mem = memory_for(settings, "run", llm=_lesson_llm(settings) if memory == "updating" else None, namespace=ns, mode=memory,
-                         write_gate="self_verification" if check else "train_labels")
+                         write_gate="self_verification" if check else "train_labels", router=router_from_settings(settings))
         hook = mem.controller()
     runner = Runner(settings)
     agent = Agent(name="agentmem", instructions=instructions, max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds, max_tokens_per_call=max_reply_tokens, memory=hook)

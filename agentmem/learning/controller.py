@@ -193,6 +193,12 @@ class ReflectiveController:
         )
         if self.router is not None:
             out.routed_skill = self.router(task, out)
+            skills = self.state.stores.get("skills")
+            if out.routed_skill and skills is not None and out.routed_skill not in {r.record.id for r in items if r.record.store == "skills"}:
+                rec = skills.get_record(out.routed_skill)
+                if rec is not None and rec.state == Lifecycle.active:  # the routed skill goes in front, even if recall missed it
+                    items = [Recalled(record=rec, score=1.0, reasons=["routed by the skill router"]), *items]
+                    out = RecallContext(text=self.renderer(items), items=items, tokens=sum(r.tokens for r in items), routed_skill=out.routed_skill)
         self.last_context = out
         return out
 
@@ -302,7 +308,8 @@ class ReflectiveController:
         with self.engine.lock():
             g = self.engine.graph()
             g.add_run(run_id, task.id, task.instruction, mode=self.mode.value, write_gate=self.config.write_gate.value if self.config.write_gate else None)
-            g.add_outcome(run_id, outcome.score, outcome.success, outcome.source)
+            if outcome.detail.get("judged", True) is not False:  # an unjudged run has no outcome yet (`rate` adds it)
+                g.add_outcome(run_id, outcome.score, outcome.success, outcome.source)
             g.add_context(run_id, [(r.record.store, r.record.id, rank, (credits[(r.record.store, r.record.id)].credit if (r.record.store, r.record.id) in credits else None)) for rank, r in enumerate(context.items)])
             self.engine.save_graph()
 

@@ -91,6 +91,7 @@ class SkillsSolver:
         if found.steps is None:
             return TaskOutcome(score=0.0, success=False, metrics={"strict": 0.0, "found": 0.0, "used_learned": 0.0}, detail=detail)
         detail["program"] = describe_steps(found.steps)
+        detail["skills"] = [str(st["skill"]) for st in found.steps]  # logged as the skills this run used (the skill router learns from them)
         code = render_program(self.primitives, found.steps)
         runs = self.runner.run(code, [p.input for p in task.train] + task.test_inputs, DEFAULT_TIMEOUT_S)
         train_runs, test_runs = runs[: len(task.train)], runs[len(task.train):]
