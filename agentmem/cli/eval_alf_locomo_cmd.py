@@ -85,7 +85,7 @@ def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     try:
         from agentmem.evals.alfworld.memory import AlfworldMemory
 
-        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating")
+        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating", mode=memory)
     except ImportError as exc:
         raise ConfigError(f"--memory {memory} needs the skill library and behavior handbook, which are not in this build ({exc}); use --memory none") from exc
 

@@ -33,7 +33,10 @@ class AlfworldMemory:
     """Skills (ALFWorld group first) plus behaviors, under one token budget."""
 
     def __init__(self, skills: Any = None, behaviors: Any = None, *, llm: Any = None, learn: bool = False, skills_k: int = 3,
-                 budget_tokens: int = 1500, skill_share: float = 0.6, group: str = "alfworld") -> None:
+                 budget_tokens: int = 1500, skill_share: float = 0.6, group: str = "alfworld", mode: str = "updating") -> None:
+        if mode not in ("frozen", "updating"):
+            raise ValueError(f"AlfworldMemory: mode must be frozen or updating, got {mode!r}")
+        self.mode = mode  # frozen: the outcome is logged, nothing is credited or written
         self.skills = skills
         self.behaviors = behaviors
         self.skills_k = skills_k
@@ -93,7 +96,7 @@ class AlfworldMemory:
 
             stores = [s for s in (self.skills, self.behaviors) if s is not None]
             learners = [BehaviorCurationLearner(self.behaviors, self.llm)] if (self.learn and self.llm is not None and self.behaviors is not None) else []
-            self._controller = controller_over(stores, stores[0].settings.paths.home, mode="updating", write_gate="train_labels", learners=learners)
+            self._controller = controller_over(stores, stores[0].settings.paths.home, mode=self.mode, write_gate="train_labels", learners=learners)
         return self._controller
 
     def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
