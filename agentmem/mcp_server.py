@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import AgentmemError, ConfigError
 from .stores.shared import SharedStore
+from .tokens import approx_tokens
 from .types import Namespace, Outcome, new_id
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class MemoryService:
         hits.sort(key=lambda h: -h.score)
         out, used = [], 0
         for h in hits:
-            cost = max(1, len(h.record.text) // 4)
+            cost = approx_tokens(h.record.text)
             if used + cost > budget:
                 continue
             out.append(h)

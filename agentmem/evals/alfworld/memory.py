@@ -22,11 +22,11 @@ from typing import Any
 
 from agentmem.environment import TaskSpec
 from agentmem.hooks import RecallContext
+from agentmem.tokens import approx_tokens
 from agentmem.types import Outcome, Recalled
 
 
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
+_tokens = approx_tokens
 
 
 class AlfworldMemory:

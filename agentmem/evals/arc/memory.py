@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentmem.hooks import MemoryHook, RecallContext
+from agentmem.tokens import approx_tokens
 from agentmem.types import MemoryRecord, Outcome, Recalled, Trust
 
 if TYPE_CHECKING:
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
     from agentmem.evals.core import EvalConfig
 
 
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
+_tokens = approx_tokens
 
 
 class SkillHints:
