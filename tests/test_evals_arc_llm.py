@@ -28,7 +28,7 @@ def flip_task(tid="t1", tests=((1, 2, 3),)):
     return ArcTask(id=tid, train=train, test=test)
 
 
-def cfg(tmp_path, memory="none", gate="train_pairs", attempts=2):
+def cfg(tmp_path, memory="none", gate="self_verification", attempts=2):
     return EvalConfig(benchmark="arc", model="scripted", memory=memory, write_gate=gate, split="toy", out_dir=tmp_path / "run",
                       options={"solver": "llm", "attempts": attempts})
 
@@ -130,7 +130,7 @@ def test_write_gate_train_pairs(tmp_path):
     llm = ScriptedLLM([FLIP, IDENTITY, IDENTITY])
     rep = run_llm_eval(cfg(tmp_path, memory="updating"), llm, tasks=tasks, memory=hook, runner=InProcessGridRunner(), progress=False)
     assert hook.before == ["ok", "bad"]
-    assert [a[:3] for a in hook.after] == [("ok", "verifier", "train_pairs")]  # the failed task writes nothing
+    assert [a[:3] for a in hook.after] == [("ok", "verifier", "self_verification")]  # the failed task writes nothing
     assert hook.after[0][3][0] == "task" and hook.after[0][3][-1] == "final"
     assert "mirror: reverse each row" in llm.calls[0].prompt
     assert rep.metrics["memory_tokens"] == 7.0

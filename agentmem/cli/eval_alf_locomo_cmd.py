@@ -39,7 +39,7 @@ def _eval_group(app: typer.Typer) -> typer.Typer:
 
 def _framework() -> Any:
     try:
-        from agentmem.evals import eval_core
+        from agentmem.evals import core as eval_core
     except ImportError as exc:
         from ..errors import ConfigError
 
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
             shots = expert_examples(pool, examples, max_steps=max_steps, cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}.json"))
         harness = AlfworldHarness.from_split(split, data_root=root, cache_dir=cache, agent=agent, memory=hook, update_memory=memory == "updating", max_steps=max_steps, llm=llm, examples=shots)  # type: ignore[arg-type]
         cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                           default_gate="environment" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps, "examples": examples}, tag=agent if agent == "expert" else None)
+                           default_gate="train_labels" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps, "examples": examples}, tag=agent if agent == "expert" else None)
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "alfworld_summary.md")
 

@@ -5,7 +5,7 @@ search is bounded by its candidate and time budget and never blocks the harness)
 composition is rendered as a self-contained program and executed **through the grid runner
 seam** (the sandbox) on the train inputs (re-verification) and the test inputs (predictions,
 2 s per grid). With ``memory="updating"``, a composition of two or more steps that passes the
-write gate (``train_pairs``: reproduces every train output in the sandbox; ``oracle``: also
+write gate (``self_verification``, formerly ``train_pairs``: reproduces every train output in the sandbox; ``oracle``: also
 every hidden test output, reported as such) is written back as a new skill, so the library
 grows as the run goes (tasks are then solved in order, one at a time).
 
@@ -100,7 +100,7 @@ class SkillsSolver:
         detail["sandbox_train_ok"] = train_ok
         detail["errors"] = sorted({r.error for r in runs if r.error})[:3]
         gate = self.config.write_gate
-        passes = train_ok and (gate == "train_pairs" or (gate == "oracle" and score.strict == 1.0))
+        passes = train_ok and (gate == "self_verification" or (gate == "oracle" and score.strict == 1.0))
         if self.config.memory == "updating" and passes and len(found.steps) >= 2 and self.learned_dir is not None:
             name, created = write_composition_skill(self.learned_dir, self.primitives, found.steps, task.id, task.train_pairs)
             detail["written_skill"] = name
