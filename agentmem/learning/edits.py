@@ -199,6 +199,14 @@ class AddItem(_EditBase):
         return self.id_hint or slugify(self.title)
 
 
+class ReviseItem(_TargetsItem):
+    """Replace a plain record's text (a fact's UPDATE; the store keeps the old text in the item's history)."""
+
+    kind: Literal["revise_item"] = "revise_item"
+    text: str = Field(..., min_length=1)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Store-specific details (e.g. the span and memory skill behind a fact update).")
+
+
 class UpdateUtility(_TargetsItem):
     """Credit an item that was in context for a run (recorded through ``Store.record_use``)."""
 
@@ -213,6 +221,7 @@ class RetireItem(_TargetsItem):
     """Move an item out of recall (kept in history; :class:`ActivateItem` brings it back)."""
 
     kind: Literal["retire_item"] = "retire_item"
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Store-specific details (e.g. the span and memory skill behind a fact deletion).")
 
 
 class ActivateItem(_TargetsItem):
@@ -222,7 +231,7 @@ class ActivateItem(_TargetsItem):
 
 
 Edit = Annotated[
-    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddConcepts, AddSubroutines, AddItem, UpdateUtility, RetireItem, ActivateItem],
+    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddConcepts, AddSubroutines, AddItem, ReviseItem, UpdateUtility, RetireItem, ActivateItem],
     Field(discriminator="kind"),
 ]
 EditAdapter: TypeAdapter[Any] = TypeAdapter(Edit)
@@ -231,12 +240,12 @@ EditListAdapter: TypeAdapter[Any] = TypeAdapter(list[Edit])
 #: Every edit kind, by name.
 EDIT_KINDS: tuple[str, ...] = (
     "add_skill", "revise_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item",
-    "update_utility", "retire_item", "activate_item",
+    "revise_item", "update_utility", "retire_item", "activate_item",
 )
 #: Kinds that create new items.
 ADD_KINDS = frozenset({"add_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item"})
 #: Kinds that change or remove what already exists (protected for shipped/verified items).
-DESTRUCTIVE_KINDS = frozenset({"revise_skill", "retire_item"})
+DESTRUCTIVE_KINDS = frozenset({"revise_skill", "revise_item", "retire_item"})
 
 
 class Refusal(BaseModel):

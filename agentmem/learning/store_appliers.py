@@ -250,17 +250,37 @@ def open_subroutines(settings: Any) -> tuple[Any, Any, Any] | None:
 
 
 class FactApplier:
-    """``add_item`` for the :class:`~agentmem.stores.facts.FactStore` (``Memory.remember``, MCP ``remember``,
-    the run-lesson learner): the text becomes a new fact in ``metadata["namespace"]`` (default: the store's)."""
+    """Edits of the :class:`~agentmem.stores.facts.FactStore` (``Memory.remember``, MCP ``remember``, the
+    run-lesson learner, MemSkill's executor), each recorded in the fact's own history:
 
-    kinds = frozenset({"add_item"})
+    * ``add_item``: a new fact (INSERT) in ``metadata["namespace"]`` (default: the store's);
+    * ``revise_item``: UPDATE of an active fact's text;
+    * ``retire_item``: DELETE (the fact leaves recall; its history stays).
+
+    ``metadata["span_id"]`` and ``metadata["skill"]`` (MemSkill) go into the history entry.
+    """
+
+    kinds = frozenset({"add_item", "revise_item", "retire_item"})
 
     def check(self, edit: Any, store: Any) -> list[str]:
-        return [] if edit.text.strip() else [f"{store.name}: empty text"]
+        if edit.kind == "add_item":
+            return [] if edit.text.strip() else [f"{store.name}: empty text"]
+        item = store.get(edit.item_id)
+        if item is None:
+            return [f"{store.name}/{edit.item_id}: unknown memory id"]
+        if item.state != Lifecycle.active:
+            return [f"{store.name}/{edit.item_id}: cannot {'update' if edit.kind == 'revise_item' else 'delete'} it, it is {item.state.value}"]
+        return []
 
     def apply(self, edit: Any, store: Any, *, state: Lifecycle) -> list[str]:
-        ns = edit.metadata.get("namespace") or store.namespace
-        item = store.insert(edit.text, namespace=ns, provenance=_provenance(edit), reason=edit.reason)
+        meta = getattr(edit, "metadata", {}) or {}
+        where = {"span_id": meta.get("span_id"), "skill": meta.get("skill")}
+        if edit.kind == "revise_item":
+            return [store.update(edit.item_id, edit.text, reason=edit.reason, **where).id]
+        if edit.kind == "retire_item":
+            return [store.delete(edit.item_id, reason=edit.reason, **where).id]
+        ns = meta.get("namespace") or store.namespace
+        item = store.insert(edit.text, namespace=ns, provenance=_provenance(edit), reason=edit.reason, **where)
         if state != Lifecycle.active:
             store.set_state(item.id, state)
         return [item.id]

@@ -76,7 +76,8 @@ def open_memory(settings: Any, plugins: list[tuple[str, str]] | None = None) -> 
 
 
 def controller_over(stores: list[Any], home: Any, *, mode: str = "updating", write_gate: str | None = "train_labels", learners: list[Any] = (),  # type: ignore[assignment]
-                    outcome_log: Any = None, recall: Any = None, renderer: Any = None, router: Any = None, context_k: int | None = None) -> Any:
+                    outcome_log: Any = None, recall: Any = None, renderer: Any = None, router: Any = None, context_k: int | None = None,
+                    policy: Any = None, limits: Any = None) -> Any:
     """A :class:`~agentmem.learning.controller.ReflectiveController` over live ``stores`` (each with a ``root``),
     with the applier each store's type needs; stores without a root are left out (read-only scratch stores).
 
@@ -93,6 +94,7 @@ def controller_over(stores: list[Any], home: Any, *, mode: str = "updating", wri
         if applier is not None:
             registry.register(s.name, applier)
     m = MemoryMode(mode)
-    cfg = ControllerConfig(mode=m, write_gate=WriteGate(write_gate) if (m == MemoryMode.updating and write_gate) else None, route_by_utility=False, context_k=context_k)
+    extra = {k: v for k, v in (("policy", policy), ("limits", limits)) if v is not None}
+    cfg = ControllerConfig(mode=m, write_gate=WriteGate(write_gate) if (m == MemoryMode.updating and write_gate) else None, route_by_utility=False, context_k=context_k, **extra)
     kw: dict[str, Any] = {"renderer": renderer} if renderer is not None else {}
     return ReflectiveController(MemoryState(rooted), home, recall=recall, router=router, learners=list(learners), registry=registry, config=cfg, outcome_log=outcome_log, **kw)
