@@ -66,16 +66,11 @@ class MemoryProfile(BaseModel):
             raise ConfigError(f"profile {self.name!r}: unknown learner(s) {bad}; known: {list(KNOWN_LEARNERS)}")
 
 
-#: The shipped profiles, one per loop.
+#: The shipped profiles. Only ``agentmem run`` reads through a profile today; the evaluation hooks
+#: (``ExperienceMemory``, ``AlfworldMemory``, ``ArcMemory``, LoCoMo's memories) still configure their
+#: own readers and share only the write path (``controller_over``), see docs/controller.md.
 PROFILES: dict[str, MemoryProfile] = {
     "run": MemoryProfile(name="run", learners=["run_lesson"]),
-    "mcp": MemoryProfile(name="mcp"),
-    "alfworld": MemoryProfile(name="alfworld", stores=["skills", "behaviors"], store_weights={"skills": 1.0, "behaviors": 0.8}, budget_tokens=1500,
-                              max_store_share=0.6, learners=["behavior_curator"]),
-    "arc": MemoryProfile(name="arc", stores=["concepts"], learners=["concept_abstractor"], write_gate=WriteGate.self_verification),
-    "locomo": MemoryProfile(name="locomo", stores=["facts"]),
-    "experience": MemoryProfile(name="experience", stores=["behaviors", "concepts", "subroutines"], budget_tokens=1500,
-                                learners=["behavior_curator", "subroutine_decomposer"]),
 }
 
 
