@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== {n}: {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
         try:
-            rc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=args.timeout).returncode
+            rc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=args.timeout, check=False).returncode
         except subprocess.TimeoutExpired:
             rc = 124
         summary.append((n, rc, time.perf_counter() - t0))

@@ -39,7 +39,7 @@ def command_checker(command: str, *, timeout_s: float = 120.0, cwd: str | None =
     def check(answer: str | None) -> Outcome:
         env = {**os.environ, "AGENTMEM_ANSWER": answer or ""}
         try:
-            proc = subprocess.run(command, shell=True, input=answer or "", capture_output=True, text=True, timeout=timeout_s, env=env, cwd=cwd)  # noqa: S602 - the user's own check command
+            proc = subprocess.run(command, shell=True, input=answer or "", capture_output=True, text=True, timeout=timeout_s, env=env, cwd=cwd, check=False)  # the user's own check command
             rc, out = proc.returncode, (proc.stdout or "") + (proc.stderr or "")
         except subprocess.TimeoutExpired:
             rc, out = -1, f"check timed out after {timeout_s:g}s"

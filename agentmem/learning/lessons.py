@@ -72,7 +72,7 @@ def rule_lesson(task: str, answer: str, success: bool, feedback: str = "", note:
 def parse_lesson(reply: str) -> Lesson | None:
     """The first ``{situation, suggestion}`` of a ``{"lessons": [...]}`` reply, or None."""
     text = reply.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
     if fence:
         text = fence.group(1)
     start, end = text.find("{"), text.rfind("}")

@@ -17,7 +17,14 @@ from typing import Any
 
 from ..errors import AgentmemError
 from ..types import Provenance, Trust
-from .edits import AddBehavior, AddConcepts, AddSubroutines, Refusal, SubroutineSpec, slugify
+from .edits import (
+    AddBehavior,
+    AddConcepts,
+    AddSubroutines,
+    Refusal,
+    SubroutineSpec,
+    slugify,
+)
 from .learners import LearningContext, Proposal
 
 
