@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,21 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+_WRITE_OBSERVER: "contextvars.ContextVar[Callable[[Path, str], None] | None]" = contextvars.ContextVar("agentmem_write_observer", default=None)
+
+
+@contextlib.contextmanager
+def observe_writes(observer: Callable[[Path, str], None]) -> Iterator[None]:
+    """Call ``observer(path, sha256)`` before every :func:`atomic_write_bytes` in this context
+    replaces a file (the edit engine journals its own writes this way, so recovery can undo
+    exactly those and nothing another writer did)."""
+    token = _WRITE_OBSERVER.set(observer)
+    try:
+        yield
+    finally:
+        _WRITE_OBSERVER.reset(token)
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
     target = Path(path)
@@ -47,6 +63,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        observer = _WRITE_OBSERVER.get()
+        if observer is not None:
+            observer(target.absolute(), sha256_bytes(data))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -153,6 +172,19 @@ class FileHistory:
         atomic_write_json(d / f"v{version}.json", {"sha256": sha256_bytes(data), "saved_at": time.time(), "note": note, "size": len(data)})
         return version
 
+    def prune(self, key: str, keep: int) -> int:
+        """Delete all but the newest ``keep`` versions of ``key``; return how many went."""
+        d = self._dir(key)
+        if not d.is_dir():
+            return 0
+        versions = sorted(int(p.stem[1:]) for p in d.glob("v*.json"))
+        gone = versions[:-keep] if keep > 0 else versions
+        for v in gone:
+            for suffix in (".bin", ".json"):
+                with contextlib.suppress(FileNotFoundError):
+                    (d / f"v{v}{suffix}").unlink()
+        return len(gone)
+
     def load(self, key: str, version: int) -> bytes:
         blob = self._dir(key) / f"v{version}.bin"
         if not blob.exists():
@@ -172,7 +204,15 @@ def connect_sqlite(path: str | os.PathLike[str], *, synchronous: str | None = No
 
     kwargs.setdefault("timeout", 30)
     con = sqlite3.connect(path, **kwargs)
-    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"PRAGMA busy_timeout = {int(float(kwargs['timeout']) * 1000)}")
+    for attempt in range(50):  # switching to WAL needs a moment alone with the file
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.05)
     if synchronous is not None:
         con.execute(f"PRAGMA synchronous={synchronous}")
     return con

@@ -198,7 +198,9 @@ class MemoryService:
             text = ctx.text
         else:
             items = self._simple_recall(task, stores, ns, k, budget)
-            text = "\n\n".join(f"## {r.record.store}: {r.record.title or r.record.id}\n{r.record.text}" for r in items)
+            from .prompts import as_data
+
+            text = "\n\n".join(f"## {r.record.store}: {as_data(r.record.title or r.record.id)}\n{as_data(r.record.text)}" for r in items)
         return {
             "namespace": ns,
             "context": text,
@@ -240,17 +242,45 @@ class MemoryService:
         """Skills best matching ``query`` (name, description, kind, score)."""
         self._check_text(query, "query")
         self._check_k(k)
+        hits = [(s, score) for s, score in self.skills.candidates(query, k=k + 20) if self._skill_visible(s, self.namespace)]
         return [
             {"name": s.name, "description": s.description, "kind": s.kind.value, "version": s.version, "score": round(float(score), 4)}
-            for s, score in self.skills.candidates(query, k=k)
+            for s, score in hits[:k]
         ]
+
+    def _in_namespace(self, store_name: str, item_id: str, ns: str) -> bool:
+        """Whether item ``item_id`` of ``store_name`` may be credited from namespace ``ns``."""
+        if store_name == self.skills.name:
+            skill = self.skills.find(item_id.split("@", 1)[0])
+            return skill is not None and self._skill_visible(skill, ns)
+        rec = self.stores()[store_name].get_record(item_id)
+        return rec is not None and rec.namespace == ns
+
+    @staticmethod
+    def _pinned(skill: Any) -> str | None:
+        pinned = (skill.metadata or {}).get("namespace")
+        if not pinned:
+            return None
+        try:
+            return Namespace.parse(str(pinned)).key()
+        except ValueError:
+            return str(pinned)
+
+    def _skill_visible(self, skill: Any, ns: str) -> bool:
+        """A skill pinned to a namespace (``metadata.namespace``) is seen from that namespace only."""
+        pinned = self._pinned(skill)
+        return pinned is None or pinned == ns
 
     def show_skill(self, name: str) -> dict[str, Any]:
         """One skill: its summary, instructions and statistics (raises if there is no such skill)."""
         from .stores.skill_library import skill_to_json
 
         self._check_text(name, "name")
-        skill = self.skills.get(name)
+        skill = self.skills.get(name)  # StoreError (with suggestions) when there is no such skill
+        if not self._skill_visible(skill, self.namespace):
+            from .errors import StoreError
+
+            raise StoreError(f"no skill named {name!r} in namespace {self.namespace}")
         out = skill_to_json(self.skills, skill)
         out["instructions"] = skill.prompt_text()
         return out
@@ -275,12 +305,17 @@ class MemoryService:
             if sep and store_name in all_stores:
                 if all_stores[store_name].get_record(item) is None:
                     raise BadRequest(f"item_ids: {raw!r}: no item {item!r} in store {store_name!r}")
+                if not self._in_namespace(store_name, item, ns):
+                    raise BadRequest(f"item_ids: {raw!r} belongs to another namespace than {ns!r}; outcomes are recorded only for this namespace's items")
                 resolved.append((store_name, item))
                 continue
             owners = [n for n, s in all_stores.items() if s.get_record(raw) is not None]
             if not owners:
                 raise BadRequest(f"item_ids: {raw!r} is in no store ({', '.join(sorted(all_stores))}); use an id returned by recall")
-            resolved.append((owners[0], raw))
+            mine = [n for n in owners if self._in_namespace(n, raw, ns)]
+            if not mine:
+                raise BadRequest(f"item_ids: {raw!r} belongs to another namespace than {ns!r}; outcomes are recorded only for this namespace's items")
+            resolved.append((mine[0], raw))
         from agentmem.environment import TaskSpec
         from agentmem.hooks import RecallContext
 

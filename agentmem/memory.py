@@ -110,6 +110,8 @@ class Memory:
         self._prompts = prompts
         self.namespace = namespace_key(namespace or self.settings.namespace)
         self.last_report: RecallReport | None = None
+        #: sources that could not be opened (named in every recall report's ``store_errors``)
+        self.source_errors: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, stores: Sequence[Store] | Mapping[str, Store], embedder: Any | None = None, llm: Any | None = None, namespace: str | None = None, **kw: Any) -> "Memory":
@@ -128,7 +130,17 @@ class Memory:
             from .retrieval.proxy.llm_proxy import LLMProxy
 
             proxy = LLMProxy(llm)
-        return cls(stores, settings=settings, proxy=proxy, outcome_log=OutcomeLog(settings.paths.home / "outcomes.sqlite"), namespace=namespace, **kw)
+        path = settings.paths.home / "outcomes.sqlite"
+        try:
+            outcome_log: OutcomeLog | None = OutcomeLog(path)
+            problem = None
+        except Exception as exc:  # noqa: BLE001 - a damaged outcome log must not stop recall
+            outcome_log, problem = None, f"{path}: outcome log unusable, outcomes not recorded ({type(exc).__name__}: {str(exc)[:200]})"
+            log.warning("%s", problem)
+        mem = cls(stores, settings=settings, proxy=proxy, outcome_log=outcome_log, namespace=namespace, **kw)
+        if problem:
+            mem.source_errors["outcomes"] = problem
+        return mem
 
     @property
     def prompts(self) -> Any:
@@ -148,14 +160,16 @@ class Memory:
         if unknown:
             raise ConfigError(f"recall: unknown store(s) {unknown}; known: {sorted(self.stores)}")
         report = RecallReport(query=query, namespace=namespace)
+        report.store_errors.update(self.source_errors)
         merged: list[tuple[float, int, Recalled]] = []
         for order, name in enumerate(names):
             limit = rs.store_limits.get(name, rs.candidates_per_store)
             try:
                 hits = self.stores[name].search(query, k=limit, namespace=namespace)
-            except AgentmemError as exc:
-                report.store_errors[name] = str(exc)
-                log.warning("recall: store %s failed, skipped: %s", name, exc)
+            except Exception as exc:  # noqa: BLE001 - one broken source never takes recall down
+                msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, AgentmemError) else str(exc)
+                report.store_errors[name] = msg if len(msg) <= 500 else msg[:497] + "..."
+                log.warning("recall: store %s failed, skipped: %s", name, report.store_errors[name])
                 continue
             hits = [h for h in hits if h.record.namespace == namespace]  # belt and braces: never leak across namespaces
             report.candidates[name] = len(hits)
@@ -180,6 +194,7 @@ class Memory:
         if not query.strip():
             self.last_report = RecallReport(query=query, namespace=ns, budget_tokens=budget)
             return RecallContext()
+        self._recover_abandoned_batch()
         shortlist, report = self.candidates(query, ns, stores)
         t1 = time.perf_counter()
         n = self.settings.recall.proxy_candidates
@@ -197,6 +212,24 @@ class Memory:
         report.ms = {"stage1": round(1000 * (t1 - t0), 3), "proxy": round(1000 * (t2 - t1), 3), "total": round(1000 * (time.perf_counter() - t0), 3)}
         self.last_report = report
         return RecallContext(text=text, items=chosen, tokens=report.tokens)
+
+    def _recover_abandoned_batch(self) -> None:
+        """A batch of edits whose writer died leaves its journal: undo its own writes before
+        reading (only when no live writer holds the home lock; one stat otherwise)."""
+        home = self.settings.paths.home
+        if not (home / "learning.journal.json").exists():
+            return
+        try:
+            from .learning.engine import EditEngine
+
+            what = EditEngine(self._state(), home).recover_if_abandoned()
+            if what:
+                log.warning("recall: %s (left by a writer that died)", what)
+                for s in self.stores.values():
+                    if hasattr(s, "reload"):
+                        s.reload()
+        except Exception as exc:  # noqa: BLE001 - reading goes on; the next writer recovers
+            log.warning("recall: could not recover an unfinished batch: %s", exc)
 
     def _fill(self, ordered: list[Recalled], budget: int) -> list[Recalled]:
         """Greedy fill in order; a store may exceed ``max_store_share`` only once no other store has items left."""

@@ -12,11 +12,36 @@ Example::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 from .resources import prompts_dir
+
+
+_TAG = re.compile(r"<(?=\s*/?\s*[A-Za-z!?])")
+_HEADING = re.compile(r"^([ \t]*)(#{1,6}|={3,}|-{3,}|```|~~~)", re.MULTILINE)
+
+
+def as_data(text: Any) -> str:
+    """Neutralise the delimiters stored text could use to pass for structure in a prompt.
+
+    Recalled memory is data, not instructions: a stored item must not be able to close the
+    memory block or start a section of its own. Tag-like ``<`` (``</memory>``, ``</data>``,
+    ``<system>``) becomes ``&lt;``; a line that starts a Markdown heading, a rule or a code
+    fence (``## Instructions``, ``---``, three backticks) gets a leading backslash, so it reads as
+    literal text. Everything else is kept as it was. Used by the ``data`` filter of every
+    template that renders memory and by the MCP ``context``.
+    """
+    out = _TAG.sub("&lt;", str(text))
+    return _HEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), out)
+
+
+def as_block(text: Any) -> str:
+    """Already-rendered memory put inside a ``<memory>`` block: only tag-like text is
+    neutralised (the rendered section headings stay; item texts were escaped by :func:`as_data`)."""
+    return _TAG.sub("&lt;", str(text))
 
 
 class PromptLibrary:
@@ -35,6 +60,8 @@ class PromptLibrary:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        self._env.filters["data"] = as_data
+        self._env.filters["block"] = as_block
 
     def names(self) -> list[str]:
         return sorted(self._env.list_templates(extensions=["j2"]))

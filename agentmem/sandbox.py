@@ -50,9 +50,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+IsolationLevel = Literal["bwrap", "namespaces", "none"]
+
 from pydantic import BaseModel, Field
 
 from .errors import SandboxError
+from .sandbox_boot import BOOT as _BOOT  # the Python bootstrap run inside the child
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -131,93 +134,6 @@ class Sandbox(Protocol):
         ...
 
 
-# ----- the Python bootstrap (runs inside the child, before the script) ---------------------------
-_BOOT = r'''
-import json, os, sys
-cfg = json.loads(os.environ.pop("AGENTMEM_SANDBOX"))
-sys.dont_write_bytecode = True
-W = os.path.realpath(cfg["workdir"])
-def _roots(paths):
-    out = []
-    for p in paths:
-        if p:
-            try:
-                out.append(os.path.realpath(p))
-            except Exception:
-                pass
-    return tuple(sorted(set(out)))
-TRUSTED = _roots([W] + cfg["read"] + [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)] + [p for p in sys.path if p])
-SYSTEM = _roots(cfg["system"])
-DENY = _roots(cfg["deny"])
-DEV = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/tty", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd", "/proc/self")
-NET, SUB = cfg["network"], cfg["subprocess"]
-_busy = [False]
-def _under(p, roots):
-    return any(p == r or p.startswith(r.rstrip("/") + "/") for r in roots)
-def _real(p):
-    if isinstance(p, int):
-        return None
-    if isinstance(p, bytes):
-        p = os.fsdecode(p)
-    p = os.fspath(p)
-    return os.path.realpath(p if os.path.isabs(p) else os.path.join(os.getcwd(), p))
-def _refuse(what, detail):
-    os.write(2, ("%s%s %s\n" % ("[agentmem-sandbox] refused ", what, detail)).encode("utf-8", "replace"))
-    raise PermissionError("agentmem sandbox: %s refused: %s" % (what, detail))
-def _check_read(p, event):
-    if p is None:
-        return
-    if _under(p, TRUSTED):
-        return
-    if _under(p, DENY) or not (_under(p, SYSTEM) or _under(p, DEV)):
-        _refuse("read", p)
-def _check_write(p, event):
-    if p is None:
-        return
-    if not (_under(p, (W,)) or p in ("/dev/null", "/dev/stdout", "/dev/stderr")):
-        _refuse("write", p)
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-_PATH_WRITE = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate", "os.utime", "os.symlink", "os.link", "os.rename", "shutil.rmtree", "shutil.move", "os.setxattr", "os.removexattr", "shutil.chown", "os.mkfifo", "os.mknod"}
-_PATH_READ = {"os.listdir", "os.scandir", "glob.glob", "os.chdir", "shutil.copyfile", "shutil.copytree", "os.readlink"}
-_PROC = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "pty.spawn", "os.startfile"}
-_SOCK = {"socket.connect", "socket.sendto", "socket.sendmsg", "socket.bind", "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.gethostbyname_ex"}
-def _hook(event, args):
-    if _busy[0]:
-        return
-    _busy[0] = True
-    try:
-        if event == "open":
-            path = args[0]
-            mode = args[1] if len(args) > 1 else None
-            flags = args[2] if len(args) > 2 else 0
-            p = _real(path)
-            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (isinstance(flags, int) and flags & _WRITE_FLAGS)
-            if writing:
-                _check_write(p, event)
-            else:
-                _check_read(p, event)
-        elif event in _PATH_WRITE:
-            for a in args[:2] if event in ("os.rename", "os.symlink", "os.link", "shutil.move") else args[:1]:
-                if isinstance(a, (str, bytes, os.PathLike)):
-                    _check_write(_real(a), event)
-        elif event in _PATH_READ:
-            if args and isinstance(args[0], (str, bytes, os.PathLike)):
-                _check_read(_real(args[0]), event)
-            if event in ("shutil.copyfile", "shutil.copytree") and len(args) > 1:
-                _check_write(_real(args[1]), event)
-        elif event in _PROC and not SUB:
-            _refuse("process", "%s %s" % (event, str(args[0])[:200] if args else ""))
-        elif event in _SOCK and not NET:
-            _refuse("network", "%s %s" % (event, str(args[1:])[:200]))
-    finally:
-        _busy[0] = False
-sys.addaudithook(_hook)
-script = sys.argv[1]
-sys.argv = sys.argv[1:]
-sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
-import runpy
-runpy.run_path(script, run_name="__main__")
-'''
 
 
 class SubprocessSandbox:
@@ -232,9 +148,21 @@ class SubprocessSandbox:
         keep_workdir: bool = False,
         use_cgroup: bool = True,
         use_namespaces: bool = True,
+        isolation: IsolationLevel = "bwrap",
+        drop_privileges: bool | None = None,
     ) -> None:
         """``hide_paths``: folders covered by an empty tmpfs for every script (default: the
-        user's home); ``deny_paths``: extra paths the Python audit hook refuses to read."""
+        user's home); ``deny_paths``: extra paths the Python audit hook refuses to read.
+        ``isolation``: ``"bwrap"`` (the default; refused with :class:`SandboxError` when
+        bubblewrap cannot start here), ``"namespaces"`` (agentmem's own, weaker namespaces and
+        mounts, :mod:`agentmem.sandbox_os`) or ``"none"`` (resource limits only). The weaker
+        levels are an explicit opt-in (``[sandbox] isolation`` in the settings).
+        ``drop_privileges`` (root only, bwrap only): start bubblewrap as user ``nobody``; None =
+        whenever what the script needs (Python, ``read_paths``) is readable by other users."""
+        if isolation not in ("bwrap", "namespaces", "none"):
+            raise SandboxError(f"isolation {isolation!r}: expected 'bwrap', 'namespaces' or 'none'")
+        self.isolation_level = isolation if use_namespaces else "none"
+        self.drop_privileges = drop_privileges
         self.limits = limits or SandboxLimits()
         home = str(Path.home())
         self.hide_paths = [str(p) for p in (hide_paths if hide_paths is not None else [home])] + list(_SECRET_FILES)
@@ -247,7 +175,14 @@ class SubprocessSandbox:
     def from_settings(cls, settings: "Settings") -> "SubprocessSandbox":
         """Limits from ``settings.sandbox``; the user's home and the agentmem home hidden."""
         s = settings.sandbox
-        return cls(SandboxLimits(timeout_s=s.timeout_s, memory_mb=s.memory_mb, max_output_bytes=s.max_output_bytes), hide_paths=[str(Path.home()), str(settings.home)])
+        return cls(SandboxLimits(timeout_s=s.timeout_s, memory_mb=s.memory_mb, max_output_bytes=s.max_output_bytes), hide_paths=[str(Path.home()), str(settings.home)], isolation=s.isolation)
+
+    @staticmethod
+    def bwrap_available() -> tuple[bool, str]:
+        """Whether the bubblewrap isolation starts here, and why not (probed once)."""
+        from .sandbox_bwrap import probe as bwrap_probe
+
+        return bwrap_probe()
 
     @staticmethod
     def network_isolation_available() -> bool:
@@ -313,7 +248,12 @@ class SubprocessSandbox:
             root = Path(root)
             if not root.is_dir():
                 raise SandboxError(f"{root}: skill folder does not exist")
-            shutil.copytree(root, workdir, dirs_exist_ok=True, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            from .sandbox_os import copy_regular_tree
+
+            try:
+                copy_regular_tree(root, workdir)
+            except (ValueError, OSError) as exc:
+                raise SandboxError(f"{root}: not copied into the sandbox: {exc}") from exc
             if script.is_absolute() or ".." in script.parts:
                 raise SandboxError(f"{script}: script must be relative to {root}")
             target = workdir / script
@@ -322,8 +262,10 @@ class SubprocessSandbox:
         else:
             if not script.is_file():
                 raise SandboxError(f"{script}: script does not exist")
+            if not script.is_file() or script.is_symlink():
+                raise SandboxError(f"{script}: not a regular file")
             target = workdir / script.name
-            shutil.copy2(script, target)
+            shutil.copyfile(script, target)
         for rel, data in (files or {}).items():
             p = Path(rel)
             if p.is_absolute() or ".." in p.parts:
@@ -352,57 +294,100 @@ class SubprocessSandbox:
         cpu = lim.cpu_s or int(lim.timeout_s) + 2
         mem = lim.memory_mb * 1024 * 1024
         fsize = lim.max_file_mb * 1024 * 1024
-        from .sandbox_os import CLONE_NEWNET, Isolation, PidsCgroup, probe, python_paths, user_process_count
+        from .sandbox_os import TreeCgroup, user_process_count
 
         root_user = os.geteuid() == 0
-        nproc = 0 if root_user else user_process_count(os.getuid()) + lim.max_processes
-        cgroup = PidsCgroup.create(lim.max_processes + 4) if self.use_cgroup else None
-        layers = probe() if self.use_namespaces and sys.platform == "linux" else {}
-        iso = Isolation(
-            network=not lim.network and layers.get("network_namespace", False),
-            hide=self.hide_paths if layers.get("mount_namespace") else [],
-            keep=python_paths() + [str(workdir)] + list(lim.read_paths),
-            writable=[str(workdir)] if layers.get("readonly_root") else None,
-        )
-        cg_procs = cgroup.join_path() if cgroup else None
+        level = self.isolation_level if sys.platform == "linux" else "none"
+        if level == "bwrap":
+            ok, why = self.bwrap_available()
+            if not ok:
+                raise SandboxError(
+                    f"{target.name}: refused: the sandbox's isolation level 'bwrap' is not available here ({why}). "
+                    "Install bubblewrap (apt-get install bubblewrap), or opt into a weaker level with "
+                    "[sandbox] isolation = \"namespaces\" (or \"none\") in config.toml / AGENTMEM_SANDBOX__ISOLATION."
+                )
+        as_nobody = False
+        if level == "bwrap" and root_user and self.drop_privileges is not False:
+            from .sandbox_bwrap import others_can_read, probe_as_nobody
+            from .sandbox_os import python_paths
+
+            needed = (python_paths() + [sys.executable] if target.suffix.lower() == ".py" else []) + list(lim.read_paths) + [cmd[0]]
+            as_nobody = others_can_read(needed) and probe_as_nobody()
+            if self.drop_privileges and not as_nobody:
+                raise SandboxError(f"{target.name}: cannot run as user nobody here: {', '.join(needed)} not readable by other users, or no unprivileged user namespaces")
+        cgroup = TreeCgroup.create(lim.max_processes + 4, mem) if self.use_cgroup else TreeCgroup({})
+        # RLIMIT_NPROC binds only non-root users; when a pids cgroup holds, it is not needed
+        use_nproc = not cgroup.held["pids_cgroup"] and (not root_user or as_nobody)
+        nproc = (user_process_count(65534 if as_nobody else os.getuid()) + lim.max_processes) if use_nproc else 0
+        cg_procs = cgroup.join_paths()
+        env = self._env(workdir, lim, boot)
+        pass_fds: tuple[int, ...] = ()
+        isolation: dict[str, bool] = {}
+        iso = None
+        if level == "bwrap":
+            from . import sandbox_bwrap
+            from .sandbox_os import python_paths
+
+            if as_nobody:
+                sandbox_bwrap.hand_over(workdir)
+            sfd = sandbox_bwrap.seccomp_fd()
+            pass_fds = (sfd,) if sfd is not None else ()
+            cmd = sandbox_bwrap.command(cmd, workdir=str(workdir), env=env, python_dirs=python_paths() if boot else [], read_dirs=list(lim.read_paths), network=lim.network, seccomp_fd=sfd)
+            env = {"PATH": env.get("PATH", "/usr/bin:/bin")}
+            isolation = {"bwrap": True, "user_namespace": True, "pid_namespace": True, "network_namespace": not lim.network, "hidden_paths": True, "readonly_root": True, "caps_dropped": True, "seccomp": sfd is not None, "as_nobody": as_nobody}
+        elif level == "namespaces":
+            from .sandbox_os import CLONE_NEWNET, Isolation, probe, python_paths
+
+            layers = probe()
+            iso = Isolation(
+                network=not lim.network and layers.get("network_namespace", False),
+                hide=self.hide_paths if layers.get("mount_namespace") else [],
+                keep=python_paths() + [str(workdir)] + list(lim.read_paths),
+                writable=[str(workdir)] if layers.get("readonly_root") else None,
+            )
+            isolation = {"bwrap": False, "network_namespace": bool(iso.flags & CLONE_NEWNET), "hidden_paths": bool(iso.hide), "readonly_root": iso.writable is not None}
+        else:
+            isolation = {"bwrap": False, "network_namespace": False, "hidden_paths": False, "readonly_root": False}
+        isolation.update(cgroup.held)
+        isolation.update(nproc_rlimit=bool(nproc), audit_hook=boot)
 
         def preexec() -> None:  # runs in the child between fork and exec
-            if cg_procs:
-                with open(cg_procs, "w") as fh:
+            for procs in cg_procs:
+                with open(procs, "w") as fh:
                     fh.write(str(os.getpid()))
-            iso.apply()
+            if iso is not None:
+                iso.apply()
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            if not root_user:
+            if nproc:
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            if as_nobody:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
 
-        isolation = {
-            "network_namespace": bool(iso.flags & CLONE_NEWNET),
-            "hidden_paths": bool(iso.hide),
-            "readonly_root": iso.writable is not None,
-            "pids_cgroup": cgroup is not None,
-            "nproc_rlimit": not root_user,
-            "audit_hook": boot,
-        }
         start = time.monotonic()
         try:
             proc = subprocess.Popen(  # noqa: PLW1509 - preexec_fn is the point
                 cmd,
                 cwd=str(workdir),
-                env=self._env(workdir, lim, boot),
+                env=env,
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 preexec_fn=preexec,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=pass_fds,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            if cgroup:
-                cgroup.cleanup()
+            cgroup.cleanup()
             raise SandboxError(f"{target.name}: could not start ({exc})") from exc
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
         hard_cap = lim.max_output_bytes * 16
         readers = [_Reader(proc.stdout, lim.max_output_bytes, hard_cap), _Reader(proc.stderr, lim.max_output_bytes, hard_cap)]
         for r in readers:
@@ -429,12 +414,17 @@ class SubprocessSandbox:
         for r in readers:
             r.join(timeout=5)
         duration = time.monotonic() - start
-        if cgroup:
-            if cgroup.hit_limit():
-                isolation["pids_limit_hit"] = True
-            cgroup.cleanup()
+        if cgroup.pids_hit():
+            isolation["pids_limit_hit"] = True
+        if cgroup.memory_hit():
+            isolation["memory_limit_hit"] = True
+            if killed is None and proc.returncode not in (0, None):
+                killed = "memory"
+        cgroup.cleanup()
         out, err = readers[0].text(), readers[1].text()
         code = proc.returncode
+        if level == "bwrap" and code is not None and 128 < code < 160:
+            code = -(code - 128)  # bwrap reports a child killed by signal N as exit 128 + N
         sig_name = None
         if code is not None and code < 0:
             try:

@@ -275,3 +275,192 @@ class PidsCgroup:
                 return
             except OSError:
                 time.sleep(0.02)
+
+
+class TreeCgroup:
+    """Throw-away cgroups (v1: one per controller; v2: one) holding a run's whole process tree:
+    ``pids`` caps how many processes it may hold, ``memory`` how much memory all of them
+    together may use (``RLIMIT_AS`` only bounds each process). A script cannot leave them: the
+    sandbox mounts no ``/sys`` and holds no capability. :meth:`cleanup` kills what is left."""
+
+    def __init__(self, paths: dict[str, Path]) -> None:
+        self.paths = paths  # controller -> folder ("pids", "memory"); v2 uses one folder for both
+
+    @staticmethod
+    def _bases() -> dict[str, list[Path]]:
+        bases: dict[str, list[Path]] = {"pids": [], "memory": [], "v2": []}
+        try:
+            for line in Path("/proc/self/cgroup").read_text().splitlines():
+                hid, ctrl, rel = line.split(":", 2)
+                for c in ctrl.split(","):
+                    if c in ("pids", "memory"):
+                        bases[c].append(Path("/sys/fs/cgroup") / c / rel.lstrip("/"))
+                if hid == "0" and ctrl == "":
+                    bases["v2"] += [Path("/sys/fs/cgroup") / rel.lstrip("/"), Path("/sys/fs/cgroup/unified") / rel.lstrip("/")]
+        except (OSError, ValueError):
+            pass
+        bases["pids"].append(Path("/sys/fs/cgroup/pids"))
+        bases["memory"].append(Path("/sys/fs/cgroup/memory"))
+        return bases
+
+    @staticmethod
+    def _mk(base: Path, settings: dict[str, str]) -> Path | None:
+        if not (base / "cgroup.procs").exists() or not os.access(base, os.W_OK):
+            return None
+        path = base / f"agentmem-sbx-{uuid.uuid4().hex[:10]}"
+        try:
+            path.mkdir()
+        except OSError:
+            return None
+        try:
+            for name, value in settings.items():
+                (path / name).write_text(value)
+            return path
+        except OSError:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+            return None
+
+    @classmethod
+    def create(cls, max_pids: int, memory_bytes: int) -> "TreeCgroup":
+        paths: dict[str, Path] = {}
+        if sys.platform != "linux":
+            return cls(paths)
+        bases = cls._bases()
+        for base in bases["pids"]:
+            p = cls._mk(base, {"pids.max": str(max_pids)})
+            if p:
+                paths["pids"] = p
+                break
+        for base in bases["memory"]:
+            settings = {"memory.limit_in_bytes": str(memory_bytes)}
+            if (base / "memory.memsw.limit_in_bytes").exists():
+                settings["memory.memsw.limit_in_bytes"] = str(memory_bytes)
+            p = cls._mk(base, settings)
+            if p:
+                paths["memory"] = p
+                break
+        if len(paths) < 2:
+            for base in bases["v2"]:
+                want = {k: v for k, v in (("pids.max", str(max_pids)), ("memory.max", str(memory_bytes)), ("memory.swap.max", "0")) if k.split(".")[0] not in paths}
+                want = {k: v for k, v in want.items() if (base / k).exists() or k.startswith(("pids", "memory"))}
+                p = cls._mk(base, {k: v for k, v in want.items() if k != "memory.swap.max"})
+                if p:
+                    for k in ("pids", "memory"):
+                        paths.setdefault(k, p)
+                    break
+        return cls(paths)
+
+    @property
+    def held(self) -> dict[str, bool]:
+        return {"pids_cgroup": "pids" in self.paths, "memory_cgroup": "memory" in self.paths}
+
+    def join_paths(self) -> list[str]:
+        return sorted({str(p / "cgroup.procs") for p in self.paths.values()})
+
+    def pids_hit(self) -> bool:
+        p = self.paths.get("pids")
+        if p is None:
+            return False
+        try:
+            events = (p / "pids.events").read_text()
+            return any(line.split()[0] == "max" and int(line.split()[1]) > 0 for line in events.splitlines() if line.strip())
+        except (OSError, ValueError, IndexError):
+            return False
+
+    def memory_hit(self) -> bool:
+        p = self.paths.get("memory")
+        if p is None:
+            return False
+        for name in ("memory.failcnt", "memory.oom_control", "memory.events"):
+            try:
+                text = (p / name).read_text()
+            except OSError:
+                continue
+            if name == "memory.failcnt":
+                if text.strip().isdigit() and int(text) > 0:
+                    return True
+            elif name == "memory.oom_control":
+                if any(line.split()[0] == "oom_kill" and int(line.split()[1]) > 0 for line in text.splitlines() if len(line.split()) == 2):
+                    return True
+            elif any(line.split()[0] in ("max", "oom_kill") and int(line.split()[1]) > 0 for line in text.splitlines() if line.strip()):
+                return True
+        return False
+
+    def cleanup(self) -> None:
+        for path in set(self.paths.values()):
+            PidsCgroup(path).cleanup()
+
+
+class CopyLimits:
+    """Bounds on what :func:`copy_regular_tree` copies."""
+
+    def __init__(self, max_file_bytes: int = 16 * 1024 * 1024, max_total_bytes: int = 64 * 1024 * 1024, max_files: int = 2000) -> None:
+        self.max_file_bytes, self.max_total_bytes, self.max_files = max_file_bytes, max_total_bytes, max_files
+
+
+def copy_regular_tree(src: Path, dest: Path, limits: CopyLimits | None = None, skip: tuple[str, ...] = ("__pycache__",)) -> list[str]:
+    """Copy the regular files and folders under ``src`` into ``dest``; symlinks, FIFOs, sockets
+    and devices are skipped (never opened), files are opened with ``O_NOFOLLOW | O_NONBLOCK`` and
+    checked again after opening. Raises ``ValueError`` naming the file when a cap is passed.
+    Returns the relative paths skipped."""
+    import stat
+
+    lim = limits or CopyLimits()
+    skipped: list[str] = []
+    total = count = 0
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, src)
+        keep_dirs = []
+        for d in dirnames:
+            full = os.path.join(dirpath, d)
+            if d in skip:
+                continue
+            if os.path.islink(full):
+                skipped.append(os.path.normpath(os.path.join(rel_dir, d)))
+                continue
+            keep_dirs.append(d)
+            os.makedirs(os.path.join(dest, rel_dir, d), exist_ok=True)
+        dirnames[:] = keep_dirs
+        for n in filenames:
+            rel = os.path.normpath(os.path.join(rel_dir, n))
+            full = os.path.join(dirpath, n)
+            if n.endswith(".pyc"):
+                continue
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                skipped.append(rel)
+                continue
+            if st.st_size > lim.max_file_bytes:
+                raise ValueError(f"{full}: {st.st_size} bytes, over the {lim.max_file_bytes}-byte limit per file")
+            count += 1
+            total += st.st_size
+            if count > lim.max_files:
+                raise ValueError(f"{src}: more than {lim.max_files} files")
+            if total > lim.max_total_bytes:
+                raise ValueError(f"{src}: more than {lim.max_total_bytes} bytes in all")
+            fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                st2 = os.fstat(fd)
+                if not stat.S_ISREG(st2.st_mode):
+                    skipped.append(rel)
+                    continue
+                out = os.path.join(dest, rel)
+                with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, st2.st_mode & 0o755 | 0o600), "wb") as fh:
+                    left = lim.max_file_bytes + 1
+                    while left > 0:
+                        chunk = os.read(fd, min(1 << 20, left))
+                        if not chunk:
+                            break
+                        fh.write(chunk)
+                        left -= len(chunk)
+                    if left <= 0:
+                        raise ValueError(f"{full}: grew past the {lim.max_file_bytes}-byte limit while being copied")
+            finally:
+                os.close(fd)
+    return skipped

@@ -82,6 +82,9 @@ class SandboxSettings(_Section):
     timeout_s: float = Field(10.0, gt=0)
     memory_mb: int = Field(512, gt=0)
     max_output_bytes: int = Field(64_000, gt=0)
+    isolation: Literal["bwrap", "namespaces", "none"] = Field(
+        "bwrap", description="How scripts are isolated: 'bwrap' (bubblewrap; runs are refused when it cannot start), or the weaker opt-ins 'namespaces' (agentmem's own namespaces) and 'none' (resource limits only)."
+    )
 
 
 class MemSkillSettings(_Section):

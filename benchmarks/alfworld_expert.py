@@ -7,6 +7,7 @@ the ceiling a memory-equipped agent is measured against.
     python benchmarks/alfworld_expert.py                     # 134 unseen games, 50-step limit
     python benchmarks/alfworld_expert.py --split train       # the 200-game pool
     python benchmarks/alfworld_expert.py --max-steps 150     # alfworld's own expert budget
+    python benchmarks/alfworld_expert.py --split valid_seen --data ~/alfworld_data   # any folder in ALFWorld's layout, or a tarball
 
 Prints the per-task-type table and writes ``benchmarks/results/alfworld_expert[_<split>].{json,md}``.
 The same run through the evaluation framework is ``agentmem eval alfworld --agent expert``.
@@ -28,15 +29,16 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     from agentmem.evals.alfworld.agents import ExpertAgent
-    from agentmem.evals.alfworld.data import GameResult, prepare_alfworld_data, summarise_games, summary_markdown
+    from agentmem.evals.alfworld.data import SPLIT_ALIASES, SPLIT_SPECS, GameResult, summarise_games, summary_markdown
     from agentmem.evals.alfworld.env import AlfworldEnv, TextWorldGame, collect_games
+    from agentmem.evals.alfworld.sources import resolve_alfworld_data
     from agentmem.fileio import atomic_write_json, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", default="unseen", choices=["unseen", "train"])
+    ap.add_argument("--split", default="valid_unseen", choices=sorted(SPLIT_SPECS) + sorted(SPLIT_ALIASES))
     ap.add_argument("--max-steps", type=int, default=50)
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--data", default=None, help="folder holding alfworld/*.tar.gz (default $AGENTMEM_DATA or ../shared/data)")
+    ap.add_argument("--data", default=None, help="a folder in ALFWorld's layout, a tarball, or a folder holding alfworld/*.tar.gz (default $ALFWORLD_DATA, else the bundled archive under $AGENTMEM_DATA or ../shared/data)")
     ap.add_argument("--cache", default=None, help="where the games are unpacked (default <AGENTMEM_HOME>/cache/alfworld)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--work", default=None, help="folder of per-game JSONL records (resumable; default <cache>/expert_runs/<split>-<max_steps>)")
@@ -45,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    data_dir = prepare_alfworld_data(args.split, args.data, args.cache)
-    games = collect_games(str(data_dir), args.split, data_root=args.data)
+    src = resolve_alfworld_data(args.split, args.data, cache_dir=args.cache)
+    args.split = src.split
+    data_dir = src.data_dir
+    games = collect_games(str(data_dir), src.split, games_dir=str(src.games_dir))
     if args.limit:
         games = games[: args.limit]
-    work = Path(args.work) if args.work else data_dir.parent / "expert_runs" / f"{args.split}-{args.max_steps}"
+    print(f"data: {src.info.describe()}" + "".join(f"\n  note: {n}" for n in src.info.notes))
+    work = Path(args.work) if args.work else data_dir.parent / "expert_runs" / f"{args.split}-{src.info.sha256[:12]}-{args.max_steps}"
     work.mkdir(parents=True, exist_ok=True)
     part = work / f"part-{'rev' if args.reverse else 'fwd'}{args.offset}-{os.getpid()}.jsonl"
 
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     results = [GameResult(game_id=e["game_id"], task_type=e["task_type"], won=e["won"], steps=e["steps"], error=e.get("error")) for e in episodes]
     seconds = time.perf_counter() - t0
     summary = summarise_games(results)
-    title = f"ALFWorld handcoded expert through the agentmem adapter ({args.split}, {len(games)} games, step limit {args.max_steps})"
+    title = f"ALFWorld handcoded expert through the agentmem adapter ({args.split}, {len(games)} games, step limit {args.max_steps}; data sha256 {src.info.sha256[:12]})"
     md = summary_markdown(summary, title=title)
     cpu = sum(e.get("seconds", 0.0) for e in episodes)
     md += (
@@ -103,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(md)
     out = Path(args.out)
-    stem = "alfworld_expert" if args.split == "unseen" and args.max_steps == 50 and not args.limit else f"alfworld_expert_{args.split}_{args.max_steps}" + (f"_n{args.limit}" if args.limit else "")
-    atomic_write_json(out / f"{stem}.json", {"split": args.split, "max_steps": args.max_steps, "games": len(games), "wall_seconds_last_process": round(seconds, 1), "sum_game_seconds": round(cpu, 1), "summary": summary.model_dump(mode="json"), "episodes": episodes})
+    stem = "alfworld_expert" if args.split == "valid_unseen" and src.info.known and args.max_steps == 50 and not args.limit else f"alfworld_expert_{args.split}_{args.max_steps}" + (f"_n{args.limit}" if args.limit else "")
+    atomic_write_json(out / f"{stem}.json", {"split": args.split, "data": src.info.model_dump(mode="json"), "max_steps": args.max_steps, "games": len(games), "wall_seconds_last_process": round(seconds, 1), "sum_game_seconds": round(cpu, 1), "summary": summary.model_dump(mode="json"), "episodes": episodes})
     atomic_write_text(out / f"{stem}.md", md)
     print(f"wrote {out / (stem + '.md')}")
     return 0

@@ -61,10 +61,25 @@ def main() -> None:
         "python script, sandbox": timed(lambda: sb.run(py), args.repeats),
         "shell script, plain subprocess": timed(lambda: subprocess.run(["/bin/sh", str(sh)], capture_output=True, check=True), args.repeats),
         "shell script, sandbox": timed(lambda: sb.run(sh), args.repeats),
+        "python script, sandbox isolation=namespaces (weaker opt-in)": timed(lambda: SubprocessSandbox(SandboxLimits(timeout_s=10), isolation="namespaces").run(py), args.repeats),
+        "shell script, sandbox isolation=namespaces (weaker opt-in)": timed(lambda: SubprocessSandbox(SandboxLimits(timeout_s=10), isolation="namespaces").run(sh), args.repeats),
+        "shell script, sandbox isolation=none (limits only)": timed(lambda: SubprocessSandbox(SandboxLimits(timeout_s=10), isolation="none").run(sh), args.repeats),
     }
+    if SubprocessSandbox.bwrap_available()[0]:
+        from agentmem import sandbox_bwrap
+
+        def bare_bwrap() -> None:  # bubblewrap's own start cost: the same namespaces and mounts, /bin/true inside
+            fd = sandbox_bwrap.seccomp_fd()
+            cmd = sandbox_bwrap.command(["/bin/true"], workdir=str(work), env={"PATH": "/usr/bin:/bin"}, python_dirs=[], read_dirs=[], network=False, seccomp_fd=fd)
+            subprocess.run(cmd, capture_output=True, check=True, pass_fds=(fd,) if fd is not None else ())
+            if fd is not None:
+                os.close(fd)
+
+        rows["bwrap start alone (/bin/true inside, all namespaces + seccomp)"] = timed(bare_bwrap, args.repeats)
+        rows["/bin/true, plain subprocess"] = timed(lambda: subprocess.run(["/bin/true"], capture_output=True, check=True), args.repeats)
     iso = sb.run(py).isolation
     report = {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(), "uid": os.getuid()},
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(), "uid": os.getuid(), "load_avg_1_5_15": list(os.getloadavg())},
         "skills": len(lib),
         "isolation": iso,
         "timings": rows,
@@ -75,7 +90,8 @@ def main() -> None:
         "# Skill library and sandbox overhead",
         "",
         f"Machine: {report['machine']['platform']}, Python {report['machine']['python']}, {report['machine']['cpus']} CPUs, uid {report['machine']['uid']}. "
-        f"{len(lib)} shipped skills. Sandbox layers: {', '.join(k for k, v in iso.items() if v)}.",
+        f"{len(lib)} shipped skills. Sandbox layers: {', '.join(k for k, v in iso.items() if v)}. "
+        f"Load average at the end (1/5/15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}.",
         "",
         f"Command: `python benchmarks/skills_overhead.py --repeats {args.repeats}`",
         "",

@@ -151,8 +151,11 @@ def test_corrupt_file_is_reported_by_name(settings):
     hb = _hb(settings)
     hb.add(IE)
     (hb.root / "items" / "broken.yaml").write_text("name: [unclosed\n")
+    # reported by name and skipped: the rest of the handbook stays readable (issue 14)
+    assert [b.name for b in hb.all()] == [IE.name]
+    assert any("broken.yaml" in p for p in hb.files.problems)
     with pytest.raises(StoreError, match="broken.yaml"):
-        hb.all()
+        hb.get("broken")
 
 
 def test_oversized_instruction_rejected(settings):

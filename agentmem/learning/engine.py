@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..errors import AgentmemError
-from ..fileio import home_lock
+from ..fileio import home_lock, observe_writes
 from ..types import Lifecycle, Outcome, Trust, new_id
 from .appliers import ApplierRegistry
 from .audit import AuditEntry, AuditLog
@@ -126,15 +126,95 @@ class EditEngine:
         if rec is None:
             return None
         if rec.state == "applying":
-            self.preimages.restore(rec.pre_snapshot, self.state, stores=rec.stores)
-            self.audit.record([AuditEntry(edit_id=rec.txn_id, status="recovered", run_id=rec.run_id, kind="transaction", reason=f"interrupted while applying; stores {rec.stores} restored to their previous state")])
+            undone, kept = self._undo_own(rec)
+            self.audit.record([AuditEntry(edit_id=rec.txn_id, status="recovered", run_id=rec.run_id, kind="transaction", reason=f"interrupted while applying; its own writes undone in {rec.stores} ({undone} file(s)); {kept} file(s) changed since by other writers kept")])
             what = f"rolled back interrupted transaction {rec.txn_id}"
         else:
             self._finish(rec)
             what = f"completed committed transaction {rec.txn_id}"
         self.journal.clear()
-        self.preimages.delete(rec.pre_snapshot)
+        self._drop_preimage(rec.pre_snapshot, rec.stores)
         return what
+
+    def recover_if_abandoned(self) -> str | None:
+        """For readers: recover a batch whose writer died (its journal is left and nobody holds
+        the lock); do nothing while a live writer holds the lock (its batch is in progress)."""
+        if not self.journal.path.exists():
+            return None
+        try:
+            with home_lock(self.lock_path, timeout=0):
+                return self.recover()
+        except AgentmemError:
+            return None
+
+    def _undo_own(self, rec: JournalRecord) -> tuple[int, int]:
+        """Put back the pre-image of every file that still holds what this batch wrote, and of
+        every file missing from its store; leave files changed since by other writers.
+        Returns (files restored, files kept)."""
+        import contextlib
+        import os
+
+        from ..fileio import atomic_write_bytes, sha256_file
+        from .snapshots import _prune_empty_parents, state_files
+
+        try:
+            snap = self.preimages.get(rec.pre_snapshot)
+        except AgentmemError:
+            return 0, 0
+        written = self.journal.writes.read()
+        roots = self.state.roots()
+        undone = kept = 0
+        for store in rec.stores:
+            manifest = snap.stores.get(store)
+            root = Path(manifest.root) if manifest is not None else roots.get(store)
+            if root is None:
+                continue
+            real_root = os.path.realpath(root)
+            pre = manifest.files if manifest is not None else {}
+            current = {rel.as_posix(): sha256_file(p) for rel, p in state_files(root)}
+            for rel in sorted(set(pre) | set(current)):
+                cur, old = current.get(rel), pre.get(rel)
+                if cur == old:
+                    continue
+                ours = written.get(os.path.join(real_root, rel), set())
+                if cur in ours or (cur is None and old is not None):
+                    if old is None:
+                        with contextlib.suppress(FileNotFoundError):
+                            (root / rel).unlink()
+                        _prune_empty_parents(root, root / rel)
+                    else:
+                        atomic_write_bytes(root / rel, self.preimages._get_blob(old, f"{snap.id}:{store}/{rel}"))
+                    undone += 1
+                else:
+                    kept += 1
+        self.state.reload()
+        return undone, kept
+
+    def _scan_writes(self, roots: dict[str, Path], last: dict[str, dict[str, str]]) -> None:
+        """Log every file of ``roots`` that changed since ``last`` (writes that did not go through
+        :func:`agentmem.fileio.atomic_write_bytes`, e.g. a skill folder swapped in by rename)."""
+        for store, root in roots.items():
+            now = self.preimages._hash_root(root)
+            before = last.get(store, {})
+            for rel in set(now) | set(before):
+                if now.get(rel) != before.get(rel):
+                    self.journal.writes.record(root / rel, now.get(rel))
+            last[store] = now
+
+    def _drop_preimage(self, snap_id: str, stores: list[str]) -> None:
+        """Delete the batch's pre-image and collect the blobs no longer needed: only those of the
+        stores' current files stay (they are the next batch's pre-image), so the journal's blob
+        folder is bounded by the size of the stores."""
+        import contextlib
+
+        with contextlib.suppress(AgentmemError):
+            self.preimages.delete(snap_id)
+        roots = self.state.roots()
+        keep: set[str] = set()
+        for store in stores:
+            if store in roots:
+                keep.update(self.preimages._hash_root(roots[store]).values())
+        self.preimages.gc(keep=keep)
 
     def _finish(self, rec: JournalRecord) -> None:
         self.audit.record(AuditEntry(**a) for a in rec.audit)
@@ -248,19 +328,25 @@ class EditEngine:
             pre = self.preimages.take(MemoryState(roots={s: self.state.roots()[s] for s in touched}), reason=f"pre-image of run {run_id}")
             rec = JournalRecord(txn_id=new_id("txn-"), pre_snapshot=pre.id, stores=touched, run_id=run_id)
             self.journal.begin(rec)
+            self.journal.writes.open()
+            roots = {s: self.state.roots()[s] for s in touched}
+            last = {s: dict(pre.stores[s].files) if s in pre.stores else {} for s in touched}
             try:
-                for i, (edit, st, note) in enumerate(admitted):
-                    applier = self.registry.find(edit.store, edit.kind)
-                    assert applier is not None
-                    ids = applier.apply(edit, self.state.stores[edit.store], state=st)
-                    report.applied.append(AppliedEdit(edit=edit.model_dump(mode="json"), kind=edit.kind, store=edit.store, item_ids=list(ids), state=st, note=note))
-                    if on_applied is not None:
-                        on_applied(i, edit)
+                with observe_writes(self.journal.writes.record):
+                    for i, (edit, st, note) in enumerate(admitted):
+                        applier = self.registry.find(edit.store, edit.kind)
+                        assert applier is not None
+                        ids = applier.apply(edit, self.state.stores[edit.store], state=st)
+                        self._scan_writes(roots, last)
+                        report.applied.append(AppliedEdit(edit=edit.model_dump(mode="json"), kind=edit.kind, store=edit.store, item_ids=list(ids), state=st, note=note))
+                        if on_applied is not None:
+                            on_applied(i, edit)
             except Exception as exc:
-                # Undo the partial batch, then log every admitted edit as refused at the apply stage.
-                self.preimages.restore(pre.id, self.state, stores=touched)
+                # Undo the partial batch (its own writes only), then log every admitted edit as refused at the apply stage.
+                self._scan_writes(roots, last)
+                self._undo_own(rec)
                 self.journal.clear()
-                self.preimages.delete(pre.id)
+                self._drop_preimage(pre.id, touched)
                 failed = [Refusal(edit_id=e.edit_id, kind=e.kind, store=e.store, item_id=str(e.item_id), stage="apply", reason=f"batch rolled back: {type(exc).__name__}: {exc}", proposer=e.proposer) for e, _, _ in admitted]
                 report.applied = []
                 report.refused += failed
@@ -279,7 +365,7 @@ class EditEngine:
             self.journal.commit(rec)
             self._finish(rec)
             self.journal.clear()
-            self.preimages.delete(pre.id)
+            self._drop_preimage(pre.id, touched)
         return report
 
     def _audit_row(self, r: Refusal, status: str, run_id: str | None, task_id: str | None, outcome: Outcome, ctx: dict[str, Any]) -> AuditEntry:

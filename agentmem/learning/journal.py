@@ -11,6 +11,13 @@ engine under the home lock before any read-modify-write) restores the snapshot o
 ``applying`` journal, so every store is back in its previous consistent state, or finishes the
 bookkeeping of a ``committed`` one, so every store is in its next state. Every file write is
 itself atomic, so a store stays readable even before recovery runs.
+
+Recovery undoes only the batch's *own* writes: :class:`WriteLog` (``learning.journal.writes``)
+records every file the batch wrote with the hash of what it wrote (through
+:func:`agentmem.fileio.observe_writes`, before each rename, and by a scan after each edit); a
+file is put back to its pre-image only when it still holds exactly what the batch wrote. A file
+changed since by another writer (``skills add``, ``BehaviorHandbook.add``, another process) is
+left as it is, and a file missing from its store comes back (nothing is ever lost).
 """
 
 from __future__ import annotations
@@ -35,11 +42,53 @@ class JournalRecord(BaseModel):
     provenance: list[dict[str, Any]] = Field(default_factory=list, description="Provenance edits to record once committed.")
 
 
+class WriteLog:
+    """Append-only ``path<TAB>sha256`` lines: what the pending batch wrote ("-" = deleted)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._fh: Any = None
+
+    def open(self) -> None:
+        self.close()
+        self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - kept open for the batch
+
+    def record(self, path: Path | str, sha: str | None) -> None:
+        if self._fh is None:
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._fh.write(f"{os.path.realpath(path)}\t{sha or '-'}\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def read(self) -> dict[str, set[str | None]]:
+        out: dict[str, set[str | None]] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return out
+        for line in text.splitlines():
+            path, _, sha = line.rpartition("\t")
+            if path:
+                out.setdefault(path, set()).add(None if sha == "-" else sha)
+        return out
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def clear(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
 class Journal:
     """One pending transaction at a time, per home (callers hold the home write lock)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.writes = WriteLog(self.path.with_name(self.path.name.replace(".json", "") + ".writes"))
 
     def pending(self) -> JournalRecord | None:
         data = read_json(self.path)
@@ -55,3 +104,4 @@ class Journal:
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        self.writes.clear()

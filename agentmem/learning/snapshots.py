@@ -281,9 +281,9 @@ class SnapshotStore:
             state.reload()
         return snap
 
-    def gc(self) -> int:
-        """Delete blobs no manifest refers to; return how many."""
-        live = {d for s in self.list() for m in s.stores.values() for d in m.files.values()}
+    def gc(self, keep: set[str] | frozenset[str] = frozenset()) -> int:
+        """Delete blobs no manifest refers to (and not in ``keep``); return how many."""
+        live = {d for s in self.list() for m in s.stores.values() for d in m.files.values()} | set(keep)
         n = 0
         if self.blobs.is_dir():
             for p in self.blobs.glob("*/*"):

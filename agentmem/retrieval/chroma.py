@@ -137,7 +137,12 @@ class ChromaIndex:
             kwargs: dict[str, Any] = dict(ids=ids[sl], embeddings=emb[sl], documents=docs[sl])
             if any(m is not None for m in metas[sl]):
                 kwargs["metadatas"] = metas[sl]
-            coll.upsert(**kwargs)
+            try:
+                coll.upsert(**kwargs)
+            except Exception:  # noqa: BLE001 - a stale handle (collection recreated elsewhere): retry once
+                self._collections.pop(namespace, None)
+                coll = self._collection(namespace)
+                coll.upsert(**kwargs)
 
     def query(self, namespace: str, embedding: np.ndarray, k: int = 10, where: dict[str, Any] | None = None) -> list[Hit]:
         coll = self._collection(namespace, create=False)
@@ -145,12 +150,25 @@ class ChromaIndex:
             return []
         # No count() round trip: Chroma returns fewer than k hits when the collection is smaller.
         q = normalise_rows(embedding)
-        res = coll.query(query_embeddings=q, n_results=k, where=to_chroma_where(where), include=["documents", "metadatas", "distances"])
+        try:
+            res = coll.query(query_embeddings=q, n_results=k, where=to_chroma_where(where), include=["documents", "metadatas", "distances"])
+        except Exception:  # noqa: BLE001 - a handle made stale by another process recreating the collection
+            self._collections.pop(namespace, None)
+            coll = self._collection(namespace, create=False)
+            if coll is None:
+                return []
+            res = coll.query(query_embeddings=q, n_results=k, where=to_chroma_where(where), include=["documents", "metadatas", "distances"])
         ids = res["ids"][0]
         dists = res["distances"][0]
         docs = (res.get("documents") or [[""] * len(ids)])[0]
         metas = (res.get("metadatas") or [[None] * len(ids)])[0]
         return [Hit(id=i, score=1.0 - float(d), document=doc or "", metadata=_decode_meta(m)) for i, d, doc, m in zip(ids, dists, docs, metas)]
+
+    def ids(self, namespace: str) -> list[str]:
+        """Every id in the collection (for rebuilding it in place, without dropping it under
+        another process that is reading it)."""
+        coll = self._collection(namespace, create=False)
+        return [] if coll is None else list(coll.get(include=[])["ids"])
 
     def delete(self, namespace: str, ids: list[str]) -> None:
         coll = self._collection(namespace, create=False)

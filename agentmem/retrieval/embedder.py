@@ -8,6 +8,7 @@ nothing is embedded twice, across processes too.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from pathlib import Path
@@ -16,6 +17,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from .base import normalise_rows
+
+_log = logging.getLogger(__name__)
 
 
 def packaged_minilm_path() -> str:
@@ -38,6 +41,7 @@ class MiniLMEmbedder:
         self.device = device
         self._model = None
         self._lock = threading.Lock()
+        self._disk_lock = threading.Lock()
         self._cache: dict[str, np.ndarray] = {}
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.texts_embedded = 0
@@ -63,19 +67,31 @@ class MiniLMEmbedder:
         """Fill the in-memory cache from the on-disk cache (SQLite, one row per text hash)."""
         if self.cache_dir is None or not keys:
             return
-        con = self._disk()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            rows = con.execute(f"SELECT k, v FROM emb WHERE k IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-            for k, v in rows:
-                self._cache[k] = np.frombuffer(v, dtype=np.float32).copy()
+        import sqlite3
+
+        try:
+            with self._disk_lock:
+                con = self._disk()
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    rows = con.execute(f"SELECT k, v FROM emb WHERE k IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+                    for k, v in rows:
+                        self._cache[k] = np.frombuffer(v, dtype=np.float32).copy()
+        except sqlite3.Error as exc:  # the disk cache is a cache: embed instead
+            _log.warning("embedding cache unreadable, embedding instead: %s", exc)
 
     def _disk_put(self, items: dict[str, np.ndarray]) -> None:
         if self.cache_dir is None or not items:
             return
-        con = self._disk()
-        with con:
-            con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+        import sqlite3
+
+        try:
+            with self._disk_lock:
+                con = self._disk()
+                with con:
+                    con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+        except sqlite3.Error as exc:  # a cache write that fails loses nothing: the vectors are returned anyway
+            _log.warning("embedding cache not written: %s", exc)
 
     def _disk(self):  # noqa: ANN202
         import sqlite3
@@ -84,8 +100,10 @@ class MiniLMEmbedder:
             assert self.cache_dir is not None
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.name)
-            self._con = sqlite3.connect(self.cache_dir / f"embeddings-{safe}.sqlite", timeout=30, check_same_thread=False)
-            self._con.execute("PRAGMA journal_mode=WAL")
+            from ..fileio import connect_sqlite
+
+            # one connection shared by this embedder's threads, used only under _disk_lock
+            self._con = connect_sqlite(self.cache_dir / f"embeddings-{safe}.sqlite", timeout=30, check_same_thread=False)
             self._con.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
         return self._con
 

@@ -47,13 +47,30 @@ class AddReport(BaseModel):
 class UsageBook:
     """Usage statistics per item id in ``<root>/usage.json`` (atomic rewrite, versioned)."""
 
+    #: versions of usage.json kept in history (older ones are pruned, so growth stays linear)
+    HISTORY_KEEP = 20
+
     def __init__(self, root: Path) -> None:
         self.path = root / "usage.json"
         self.history = FileHistory(root)
 
     def all(self) -> dict[str, UsageStats]:
-        raw = read_json(self.path, {}) or {}
-        return {k: UsageStats.model_validate(v) for k, v in raw.items()}
+        """Every item's statistics; raises :class:`~agentmem.errors.StoreError` naming the file
+        when it is not a JSON object of statistics (nothing is written over it then)."""
+        from pydantic import ValidationError
+
+        from ..errors import StoreError
+
+        try:
+            raw = read_json(self.path, {}) or {}
+        except (ValueError, OSError) as exc:
+            raise StoreError(f"{self.path}: not readable JSON ({str(exc)[:200]})") from None
+        if not isinstance(raw, dict):
+            raise StoreError(f"{self.path}: expected an object of item id -> statistics, found {type(raw).__name__}")
+        try:
+            return {k: UsageStats.model_validate(v) for k, v in raw.items()}
+        except ValidationError as exc:
+            raise StoreError(f"{self.path}: invalid statistics ({exc.error_count()} errors, first: {exc.errors()[0]['msg']})") from None
 
     def get(self, item_id: str) -> UsageStats:
         return self.all().get(item_id, UsageStats())
@@ -66,7 +83,9 @@ class UsageBook:
         stats.utility = stats.mean_reward
         book[item_id] = stats
         if self.path.exists():
-            self.history.save("usage.json", self.path.read_bytes(), note=f"before record_use({item_id})")
+            v = self.history.save("usage.json", self.path.read_bytes(), note=f"before record_use({item_id})")
+            if v % 10 == 0:
+                self.history.prune("usage.json", self.HISTORY_KEEP)
         atomic_write_json(self.path, {k: v.model_dump(mode="json") for k, v in sorted(book.items())})
         return stats
 
@@ -102,12 +121,30 @@ def dump_yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
 
 
+def rebuild_in_place(index: Any, collection: str, hx: Any, rows: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Make ``collection`` hold exactly ``rows`` without dropping it: upsert every row, then
+    delete the ids no row has. Another process searching the same (shared, on-disk) collection
+    keeps working throughout; an index that cannot list its ids is process-local, so dropping
+    it there is safe."""
+    ids_of = getattr(index, "ids", None)
+    if ids_of is None:
+        index.drop(collection)
+    if rows:
+        hx.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    if ids_of is not None:
+        keep = {r[0] for r in rows}
+        stale = [i for i in ids_of(collection) if i not in keep]
+        if stale:
+            index.delete(collection, stale)
+
+
 class LazyHybrid:
     """A :class:`~agentmem.retrieval.hybrid.HybridIndex` over a small store, built on first use.
 
-    The store's files are the truth: the first search in a process drops the collection and
-    re-indexes every active item from ``loader()`` (cheap for hundreds of items, and it can
-    never serve stale rows); later writes upsert or delete single items.
+    The store's files are the truth: the first search in a process re-indexes every active item
+    from ``loader()`` in place (:func:`rebuild_in_place`: upsert, then delete stale ids; never a
+    drop, which would break another process reading the shared collection); later writes upsert
+    or delete single items.
     """
 
     def __init__(self, collection: str, settings: "Settings", embedder: "Embedder | None", index: "VectorIndex | None", loader: Any) -> None:
@@ -131,10 +168,7 @@ class LazyHybrid:
             emb, idx = wiring(self.settings, self._embedder, self._index)
             self._embedder, self._index = emb, idx
             hx = HybridIndex(self.collection, emb, idx, rrf_k=self.settings.recall.rrf_k)
-            idx.drop(self.collection)
-            rows = self.loader()
-            if rows:
-                hx.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+            rebuild_in_place(idx, self.collection, hx, self.loader())
             self._hx = hx
         return self._hx
 

@@ -85,6 +85,8 @@ class FactStore:
         self.embedder = embedder
         self.hybrid = HybridIndex("facts", embedder, index if index is not None else InMemoryIndex(), rrf_k=rrf_k)
         self._items: dict[str, FactItem] | None = None
+        self._items_stamp: int | None = None
+        self.problems: list[str] = []
         self._indexed = False
         self._index_ids: set[str] = set()
 
@@ -102,18 +104,63 @@ class FactStore:
                    rrf_k=settings.recall.rrf_k)
 
     # ------------------------------------------------------------------ files
+    def _dir_stamp(self) -> int | None:
+        try:
+            return self.items_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
     def _load_all(self) -> dict[str, FactItem]:
-        if self._items is None:
+        """Every readable item, re-read when the items folder changed (another process wrote:
+        atomic writes rename into it). An unreadable file is skipped and named in
+        :attr:`problems`, so one bad file never hides the store."""
+        stamp = self._dir_stamp()
+        if self._items is None or stamp != self._items_stamp:
             items: dict[str, FactItem] = {}
+            problems: list[str] = []
             if self.items_dir.is_dir():
                 for f in sorted(self.items_dir.glob("*.json")):
                     try:
                         item = FactItem.model_validate(read_json(f))
-                    except Exception as exc:
-                        raise StoreError(f"{f}: not a valid fact item ({exc})") from exc
+                    except Exception as exc:  # noqa: BLE001 - reported, the rest stays readable
+                        problems.append(f"{f}: not a valid fact item ({str(exc)[:200]})")
+                        continue
                     items[item.id] = item
-            self._items = items
+            if self._indexed:  # bring the index in line with what another process wrote
+                old = self._items or {}
+                gone = [i for i in self._index_ids if i not in items or items[i].state != Lifecycle.active]
+                fresh = [it for i, it in items.items() if it.state == Lifecycle.active and (i not in self._index_ids or old.get(i) is None or old[i].content != it.content)]
+                if gone:
+                    self.hybrid.delete(gone)
+                    self._index_ids.difference_update(gone)
+                if fresh:
+                    self.hybrid.upsert([i.id for i in fresh], [i.content for i in fresh], [{"namespace": i.namespace} for i in fresh])
+                    self._index_ids.update(i.id for i in fresh)
+            self._items, self._items_stamp, self.problems = items, stamp, problems
         return self._items
+
+    def _read_fresh(self, item_id: str) -> FactItem | None:
+        """The item as it is on disk now (call under the lock before a read-modify-write)."""
+        p = self._path(item_id)
+        if not p.exists():
+            return None
+        try:
+            return FactItem.model_validate(read_json(p))
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"{p}: not a valid fact item ({str(exc)[:200]})") from None
+
+    def _mutate(self, item_id: str, op: str, change: Any, *, active_only: bool = True) -> FactItem:
+        """Re-read ``item_id`` under the lock, apply ``change(item)``, write it back: no
+        update made by another process in between is lost."""
+        with home_lock(self.root / ".write.lock"):
+            item = self._read_fresh(item_id)
+            if item is None:
+                raise StoreError(f"facts: cannot {op} unknown item id {item_id!r}")
+            if active_only and item.state != Lifecycle.active:
+                raise StoreError(f"facts: cannot {op} item {item_id!r}: it is {item.state.value}")
+            change(item)
+            self._write(item)
+        return item
 
     def _path(self, item_id: str) -> Path:
         return self.items_dir / f"{safe_name(item_id)}.json"
@@ -121,7 +168,9 @@ class FactStore:
     def _write(self, item: FactItem) -> None:
         with home_lock(self.root / ".write.lock"):
             atomic_write_json(self._path(item.id), item.model_dump(mode="json"))
-        self._load_all()[item.id] = item
+            items = self._load_all()  # re-read if another process wrote since our last look
+            items[item.id] = item
+            self._items_stamp = self._dir_stamp()
         if self._indexed:
             if item.state == Lifecycle.active:
                 self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
@@ -160,7 +209,7 @@ class FactStore:
         if not content.strip():
             raise StoreError("facts: cannot insert an item with empty content")
         item_id = item_id or new_id("f_")
-        if item_id in self._load_all():
+        if item_id in self._load_all() or self._path(item_id).exists():
             raise StoreError(f"facts: item id {item_id!r} already exists")
         now = time.time()
         item = FactItem(id=item_id, content=content.strip(), namespace=namespace or self.namespace, provenance=provenance or Provenance(source="learned"),
@@ -180,21 +229,23 @@ class FactStore:
         """Replace an active item's content, appending an UPDATE revision."""
         if not content.strip():
             raise StoreError(f"facts: cannot update {item_id!r} to empty content")
-        item = self._existing(item_id, "update").model_copy(deep=True)
-        now = time.time()
-        item.content, item.updated_at = content.strip(), now
-        item.history.append(FactRevision(op=FactOp.UPDATE, content=item.content, span_id=span_id, skill=skill, reason=reason, at=now))
-        self._write(item)
-        return item
+
+        def change(item: FactItem) -> None:
+            now = time.time()
+            item.content, item.updated_at = content.strip(), now
+            item.history.append(FactRevision(op=FactOp.UPDATE, content=item.content, span_id=span_id, skill=skill, reason=reason, at=now))
+
+        return self._mutate(item_id, "update", change)
 
     def delete(self, item_id: str, *, span_id: str | None = None, skill: str | None = None, reason: str = "") -> FactItem:
         """Retire an active item (out of recall), appending a DELETE revision; its history stays."""
-        item = self._existing(item_id, "delete").model_copy(deep=True)
-        now = time.time()
-        item.state, item.updated_at = Lifecycle.retired, now
-        item.history.append(FactRevision(op=FactOp.DELETE, content=item.content, span_id=span_id, skill=skill, reason=reason, at=now))
-        self._write(item)
-        return item
+
+        def change(item: FactItem) -> None:
+            now = time.time()
+            item.state, item.updated_at = Lifecycle.retired, now
+            item.history.append(FactRevision(op=FactOp.DELETE, content=item.content, span_id=span_id, skill=skill, reason=reason, at=now))
+
+        return self._mutate(item_id, "delete", change)
 
     # ------------------------------------------------------------------ Store protocol
     def records(self, namespace: str | None = None, include_inactive: bool = False) -> list[MemoryRecord]:
@@ -216,17 +267,10 @@ class FactStore:
         return out
 
     def record_use(self, item_id: str, reward: float, success: bool) -> None:
-        item = self.get(item_id)
-        if item is None:
-            raise StoreError(f"facts: cannot record use of unknown item id {item_id!r}")
-        item = item.model_copy(deep=True)
-        item.usage.record(reward, success)
-        self._write(item)
+        self._mutate(item_id, "record use of", lambda item: item.usage.record(reward, success), active_only=False)
 
     def set_state(self, item_id: str, state: Lifecycle) -> None:
-        item = self.get(item_id)
-        if item is None:
-            raise StoreError(f"facts: cannot set the state of unknown item id {item_id!r}")
-        item = item.model_copy(deep=True)
-        item.state, item.updated_at = state, time.time()
-        self._write(item)
+        def change(item: FactItem) -> None:
+            item.state, item.updated_at = state, time.time()
+
+        self._mutate(item_id, "set the state of", change, active_only=False)

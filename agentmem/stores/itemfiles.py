@@ -11,6 +11,7 @@ hold the home lock. A file that is not valid YAML or does not validate raises
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -22,12 +23,14 @@ from ..fileio import FileHistory, atomic_write_bytes, safe_name
 from ._common import dump_yaml
 
 T = TypeVar("T", bound=BaseModel)
+_log = logging.getLogger(__name__)
 
 
 class ItemFiles(Generic[T]):
     """Typed items of ``model`` kept as ``<dir>/<key>.yaml``."""
 
     def __init__(self, directory: Path, model: type[T], key: Callable[[T], str], *, max_bytes: int = 64_000, history_root: Path | None = None) -> None:
+        self.problems: list[str] = []
         self.dir = Path(directory)
         self.model = model
         self.key = key
@@ -41,12 +44,18 @@ class ItemFiles(Generic[T]):
         return f"{self.dir.name}/{safe_name(key)}"
 
     def parse(self, path: Path, data: bytes | None = None) -> T:
-        import yaml
+        from ..safe_yaml import YamlLimitError, load, short_error
 
         try:
-            raw = yaml.safe_load((data if data is not None else path.read_bytes()).decode("utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise StoreError(f"{path}: not readable YAML ({exc})") from exc
+            if data is None:
+                if path.stat().st_size > 4 * self.max_bytes:
+                    raise StoreError(f"{path}: {path.stat().st_size} bytes, over the {4 * self.max_bytes}-byte limit for one item")
+                data = path.read_bytes()
+            raw = load(data.decode("utf-8"), str(path), max_bytes=4 * self.max_bytes)
+        except YamlLimitError as exc:
+            raise StoreError(str(exc)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreError(f"{path}: not readable YAML ({short_error(exc)})") from None
         if not isinstance(raw, dict):
             raise StoreError(f"{path}: expected a mapping of fields, found {type(raw).__name__}")
         try:
@@ -60,9 +69,20 @@ class ItemFiles(Generic[T]):
         return self.parse(p) if p.exists() else None
 
     def load_all(self) -> list[T]:
+        """Every readable item; a file that cannot be parsed is skipped and named in
+        :attr:`problems` (and logged), so one bad file never hides the rest of the store."""
+        self.problems: list[str] = []
         if not self.dir.is_dir():
             return []
-        return [self.parse(p) for p in sorted(self.dir.glob("*.yaml"))]
+        out: list[T] = []
+        for p in sorted(self.dir.glob("*.yaml")):
+            try:
+                out.append(self.parse(p))
+            except StoreError as exc:
+                msg = str(exc)
+                self.problems.append(msg if len(msg) <= 400 else msg[:397] + "...")
+                _log.warning("skipped an unreadable item file: %s", self.problems[-1])
+        return out
 
     def serialise(self, item: T) -> bytes:
         data = dump_yaml(item.model_dump(mode="json", exclude_none=True)).encode("utf-8")

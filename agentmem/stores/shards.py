@@ -39,6 +39,7 @@ class ShardedJsonl:
         self.shard_dir = self.root / "shards"
         self.offsets_path = self.root / "offsets.bin"
         self._offsets: np.ndarray | None = None
+        self._offsets_stamp: tuple[int, int] | None = None
 
     # -- reading -----------------------------------------------------------------------------
     def _shard_path(self, shard: int) -> Path:
@@ -46,14 +47,22 @@ class ShardedJsonl:
 
     def offsets(self) -> np.ndarray:
         """The committed offset table (memory-mapped read-only view, reloaded after writes)."""
-        if self._offsets is None:
-            if not self.offsets_path.exists() or self.offsets_path.stat().st_size == 0:
+        # Another process may have appended (or truncated) since: the cached map is used only
+        # while the file's identity and size are unchanged (one stat per call).
+        try:
+            st = self.offsets_path.stat()
+            stamp: tuple[int, int] | None = (st.st_ino, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if self._offsets is None or stamp != self._offsets_stamp:
+            if stamp is None or stamp[1] == 0:
                 self._offsets = np.zeros(0, dtype=OFFSET_DTYPE)
             else:
-                size = self.offsets_path.stat().st_size
+                size = stamp[1]
                 if size % OFFSET_DTYPE.itemsize:
                     raise StoreError(f"{self.offsets_path}: size {size} is not a multiple of {OFFSET_DTYPE.itemsize} bytes (damaged offset index)")
                 self._offsets = np.memmap(self.offsets_path, dtype=OFFSET_DTYPE, mode="r")
+            self._offsets_stamp = stamp
         return self._offsets
 
     def __len__(self) -> int:

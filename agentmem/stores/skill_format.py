@@ -44,6 +44,8 @@ from ..errors import SkillFormatError
 
 SKILL_FILE = "SKILL.md"
 NAME_MAX = 64
+MAX_SKILL_MD_BYTES = 1024 * 1024  # the whole SKILL.md (front matter + body)
+MAX_FRONT_MATTER_BYTES = 64 * 1024
 DESCRIPTION_MAX = 1024
 COMPATIBILITY_MAX = 500
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -218,13 +220,13 @@ def split_front_matter(text: str, where: str) -> tuple[str, str]:
 
 
 def _yaml_load(text: str, where: str) -> dict[str, Any]:
-    import yaml
+    from ..safe_yaml import YamlLimitError, load
 
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        msg = " ".join(str(exc).split())
-        raise SkillFormatError(f"{where}: front-matter: invalid YAML ({msg})", [(where, f"front-matter: invalid YAML ({msg})")]) from exc
+        data = load(text, where, max_bytes=MAX_FRONT_MATTER_BYTES) if text.strip() else {}
+    except YamlLimitError as exc:
+        msg = str(exc)[len(where) + 2 :] if str(exc).startswith(where) else str(exc)
+        raise SkillFormatError(f"{where}: front-matter: {msg}", [(where, f"front-matter: {msg}")]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -410,7 +412,13 @@ def load_skill_dir(folder: Path, *, origin: str = "memory", group: str | None = 
     if not skill_md.is_file():
         return None, [SkillProblem(path=str(folder), field="folder", message=f"no {SKILL_FILE} in the folder", skill=folder.name)]
     try:
-        raw = skill_md.read_bytes()
+        size = skill_md.stat().st_size
+        if size > MAX_SKILL_MD_BYTES:
+            return None, [SkillProblem(path=where, field="front-matter", message=f"{size} bytes, over the {MAX_SKILL_MD_BYTES}-byte limit for {SKILL_FILE}", skill=folder.name)]
+        with open(skill_md, "rb") as fh:
+            raw = fh.read(MAX_SKILL_MD_BYTES + 1)
+        if len(raw) > MAX_SKILL_MD_BYTES:
+            return None, [SkillProblem(path=where, field="front-matter", message=f"over the {MAX_SKILL_MD_BYTES}-byte limit for {SKILL_FILE}", skill=folder.name)]
     except OSError as exc:
         return None, [SkillProblem(path=where, field="front-matter", message=f"cannot read ({exc})", skill=folder.name)]
     skill, probs = parse_skill_text(raw, where=where, folder_name=folder.name)

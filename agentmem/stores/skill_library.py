@@ -291,11 +291,12 @@ class SkillLibrary:
 
                 self._embedder = self._embedder or make_embedder(self.settings)
                 self._index_backend = self._index_backend or make_index(self.settings)
+            from ._common import rebuild_in_place
+
             collection = "skill-library"
-            self._index_backend.drop(collection)
             hx = HybridIndex(collection, self._embedder, self._index_backend, rrf_k=self.settings.recall.rrf_k)
             active = self.skills()
-            hx.upsert([s.name for s in active], [s.search_text() for s in active], [{"kind": s.kind.value, "group": s.group or ""} for s in active])
+            rebuild_in_place(self._index_backend, collection, hx, [(s.name, s.search_text(), {"kind": s.kind.value, "group": s.group or ""}) for s in active])
             self._hybrid = hx
             self._index_dirty = False
         return self._hybrid
@@ -359,6 +360,9 @@ class SkillLibrary:
         skill = self.get(name)
         if skill.kind is not SkillKind.playbook:
             raise StoreError(f"skill {name!r} is a knowledge skill (no scripts); its body is meant for the prompt")
+        state = self.state(name)
+        if state is not Lifecycle.active:
+            raise StoreError(f"skill {name!r} is {state.value}: only active playbooks run (set it active first: skills set-state {name} active)")
         if skill.entry is None or skill.entry not in skill.files:
             raise StoreError(f"skill {name!r}: entry script {skill.entry or '(none)'} is missing in {skill.path}")
         assert skill.path is not None

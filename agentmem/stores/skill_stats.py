@@ -41,8 +41,10 @@ class SkillStatsStore:
             return {"stats": {}, "states": {}}
         if self._cache is None or self._cache[0] != stamp:
             data = read_json(self.path, None) or {}
-            data.setdefault("stats", {})
-            data.setdefault("states", {})
+            if not isinstance(data, dict) or not isinstance(data.setdefault("stats", {}), dict) or not isinstance(data.setdefault("states", {}), dict):
+                from ..errors import StoreError
+
+                raise StoreError(f"{self.path}: expected an object with 'stats' and 'states' objects; not read (fix or remove the file)")
             self._cache = (stamp, data)
         import copy
 

@@ -31,16 +31,47 @@ class SkillVersion(BaseModel):
     files: dict[str, str] = Field(default_factory=dict, description="Relative path -> sha256 of every file, SKILL.md included.")
 
 
+MAX_SKILL_FILE_BYTES = 16 * 1024 * 1024
+MAX_SKILL_TOTAL_BYTES = 64 * 1024 * 1024
+
+
 def read_folder(folder: Path) -> dict[str, bytes]:
-    """All files of a skill folder as ``{relative posix path: bytes}`` (caches skipped)."""
+    """All regular files of a skill folder as ``{relative posix path: bytes}`` (caches skipped).
+
+    FIFOs, sockets, devices and symlinks are refused without being opened (a FIFO would hang the
+    read, ``/dev/zero`` would never end); files past 16 MiB, or 64 MiB in all, are refused.
+    Raises :class:`~agentmem.errors.StoreError` naming the file."""
+    import stat
+
+    from ..errors import StoreError
+
     out: dict[str, bytes] = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for d in dirnames:
+            if os.path.islink(os.path.join(dirpath, d)):
+                raise StoreError(f"{Path(dirpath) / d}: a symlink; skill folders hold regular files only")
         for fn in sorted(filenames):
             if fn.endswith(".pyc"):
                 continue
             p = Path(dirpath) / fn
-            out[p.relative_to(folder).as_posix()] = p.read_bytes()
+            st = os.lstat(p)
+            if not stat.S_ISREG(st.st_mode):
+                raise StoreError(f"{p}: not a regular file (a FIFO, device, socket or symlink); skill folders hold regular files only")
+            if st.st_size > MAX_SKILL_FILE_BYTES:
+                raise StoreError(f"{p}: {st.st_size} bytes, over the {MAX_SKILL_FILE_BYTES}-byte limit per skill file")
+            total += st.st_size
+            if total > MAX_SKILL_TOTAL_BYTES:
+                raise StoreError(f"{folder}: over {MAX_SKILL_TOTAL_BYTES} bytes in all")
+            fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise StoreError(f"{p}: not a regular file")
+                data = fh.read(MAX_SKILL_FILE_BYTES + 1)
+            if len(data) > MAX_SKILL_FILE_BYTES:
+                raise StoreError(f"{p}: grew past {MAX_SKILL_FILE_BYTES} bytes while read")
+            out[p.relative_to(folder).as_posix()] = data
     return out
 
 

@@ -148,8 +148,19 @@ class SubroutineStore:
         return home_lock(self.settings.paths.lock)
 
     # -- namespaces ---------------------------------------------------------------------------
+    def _reload_meta(self) -> None:
+        """Re-read ``meta.json`` (another process may have added namespaces): call under the lock
+        before any write, and on a namespace miss when reading."""
+        meta = read_json(self._meta_path, None)
+        if isinstance(meta, dict):
+            self._meta = meta
+
     def _ns_code(self, namespace: str, create: bool) -> int | None:
         names: list[str] = self._meta.setdefault("namespaces", [])
+        if namespace in names:
+            return names.index(namespace)
+        self._reload_meta()
+        names = self._meta.setdefault("namespaces", [])
         if namespace in names:
             return names.index(namespace)
         if not create:
@@ -200,6 +211,7 @@ class SubroutineStore:
             texts = [pairs[i].subquestion for i in keep]
             emb = np.concatenate([self.embedder.embed(texts[j : j + self.config.embed_batch]) for j in range(0, len(texts), self.config.embed_batch)])
         with self._lock():
+            self._reload_meta()  # the namespace table and row count as they are now, not as cached
             self._reconcile()
             start = len(self.shards)
             records = []
@@ -309,23 +321,35 @@ class SubroutineStore:
             yield Subroutine.model_validate(rec)
 
     def _states_map(self) -> dict[str, str]:
-        if self._states is None:
-            self._states = read_json(self._state_path, {}) or {}
+        try:
+            st = self._state_path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if self._states is None or stamp != getattr(self, "_states_stamp", None):
+            raw = read_json(self._state_path, {}) or {}
+            self._states = raw if isinstance(raw, dict) else {}
+            self._states_stamp = stamp
         return self._states
 
     def state_of(self, item_id: str) -> Lifecycle:
         return Lifecycle(self._states_map().get(item_id, Lifecycle.active.value))
 
     def _mask(self, namespace: str | None) -> np.ndarray | None:
+        """Rows a search may return: committed rows only (another process may be appending:
+        vectors and namespace codes are written before the offsets commit a row), of
+        ``namespace``, active."""
         inactive = [k for k, v in self._states_map().items() if v != Lifecycle.active.value]
-        if namespace is None and not inactive:
+        n = len(self)  # committed rows: the offset index is written last
+        if namespace is None and not inactive and len(self.vectors) == n:
             return None
-        n = len(self.vectors)
         if namespace is not None:
             code = self._ns_code(namespace, create=False)
             if code is None:
                 return np.zeros(n, dtype=bool)
-            mask = np.asarray(self._ns_codes()[:n]) == code
+            codes = np.asarray(self._ns_codes()[:n])
+            mask = np.zeros(n, dtype=bool)
+            mask[: len(codes)] = codes == code
         else:
             mask = np.ones(n, dtype=bool)
         for item_id in inactive:

@@ -84,8 +84,11 @@ class ExactVectorFile:
         best_scores = np.zeros(0, dtype=np.float32)
         for start in range(0, n, self.chunk_rows):
             scores = mat[start : start + self.chunk_rows] @ q
-            if mask is not None:
-                scores = np.where(mask[start : start + len(scores)], scores, -np.inf)
+            if mask is not None:  # rows past the mask (appended since it was made) are excluded
+                part = mask[start : start + len(scores)]
+                if len(part) < len(scores):
+                    part = np.concatenate([part, np.zeros(len(scores) - len(part), dtype=bool)])
+                scores = np.where(part, scores, -np.inf)
             kk = min(k, len(scores))
             top = np.argpartition(-scores, kk - 1)[:kk]
             best_rows = np.concatenate([best_rows, top.astype(np.int64) + start])

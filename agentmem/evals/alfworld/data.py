@@ -1,5 +1,10 @@
 """ALFWorld data, task types and success accounting (no ``alfworld`` import here).
 
+* Splits by ALFWorld's official names (:data:`SPLIT_SPECS`: ``train``, ``valid_seen``,
+  ``valid_unseen``, plus ``valid_train``, the bundled 200-game pool's folder); ``unseen`` and
+  ``seen`` stay as aliases (:func:`canonical_split`). Which data a run uses (a bundled archive,
+  a folder in the official layout, any tarball, ``ALFWORLD_DATA``) is decided by
+  :func:`agentmem.evals.alfworld.sources.resolve_alfworld_data`.
 * :func:`prepare_alfworld_data` unpacks a game tarball (``valid_unseen_134.tar.gz``: the 134
   solvable out-of-distribution evaluation games; ``valid_train_200.tar.gz``: 200 training
   games, the pool for building memory before evaluation) into a cache folder after checking
@@ -13,7 +18,7 @@
 
 Example::
 
-    data_dir = prepare_alfworld_data("unseen")              # ~/.agentmem/cache/alfworld/unseen-6f5ba71d0c68
+    data_dir = prepare_alfworld_data("unseen")              # ~/.agentmem/cache/alfworld/valid_unseen-6f5ba71d0c68
     cfg = alfworld_config(data_dir, "unseen")
     games = list_games(data_dir, "unseen")                   # 134 GameRef, sorted by id
 """
@@ -26,14 +31,15 @@ import tarfile
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agentmem.errors import ConfigError
 from agentmem.fileio import sha256_file
 
-Split = Literal["unseen", "train"]
+Split = str  # a key of SPLIT_SPECS or of SPLIT_ALIASES
+
 
 #: alfworld's task-type folder prefix -> the short name we report.
 TASK_TYPES: dict[str, str] = {
@@ -47,7 +53,43 @@ TASK_TYPES: dict[str, str] = {
 TASK_TYPE_ORDER = list(TASK_TYPES.values())
 
 
+class SplitSpec(BaseModel):
+    """One ALFWorld split by its official name: its folder under ``json_2.1.1/`` and how alfworld reads it."""
+
+    name: str
+    folder: str = Field(..., description="Folder of the games under json_2.1.1/ in the official layout.")
+    train_eval: str = Field(..., description="AlfredTWEnv's train_eval argument for this split.")
+    config_key: str = Field(..., description="base_config.yaml dataset key that points at the games.")
+    description: str = ""
+
+
+#: The official split names (``json_2.1.1/<folder>`` of ALFWorld's release), plus ``valid_train``,
+#: the folder name of the bundled 200-game training-distribution pool.
+SPLIT_SPECS: dict[str, SplitSpec] = {
+    "train": SplitSpec(name="train", folder="train", train_eval="train", config_key="data_path",
+                       description="training games (the bundled data holds a 200-game sample of them: valid_train)"),
+    "valid_seen": SplitSpec(name="valid_seen", folder="valid_seen", train_eval="eval_in_distribution", config_key="eval_id_data_path",
+                            description="in-distribution evaluation games (seen rooms)"),
+    "valid_unseen": SplitSpec(name="valid_unseen", folder="valid_unseen", train_eval="eval_out_of_distribution", config_key="eval_ood_data_path",
+                              description="out-of-distribution evaluation games (unseen rooms; 134 bundled)"),
+    "valid_train": SplitSpec(name="valid_train", folder="valid_train", train_eval="train", config_key="data_path",
+                             description="a sample of training-distribution games (the bundled 200-game pool's folder)"),
+}
+#: Older names kept working.
+SPLIT_ALIASES: dict[str, str] = {"unseen": "valid_unseen", "seen": "valid_seen"}
+
+
+def canonical_split(split: str) -> str:
+    """The official name of ``split`` (aliases resolved); :class:`ConfigError` naming it if unknown."""
+    name = SPLIT_ALIASES.get(split, split)
+    if name not in SPLIT_SPECS:
+        raise ConfigError(f"--split {split!r}: expected one of {sorted(SPLIT_SPECS)} (aliases: {', '.join(f'{k}={v}' for k, v in SPLIT_ALIASES.items())})")
+    return name
+
+
 class SplitInfo(BaseModel):
+    """A bundled archive of one split (``../shared/data/alfworld/<archive>``), checked by sha256."""
+
     archive: str
     sha256: str
     subdir: str = Field(..., description="Folder of the games inside the archive.")
@@ -56,32 +98,36 @@ class SplitInfo(BaseModel):
     config_key: str = Field(..., description="base_config.yaml dataset key that points at the games.")
 
 
-SPLITS: dict[str, SplitInfo] = {
-    "unseen": SplitInfo(
-        archive="valid_unseen_134.tar.gz",
-        sha256="6f5ba71d0c682fa52273dbeb3e342d0d9ef0b936ae45831d24a7c255b5fe11cc",
-        subdir="json_2.1.1/valid_unseen",
-        n_games=134,
-        train_eval="eval_out_of_distribution",
-        config_key="eval_ood_data_path",
-    ),
-    "train": SplitInfo(
-        archive="valid_train_200.tar.gz",
-        sha256="c3b452093f7dc75f1f9fb2a11fafcdfd86ede6e224837595e3d3f73a3989f14b",
-        subdir="json_2.1.1/valid_train",
-        n_games=200,
-        train_eval="train",
-        config_key="data_path",
-    ),
-}
+_UNSEEN_134 = SplitInfo(
+    archive="valid_unseen_134.tar.gz",
+    sha256="6f5ba71d0c682fa52273dbeb3e342d0d9ef0b936ae45831d24a7c255b5fe11cc",
+    subdir="json_2.1.1/valid_unseen",
+    n_games=134,
+    train_eval="eval_out_of_distribution",
+    config_key="eval_ood_data_path",
+)
+_TRAIN_200 = SplitInfo(
+    archive="valid_train_200.tar.gz",
+    sha256="c3b452093f7dc75f1f9fb2a11fafcdfd86ede6e224837595e3d3f73a3989f14b",
+    subdir="json_2.1.1/valid_train",
+    n_games=200,
+    train_eval="train",
+    config_key="data_path",
+)
+#: The bundled archive of each split that has one (``train`` is served by the 200-game pool).
+SPLITS: dict[str, SplitInfo] = {"valid_unseen": _UNSEEN_134, "unseen": _UNSEEN_134, "train": _TRAIN_200, "valid_train": _TRAIN_200}
+#: Known archives by sha256: a tarball with one of these checksums is a bundled release.
+KNOWN_ARCHIVES: dict[str, SplitInfo] = {i.sha256: i for i in (_UNSEEN_134, _TRAIN_200)}
 BASE_CONFIG_SHA256 = "2fb5f24f344eaaf14d517605a27c248b9bb1bce445ca22f5fc4eb8a6d3156863"
 
 
 def split_info(split: str) -> SplitInfo:
-    try:
-        return SPLITS[split]
-    except KeyError:
-        raise ConfigError(f"--split {split!r}: expected one of {sorted(SPLITS)}") from None
+    """The bundled archive of ``split``; :class:`ConfigError` naming the split when it has none."""
+    name = canonical_split(split)
+    if name not in SPLITS:
+        raise ConfigError(f"--split {split!r}: no bundled archive holds this split (bundled: valid_unseen, train/valid_train); "
+                          "pass --data with a folder in ALFWorld's layout (json_2.1.1/<split>/, logic/) or a tarball of one, or set ALFWORLD_DATA")
+    return SPLITS[name]
 
 
 def task_type_of(path: str | os.PathLike[str]) -> str:
@@ -122,38 +168,57 @@ def default_cache_dir() -> Path:
 
 
 def prepare_alfworld_data(split: str, data_root: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None, verify: bool = True) -> Path:
-    """Unpack the split's tarball (sha256-checked) into ``cache_dir`` once; return the data folder.
+    """Unpack the split's bundled tarball (sha256-checked) into ``cache_dir`` once; return the data folder.
 
     The folder holds ``json_2.1.1/<split folder>/...`` and ``logic/``, which is what
-    ``ALFWORLD_DATA`` must point at.
+    ``ALFWORLD_DATA`` must point at. Other data (a folder, any tarball, ``ALFWORLD_DATA``):
+    :func:`agentmem.evals.alfworld.sources.resolve_alfworld_data`.
     """
     info = split_info(split)
     root = Path(data_root) if data_root else default_data_root()
     archive = root / "alfworld" / info.archive
     if not archive.exists():
         raise ConfigError(f"{archive}: ALFWorld archive not found (pass --data DIR or set AGENTMEM_DATA to the folder holding alfworld/{info.archive})")
+    target = unpack_archive(archive, cache_dir, expected_sha256=info.sha256 if verify else None, name=f"{Path(info.subdir).name}-{info.sha256[:12]}")
+    if not (target / info.subdir).is_dir():
+        raise ConfigError(f"{archive}: expected folder {info.subdir} inside the archive")
+    return target
+
+
+def unpack_archive(archive: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None, *, expected_sha256: str | None = None, name: str | None = None) -> Path:
+    """Unpack a tarball once into ``<cache_dir>/<name>`` (default name: ``archive-<sha256[:12]>``).
+
+    With ``expected_sha256`` the archive is checked first (a mismatch is a :class:`ConfigError`
+    naming the file). Two processes unpacking at once unpack once; an interrupted unpack is redone.
+    """
+    archive = Path(archive)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    target = cache / f"{split}-{info.sha256[:12]}"
+    digest = None
+    if name is None:
+        digest = sha256_file(archive)
+        name = f"archive-{digest[:12]}"
+    target = cache / name
     marker = target / ".complete"
     if marker.exists():
         return target
-    if verify:
-        digest = sha256_file(archive)
-        if digest != info.sha256:
-            raise ConfigError(f"{archive}: sha256 {digest[:12]}... does not match the expected {info.sha256[:12]}... (corrupt or different release)")
+    if expected_sha256 is not None:
+        digest = digest or sha256_file(archive)
+        if digest != expected_sha256:
+            raise ConfigError(f"{archive}: sha256 {digest[:12]}... does not match the expected {expected_sha256[:12]}... (corrupt or different release)")
     cache.mkdir(parents=True, exist_ok=True)
     from agentmem.fileio import home_lock
 
-    with home_lock(cache / f".{split}.lock", timeout=600):  # two processes unpack once
+    with home_lock(cache / f".{name}.lock", timeout=600):  # two processes unpack once
         if marker.exists():
             return target
-        tmp = Path(tempfile.mkdtemp(prefix=f".{split}-", dir=cache))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
         try:
-            with tarfile.open(archive, "r:gz") as tar:
-                tar.extractall(tmp, filter="data")
-            if not (tmp / info.subdir).is_dir():
-                raise ConfigError(f"{archive}: expected folder {info.subdir} inside the archive")
-            (tmp / ".complete").write_text(info.sha256 + "\n")
+            try:
+                with tarfile.open(archive, "r:*") as tar:
+                    tar.extractall(tmp, filter="data")
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                raise ConfigError(f"{archive}: cannot unpack ({exc}); expected a .tar.gz (or .tar) of ALFWorld game files") from exc
+            (tmp / ".complete").write_text((expected_sha256 or digest or "") + "\n")
             if target.exists():
                 shutil.rmtree(target)  # a half-written folder from an interrupted unpack
             tmp.rename(target)
@@ -171,8 +236,19 @@ def base_config_path(data_root: str | os.PathLike[str] | None = None) -> Path:
     return p
 
 
-def alfworld_config(data_dir: str | os.PathLike[str], split: str, base_config: str | os.PathLike[str] | None = None, data_root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """alfworld's base config with its dataset and logic paths pointed at ``data_dir``."""
+def split_games_dir(data_dir: str | os.PathLike[str], split: str) -> Path:
+    """Where ``split``'s games sit under ``data_dir``: the bundled archive's folder when the split
+    has one and it is there, else ``json_2.1.1/<official folder>``."""
+    name = canonical_split(split)
+    if name in SPLITS and (Path(data_dir) / SPLITS[name].subdir).is_dir():
+        return Path(data_dir) / SPLITS[name].subdir
+    return Path(data_dir) / "json_2.1.1" / SPLIT_SPECS[name].folder
+
+
+def alfworld_config(data_dir: str | os.PathLike[str], split: str, base_config: str | os.PathLike[str] | None = None, data_root: str | os.PathLike[str] | None = None,
+                    *, games_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """alfworld's base config with its dataset and logic paths pointed at ``data_dir``
+    (the split's games at ``games_dir``, default :func:`split_games_dir`)."""
     import yaml
 
     path = Path(base_config) if base_config else base_config_path(data_root)
@@ -180,11 +256,12 @@ def alfworld_config(data_dir: str | os.PathLike[str], split: str, base_config: s
         cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the ALFWorld config ({exc})") from exc
-    info = split_info(split)
+    spec = SPLIT_SPECS[canonical_split(split)]
     data_dir = Path(data_dir)
+    games = Path(games_dir) if games_dir else split_games_dir(data_dir, split)
     cfg.setdefault("dataset", {})
     for key in ("data_path", "eval_id_data_path", "eval_ood_data_path"):
-        cfg["dataset"][key] = str(data_dir / info.subdir) if key == info.config_key else str(data_dir / "json_2.1.1" / "missing")
+        cfg["dataset"][key] = str(games) if key == spec.config_key else str(data_dir / "json_2.1.1" / "missing")
     cfg["dataset"]["num_train_games"] = -1
     cfg["dataset"]["num_eval_games"] = -1
     cfg.setdefault("logic", {})
@@ -193,14 +270,14 @@ def alfworld_config(data_dir: str | os.PathLike[str], split: str, base_config: s
     return cfg
 
 
-def list_games(data_dir: str | os.PathLike[str], split: str) -> list[GameRef]:
+def list_games(data_dir: str | os.PathLike[str], split: str, *, games_dir: str | os.PathLike[str] | None = None) -> list[GameRef]:
     """The split's games found on disk (``game.tw-pddl`` beside ``traj_data.json``), sorted by id.
 
     This is the same set alfworld's ``AlfredTWEnv`` collects for these archives (every game
     in them is marked solvable); :func:`agentmem.evals.alfworld.env.collect_games` asks
     alfworld itself when it is installed.
     """
-    base = Path(data_dir) / split_info(split).subdir
+    base = Path(games_dir) if games_dir else split_games_dir(data_dir, split)
     refs = [GameRef(id=game_id_of(p), gamefile=str(p), task_type=task_type_of(p)) for p in base.glob("*/*/game.tw-pddl") if (p.parent / "traj_data.json").exists()]
     return sorted(refs, key=lambda g: g.id)
 

@@ -35,7 +35,7 @@ from agentmem.environment import Observation, TaskSpec
 from agentmem.errors import ConfigError
 from agentmem.llm.base import ToolSpec
 from agentmem.types import Outcome
-from agentmem.evals.alfworld.data import GameRef, alfworld_config, list_games, prepare_alfworld_data, split_info, task_type_of
+from agentmem.evals.alfworld.data import SPLIT_SPECS, GameRef, alfworld_config, canonical_split, list_games, task_type_of
 
 DEFAULT_MAX_STEPS = 50
 
@@ -214,10 +214,14 @@ class AlfworldEnv:
         self.history: list[tuple[str, str]] = []
 
     @classmethod
-    def from_split(cls, split: str = "unseen", *, data_root: str | None = None, cache_dir: str | None = None, max_steps: int = DEFAULT_MAX_STEPS, expert: bool = True, games: list[GameRef] | None = None) -> "AlfworldEnv":
-        """The games of ``split`` ('unseen': 134 evaluation games; 'train': the 200-game pool), with the real backend."""
-        data_dir = prepare_alfworld_data(split, data_root, cache_dir)
-        games = games if games is not None else collect_games(data_dir, split, data_root=data_root)
+    def from_split(cls, split: str = "unseen", *, data_root: str | None = None, cache_dir: str | None = None, max_steps: int = DEFAULT_MAX_STEPS, expert: bool = True,
+                   games: list[GameRef] | None = None, data: str | None = None) -> "AlfworldEnv":
+        """The games of ``split`` ('valid_unseen'/'unseen': 134 evaluation games; 'train': the 200-game pool; any
+        split of the data named by ``data``, see :func:`~agentmem.evals.alfworld.sources.resolve_alfworld_data`), with the real backend."""
+        from agentmem.evals.alfworld.sources import resolve_alfworld_data
+
+        src = resolve_alfworld_data(split, data, data_root=data_root, cache_dir=cache_dir)
+        games = games if games is not None else collect_games(str(src.data_dir), src.split, data_root=data_root, games_dir=str(src.games_dir))
         return cls(games, lambda: TextWorldGame(expert=expert), max_steps=max_steps)
 
     @property
@@ -299,18 +303,19 @@ class AlfworldEnv:
             self._backend = None
 
 
-def collect_games(data_dir: str, split: str, *, data_root: str | None = None) -> list[GameRef]:
+def collect_games(data_dir: str, split: str, *, data_root: str | None = None, games_dir: str | None = None) -> list[GameRef]:
     """The split's solvable games as alfworld's ``AlfredTWEnv`` collects them (sorted by id).
 
-    Falls back to scanning the folder (:func:`list_games`) when alfworld is not installed.
+    Scans the folder (:func:`list_games`) when alfworld is not installed. ``games_dir``: the
+    split's games folder when it is not the default one under ``data_dir``.
     """
     try:
         from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
     except ImportError:
-        return list_games(data_dir, split)
-    cfg = alfworld_config(data_dir, split, data_root=data_root)
+        return list_games(data_dir, split, games_dir=games_dir)
+    cfg = alfworld_config(data_dir, split, data_root=data_root, games_dir=games_dir)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        tw = AlfredTWEnv(cfg, train_eval=split_info(split).train_eval)
+        tw = AlfredTWEnv(cfg, train_eval=SPLIT_SPECS[canonical_split(split)].train_eval)
     from agentmem.evals.alfworld.data import game_id_of
 
     refs = [GameRef(id=game_id_of(p), gamefile=str(p), task_type=task_type_of(p)) for p in tw.game_files]

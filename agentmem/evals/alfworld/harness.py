@@ -24,7 +24,7 @@ from agentmem.hooks import MemoryHook
 from agentmem.errors import ConfigError
 from agentmem.llm.base import LLM
 from agentmem.evals.alfworld.agents import EpisodeResult, ExpertAgent, ReactAgent
-from agentmem.evals.alfworld.data import GameRef, GameResult, prepare_alfworld_data, summarise_games, summary_markdown
+from agentmem.evals.alfworld.data import GameRef, GameResult, summarise_games, summary_markdown
 from agentmem.evals.alfworld.env import DEFAULT_MAX_STEPS, AlfworldEnv, GameBackend, TextWorldGame, collect_games
 
 AgentKind = Literal["react", "expert"]
@@ -44,11 +44,25 @@ class AlfworldHarness:
         self.max_steps = max_steps
         self.llm = llm
         self.examples = examples or {}
+        self.data_info: Any = None  # the DataInfo of the games (set by from_split), recorded in the run's config
 
     @classmethod
-    def from_split(cls, split: str, *, data_root: str | None = None, cache_dir: str | None = None, **kwargs: Any) -> "AlfworldHarness":
-        data_dir = prepare_alfworld_data(split, data_root, cache_dir)
-        return cls(collect_games(str(data_dir), split, data_root=data_root), **kwargs)
+    def from_split(cls, split: str, *, data_root: str | None = None, cache_dir: str | None = None, data: str | None = None, **kwargs: Any) -> "AlfworldHarness":
+        """The games of ``split`` from the data ``data`` names (``--data``: a folder in ALFWorld's layout or a
+        tarball), else ``data_root``, ``$ALFWORLD_DATA`` or the bundled archive; ``harness.data_info``
+        says which (see :func:`~agentmem.evals.alfworld.sources.resolve_alfworld_data`)."""
+        from agentmem.evals.alfworld.sources import resolve_alfworld_data
+
+        src = resolve_alfworld_data(split, data, data_root=data_root, cache_dir=cache_dir)
+        games = collect_games(str(src.data_dir), src.split, data_root=data_root, games_dir=str(src.games_dir))
+        if not games:
+            raise ConfigError(f"{src.info.source}: alfworld found no solvable games for --split {src.split} in {src.games_dir}")
+        harness = cls(games, **kwargs)
+        notes = list(src.info.notes)
+        if len(games) != src.info.n_items:
+            notes.append(f"{src.info.n_items} game folders, {len(games)} collected as solvable by alfworld")
+        harness.data_info = src.info.model_copy(update={"n_items": len(games), "notes": notes})
+        return harness
 
     def tasks(self) -> list[Any]:
         from agentmem.evals.core import EvalTask

