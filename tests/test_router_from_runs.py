@@ -41,7 +41,8 @@ def test_router_trains_on_arc_solver_runs_and_the_controller_uses_it(tmp_path, s
     assert len(solved) >= 10
     # one row per skill a run used, with the run id, the task, and the training-label outcome
     assert sorted((r.task_id, r.item_id) for r in used) == sorted((tid, s) for tid, names in solved.items() for s in names)
-    assert all(r.run_id == f"arc-{cfg.fingerprint()}-{r.task_id}" and r.outcome_source == "environment" for r in used)
+    assert all(r.run_id.startswith("arc-") and r.run_id.endswith(f"-{r.task_id}") and r.outcome_source == "environment" for r in used)
+    assert len({r.run_id.rsplit("-", 2)[0] for r in used}) == 1  # one evaluation run's fingerprint
 
     monkeypatch.setenv("AGENTMEM_HOME", str(settings.home))
     monkeypatch.setenv("AGENTMEM_EMBEDDER__BACKEND", "hash")
