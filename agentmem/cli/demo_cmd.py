@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
             from .eval_cmd import make_llm_for
 
             cfg = EvalConfig(benchmark="arc", model=model, memory="updating", split="eval100", limit=sizing["llm_tasks"], out_dir=out / "arc-llm",
-                             write_gate="train_pairs", options={"solver": "llm", "attempts": 2})
+                             write_gate="self_verification", options={"solver": "llm", "attempts": 2})
             llm = make_llm_for(ctx, model)
             hook = default_arc_memory(settings, cfg, library=Path(arc["library_dir"]), llm=llm)
             r = run_llm_eval(cfg, llm, tasks=eval_tasks("eval100"), memory=hook, progress=not quiet)

@@ -85,7 +85,7 @@ def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     try:
         from agentmem.evals.alfworld.memory import AlfworldMemory
 
-        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating")
+        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating", mode=memory)
     except ImportError as exc:
         raise ConfigError(f"--memory {memory} needs the skill library and behavior handbook, which are not in this build ({exc}); use --memory none") from exc
 
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
             harness.examples = expert_examples(pool.games, examples, max_steps=max_steps,
                                                cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}_{pool.data_info.sha256[:12]}.json"))
         cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=harness.data_info.split,
-                           default_gate="environment" if memory == "updating" else "none", options=options, tag=agent if agent == "expert" else None, data=harness.data_info)
+                           default_gate="train_labels" if memory == "updating" else "none", options=options, tag=agent if agent == "expert" else None, data=harness.data_info)
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "alfworld_summary.md")
 
