@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AgentmemError
-from ..types import Lifecycle
+from ..types import Lifecycle, Namespace
 
 _SKILL_FOLDERS = ("scripts", "references", "assets")
 
@@ -264,7 +264,16 @@ class FactApplier:
 
     def check(self, edit: Any, store: Any) -> list[str]:
         if edit.kind == "add_item":
-            return [] if edit.text.strip() else [f"{store.name}: empty text"]
+            problems = [] if edit.text.strip() else [f"{store.name}: empty text"]
+            if getattr(edit, "id_hint", None) and store.get(edit.item_id) is not None:
+                problems.append(f"{store.name}/{edit.item_id}: duplicate id (an item with this id exists)")
+            ns = (getattr(edit, "metadata", {}) or {}).get("namespace")
+            if ns is not None:
+                try:
+                    Namespace.parse(str(ns))
+                except ValueError as exc:
+                    problems.append(f"{store.name}/{edit.item_id}: metadata.namespace: {exc}")
+            return problems
         item = store.get(edit.item_id)
         if item is None:
             return [f"{store.name}/{edit.item_id}: unknown memory id"]
@@ -279,8 +288,10 @@ class FactApplier:
             return [store.update(edit.item_id, edit.text, reason=edit.reason, **where).id]
         if edit.kind == "retire_item":
             return [store.delete(edit.item_id, reason=edit.reason, **where).id]
-        ns = meta.get("namespace") or store.namespace
-        item = store.insert(edit.text, namespace=ns, provenance=_provenance(edit), reason=edit.reason, **where)
+        ns = Namespace.parse(str(meta["namespace"])).key() if meta.get("namespace") else store.namespace
+        # with an id hint the caller knows the id before the edit is applied (the memory service acknowledges by it)
+        item_id = edit.item_id if getattr(edit, "id_hint", None) else None
+        item = store.insert(edit.text, namespace=ns, provenance=_provenance(edit), reason=edit.reason, item_id=item_id, **where)
         if state != Lifecycle.active:
             store.set_state(item.id, state)
         return [item.id]
