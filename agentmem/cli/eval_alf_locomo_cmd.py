@@ -97,10 +97,11 @@ def register(app: typer.Typer) -> None:
     @guarded
     def alfworld(
         ctx: typer.Context,
-        agent: str = typer.Option("react", "--agent", help="react (LLM, ReAct-style) | expert (alfworld's handcoded expert: LLM-free plumbing check)."),
+        agent: str = typer.Option("react", "--agent", help="react (LLM, ReAct-style) | expert (alfworld's handcoded expert: LLM-free plumbing check) | playbook (LLM-free: the shipped skills' scripts, search order from learned memory)."),
         split: str = typer.Option("unseen", "--split", help="unseen (134 out-of-distribution evaluation games) | train (200-game pool for building memory)."),
         model: str | None = typer.Option(None, "--model", "-m", help="litellm model string (overrides the global --model and settings)."),
         memory: str = typer.Option("none", "--memory", help="none | frozen (read only) | updating (read and write after each game)."),
+        places: bool = typer.Option(False, "--places", help="react: read the memory the playbook agent learns (object-location concepts and ALFWorld behaviors, through the controller) instead of skills + behaviors."),
         max_steps: int = typer.Option(50, "--max-steps", min=1, help="Actions per game before it counts as failed."),
         examples: int = typer.Option(0, "--examples", min=0, help="ReAct: in-context examples per task type, from the expert's episodes on the training pool."),
         limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Run only the first N games (sorted by id)."),
@@ -116,6 +117,16 @@ def register(app: typer.Typer) -> None:
         fw = _framework()
         llm = _llm(ctx, model) if agent == "react" else None
         hook = memory_hook(ctx, memory, llm) if agent == "react" else None
+        if (agent == "playbook" or places) and memory != "none":
+            from agentmem.evals.alfworld.playbook_memory import PlaybookMemory
+
+            if memory not in ("frozen", "updating"):
+                from ..errors import ConfigError
+
+                raise ConfigError(f"--memory {memory!r}: expected none, frozen or updating")
+            hook = PlaybookMemory.open(state(ctx).settings(), mode=memory, split=split)
+            if memory == "updating":
+                workers = 1  # each game learns from the ones before it
         if agent == "expert" and memory != "none":
             from ..errors import ConfigError
 
@@ -130,7 +141,7 @@ def register(app: typer.Typer) -> None:
             shots = expert_examples(pool, examples, max_steps=max_steps, cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}.json"))
         harness = AlfworldHarness.from_split(split, data_root=root, cache_dir=cache, agent=agent, memory=hook, update_memory=memory == "updating", max_steps=max_steps, llm=llm, examples=shots)  # type: ignore[arg-type]
         cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                           default_gate="environment" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps, "examples": examples}, tag=agent if agent == "expert" else None)
+                           default_gate="environment" if memory == "updating" else "none", options={"agent": agent, "max_steps": max_steps, "examples": examples}, tag=agent if agent in ("expert", "playbook") else None)
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "alfworld_summary.md")
 
