@@ -296,7 +296,10 @@ class PlaybookMemory:
     def open(cls, settings: Any, *, mode: str = "frozen", split: str | None = None, decay: float = 0.97) -> "PlaybookMemory":
         """Concepts and behaviors of the home of ``settings`` behind a controller in ``mode``
         (``updating`` writes with the ``train_labels`` gate: only games marked ``split="train"``)."""
+        from agentmem.learning.appliers import ApplierRegistry
         from agentmem.learning.controller import ControllerConfig, ReflectiveController
+        from agentmem.learning.state import MemoryState
+        from agentmem.learning.store_appliers import BehaviorApplier, ConceptApplier, settings_for
         from agentmem.learning.gate import AdmissionPolicy, MemoryMode, WriteGate
         from agentmem.retrieval.hash_embedder import HashEmbedder
         from agentmem.retrieval.memory_index import InMemoryIndex
@@ -312,8 +315,16 @@ class PlaybookMemory:
         m = MemoryMode(mode)
         cfg = ControllerConfig(mode=m, write_gate=WriteGate.train_labels if m == MemoryMode.updating else None,
                                policy=AdmissionPolicy(max_adds_per_run=40), limits=EditLimits(max_edits_per_run=60, max_text_chars=2000))
-        ctl = ReflectiveController.from_settings(settings, [concepts, behaviors], config=cfg, recall=make_recall(concepts, behaviors, decay=decay),
-                                                 learners=[LocationLearner(concepts), FailureLearner()], rescore=rescorer, renderer=render_for_prompt)
+        registry = ApplierRegistry()
+        registry.register("concepts", ConceptApplier())
+        registry.register("behaviors", BehaviorApplier())
+        openers = {  # dry runs apply edits to copies opened like the live stores
+            "concepts": lambda root: ConceptMemory(settings_for(settings, Path(root), concepts.root), root=Path(root), embedder=HashEmbedder(), index=InMemoryIndex(), config=concepts.config),
+            "behaviors": lambda root: BehaviorHandbook(settings_for(settings, Path(root), behaviors.root), root=Path(root), embedder=HashEmbedder(), index=InMemoryIndex()),
+        }
+        state = MemoryState.from_settings(settings, [concepts, behaviors], openers=openers)
+        ctl = ReflectiveController(state, settings.home, config=cfg, registry=registry, recall=make_recall(concepts, behaviors, decay=decay),
+                                   learners=[LocationLearner(concepts), FailureLearner()], rescore=rescorer, renderer=render_for_prompt)
         return cls(ctl, concepts, behaviors, rescorer, split=split)
 
     def _mark(self, task: TaskSpec) -> TaskSpec:
