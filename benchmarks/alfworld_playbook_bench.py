@@ -51,8 +51,10 @@ def _settings(home: Path) -> Any:
     return Settings.load(home)
 
 
-def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, split: str) -> list[dict[str, Any]]:
-    """Play ``games`` with the playbook agent (memory from ``home`` in ``mode``; None = no memory)."""
+def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, split: str, keep: bool = False) -> list[dict[str, Any]]:
+    """Play ``games`` with the playbook agent (memory from ``home`` in ``mode``; None = no memory).
+
+    ``keep`` adds what learning needs (task, recalled context, trajectory, outcome) to each row."""
     from agentmem.evals.alfworld.env import AlfworldEnv, TextWorldGame
     from agentmem.evals.alfworld.playbook import PlaybookAgent
     from agentmem.evals.alfworld.playbook_memory import PlaybookMemory
@@ -66,6 +68,9 @@ def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, sp
             t0 = time.perf_counter()
             res = agent.run(env, g.id, run_id=f"{split}-{g.id}")
             row = {"game_id": g.id, "task_type": g.task_type, "won": res.won, "steps": res.steps, "seconds": round(time.perf_counter() - t0, 3), "memory_ids": res.memory_ids}
+            if keep:
+                row["learn"] = {"task": agent.last_task.model_dump(mode="json"), "context": agent.last_context.model_dump(mode="json"), "trajectory": res.trajectory,
+                                "outcome": agent.last_outcome.model_dump(mode="json")}
             if memory is not None and mode == "updating" and memory.last_report is not None and memory.last_report.apply is not None:
                 rep = memory.last_report.apply
                 row["applied"] = len(getattr(rep, "applied", []) or [])
@@ -74,6 +79,30 @@ def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, sp
     finally:
         env.close()
     return out
+
+
+def learn_batched(home: str, games: list[Any], workers: int, batch: int) -> list[dict[str, Any]]:
+    """Training in batches: the games of a batch are played in parallel with the memory as it was
+    at the batch start, then the controller learns from them one by one, in order (batch 1 = each
+    game learns from every game before it)."""
+    from agentmem.environment import TaskSpec
+    from agentmem.evals.alfworld.playbook_memory import PlaybookMemory
+    from agentmem.hooks import RecallContext
+    from agentmem.types import Outcome
+
+    memory = PlaybookMemory.open(_settings(Path(home)), mode="updating", split="train")
+    rows: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(workers) as ex:
+        for i in range(0, len(games), batch):
+            part = games[i : i + batch]
+            played = list(ex.map(play_games, [home] * len(part), [[g] for g in part], [50] * len(part), ["frozen"] * len(part), ["train"] * len(part), [True] * len(part)))
+            for [row] in played:
+                lr = row.pop("learn")
+                memory.after_task(TaskSpec.model_validate(lr["task"]), RecallContext.model_validate(lr["context"]), lr["trajectory"], Outcome.model_validate(lr["outcome"]), f"train-{row['game_id']}")
+                rep = memory.last_report.apply if memory.last_report is not None else None
+                row["applied"], row["refused"] = (len(rep.applied), len(rep.refused)) if rep is not None else (0, 0)
+                rows.append(row)
+    return rows
 
 
 def _chunks(items: list[Any], n: int) -> list[list[Any]]:
@@ -138,7 +167,7 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
     for c in [c for c in checkpoints if c > 0]:
         batch = order[done:c]
         if batch:
-            train_rows += play_games(str(home), batch, 50, "updating", "train")
+            train_rows += play_games(str(home), batch, 50, "updating", "train") if args.train_batch <= 1 else learn_batched(str(home), batch, args.workers, args.train_batch)
             done = c
         dest = work / f"seed{seed}" / f"ckpt{c}"
         if dest.exists():
@@ -153,6 +182,7 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
         evals[c] = evaluate(h, unseen, 50, args.workers)
         print(f"  seed {seed}: checkpoint {c}: {sum(r['won'] for r in evals[c])}/{len(unseen)} won at 50 steps ({time.perf_counter() - t1:.0f}s)", flush=True)
     eval_s = time.perf_counter() - t1
+    print(f"  seed {seed}: curve " + json.dumps({c: [sum(r['won'] and r['steps'] <= b for r in rows) for b in args.budgets] + [round(sum(r['steps'] for r in rows if r['won']) / max(1, sum(r['won'] for r in rows)), 2)] for c, rows in evals.items()}), flush=True)
     last = max(ckpt_homes)
     out: dict[str, Any] = {
         "seed": seed,
@@ -174,7 +204,7 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
     out["train_rows"] = train_rows
     if args.verify_budget and ckpt_homes.get(last):
         sub = unseen[: args.verify_budget]
-        real = play_games(ckpt_homes[last], sub, min(args.budgets), "frozen", "unseen")
+        real = evaluate(ckpt_homes[last], sub, min(args.budgets), args.workers)
         read = at_budget([r for r in evals[last] if r["game_id"] in {g.id for g in sub}], min(args.budgets))
         out["budget_check"] = {"games": len(sub), "budget": min(args.budgets), "agree": sum(a["won"] == b["won"] for a, b in zip(real, read))}
     return out
@@ -185,7 +215,7 @@ def markdown(report: dict[str, Any]) -> str:
 
     L = [f"# ALFWorld playbook agent: empty vs learned memory ({report['config']['eval_games']} unseen games)", ""]
     for s in report["seeds"]:
-        L.append(f"## Seed {s['seed']} (training order {'sorted' if s['seed'] == 0 else 'shuffled'})")
+        L.append(f"## Seed {s['seed']} (training order {'sorted' if s['seed'] == 0 else 'shuffled'}; learning after every {report['config']['train_batch']} game(s))")
         L.append("")
         L.append(f"Training: {s['train']['won']}/{s['train']['games']} won, {s['train']['applied_edits']} edits applied, {s['train']['refused_edits']} refused; memory: {s['memory'].get('where_concepts', 0)} object-location concepts, "
                  f"{len(s['memory'].get('behaviors', []))} behaviors, retired: {', '.join(s['memory'].get('concepts_retired', [])) or 'none'}.")
@@ -233,12 +263,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoints", default="0,25,50,100,200", help="training games after which the memory is evaluated (0 = empty memory)")
     ap.add_argument("--budgets", default="50,20,15")
     ap.add_argument("--seeds", default="0", help="comma-separated; seed 0 keeps the sorted training order, others shuffle it")
-    ap.add_argument("--workers", type=int, default=2, help="processes for the frozen evaluations")
+    ap.add_argument("--workers", type=int, default=2, help="processes for the frozen evaluations (and batched training)")
+    ap.add_argument("--train-batch", type=int, default=1, help="training games played in parallel with the same memory before learning from them (1 = strictly one after another)")
     ap.add_argument("--verify-budget", type=int, default=0, help="replay the first N unseen games at the smallest budget for real")
     ap.add_argument("--data", default=None)
     ap.add_argument("--work", default=None, help="work folder (default: a temporary folder, removed at the end)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--tag", default="")
+    command = "python benchmarks/alfworld_playbook_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     args = ap.parse_args(argv)
     args.budgets = sorted({int(b) for b in args.budgets.split(",")}, reverse=True)
     args.checkpoints = sorted({min(int(c), args.train_limit) for c in args.checkpoints.split(",")})
@@ -260,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu = ru_self.ru_utime + ru_self.ru_stime + ru_kids.ru_utime + ru_kids.ru_stime
     steps = sum(s["steps_played"] for s in seeds)
     report = {
-        "config": {"train_games": len(train), "eval_games": len(unseen), "checkpoints": args.checkpoints, "budgets": args.budgets, "workers": args.workers,
-                   "command": "python benchmarks/alfworld_playbook_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])},
+        "config": {"train_games": len(train), "eval_games": len(unseen), "checkpoints": args.checkpoints, "budgets": args.budgets, "workers": args.workers, "train_batch": args.train_batch,
+                   "command": command},
         "seeds": seeds,
         "timing": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "games": sum(s["games_played"] for s in seeds), "steps": steps, "steps_per_s": steps / wall if wall else 0.0,
                    "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()]},

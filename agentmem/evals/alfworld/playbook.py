@@ -52,6 +52,9 @@ class PlaybookAgent:
         self.memory = memory
         self.update_memory = update_memory
         self.scripts = {name: load_playbook(name, skills_root) for name in SKILLS}
+        self.last_task: Any = None
+        self.last_context: RecallContext | None = None
+        self.last_outcome: Outcome | None = None
 
     def _view(self, t: GameTracker, goal: dict[str, Any], advice: Advice, env: AlfworldEnv, feedback: str) -> dict[str, Any]:
         v = t.view()
@@ -97,6 +100,7 @@ class PlaybookAgent:
             observations.append(feedback)
             steps.append(ObservationStep(index=len(steps), tool_call_id=call.id, tool_name="act", observation=feedback, reward=obs.reward, done=obs.done, native_tools=False))
         outcome: Outcome = env.evaluate(None)
+        self.last_task, self.last_context, self.last_outcome = task, context, outcome
         if self.memory is not None and self.update_memory:
             self.memory.after_task(task, context, steps, outcome, run_id)
         return EpisodeResult(game_id=task.id, task_type=str(task.topic), won=outcome.success, steps=env.steps, turns=len(actions), intro=task.instruction,
