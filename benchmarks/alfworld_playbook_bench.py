@@ -55,13 +55,14 @@ def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, sp
     """Play ``games`` with the playbook agent (memory from ``home`` in ``mode``; None = no memory).
 
     ``keep`` adds what learning needs (task, recalled context, trajectory, outcome) to each row."""
-    from agentmem.evals.alfworld.env import AlfworldEnv, TextWorldGame
+    from agentmem.evals.alfworld.env import AlfworldEnv
+    from agentmem.evals.alfworld.fastgame import OnceTranslatedGame
     from agentmem.evals.alfworld.playbook import PlaybookAgent
     from agentmem.evals.alfworld.playbook_memory import PlaybookMemory
 
     memory = PlaybookMemory.open(_settings(Path(home)), mode=mode, split=split) if home else None
     agent = PlaybookAgent(memory, update_memory=mode == "updating")
-    env = AlfworldEnv(games, lambda: TextWorldGame(expert=False), max_steps=max_steps)
+    env = AlfworldEnv(games, lambda: OnceTranslatedGame(expert=False), max_steps=max_steps)
     out = []
     try:
         for g in games:
@@ -178,7 +179,13 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
     learn_s = time.perf_counter() - t0
     evals: dict[int, list[dict[str, Any]]] = {}
     t1 = time.perf_counter()
+    if args.empty_from and 0 in ckpt_homes:  # the empty-memory rows of an earlier run of the same games (it plays no differently)
+        prev = json.loads(Path(args.empty_from).read_text(encoding="utf-8"))
+        rows = {r["game_id"]: r for s in prev["seeds"] for r in s["rows"].get("0", [])}
+        evals[0] = [rows[g.id] for g in unseen]
     for c, h in ckpt_homes.items():
+        if c in evals:
+            continue
         evals[c] = evaluate(h, unseen, 50, args.workers)
         print(f"  seed {seed}: checkpoint {c}: {sum(r['won'] for r in evals[c])}/{len(unseen)} won at 50 steps ({time.perf_counter() - t1:.0f}s)", flush=True)
     eval_s = time.perf_counter() - t1
@@ -202,6 +209,7 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
             out["budgets"][str(b)] = {"empty": se, "learned": sl, "points": 100 * (sl["success"] - se["success"]), "fewer_steps_per_win": fewer, **paired(e, l)}
     out["rows"] = {str(c): rows for c, rows in evals.items()}
     out["train_rows"] = train_rows
+    out["online"] = online_curve(train_rows)
     if args.verify_budget and ckpt_homes.get(last):
         sub = unseen[: args.verify_budget]
         real = evaluate(ckpt_homes[last], sub, min(args.budgets), args.workers)
@@ -240,16 +248,69 @@ def markdown(report: dict[str, Any]) -> str:
                 if r["gained"] or r["lost"]:
                     L.append("")
                     L.append(f"At {bb} steps, gained: {', '.join(g.split('/')[1] for g in r['gained'][:12])}{' ...' if len(r['gained']) > 12 else ''}; lost: {', '.join(g.split('/')[1] for g in r['lost']) or 'none'}.")
+        if s.get("online"):
+            L += ["", "Online learning curve (training games in the order played, each with the memory of the games before it):", "", "| training games | won | steps per won game |", "|---|---|---|"]
+            for w in s["online"]:
+                L.append(f"| {w['games']} | {w['won']}/{w['n']} | {w['mean_steps_won'] or 0:.1f} |")
         if s.get("budget_check"):
             c = s["budget_check"]
             L += ["", f"Budget read-off check: {c['agree']}/{c['games']} games replayed at {c['budget']} steps agree with the read-off."]
         L.append("")
     t = report["timing"]
+    if t.get("concurrent"):
+        L.append("The runs merged here ran at the same time on the shared machine: wall and CPU times are summed over them.")
     L.append(f"Timing: wall {t['wall_s']:.0f} s, CPU {t['cpu_s']:.0f} s (this process and its workers), {t['games']} games and {t['steps']} game steps ({t['steps_per_s']:.1f} steps/s of wall time), "
              f"{report['config']['workers']} worker processes; load average {t['load_before']} before, {t['load_after']} after, on {os.cpu_count()} CPUs shared with other jobs.")
     L.append("")
     L.append(f"Command: `{report['config']['command']}`")
     return "\n".join(L) + "\n"
+
+
+def merge(paths: list[str], budgets: list[int]) -> dict[str, Any]:
+    """One report from runs that evaluated different checkpoints of the same protocol (the
+    empty-memory run and a learned-memory run, played separately to share a busy machine)."""
+    reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    evals: dict[int, list[dict[str, Any]]] = {}
+    train_rows: list[dict[str, Any]] = []
+    seed: dict[str, Any] = {"seed": 0, "memory": {}, "learn_seconds": 0.0, "eval_seconds": 0.0, "steps_played": 0, "games_played": 0}
+    for rep in reports:
+        s = rep["seeds"][0]
+        for c, rows in s["rows"].items():
+            evals[int(c)] = rows
+        if s["train_rows"]:
+            train_rows, seed["memory"], seed["train"] = s["train_rows"], s["memory"], s["train"]
+        for k in ("learn_seconds", "eval_seconds", "steps_played", "games_played"):
+            seed[k] += s[k]
+    last = max(evals)
+    seed.setdefault("train", {"games": 0, "won": 0, "applied_edits": 0, "refused_edits": 0})
+    seed["curve"] = {str(c): {str(b): score(at_budget(rows, b)) for b in budgets} for c, rows in sorted(evals.items())}
+    seed["budgets"] = {}
+    for b in budgets:
+        e, l = at_budget(evals[0], b), at_budget(evals[last], b)
+        se, sl = score(e), score(l)
+        fewer = (1 - sl["mean_steps_won"] / se["mean_steps_won"]) if se["mean_steps_won"] and sl["mean_steps_won"] else None
+        seed["budgets"][str(b)] = {"empty": se, "learned": sl, "points": 100 * (sl["success"] - se["success"]), "fewer_steps_per_win": fewer, **paired(e, l)}
+    seed["rows"], seed["train_rows"] = {str(c): r for c, r in evals.items()}, train_rows
+    seed["online"] = online_curve(train_rows)
+    timing = {"wall_s": sum(r["timing"]["wall_s"] for r in reports), "cpu_s": sum(r["timing"]["cpu_s"] for r in reports), "games": sum(r["timing"]["games"] for r in reports),
+              "steps": sum(r["timing"]["steps"] for r in reports), "load_before": reports[0]["timing"]["load_before"], "load_after": reports[-1]["timing"]["load_after"],
+              "concurrent": True}
+    timing["steps_per_s"] = timing["steps"] / max(r["timing"]["wall_s"] for r in reports)
+    cfg = dict(reports[-1]["config"])
+    cfg["checkpoints"] = sorted(evals)
+    cfg["command"] = " ; ".join(r["config"]["command"] for r in reports) + " ; python benchmarks/alfworld_playbook_bench.py --merge " + " ".join(paths)
+    return {"config": cfg, "seeds": [seed], "timing": timing}
+
+
+def online_curve(train_rows: list[dict[str, Any]], window: int = 25) -> list[dict[str, Any]]:
+    """Training games in windows of ``window``, in the order played (each game played with the memory
+    of the games before it): success and mean steps per won game, an online learning curve."""
+    out = []
+    for i in range(0, len(train_rows), window):
+        rows = train_rows[i : i + window]
+        won = [r for r in rows if r["won"]]
+        out.append({"games": f"{i + 1}-{i + len(rows)}", "won": len(won), "n": len(rows), "mean_steps_won": (sum(r["steps"] for r in won) / len(won)) if won else None})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="processes for the frozen evaluations (and batched training)")
     ap.add_argument("--train-batch", type=int, default=1, help="training games played in parallel with the same memory before learning from them (1 = strictly one after another)")
     ap.add_argument("--verify-budget", type=int, default=0, help="replay the first N unseen games at the smallest budget for real")
+    ap.add_argument("--empty-from", default=None, help="take the empty-memory (checkpoint 0) rows from this earlier report's JSON instead of replaying them")
+    ap.add_argument("--merge", nargs="+", default=None, help="build the report from these earlier JSON reports (one with checkpoint 0) instead of playing")
     ap.add_argument("--data", default=None)
     ap.add_argument("--work", default=None, help="work folder (default: a temporary folder, removed at the end)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -273,6 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/alfworld_playbook_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     args = ap.parse_args(argv)
     args.budgets = sorted({int(b) for b in args.budgets.split(",")}, reverse=True)
+    if args.merge:
+        report = merge(args.merge, args.budgets)
+        name = "alfworld_playbook" + (f"_{args.tag}" if args.tag else "")
+        atomic_write_json(Path(args.out) / f"{name}.json", report)
+        md = markdown(report)
+        atomic_write_text(Path(args.out) / f"{name}.md", md)
+        print(md)
+        return 0
     args.checkpoints = sorted({min(int(c), args.train_limit) for c in args.checkpoints.split(",")})
     load_before = [round(x, 2) for x in os.getloadavg()]
     t0 = time.perf_counter()

@@ -295,3 +295,15 @@ def test_playbook_agent_wins_real_games(tmp_path):
     assert sum(r.won for r in results) >= 2, [(r.game_id, r.won, r.actions[-5:]) for r in results]
     assert all(r.inadmissible_actions == 0 for r in results if r.won)
     assert mem.concepts.all_concepts(), "the games should have taught object locations"
+    # the benchmark's backend (PDDL translated once per episode) plays the same game identically
+    from agentmem.evals.alfworld.fastgame import OnceTranslatedGame
+
+    fast_env = AlfworldEnv(picked[:1], lambda: OnceTranslatedGame(expert=False), max_steps=50)
+    try:
+        fast = PlaybookAgent(PlaybookMemory.open(Settings.load(tmp_path / "home"), mode="frozen")).run(fast_env, picked[0].id)
+        slow_env = AlfworldEnv(picked[:1], lambda: TextWorldGame(expert=False), max_steps=50)
+        slow = PlaybookAgent(PlaybookMemory.open(Settings.load(tmp_path / "home"), mode="frozen")).run(slow_env, picked[0].id)
+        slow_env.close()
+    finally:
+        fast_env.close()
+    assert (fast.intro, fast.actions, fast.observations) == (slow.intro, slow.actions, slow.observations)
