@@ -302,6 +302,14 @@ def merge(paths: list[str], budgets: list[int]) -> dict[str, Any]:
     return {"config": cfg, "seeds": [seed], "timing": timing}
 
 
+def spread(games: list[Any], n: int | None) -> list[Any]:
+    """``n`` games evenly spaced over the id-sorted list (ids are grouped by task type and room, so
+    a spread sample keeps every type in proportion); all games when ``n`` is None or too large."""
+    if n is None or n >= len(games):
+        return list(games)
+    return [games[(i * len(games)) // n] for i in range(n)]
+
+
 def online_curve(train_rows: list[dict[str, Any]], window: int = 25) -> list[dict[str, Any]]:
     """Training games in windows of ``window``, in the order played (each game played with the memory
     of the games before it): success and mean steps per won game, an online learning curve."""
@@ -319,8 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     from agentmem.fileio import atomic_write_json, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train-limit", type=int, default=200)
-    ap.add_argument("--eval-limit", type=int, default=None)
+    ap.add_argument("--train-limit", type=int, default=200, help="training games (spread evenly over the 200 when fewer)")
+    ap.add_argument("--eval-limit", type=int, default=None, help="unseen games (spread evenly over the 134 when fewer)")
     ap.add_argument("--checkpoints", default="0,25,50,100,200", help="training games after which the memory is evaluated (0 = empty memory)")
     ap.add_argument("--budgets", default="50,20,15")
     ap.add_argument("--seeds", default="0", help="comma-separated; seed 0 keeps the sorted training order, others shuffle it")
@@ -347,8 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     args.checkpoints = sorted({min(int(c), args.train_limit) for c in args.checkpoints.split(",")})
     load_before = [round(x, 2) for x in os.getloadavg()]
     t0 = time.perf_counter()
-    train = collect_games(str(prepare_alfworld_data("train", args.data)), "train", data_root=args.data)[: args.train_limit]
-    unseen = collect_games(str(prepare_alfworld_data("unseen", args.data)), "unseen", data_root=args.data)[: args.eval_limit]
+    train = spread(collect_games(str(prepare_alfworld_data("train", args.data)), "train", data_root=args.data), args.train_limit)
+    unseen = spread(collect_games(str(prepare_alfworld_data("unseen", args.data)), "unseen", data_root=args.data), args.eval_limit)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="alf-playbook-"))
     seeds = []
     try:

@@ -33,7 +33,7 @@ def test_list_show_and_json(home):
     names = {s["name"] for s in data["skills"]}
     assert {"decompose-problem", "find-object", "reading-arc-grids"} <= names and data["problems"] == []
     shown = invoke(home, "skills", "show", "heat-object")
-    assert shown.exit_code == 0 and "heat <object> with microwave" in shown.stdout and "(knowledge, version 1, shipped, active)" in shown.stdout
+    assert shown.exit_code == 0 and "heat <object> with microwave" in shown.stdout and "(playbook, version 1, shipped, active)" in shown.stdout
     missing = invoke(home, "skills", "show", "heat-objekt")
     assert missing.exit_code == 2 and "did you mean heat-object" in missing.stderr
 
