@@ -307,3 +307,15 @@ def test_playbook_agent_wins_real_games(tmp_path):
     finally:
         fast_env.close()
     assert (fast.intro, fast.actions, fast.observations) == (slow.intro, slow.actions, slow.observations)
+
+
+def test_harness_plays_with_the_playbook_agent(settings):
+    from agentmem.evals.alfworld.harness import AlfworldHarness
+
+    specs = mug_games(2, "train")
+    games = [GameRef(id=s["id"], gamefile=s["id"], task_type="pick_and_place") for s in specs]
+    backend = RoomGame({s["id"]: s for s in specs})
+    mem = PlaybookMemory.open(settings, mode="updating", split="train")
+    harness = AlfworldHarness(games, agent="playbook", backend_factory=lambda: backend, memory=mem, update_memory=True)
+    assert all(harness.play(g).won for g in games)
+    assert mem.concepts.get("alfworld-where-mug") is not None
