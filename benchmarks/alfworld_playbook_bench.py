@@ -302,14 +302,6 @@ def merge(paths: list[str], budgets: list[int]) -> dict[str, Any]:
     return {"config": cfg, "seeds": [seed], "timing": timing}
 
 
-def spread(games: list[Any], n: int | None) -> list[Any]:
-    """``n`` games evenly spaced over the id-sorted list (ids are grouped by task type and room, so
-    a spread sample keeps every type in proportion); all games when ``n`` is None or too large."""
-    if n is None or n >= len(games):
-        return list(games)
-    return [games[(i * len(games)) // n] for i in range(n)]
-
-
 def online_curve(train_rows: list[dict[str, Any]], window: int = 25) -> list[dict[str, Any]]:
     """Training games in windows of ``window``, in the order played (each game played with the memory
     of the games before it): success and mean steps per won game, an online learning curve."""
@@ -323,6 +315,7 @@ def online_curve(train_rows: list[dict[str, Any]], window: int = 25) -> list[dic
 
 def main(argv: list[str] | None = None) -> int:
     from agentmem.evals.alfworld.data import prepare_alfworld_data
+    from agentmem.evals.alfworld.demo import spread
     from agentmem.evals.alfworld.env import collect_games
     from agentmem.fileio import atomic_write_json, atomic_write_text
 

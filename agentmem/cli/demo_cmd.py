@@ -30,8 +30,8 @@ import typer
 from ..fileio import atomic_write_json, atomic_write_text
 from ._common import console, emit_json, guarded, state
 
-QUICK = {"train_limit": 60, "eval_split": "eval100", "eval_limit": 40, "locomo_conversations": 2, "llm_tasks": 5}
-FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20}
+QUICK = {"train_limit": 60, "eval_split": "eval100", "eval_limit": 40, "locomo_conversations": 2, "llm_tasks": 5, "alfworld_train": 8, "alfworld_eval": 6}
+FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20, "alfworld_train": 25, "alfworld_eval": 20}
 
 
 def _locomo_retrieval(settings: Any, out: Path, conversations: int | None, data: Path | None) -> dict[str, Any]:
@@ -103,7 +103,10 @@ def register(app: typer.Typer) -> None:
             con.print("ALFWorld playbook agent: a few training games (learning through the controller), then unseen games with empty vs learned memory ...")
         from agentmem.evals.alfworld.demo import playbook_demo
 
-        summary["alfworld"] = playbook_demo(out / "alfworld", train_limit=25 if full else 8, eval_limit=20 if full else 6)
+        if sizing.get("alfworld_train"):
+            summary["alfworld"] = playbook_demo(out / "alfworld", train_limit=sizing["alfworld_train"], eval_limit=sizing.get("alfworld_eval", 6))
+        else:
+            summary["alfworld"] = {"skipped": "this sizing plays no ALFWorld games"}
         model = model or st.model
         if model:
             from agentmem.evals.arc.harness import eval_tasks, run_llm_eval
