@@ -8,7 +8,11 @@ import pytest
 
 from agentmem.evals.alfworld.data import GameRef
 from agentmem.evals.alfworld.env import AlfworldEnv, GameState
-from agentmem.evals.alfworld.places import parse_place_notes, place_note, rank_receptacles
+from agentmem.evals.alfworld.places import (
+    parse_place_notes,
+    place_note,
+    rank_receptacles,
+)
 from agentmem.evals.alfworld.playbook import PlaybookAgent
 from agentmem.evals.alfworld.playbook_memory import PlaybookMemory, load_playbook
 from agentmem.evals.alfworld.tracker import GameTracker, split_items
@@ -40,7 +44,7 @@ class RoomGame:
             _, obj, recep, need, n = goal
             hits = [o for r, objs in self.contents.items() if r.split()[0] == recep for o in objs if o.split()[0] == obj and (need is None or o in self.treated)]
             return len(hits) >= n
-        _, obj, lamp = goal
+        _, obj, _lamp = goal
         return self.lamp_on and self.held is not None and self.held.split()[0] == obj
 
     def _admissible(self) -> list[str]:
@@ -276,12 +280,13 @@ def test_failure_proposes_a_behavior_the_react_agent_reads(settings):
 @pytest.mark.alfworld
 def test_playbook_agent_wins_real_games(tmp_path):
     pytest.importorskip("alfworld")
+    from agentmem.errors import ConfigError
     from agentmem.evals.alfworld.data import prepare_alfworld_data
     from agentmem.evals.alfworld.env import TextWorldGame, collect_games
 
     try:
         data = prepare_alfworld_data("unseen", cache_dir=str(tmp_path / "cache"))
-    except Exception as exc:  # data not present on this machine
+    except ConfigError as exc:  # data not present on this machine
         pytest.skip(f"ALFWorld data not available: {exc}")
     games = collect_games(str(data), "unseen")
     picked = [next(g for g in games if g.task_type == tt) for tt in ("pick_and_place", "pick_heat_then_place", "look_at_obj_in_light")]

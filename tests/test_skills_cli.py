@@ -81,7 +81,7 @@ def test_run_reports_failures_and_json_validate(home, tmp_path):
     make(home / "skills", "loops", "---\nname: loops\ndescription: Loops.\n---\n", {"scripts/run.py": "while True:\n    pass\n"})
     res = invoke(home, "skills", "run", "loops", "--timeout", "1")
     assert res.exit_code == 1 and "killed: timeout" in res.stderr
-    assert invoke(home, "skills", "run", "heat-object").exit_code == 2  # knowledge skill: clear error
+    assert invoke(home, "skills", "run", "decompose-problem").exit_code == 2  # knowledge skill: clear error
 
 
 def test_state_and_search(home, monkeypatch):

@@ -29,6 +29,7 @@ def playbook_demo(out: str | Path, *, train_limit: int = 8, eval_limit: int = 6,
         import alfworld  # noqa: F401
     except ImportError:
         return {"skipped": f"the alfworld extra is not installed: {INSTALL}"}
+    from agentmem.errors import ConfigError
     from agentmem.evals.alfworld.data import prepare_alfworld_data
     from agentmem.evals.alfworld.env import AlfworldEnv, collect_games
     from agentmem.evals.alfworld.fastgame import OnceTranslatedGame
@@ -39,7 +40,7 @@ def playbook_demo(out: str | Path, *, train_limit: int = 8, eval_limit: int = 6,
     try:
         train = spread(collect_games(str(prepare_alfworld_data("train", data_root)), "train", data_root=data_root), train_limit)
         unseen = spread(collect_games(str(prepare_alfworld_data("unseen", data_root)), "unseen", data_root=data_root), eval_limit)
-    except Exception as exc:  # ConfigError: data not found
+    except ConfigError as exc:  # data not found
         return {"skipped": f"ALFWorld data not available ({exc})"}
     t0 = time.time()
     home = Path(out) / "home"

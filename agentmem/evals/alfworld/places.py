@@ -75,7 +75,7 @@ class PlaceStats(BaseModel):
         kinds = sorted(set(self.found) | set(self.missed), key=lambda t: (-self.p(t), t))
         good = [t for t in kinds if self.found.get(t, 0) > 0][:k]
         bad = [t for t in kinds if self.found.get(t, 0) == 0 and self.missed.get(t, 0) >= 1][:k]
-        fmt = lambda t: f"{t} {self.found.get(t, 0.0):.1f}/{self.found.get(t, 0.0) + self.missed.get(t, 0.0):.1f}"  # noqa: E731
+        fmt = lambda t: f"{t} {self.found.get(t, 0.0):.1f}/{self.found.get(t, 0.0) + self.missed.get(t, 0.0):.1f}"
         parts = [f"{self.obj} was found in {', '.join(map(fmt, good)) or 'no place yet'} (found/looked, over {self.games} games)"]
         if bad:
             parts.append(f"never in {', '.join(map(fmt, bad))}")

@@ -32,13 +32,13 @@ from __future__ import annotations
 from typing import Any
 
 from agentmem.agent.steps import ActionStep, ObservationStep, TaskStep
-from agentmem.hooks import RecallContext
-from agentmem.llm.base import ToolCall
-from agentmem.types import Outcome
 from agentmem.evals.alfworld.agents import EpisodeResult
 from agentmem.evals.alfworld.env import AlfworldEnv
 from agentmem.evals.alfworld.playbook_memory import Advice, load_playbook
 from agentmem.evals.alfworld.tracker import GameTracker
+from agentmem.hooks import RecallContext
+from agentmem.llm.base import ToolCall
+from agentmem.types import Outcome
 
 SKILLS = ("plan-household-task", "find-object", "take-object", "clean-object", "heat-object", "cool-object", "examine-object-under-light", "put-object-in-receptacle")
 

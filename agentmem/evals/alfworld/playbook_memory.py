@@ -35,10 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from agentmem.environment import TaskSpec
-from agentmem.hooks import RecallContext
-from agentmem.learning.edits import AddBehavior, ExtendConcept, EditLimits
-from agentmem.learning.learners import LearningContext, Proposal
-from agentmem.types import Lifecycle, MemoryRecord, Outcome, Provenance, Recalled, Trust
 from agentmem.evals.alfworld.places import (
     PlaceStats,
     appliance_concept,
@@ -51,6 +47,10 @@ from agentmem.evals.alfworld.places import (
     where_concept,
 )
 from agentmem.evals.alfworld.tracker import GameTracker, actions_and_observations, otype
+from agentmem.hooks import RecallContext
+from agentmem.learning.edits import AddBehavior, EditLimits, ExtendConcept
+from agentmem.learning.learners import LearningContext, Proposal
+from agentmem.types import Lifecycle, MemoryRecord, Outcome, Provenance, Recalled, Trust
 
 _PLAN: Any = None
 
@@ -293,14 +293,18 @@ class PlaybookMemory:
         self.last_report: Any = None
 
     @classmethod
-    def open(cls, settings: Any, *, mode: str = "frozen", split: str | None = None, decay: float = 0.97) -> "PlaybookMemory":
+    def open(cls, settings: Any, *, mode: str = "frozen", split: str | None = None, decay: float = 0.97) -> PlaybookMemory:
         """Concepts and behaviors of the home of ``settings`` behind a controller in ``mode``
         (``updating`` writes with the ``train_labels`` gate: only games marked ``split="train"``)."""
         from agentmem.learning.appliers import ApplierRegistry
         from agentmem.learning.controller import ControllerConfig, ReflectiveController
-        from agentmem.learning.state import MemoryState
-        from agentmem.learning.store_appliers import BehaviorApplier, ConceptApplier, settings_for
         from agentmem.learning.gate import AdmissionPolicy, MemoryMode, WriteGate
+        from agentmem.learning.state import MemoryState
+        from agentmem.learning.store_appliers import (
+            BehaviorApplier,
+            ConceptApplier,
+            settings_for,
+        )
         from agentmem.retrieval.hash_embedder import HashEmbedder
         from agentmem.retrieval.memory_index import InMemoryIndex
         from agentmem.stores.behaviors import BehaviorHandbook

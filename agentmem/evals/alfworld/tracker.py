@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-_ROOM = re.compile(r"Looking quickly around you, you see (.+?)\.\s*(?:\n|$)", re.S)
+_ROOM = re.compile(r"Looking quickly around you, you see (.+?)\.\s*(?:\n|$)", re.DOTALL)
 _SEE = re.compile(r"(?:On|In) the ([a-z]+ \d+), you see (.+?)\.(?:\s|$)")
 _IN_IT = re.compile(r"In it, you see (.+?)\.(?:\s|$)")
 _CLOSED = re.compile(r"The ([a-z]+ \d+) is closed\.")
@@ -69,7 +69,7 @@ class GameTracker(BaseModel):
     steps: int = 0
 
     @classmethod
-    def start(cls, intro: str) -> "GameTracker":
+    def start(cls, intro: str) -> GameTracker:
         t = cls()
         m = _ROOM.search(intro)
         if m:
@@ -145,7 +145,7 @@ class GameTracker(BaseModel):
                 self._saw(command[6:], split_items(m.group(1)))
 
     @classmethod
-    def replay(cls, intro: str, actions: list[str], observations: list[str]) -> "GameTracker":
+    def replay(cls, intro: str, actions: list[str], observations: list[str]) -> GameTracker:
         """The tracker after a whole episode (any agent's actions and the game's answers)."""
         t = cls.start(intro)
         for a, o in zip(actions, observations):
