@@ -62,7 +62,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "ConceptMemory": "agentmem.stores.concepts",
         "SubroutineStore": "agentmem.stores.subroutines",
         "ConversationStore": "agentmem.stores.conversation",
-        "ExperienceMemory": "agentmem.stores.experience_hook",
+        "ExperienceMemory": "agentmem.experience",
     },
     "Learning": {
         "ReflectiveController": "agentmem.learning.controller",
@@ -157,7 +157,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the real names
     from .stores.behaviors import BehaviorHandbook
     from .stores.concepts import ConceptMemory
     from .stores.conversation import ConversationStore
-    from .stores.experience_hook import ExperienceMemory
+    from .experience import ExperienceMemory
     from .stores.facts import FactStore
     from .stores.skill_format import Skill
     from .stores.skill_library import SkillLibrary

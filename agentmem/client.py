@@ -2,7 +2,7 @@
 
 :func:`connect` returns a :class:`RemoteMemory` (synchronous), :func:`connect_async` an
 :class:`AsyncRemoteMemory`; both speak the JSON API of :mod:`agentmem.server` through httpx and
-return the library's own models (:class:`~agentmem.agent.hooks.RecallContext`,
+return the library's own models (:class:`~agentmem.hooks.RecallContext`,
 :class:`~agentmem.learning.snapshots.Snapshot`, ...), so code written against
 :class:`~agentmem.memory.Memory` runs unchanged against a server::
 
@@ -10,7 +10,7 @@ return the library's own models (:class:`~agentmem.agent.hooks.RecallContext`,
     ctx = memory.recall("where is the deploy key?", namespace="alice")
     memory.learn("where is the deploy key?", ctx, agentmem.Outcome(score=1.0, success=True, source="user"))
 
-:class:`RemoteMemory` is also a :class:`~agentmem.agent.hooks.MemoryHook`, so a ``Runner`` can use it.
+:class:`RemoteMemory` is also a :class:`~agentmem.hooks.MemoryHook`, so a ``Runner`` can use it.
 
 Errors are the library's: a 422 raises :class:`InvalidRequest` (a :class:`~agentmem.errors.ConfigError`,
 like ``Memory`` for bad arguments), 401/403 :class:`AccessDenied`, 429 is retried after
@@ -25,8 +25,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .agent.environment import TaskSpec
-from .agent.hooks import RecallContext
+from agentmem.environment import TaskSpec
+from agentmem.hooks import RecallContext
 from .errors import AgentmemError, ConfigError
 from .types import MemoryRecord, Outcome, new_id
 

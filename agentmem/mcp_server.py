@@ -7,7 +7,7 @@
 ``remember``        store one item (a fact) in a namespace
 ``search_skills``   hybrid search over the skill library
 ``show_skill``      one skill's instructions, files and statistics
-``record_outcome``  how a task went, for the items that were in context (outcome log + usage)
+``record_outcome``  how a task went, for the items that were in context (credit through the reflective controller: outcome log, usage, audit, provenance)
 
 Namespaces come from the client's configuration: the server's namespace is ``--namespace``
 (or ``AGENTMEM_NAMESPACE`` / ``namespace`` in ``config.toml``); a tool call may name another one
@@ -41,6 +41,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import AgentmemError, ConfigError
+from .stores.shared import SharedStore
+from .tokens import approx_tokens
 from .types import Namespace, Outcome, new_id
 
 if TYPE_CHECKING:
@@ -62,42 +64,6 @@ def _ns_key(text: str | None, what: str) -> str:
         return Namespace.parse(text).key()
     except ValueError as exc:
         raise BadRequest(f"{what}: {exc}") from exc
-
-
-class SharedStore:
-    """A store whose items every namespace shares (the skill library), seen from one namespace.
-
-    Search results are re-labelled with the namespace asked for, so unified recall, which keeps
-    only items of the caller's namespace, keeps them too. Skills pinned to another namespace
-    (``metadata.namespace``) are already filtered out by the library itself.
-    """
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.name = store.name
-        self.root = store.root
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self.store, attr)
-
-    def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Any]:
-        hits = self.store.search(query, k=k, namespace=namespace)
-        if namespace is None:
-            return hits
-        return [h.model_copy(update={"record": h.record.model_copy(update={"namespace": namespace})}) for h in hits]
-
-    def records(self, namespace: str | None = None, include_inactive: bool = False) -> list[Any]:
-        recs = self.store.records(namespace, include_inactive)
-        return recs if namespace is None else [r.model_copy(update={"namespace": namespace}) for r in recs]
-
-    def get_record(self, item_id: str) -> Any:
-        return self.store.get_record(item_id)
-
-    def record_use(self, item_id: str, reward: float, success: bool) -> None:
-        self.store.record_use(item_id, reward, success)
-
-    def set_state(self, item_id: str, state: Any) -> None:
-        self.store.set_state(item_id, state)
 
 
 class MemoryService:
@@ -165,6 +131,14 @@ class MemoryService:
             self._outcome_log = OutcomeLog(self.settings.paths.home / "outcomes.sqlite")
         return self._outcome_log
 
+    def memory(self) -> Any:
+        """The :class:`~agentmem.memory.Memory` over :meth:`stores`: recall, and every write through its controller."""
+        if self._memory is None:
+            from .memory import Memory
+
+            self._memory = Memory(list(self.stores().values()), settings=self.settings, namespace=self.namespace, outcome_log=self.outcome_log)
+        return self._memory
+
     def stores(self) -> dict[str, "Store"]:
         """Every store recall searches, by name: skills, facts, the experience stores
         (behaviors, concepts, subroutines) and the extra stores given to the constructor."""
@@ -219,9 +193,7 @@ class MemoryService:
         except ImportError:
             Memory = None  # noqa: N806
         if Memory is not None:
-            if self._memory is None:
-                self._memory = Memory(list(stores.values()), settings=self.settings, namespace=self.namespace)
-            ctx = self._memory.recall(task, budget_tokens=budget, namespace=ns)
+            ctx = self.memory().recall(task, budget_tokens=budget, namespace=ns)
             items = list(ctx.items)[:k]
             text = ctx.text
         else:
@@ -249,7 +221,7 @@ class MemoryService:
         hits.sort(key=lambda h: -h.score)
         out, used = [], 0
         for h in hits:
-            cost = max(1, len(h.record.text) // 4)
+            cost = approx_tokens(h.record.text)
             if used + cost > budget:
                 continue
             out.append(h)
@@ -263,10 +235,8 @@ class MemoryService:
         self._check_text(text, "text")
         ns = self._namespace(namespace)
         facts = self.facts
-        from .types import Provenance
-
-        item = facts.insert(text, namespace=ns, provenance=Provenance(source="user", note="mcp remember"))
-        return {"namespace": ns, "store": facts.name, "id": item.id}
+        item_id = self.memory().remember(text, store=facts.name, namespace=ns)  # an add_item edit through the controller
+        return {"namespace": ns, "store": facts.name, "id": item_id}
 
     def search_skills(self, query: str, k: int = 5) -> list[dict[str, Any]]:
         """Skills best matching ``query`` (name, description, kind, score)."""
@@ -346,13 +316,19 @@ class MemoryService:
             if not mine:
                 raise BadRequest(f"item_ids: {raw!r} belongs to another namespace than {ns!r}; outcomes are recorded only for this namespace's items")
             resolved.append((mine[0], raw))
-        from .learning.outcome_log import OutcomeRow
+        from agentmem.environment import TaskSpec
+        from agentmem.hooks import RecallContext
+
+        from .types import Recalled
 
         rid = run_id or new_id("mcp_")
-        rows = [OutcomeRow(run_id=rid, task_text=task, namespace=ns, store=s, item_id=i, rank=j, reward=outcome.score, success=outcome.success, outcome_source=outcome.source) for j, (s, i) in enumerate(resolved)]
-        for s, i in resolved:
-            all_stores[s].record_use(i, outcome.score, outcome.success)
-        self.outcome_log.record(rows)
+        items = []
+        for s_name, i in resolved:
+            rec = all_stores[s_name].get_record(i)
+            items.append(Recalled(record=rec.model_copy(update={"namespace": ns}), score=1.0, reasons=["named in record_outcome"]))
+        # Credit, outcome log, audit and provenance: the reflective controller (updating mode, train_labels gate;
+        # a live task reported by its user is training data for the memory).
+        self.memory().learn(TaskSpec(id=new_id("mcp-task-"), instruction=task, metadata={"namespace": ns}), RecallContext(items=items), outcome, run_id=rid)
         return {"run_id": rid, "namespace": ns, "recorded": [f"{s}:{i}" for s, i in resolved]}
 
 

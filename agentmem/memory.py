@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field
 from agentmem.environment import TaskSpec
 from agentmem.hooks import RecallContext
 from .errors import AgentmemError, ConfigError
-from .learning.outcome_log import OutcomeLog, OutcomeRow
+from .learning.outcome_log import OutcomeLog
 from .retrieval.proxy.base import HybridOrder, Proxy, ProxyReport
 from .settings import Settings
 from .stores.base import Store
@@ -66,7 +66,14 @@ class RecallReport(BaseModel):
 
 
 class Memory:
-    """Recall over several stores under one budget, plus outcome recording after each task."""
+    """Recall over several stores under one budget (the one read path) and, through
+    :meth:`controller`, the one write path: every write is a typed edit of the reflective controller.
+
+    ``mode`` (``none | frozen | updating``, default ``updating``) is what :meth:`after_task` does
+    when this object is an agent's memory hook; ``write_gate`` (``train_labels`` by default) decides
+    which outcomes may drive writes; ``learners`` propose edits after each task (e.g.
+    :func:`~agentmem.learning.lessons.run_lesson_learner`); ``router`` picks a skill.
+    """
 
     def __init__(
         self,
@@ -76,8 +83,22 @@ class Memory:
         outcome_log: OutcomeLog | None = None,
         prompts: Any | None = None,
         namespace: str | None = None,
+        *,
+        mode: str = "updating",
+        write_gate: str = "train_labels",
+        learners: Sequence[Any] = (),
+        router: Any | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
+        self.mode = str(getattr(mode, "value", mode))
+        self.write_gate = str(getattr(write_gate, "value", write_gate))
+        self.learners = list(learners)
+        self.router = router
+        self._controllers: dict[str, Any] = {}
+        if self.mode not in ("none", "frozen", "updating"):
+            raise ConfigError(f"Memory: mode must be none, frozen or updating, got {self.mode!r}")
+        if self.write_gate not in ("train_labels", "self_verification", "oracle"):
+            raise ConfigError(f"Memory: write_gate must be train_labels, self_verification or oracle, got {self.write_gate!r}")
         items = list(stores.values()) if isinstance(stores, Mapping) else list(stores)
         self.stores: dict[str, Store] = {}
         for s in items:
@@ -93,7 +114,7 @@ class Memory:
         self.source_errors: dict[str, str] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, stores: Sequence[Store] | Mapping[str, Store], embedder: Any | None = None, llm: Any | None = None, namespace: str | None = None) -> "Memory":
+    def from_settings(cls, settings: Settings, stores: Sequence[Store] | Mapping[str, Store], embedder: Any | None = None, llm: Any | None = None, namespace: str | None = None, **kw: Any) -> "Memory":
         """Wire the proxy (``settings.recall.proxy``) and the outcome log from settings around given stores."""
         mode = settings.recall.proxy
         proxy: Proxy = HybridOrder()
@@ -116,7 +137,7 @@ class Memory:
         except Exception as exc:  # noqa: BLE001 - a damaged outcome log must not stop recall
             outcome_log, problem = None, f"{path}: outcome log unusable, outcomes not recorded ({type(exc).__name__}: {str(exc)[:200]})"
             log.warning("%s", problem)
-        mem = cls(stores, settings=settings, proxy=proxy, outcome_log=outcome_log, namespace=namespace)
+        mem = cls(stores, settings=settings, proxy=proxy, outcome_log=outcome_log, namespace=namespace, **kw)
         if problem:
             mem.source_errors["outcomes"] = problem
         return mem
@@ -206,7 +227,7 @@ class Memory:
                 log.warning("recall: %s (left by a writer that died)", what)
                 for s in self.stores.values():
                     if hasattr(s, "reload"):
-                        s.reload()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
+                        s.reload()
         except Exception as exc:  # noqa: BLE001 - reading goes on; the next writer recovers
             log.warning("recall: could not recover an unfinished batch: %s", exc)
 
@@ -250,46 +271,72 @@ class Memory:
         return self.recall(task, namespace=task.metadata.get("namespace"))
 
     def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
-        """Record which items were in context and how the task went (outcome log + each store's usage)."""
-        ns = namespace_key(task.metadata["namespace"]) if task.metadata.get("namespace") else self.namespace
-        rows = [
-            OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=task.topic, namespace=ns, store=r.record.store, item_id=r.record.id, rank=j, used=(r.record.id == context.routed_skill), reward=outcome.score, success=outcome.success, outcome_source=outcome.source)
-            for j, r in enumerate(context.items)
-        ]
-        if self.outcome_log is not None and rows:
-            self.outcome_log.record(rows)
-        for r in context.items:
-            store = self.stores.get(r.record.store)
-            if store is None:
-                continue
-            try:
-                store.record_use(r.record.id, outcome.score, outcome.success)
-            except AgentmemError as exc:
-                log.warning("after_task: %s.record_use(%s) failed: %s", r.record.store, r.record.id, exc)
+        """Hand the finished task to the reflective controller in this memory's :attr:`mode`.
+
+        ``updating`` (the default): the outcome log gets one row per item in context, every item is
+        credited through ``update_utility`` edits (usage statistics, audited), low-utility items are
+        retired and the configured learners propose edits, all behind the write gate.
+        ``frozen``: the outcome log and provenance only. ``none``: nothing.
+        """
+        self.controller(self.mode).after_task(live_task(task, self.namespace), context, list(trajectory), outcome, run_id)
 
     # ---- write, learn, versions (the rest of the public Memory surface) -----------------
 
-    def remember(self, text: str, *, store: str = "facts", namespace: str | None = None) -> str:
+    def controller(self, mode: str | None = None) -> Any:
+        """The :class:`~agentmem.learning.controller.ReflectiveController` that writes these stores.
+
+        Every write of :class:`Memory` (remember, learn, after_task, snapshot, rollback) goes through
+        it: typed edits, validation, admission, journal, audit (run and task ids) and provenance.
+        Its read path is :meth:`recall`. Stores without a root folder (scratch stores) are read
+        but never written.
+        """
+        from .learning.gate import MemoryMode
+        from .learning.wiring import controller_over
+
+        mode = MemoryMode(mode or self.mode)
+        ctl = self._controllers.get(mode.value)
+        if ctl is None:
+            if self.outcome_log is None:
+                self.outcome_log = OutcomeLog(self.settings.paths.home / "outcomes.sqlite")
+            ctl = controller_over(list(self.stores.values()), self.settings.paths.home, mode=mode.value, write_gate=self.write_gate, learners=self.learners,
+                                  outcome_log=self.outcome_log, recall=lambda t: self.recall(t, namespace=_task_ns(t)), renderer=self.render, router=self.router)
+            self._controllers[mode.value] = ctl
+        return ctl
+
+    def remember(self, text: str, *, store: str = "facts", namespace: str | None = None, run_id: str | None = None) -> str:
         """Store ``text`` as a new item of ``store`` (default: the fact store) in the namespace; return its id.
 
-        Works with any store that has ``insert(text, namespace=...)`` (e.g.
-        :class:`~agentmem.stores.facts.FactStore`) or ``add_texts(texts, namespace=...)``.
+        The write is an ``add_item`` edit through the reflective controller (audited as a user edit,
+        with provenance). Works with any store that has an ``add_item`` applier (e.g.
+        :class:`~agentmem.stores.facts.FactStore`).
 
         Example::
 
             item_id = memory.remember("Alice prefers window seats", namespace="alice")
         """
-        target = self.stores.get(store)
+        from .learning.edits import AddItem, slugify
+        from .types import Provenance, Trust, new_id
+
         ns = namespace_key(namespace) if namespace is not None else self.namespace
-        if target is not None and hasattr(target, "insert"):
-            return target.insert(text, namespace=ns).id  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
-        if target is not None and hasattr(target, "add_texts"):
-            return target.add_texts([text], namespace=ns)[0]  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
-        writable = sorted(n for n, s in self.stores.items() if hasattr(s, "insert") or hasattr(s, "add_texts"))
-        raise ConfigError(f"remember: store {store!r} cannot take new items (writable stores here: {', '.join(writable) or 'none; add a FactStore'})")
+        ctl = self.controller(self.mode if self.mode != "none" else "frozen")
+        writable = sorted(n for n in ctl.state.stores if "add_item" in ctl.engine.registry.kinds_for(n) and ctl.engine.registry.find(n, "add_item") is not None)
+        if store not in writable:
+            raise ConfigError(f"remember: store {store!r} cannot take new items (writable stores here: {', '.join(writable) or 'none; add a FactStore'})")
+        edit = AddItem(store=store, title=" ".join(text.split())[:80] or "item", text=text, metadata={"namespace": ns}, id_hint=new_id(f"{slugify(text)[:30]}-"),
+                       trust=Trust.shipped, proposer="user:remember", reason="Memory.remember", provenance=Provenance(source="user", run_id=run_id, note="Memory.remember"))
+        report = ctl.apply([edit], run_id=run_id)
+        if not report.applied:
+            raise ConfigError(f"remember: the edit was refused: {'; '.join(r.reason for r in report.refused)}")
+        return report.applied[0].item_ids[0]
 
     def learn(self, task: str | TaskSpec, context: RecallContext, outcome: Outcome, *, run_id: str | None = None, trajectory: Sequence[Any] = ()) -> str:
-        """Learn from how ``task`` went: :meth:`after_task` for your own loop; returns the run id.
+        """Learn from how ``task`` went, through the reflective controller in updating mode; returns the run id.
+
+        Credit for every item in context (``update_utility`` edits), retirement of items whose
+        utility stays low, and the edits of the configured :attr:`learners`, behind the write gate
+        (``write_gate``, default ``train_labels``: a live task without a ``split`` counts as a
+        training task; a task marked ``split="test"`` never drives writes). Everything lands in the
+        audit log and the provenance graph with the run id.
 
         Example::
 
@@ -301,7 +348,7 @@ class Memory:
 
         spec = task if isinstance(task, TaskSpec) else TaskSpec(id=new_id("task-"), instruction=str(task))
         rid = run_id or new_id("run-")
-        self.after_task(spec, context, list(trajectory), outcome, rid)
+        self.controller("updating").after_task(live_task(spec, self.namespace), context, list(trajectory), outcome, rid)
         return rid
 
     def _state(self) -> Any:
@@ -310,7 +357,7 @@ class Memory:
         return MemoryState([s for s in self.stores.values() if getattr(s, "root", None) is not None])
 
     def snapshot(self, name: str = "", reason: str = "") -> Any:
-        """Snapshot the files of every store (content-addressed, under ``<home>/snapshots``).
+        """Snapshot the files of every store (content-addressed, under ``<home>/snapshots``; audited).
 
         Example::
 
@@ -318,21 +365,30 @@ class Memory:
             ...                       # learning edits the stores
             memory.rollback(before.id)
         """
-        from .learning.snapshots import SnapshotStore
-
-        return SnapshotStore(self.settings.paths.snapshots).take(self._state(), name=name, reason=reason or "Memory.snapshot")
+        return self.controller("frozen").snapshot(name=name, reason=reason or "Memory.snapshot")
 
     def rollback(self, ref: str) -> Any:
-        """Restore every store to snapshot ``ref`` (id or name) byte for byte and reload the stores;
-        the state before the rollback is snapshotted first (name ``pre-rollback``)."""
-        from .learning.snapshots import SnapshotStore
-
-        snaps = SnapshotStore(self.settings.paths.snapshots)
-        state = self._state()
-        snaps.get(ref)  # fail before anything is written if ref is unknown
-        snaps.take(state, name="pre-rollback", reason=f"before rollback to {ref}")
-        restored = snaps.restore(ref, state)
+        """Restore every store to snapshot ``ref`` (id or name) byte for byte under the home write lock,
+        write an audit row, and reload the stores; the state before the rollback is snapshotted first
+        (name ``pre-rollback``)."""
+        ctl = self.controller("frozen")
+        ctl.engine.snapshots.get(ref)  # fail before anything is written if ref is unknown
+        restored = ctl.rollback(ref)
         for s in self.stores.values():
             if hasattr(s, "reload"):
-                s.reload()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
+                s.reload()
         return restored
+
+
+def _task_ns(task: Any) -> str | None:
+    meta = getattr(task, "metadata", None) or {}
+    return meta.get("namespace")
+
+
+def live_task(task: TaskSpec, namespace: str) -> TaskSpec:
+    """``task`` as the controller sees it: with its namespace, and ``split="train"`` when it has none
+    (a live task outside a benchmark is training data for the memory: nobody scores it later)."""
+    meta = dict(task.metadata)
+    meta.setdefault("namespace", namespace)
+    meta.setdefault("split", "train")
+    return task.model_copy(update={"metadata": meta})

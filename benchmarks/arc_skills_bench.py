@@ -62,6 +62,7 @@ def load_line() -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     from agentmem.evals.arc.data import eval100_ids, load_arc
+    from agentmem.evals.arc.harness import eval_tasks
     from agentmem.evals.arc.learning_run import arc_learning_run
     from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner
 

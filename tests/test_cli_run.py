@@ -11,7 +11,10 @@ from agentmem.cli import app
 
 
 @pytest.fixture
-def cli():
+def cli(monkeypatch):
+    # `agentmem run` recalls from the home's memory by default: use the fake embedder and the in-memory index here
+    monkeypatch.setenv("AGENTMEM_EMBEDDER__BACKEND", "hash")
+    monkeypatch.setenv("AGENTMEM_INDEX__BACKEND", "memory")
     return CliRunner()
 
 

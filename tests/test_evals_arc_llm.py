@@ -28,7 +28,7 @@ def flip_task(tid="t1", tests=((1, 2, 3),)):
     return ArcTask(id=tid, train=train, test=test)
 
 
-def cfg(tmp_path, memory="none", gate="train_pairs", attempts=2):
+def cfg(tmp_path, memory="none", gate="self_verification", attempts=2):
     return EvalConfig(benchmark="arc", model="scripted", memory=memory, write_gate=gate, split="toy", out_dir=tmp_path / "run",
                       options={"solver": "llm", "attempts": attempts})
 
@@ -130,7 +130,7 @@ def test_write_gate_train_pairs(tmp_path):
     llm = ScriptedLLM([FLIP, IDENTITY, IDENTITY])
     rep = run_llm_eval(cfg(tmp_path, memory="updating"), llm, tasks=tasks, memory=hook, runner=InProcessGridRunner(), progress=False)
     assert hook.before == ["ok", "bad"]
-    assert [a[:3] for a in hook.after] == [("ok", "verifier", "train_pairs")]  # the failed task writes nothing
+    assert [a[:3] for a in hook.after] == [("ok", "verifier", "self_verification")]  # the failed task writes nothing
     assert hook.after[0][3][0] == "task" and hook.after[0][3][-1] == "final"
     assert "mirror: reverse each row" in llm.calls[0].prompt
     assert rep.metrics["memory_tokens"] == 7.0
@@ -162,21 +162,36 @@ def test_skill_hints_in_the_loop(tmp_path):
     assert rep.tasks[0]["detail"]["memory_ids"] == ["flip"]
 
 
-class FakeConcepts:
-    def __init__(self):
-        self.calls = []
+def test_concepts_abstracted_after_a_gated_success_through_the_controller(tmp_path, settings):
+    import json
 
-    def abstract(self, llm, **kw):
-        self.calls.append(kw)
+    from agentmem.learning.audit import AuditLog
+    from agentmem.stores.concepts import ConceptMemory
 
-
-def test_concepts_abstracted_after_a_gated_success(tmp_path):
-    concepts = FakeConcepts()
-    memory = ArcMemory(concepts=concepts, llm=ScriptedLLM([]))
+    concepts = ConceptMemory(settings)
+    reply = {"concepts": [{"name": "mirror rows", "kind": "routine", "description": "reverse every row of the grid", "cues": ["the output mirrors the input left-right"],
+                           "implementation": ["row[::-1] for each row"]}]}
+    writer = ScriptedLLM([json.dumps(reply)])
+    memory = ArcMemory(concepts=concepts, llm=writer)
     run_llm_eval(cfg(tmp_path, memory="updating"), ScriptedLLM([FLIP]), tasks=eval_tasks("toy", tasks=[flip_task()]), memory=memory,
                  runner=InProcessGridRunner(), progress=False)
-    assert len(concepts.calls) == 1 and "row[::-1]" in concepts.calls[0]["pseudocode"] and concepts.calls[0]["task_id"] == "t1"
-    assert "mirrors left-right" in concepts.calls[0]["summary"]
+    writer.assert_complete()
+    assert "row[::-1]" in writer.calls[0].prompt and "mirrors left-right" in writer.calls[0].prompt  # program and summary reach the abstraction prompt
+    stored = concepts.get("mirror rows")
+    assert stored is not None and stored.used_in == ["t1"] and stored.provenance[-1].run_id.startswith("arc-")
+    rows = [r for r in AuditLog(settings.paths.home / "audit.sqlite").entries() if r.kind == "add_concepts"]
+    assert [(r.status, r.task_id, r.write_gate) for r in rows] == [("applied", "t1", "self_verification")] and rows[0].run_id.startswith("arc-")
+
+
+def test_no_concepts_written_when_the_gate_is_closed(tmp_path, settings):
+    from agentmem.stores.concepts import ConceptMemory
+
+    concepts = ConceptMemory(settings)
+    writer = ScriptedLLM([])
+    memory = ArcMemory(concepts=concepts, llm=writer)
+    run_llm_eval(cfg(tmp_path, memory="updating"), ScriptedLLM(["no program here", "still none"]), tasks=eval_tasks("toy", tasks=[flip_task()]), memory=memory,
+                 runner=InProcessGridRunner(), progress=False)
+    assert writer.calls == [] and concepts.get("mirror rows") is None
 
 
 def test_prompt_templates_render_with_typed_inputs():

@@ -10,7 +10,7 @@ from agentmem.agent.steps import TaskStep
 from agentmem.prompts import PromptLibrary
 from agentmem.stores.behaviors import BehaviorHandbook
 from agentmem.stores.concepts import ConceptMemory
-from agentmem.stores.experience_hook import ExperienceMemory, ExperienceRecallConfig
+from agentmem.experience import ExperienceMemory, ExperienceRecallConfig
 from agentmem.stores.subroutines import Subroutine, SubroutineStore
 from agentmem.testing import ScriptedLLM
 from agentmem.types import Outcome
@@ -67,6 +67,11 @@ def test_after_task_credits_items_and_learns(settings):
         store = {"behaviors": hb, "concepts": cm, "subroutines": sr}[r.record.store]
         assert store.usage.get(r.record.id).uses == 1
     assert hb.get("behavior_rank_then_map") is not None and len(sr) == 2 and sr.get("sr-1").source_run == "r1"
+    # every write went through the reflective controller: audited with the run and task ids
+    from agentmem.learning.audit import AuditLog
+
+    rows = {(r.kind, r.status, r.run_id, r.task_id) for r in AuditLog(settings.paths.home / "audit.sqlite").entries()}
+    assert {("add_behavior", "applied", "r1", "arc-2"), ("add_subroutines", "applied", "r1", "arc-2"), ("update_utility", "applied", "r1", "arc-2")} <= rows
 
 
 def test_context_template_renders_with_typed_inputs():

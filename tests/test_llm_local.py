@@ -74,7 +74,7 @@ def test_full_agent_run_through_local_gemma(settings):
     assert isinstance(res.value, Check) and res.attempts >= 1
 
     # 3. The CLI end to end on the same in-process model.
-    out = CliRunner().invoke(app, ["--home", str(settings.home), "--json", "run", "Say hello.", "--model", MODEL_STRING, "--max-steps", "1", "--max-reply-tokens", "24"])
+    out = CliRunner().invoke(app, ["--home", str(settings.home), "--json", "run", "Say hello.", "--model", MODEL_STRING, "--max-steps", "1", "--max-reply-tokens", "24", "--memory", "none"])
     assert out.exit_code in (0, 1), out.output
     data = json.loads(out.output)
     assert data["model"] == MODEL_STRING and data["steps"][0]["kind"] == "task"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from agentmem.learning.memskill import MemorySkillBank
-from agentmem.learning.memskill.controller import ControllerConfig, SkillController, discounted_returns, plackett_luce_logp, skill_matrix
+from agentmem.learning.memskill.controller import SkillControllerConfig, SkillController, discounted_returns, plackett_luce_logp, skill_matrix
 from agentmem.learning.memskill.synthetic import BEST, make_span, train_and_evaluate
 from agentmem.testing import HashEmbedder
 
@@ -31,7 +31,7 @@ def test_plackett_luce_probabilities_sum_to_one():
 def test_selection_handles_a_growing_bank_and_checkpoints(tmp_path):
     bank = MemorySkillBank(tmp_path / "bank", tmp_path / "snaps")
     emb = HashEmbedder()
-    ctl = SkillController(emb.dim, ControllerConfig(top_k=7))
+    ctl = SkillController(emb.dim, SkillControllerConfig(top_k=7))
     span, mem = emb.embed(["Last Saturday Lena ran a marathon"])[0], np.zeros(emb.dim, np.float32)
     acts, logp = ctl.select(span, mem, skill_matrix(emb, bank.skills()))
     assert len(acts) == 7 and len(set(acts)) == 7 and logp < 0

@@ -81,6 +81,13 @@ def test_executor_applies_operations_exactly(store, bank):
     inserted = store.get(report.applied[2].item_id)
     assert inserted.content == "Jordan ran a marathon on 6 May 2023" and inserted.history[0].skill == "capture-temporal-context"
     assert len(store.records()) == 2
+    # the operations went through the edit engine: audited with the span as the run id
+    from pathlib import Path
+
+    from agentmem.learning.audit import AuditLog
+
+    rows = AuditLog(Path(store.root).parent / "audit.sqlite").entries(run_id="c:s5")
+    assert sorted((r.kind, r.status) for r in rows) == [("add_item", "applied"), ("retire_item", "applied"), ("revise_item", "applied")]
 
 
 def test_executor_refuses_ids_not_shown_and_repairs_bad_json_once(store, bank):

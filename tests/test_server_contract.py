@@ -23,8 +23,8 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("mcp")
 
 import agentmem  # noqa: E402
-from agentmem.agent.environment import TaskSpec  # noqa: E402
-from agentmem.agent.hooks import RecallContext  # noqa: E402
+from agentmem.environment import TaskSpec  # noqa: E402
+from agentmem.hooks import RecallContext  # noqa: E402
 from agentmem.errors import ConfigError  # noqa: E402
 from agentmem.learning.snapshots import Snapshot  # noqa: E402
 from agentmem.types import Outcome  # noqa: E402

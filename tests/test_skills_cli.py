@@ -33,7 +33,7 @@ def test_list_show_and_json(home):
     names = {s["name"] for s in data["skills"]}
     assert {"decompose-problem", "find-object", "reading-arc-grids"} <= names and data["problems"] == []
     shown = invoke(home, "skills", "show", "heat-object")
-    assert shown.exit_code == 0 and "heat <object> with microwave" in shown.stdout and "(knowledge, version 1, shipped, active)" in shown.stdout
+    assert shown.exit_code == 0 and "heat <object> with microwave" in shown.stdout and "(playbook, version 1, shipped, active)" in shown.stdout
     missing = invoke(home, "skills", "show", "heat-objekt")
     assert missing.exit_code == 2 and "did you mean heat-object" in missing.stderr
 
@@ -81,7 +81,7 @@ def test_run_reports_failures_and_json_validate(home, tmp_path):
     make(home / "skills", "loops", "---\nname: loops\ndescription: Loops.\n---\n", {"scripts/run.py": "while True:\n    pass\n"})
     res = invoke(home, "skills", "run", "loops", "--timeout", "1")
     assert res.exit_code == 1 and "killed: timeout" in res.stderr
-    assert invoke(home, "skills", "run", "heat-object").exit_code == 2  # knowledge skill: clear error
+    assert invoke(home, "skills", "run", "decompose-problem").exit_code == 2  # knowledge skill: clear error
 
 
 def test_state_and_search(home, monkeypatch):

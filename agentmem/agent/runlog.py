@@ -159,6 +159,22 @@ class RunLog:
         with self._connect() as con:
             con.execute("UPDATE runs SET memory_ids = ? WHERE id = ?", (json.dumps(memory_ids), run_id))
 
+    def update_meta(self, run_id: str, **values: Any) -> None:
+        """Merge ``values`` into the run's ``meta`` (e.g. what memory recalled and the edits the run caused)."""
+        with self._connect() as con:
+            row = con.execute("SELECT meta FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFoundError(f"{self.path}: run {run_id!r} was never started")
+            meta = {**json.loads(row[0] or "{}"), **values}
+            con.execute("UPDATE runs SET meta = ? WHERE id = ?", (json.dumps(meta, default=str), run_id))
+
+    def set_outcome(self, run_id: str, outcome: Outcome) -> None:
+        """Replace the run's outcome (a verdict given after the run: ``agentmem runs rate``)."""
+        with self._connect() as con:
+            cur = con.execute("UPDATE runs SET outcome = ? WHERE id = ?", (outcome.model_dump_json(), run_id))
+            if cur.rowcount == 0:
+                raise RunNotFoundError(f"{self.path}: run {run_id!r} was never started")
+
     def finish(
         self,
         run_id: str,

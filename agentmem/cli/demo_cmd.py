@@ -7,7 +7,10 @@
    (:mod:`agentmem.evals.arc.learning_run`).
 2. The LoCoMo retrieval evaluation (evidence recall, LLM-free) when
    ``agentmem.evals.locomo.retrieval`` is installed and the data is found; otherwise a note.
-3. With ``--model``: the LLM-driven ARC loop (ArcMemo protocol, skill hints and concept
+3. The ALFWorld playbook agent (:mod:`agentmem.evals.alfworld.demo`) when the alfworld extra
+   is installed: 8 training games (25 with ``--full``) learned through the controller, then 6
+   unseen games (20) with empty vs learned memory; otherwise a line saying how to install it.
+4. With ``--model``: the LLM-driven ARC loop (ArcMemo protocol, skill hints and concept
    memory in the loop) on a few tasks of the 100-task subset.
 
 Sizing: ``--quick`` (default) uses the first 120 training tasks (2 wake/sleep rounds, a
@@ -31,9 +34,9 @@ from ..fileio import atomic_write_json, atomic_write_text
 from ._common import console, emit_json, guarded, state
 
 QUICK = {"train_limit": 120, "eval_split": "eval100", "eval_limit": 60, "locomo_conversations": 2, "llm_tasks": 5, "rounds": 2,
-         "max_candidates": 3000, "max_seconds": 60.0}
+         "max_candidates": 3000, "max_seconds": 60.0, "alfworld_train": 8, "alfworld_eval": 6}
 FULL = {"train_limit": None, "eval_split": "evaluation", "eval_limit": None, "locomo_conversations": None, "llm_tasks": 20, "rounds": 3,
-        "max_candidates": 20_000, "max_seconds": 20.0}
+        "max_candidates": 20_000, "max_seconds": 20.0, "alfworld_train": 25, "alfworld_eval": 20}
 
 
 def _locomo_retrieval(settings: Any, out: Path, conversations: int | None, data: Path | None) -> dict[str, Any]:
@@ -108,6 +111,14 @@ def register(app: typer.Typer) -> None:
             if not quiet:
                 con.print("LoCoMo retrieval evaluation (evidence recall, LLM-free) ...")
             summary["locomo"] = _locomo_retrieval(settings, out, sizing["locomo_conversations"], data)
+        if not quiet:
+            con.print("ALFWorld playbook agent: a few training games (learning through the controller), then unseen games with empty vs learned memory ...")
+        from agentmem.evals.alfworld.demo import playbook_demo
+
+        if sizing.get("alfworld_train"):
+            summary["alfworld"] = playbook_demo(out / "alfworld", train_limit=sizing["alfworld_train"], eval_limit=sizing.get("alfworld_eval", 6))
+        else:
+            summary["alfworld"] = {"skipped": "this sizing plays no ALFWorld games"}
         model = model or st.model
         if model:
             from agentmem.evals.arc.harness import eval_tasks, run_llm_eval
@@ -116,7 +127,7 @@ def register(app: typer.Typer) -> None:
             from .eval_cmd import make_llm_for
 
             cfg = EvalConfig(benchmark="arc", model=model, memory="updating", split="eval100", limit=sizing["llm_tasks"], out_dir=out / "arc-llm",
-                             write_gate="train_pairs", options={"solver": "llm", "attempts": 2})
+                             write_gate="self_verification", options={"solver": "llm", "attempts": 2})
             llm = make_llm_for(ctx, model)
             hook = default_arc_memory(settings, cfg, library=Path(arc["library_dir"]), llm=llm)
             r = run_llm_eval(cfg, llm, tasks=eval_tasks("eval100"), memory=hook, progress=not quiet)
@@ -159,6 +170,15 @@ def _render(s: dict[str, Any]) -> str:
         lines.append(f"Report: `{loc['report']}`")
         lines.append("")
         lines.append("```json\n" + json.dumps(loc.get("main"), indent=2, default=str)[:3000] + "\n```")
+    alf = s.get("alfworld") or {"skipped": "not run"}
+    lines += ["", "## ALFWorld, LLM-free playbook agent (memory learned from its own games)", ""]
+    if "skipped" in alf:
+        lines.append(f"Skipped: {alf['skipped']}.")
+    else:
+        fmt = lambda x: f"{x['won']} / {x['games']} won, {x['mean_steps_won']} steps per won game"  # noqa: E731
+        lines += [f"- training games (learning): {fmt(alf['train'])}", f"- unseen games, empty memory: {fmt(alf['empty'])}",
+                  f"- unseen games, learned memory: {fmt(alf['learned'])}",
+                  f"- inspect what it learned: `AGENTMEM_HOME={alf['home']} agentmem memory list` (then `memory show` / `memory why` on an `alfworld-where-*` concept)"]
     if "arc_llm" in s:
         x = s["arc_llm"]
         lines += ["", "## ARC with an LLM (ArcMemo protocol)", "", f"- {x['tasks']} tasks: official {x['score']:.3f}, strict {x['strict']}; run folder `{x['run_dir']}`"]

@@ -85,7 +85,7 @@ def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     try:
         from agentmem.evals.alfworld.memory import AlfworldMemory
 
-        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating")
+        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating", mode=memory)
     except ImportError as exc:
         raise ConfigError(f"--memory {memory} needs the skill library and behavior handbook, which are not in this build ({exc}); use --memory none") from exc
 
@@ -97,10 +97,11 @@ def register(app: typer.Typer) -> None:
     @guarded
     def alfworld(
         ctx: typer.Context,
-        agent: str = typer.Option("react", "--agent", help="react (LLM, ReAct-style) | expert (alfworld's handcoded expert: LLM-free plumbing check)."),
+        agent: str = typer.Option("react", "--agent", help="react (LLM, ReAct-style) | expert (alfworld's handcoded expert: LLM-free plumbing check) | playbook (LLM-free: the shipped skills' scripts, search order from learned memory)."),
         split: str = typer.Option("valid_unseen", "--split", help="train | valid_seen | valid_unseen (ALFWorld's official names; unseen = valid_unseen) | valid_train. Bundled: valid_unseen (134 games) and train/valid_train (a 200-game pool); other splits need --data."),
         model: str | None = typer.Option(None, "--model", "-m", help="litellm model string (overrides the global --model and settings)."),
         memory: str = typer.Option("none", "--memory", help="none | frozen (read only) | updating (read and write after each game)."),
+        places: bool = typer.Option(False, "--places", help="react: read the memory the playbook agent learns (object-location concepts and ALFWorld behaviors, through the controller) instead of skills + behaviors."),
         max_steps: int = typer.Option(50, "--max-steps", min=1, help="Actions per game before it counts as failed."),
         examples: int = typer.Option(0, "--examples", min=0, help="ReAct: in-context examples per task type, from the expert's episodes on the training pool."),
         limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Run only the first N games (sorted by id)."),
@@ -116,6 +117,20 @@ def register(app: typer.Typer) -> None:
         fw = _framework()
         llm = _llm(ctx, model) if agent == "react" else None
         hook = memory_hook(ctx, memory, llm) if agent == "react" else None
+        if (agent == "playbook" or places) and memory != "none":
+            from agentmem.evals.alfworld.playbook_memory import PlaybookMemory
+
+            if memory not in ("frozen", "updating"):
+                from ..errors import ConfigError
+
+                raise ConfigError(f"--memory {memory!r}: expected none, frozen or updating")
+            from agentmem.evals.alfworld.data import canonical_split
+
+            # the write gate (train_labels) lets only training-distribution games write
+            role = "train" if canonical_split(split) in ("train", "valid_train") else canonical_split(split)
+            hook = PlaybookMemory.open(state(ctx).settings(), mode=memory, split=role)
+            if memory == "updating":
+                workers = 1  # each game learns from the ones before it
         if agent == "expert" and memory != "none":
             from ..errors import ConfigError
 
@@ -134,7 +149,7 @@ def register(app: typer.Typer) -> None:
             harness.examples = expert_examples(pool.games, examples, max_steps=max_steps,
                                                cache_file=str(settings.paths.cache / "alfworld" / f"expert_examples_{examples}_{pool.data_info.sha256[:12]}.json"))
         cfg = _make_config(ctx, "alfworld", model=getattr(llm, "model", None), memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=harness.data_info.split,
-                           default_gate="environment" if memory == "updating" else "none", options=options, tag=agent if agent == "expert" else None, data=harness.data_info)
+                           default_gate="train_labels" if memory == "updating" else "none", options=options, tag=agent if agent in ("expert", "playbook") else None, data=harness.data_info)
         report = fw.run_eval(cfg, harness.tasks(), harness.solve, llm=llm, progress=not (json_output or state(ctx).json))
         _finish(ctx, report, json_output, summary_from_report(report), "alfworld_summary.md")
 

@@ -200,15 +200,16 @@ def arc(
         if memory != "none":
             options["library"] = str(Path(lib).resolve())
         cfg = make_config(ctx, "arc", model=None, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                          write_gate=write_gate, default_gate="train_pairs", options=options, tag="skills", data=data)
+                          write_gate=write_gate, default_gate="self_verification", options=options, tag="skills", data=data)
         from agentmem.evals.arc.harness import run_skills_eval
 
-        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, tasks=items, progress=not (json_output or st.json))
+        report = run_skills_eval(cfg, learned_dir=Path(lib) if memory != "none" else None, tasks=items, progress=not (json_output or st.json),
+                                 outcome_home=st.settings().ensure_home().paths.home)
     else:
         if not model:
             raise ConfigError("eval arc --solver llm needs --model (or settings llm.model)")
         cfg = make_config(ctx, "arc", model=model, memory=memory, limit=limit, workers=workers, out=out, seed=seed, split=split,
-                          write_gate=write_gate, default_gate="train_pairs", options={"solver": "llm", "attempts": attempts}, data=data)
+                          write_gate=write_gate, default_gate="self_verification", options={"solver": "llm", "attempts": attempts}, data=data)
         from agentmem.evals.arc.harness import run_llm_eval
         from agentmem.evals.arc.memory import default_arc_memory
 

@@ -85,8 +85,16 @@ def route(
     if st.json:
         emit_json([r.model_dump(mode="json") for r in routed])
         return
-    for r in routed:
-        typer.echo(f"{r.name:40} {r.score:.3f}  ({r.source}, hybrid rank {r.hybrid_rank})")
+    if router.trained:
+        report = (router.meta or {}).get("report") or {}
+        typer.echo(f"learned router: trained on {report.get('rows', '?')} outcome rows over {report.get('skills', '?')} skills "
+                   f"(checkpoint {router.checkpoint_dir}); ranked by P(success | task, skill). The controller picks the first, "
+                   f"or explores another of the top {k} 10% of the time.")
+    else:
+        typer.echo("no trained router checkpoint: hybrid ranking (BM25 + embeddings of name | description). "
+                   "Judged runs log the skills they used; `agentmem skills train-router` learns from them.")
+    for i, r in enumerate(routed):
+        typer.echo(f"{'->' if i == 0 else '  '} {r.name:40} {r.score:.3f}  ({r.source}, hybrid rank {r.hybrid_rank})")
 
 
 def _find_group(app: typer.Typer, name: str) -> typer.Typer | None:

@@ -26,6 +26,29 @@ from agentmem.types import Outcome, new_id
 Checker = Callable[[str | None], "Outcome | bool | float"]
 
 
+def command_checker(command: str, *, timeout_s: float = 120.0, cwd: str | None = None) -> Checker:
+    """A checker that runs the shell ``command`` (``agentmem run --check CMD``): exit status 0 is success.
+
+    The final answer reaches the command on stdin and in ``$AGENTMEM_ANSWER``; the command's
+    output (stdout then stderr, last 2000 characters) is kept as ``detail["feedback"]``, which
+    learners read. A command that times out is a failure with that feedback.
+    """
+    import os
+    import subprocess
+
+    def check(answer: str | None) -> Outcome:
+        env = {**os.environ, "AGENTMEM_ANSWER": answer or ""}
+        try:
+            proc = subprocess.run(command, shell=True, input=answer or "", capture_output=True, text=True, timeout=timeout_s, env=env, cwd=cwd, check=False)  # the user's own check command
+            rc, out = proc.returncode, (proc.stdout or "") + (proc.stderr or "")
+        except subprocess.TimeoutExpired:
+            rc, out = -1, f"check timed out after {timeout_s:g}s"
+        ok = rc == 0
+        return Outcome(score=1.0 if ok else 0.0, success=ok, source="verifier", detail={"check": command, "exit_status": rc, "feedback": out.strip()[-2000:]})
+
+    return check
+
+
 def unjudged_outcome(reason: str = "no checker") -> Outcome:
     """The neutral outcome of a task nobody scored."""
     return Outcome(score=0.0, success=False, source="user", detail={"judged": False, "reason": reason})

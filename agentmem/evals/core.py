@@ -38,7 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentmem.errors import AgentmemError, ConfigError, StoreError
 from agentmem.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
@@ -46,7 +46,11 @@ from agentmem.llm.base import LLM, Completion, Message, ToolSpec, Usage, UsageMe
 from agentmem.evals.provenance import DataInfo
 
 MemoryMode = Literal["none", "frozen", "updating"]
-WriteGate = Literal["none", "train_pairs", "oracle", "environment", "judge"]
+#: The controller's write gates (:class:`agentmem.learning.gate.WriteGate`) plus ``none``; older names
+#: are accepted when parsing (:data:`agentmem.learning.gate.GATE_ALIASES`, plus ``environment`` and
+#: ``judge``, which were the training-label gate under the name of the outcome's source).
+WriteGate = Literal["none", "train_labels", "self_verification", "oracle"]
+_EVAL_GATE_ALIASES = {"train_pairs": "self_verification", "environment": "train_labels", "judge": "train_labels"}
 
 RESULTS_FILE = "results.json"
 RECORDS_FILE = "records.jsonl"
@@ -64,10 +68,10 @@ class EvalConfig(BaseModel):
     model: str | None = Field(default=None, description="litellm model string of the working LLM; None for LLM-free solvers.")
     memory: MemoryMode = Field(default="none", description="none: no memory; frozen: read only; updating: read and write after each task.")
     write_gate: WriteGate = Field(
-        default="train_pairs",
-        description="When memory may be written (updating mode): train_pairs = self-verification on the "
-        "task's own demonstrations (ARC default); oracle = hidden test labels (reported as such); environment = "
-        "the environment's success flag; judge = an LLM judge; none = never.",
+        default="self_verification",
+        description="When memory may be written (updating mode): self_verification = the task's own demonstrations or a "
+        "verifier (ARC default; formerly train_pairs); train_labels = outcomes of training-split tasks (formerly environment/judge); "
+        "oracle = hidden test labels (reported as such); none = never.",
     )
     split: str | None = Field(default=None, description="Data split, e.g. 'evaluation', 'training', 'eval100'.")
     limit: int | None = Field(default=None, gt=0, description="Run only the first N tasks of the ordered task list.")
@@ -76,6 +80,11 @@ class EvalConfig(BaseModel):
     seed: int = 0
     options: dict[str, Any] = Field(default_factory=dict, description="Harness-specific settings (solver, attempts...); part of the fingerprint.")
     data: DataInfo | None = Field(default=None, description="The data that ran (dataset, split, source, hash, count); its dataset, split, hash and count are part of the fingerprint.")
+
+    @field_validator("write_gate", mode="before")
+    @classmethod
+    def _gate_alias(cls, v: Any) -> Any:
+        return _EVAL_GATE_ALIASES.get(v, v) if isinstance(v, str) else v
 
     def fingerprint(self) -> str:
         data = self.model_dump(mode="json", exclude={"limit", "workers", "out_dir", "data"})

@@ -96,6 +96,24 @@ def render_memory(items: list[Recalled]) -> str:
     return "\n\n".join(parts)
 
 
+def skills_used(context: RecallContext, outcome: Outcome) -> list[str]:
+    """Skills a run acted on: the routed skill and ``outcome.detail["skills_used"]`` (a solver's report)."""
+    names = [context.routed_skill] if context.routed_skill else []
+    for n in outcome.detail.get("skills_used") or []:
+        if isinstance(n, str) and n not in names:
+            names.append(n)
+    return names
+
+
+def _task_namespace(task: Any) -> str:
+    ns = (getattr(task, "metadata", None) or {}).get("namespace")
+    if not ns:
+        return "default/default"
+    from ..stores.memory_store import namespace_key
+
+    return namespace_key(ns)
+
+
 class ReflectiveController:
     """The read-write reflective learning loop over a :class:`MemoryState` (see the module docstring)."""
 
@@ -127,6 +145,7 @@ class ReflectiveController:
         self.outcomes = outcome_log or OutcomeLog(self.home / "outcomes.sqlite")
         self.utilities = UtilityTable.from_rows(self.outcomes.rows(), self.config.credit)
         self.last_report: RunReport | None = None
+        self.last_context: RecallContext | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, stores: Iterable[Any] = (), *, openers: dict[str, StoreOpener] | None = None, mode: str | MemoryMode = MemoryMode.frozen, write_gate: str | WriteGate | None = None, **kw: Any) -> "ReflectiveController":
@@ -174,6 +193,13 @@ class ReflectiveController:
         )
         if self.router is not None:
             out.routed_skill = self.router(task, out)
+            skills = self.state.stores.get("skills")
+            if out.routed_skill and skills is not None and out.routed_skill not in {r.record.id for r in items if r.record.store == "skills"}:
+                rec = skills.get_record(out.routed_skill)
+                if rec is not None and rec.state == Lifecycle.active:  # the routed skill goes in front, even if recall missed it
+                    items = [Recalled(record=rec, score=1.0, reasons=["routed by the skill router"]), *items]
+                    out = RecallContext(text=self.renderer(items), items=items, tokens=sum(r.tokens for r in items), routed_skill=out.routed_skill)
+        self.last_context = out
         return out
 
     # ---- Act + Judge (convenience) -----------------------------------------------------------------
@@ -203,7 +229,11 @@ class ReflectiveController:
         if self.mode == MemoryMode.none:
             return report
         topic = getattr(task, "topic", None)
-        if self.mode == MemoryMode.frozen:
+        if self.mode == MemoryMode.frozen or outcome.detail.get("judged", True) is False:
+            # frozen mode, or nobody judged the run yet (e.g. `agentmem run` without --check):
+            # log what was in context; `rate` can apply the verdict later.
+            if self.mode == MemoryMode.updating:
+                report.gate_reason = "unjudged outcome: nothing written (rate the run to learn from it)"
             self._log(task, context, outcome, run_id, {})
             self._provenance(task, context, outcome, run_id, {})
             return report
@@ -254,24 +284,66 @@ class ReflectiveController:
 
     def _log(self, task: Any, context: RecallContext, outcome: Outcome, run_id: str, credits: dict[tuple[str, str], ItemCredit]) -> None:
         rows = []
+        judged = outcome.detail.get("judged", True) is not False
+        used_names = skills_used(context, outcome) if judged else []
         for rank, r in enumerate(context.items):
             c = credits.get((r.record.store, r.record.id))
             extra: dict[str, Any] = {"mode": self.mode.value}
+            if not judged:
+                extra["judged"] = False
             if c is not None:
                 extra.update(credit=c.credit, credit_method=c.method)
             rows.append(OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=getattr(task, "topic", None), namespace=r.record.namespace, store=r.record.store, item_id=r.record.id,
-                                   rank=rank, used=r.record.id == context.routed_skill, reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra=extra))
+                                   rank=rank, used=judged and (r.record.id == context.routed_skill or (r.record.store == "skills" and r.record.id in used_names)), reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra=extra))
+        in_context = {(r.record.store, r.record.id) for r in context.items}
+        for skill in used_names:  # the skill router trains from these rows
+            if ("skills", skill) not in in_context:
+                rows.append(OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=getattr(task, "topic", None), namespace=_task_namespace(task), store="skills", item_id=skill,
+                                       used=True, reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra={"mode": self.mode.value, "routed": skill == context.routed_skill}))
         if not rows:  # keep a row per run so baselines and audits see runs without memory too
-            rows.append(OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=getattr(task, "topic", None), store="", item_id="", reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra={"mode": self.mode.value}))
+            rows.append(OutcomeRow(run_id=run_id, task_id=task.id, task_text=task.instruction, topic=getattr(task, "topic", None), store="", item_id="", reward=outcome.score, success=outcome.success, outcome_source=outcome.source, extra={"mode": self.mode.value, **({} if judged else {"judged": False})}))
         self.outcomes.record(rows)
 
     def _provenance(self, task: Any, context: RecallContext, outcome: Outcome, run_id: str, credits: dict[tuple[str, str], ItemCredit]) -> None:
         with self.engine.lock():
             g = self.engine.graph()
             g.add_run(run_id, task.id, task.instruction, mode=self.mode.value, write_gate=self.config.write_gate.value if self.config.write_gate else None)
-            g.add_outcome(run_id, outcome.score, outcome.success, outcome.source)
+            if outcome.detail.get("judged", True) is not False:  # an unjudged run has no outcome yet (`rate` adds it)
+                g.add_outcome(run_id, outcome.score, outcome.success, outcome.source)
             g.add_context(run_id, [(r.record.store, r.record.id, rank, (credits[(r.record.store, r.record.id)].credit if (r.record.store, r.record.id) in credits else None)) for rank, r in enumerate(context.items)])
             self.engine.save_graph()
+
+    def rate(self, run_id: str, outcome: Outcome, *, trajectory: Iterable[Any] = (), task: Any = None) -> RunReport:
+        """Apply a verdict that came after the run (``agentmem runs rate``): credit and learning, now.
+
+        The task and the items that were in context come from the outcome-log rows the run left
+        (every mode logs them); the controller then runs :meth:`after_task` with ``outcome`` (its
+        mode and write gate apply as usual) under the same run id, so the audit rows, provenance
+        and credit all name the run.
+        """
+        from agentmem.environment import TaskSpec
+
+        rows = [r for r in self.outcomes.rows(run_id=run_id)]
+        if not rows and task is None:
+            raise ConfigError(f"rate: run {run_id!r} left no rows in the outcome log {self.outcomes.path} (was it run with memory?)")
+        first = rows[0] if rows else None
+        if task is None:
+            assert first is not None
+            task = TaskSpec(id=first.task_id or run_id, instruction=first.task_text, topic=first.topic, metadata={"namespace": first.namespace, "split": "train"})
+        items: list[Recalled] = []
+        seen: set[tuple[str, str]] = set()
+        routed = None
+        for r in sorted((r for r in rows if r.store and r.rank is not None), key=lambda r: r.rank or 0):
+            store = self.state.stores.get(r.store)
+            rec = store.get_record(r.item_id) if store is not None else None
+            if rec is None or (r.store, r.item_id) in seen:
+                continue
+            seen.add((r.store, r.item_id))
+            items.append(Recalled(record=rec, score=1.0, reasons=[f"in context for run {run_id}"]))
+            if r.used:
+                routed = r.item_id
+        ctx = RecallContext(items=items, tokens=sum(i.tokens for i in items), routed_skill=routed)
+        return self.after_task(task, ctx, list(trajectory), outcome, run_id)
 
     # ---- direct edits, quarantine, admin ------------------------------------------------------------
     def apply(self, edits: list[Any], *, dry_run: bool = False, run_id: str | None = None, outcome: Outcome | None = None) -> ApplyReport:

@@ -121,6 +121,8 @@ class UtilityTable:
         table = cls(config)
         seen_runs: set[str] = set()
         for r in rows:
+            if r.extra.get("judged", True) is False:
+                continue  # a run nobody judged (yet) says nothing about the baseline
             if r.run_id not in seen_runs:
                 seen_runs.add(r.run_id)
                 table.observe_run(r.topic, r.reward)

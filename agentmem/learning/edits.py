@@ -121,6 +121,8 @@ class AddBehavior(_EditBase):
     name: str = Field(..., min_length=1, max_length=200)
     instruction: str = Field(..., min_length=1)
     when: str = Field(default="", max_length=1000, description="When the behavior applies (helps recall).")
+    topics: list[str] = Field(default_factory=list, description="Topic tags for topic-scoped recall (e.g. the task type).")
+    namespace: str | None = Field(default=None, description="Namespace of the new behavior (default: the store's).")
 
     @property
     def item_id(self) -> str:
@@ -147,6 +149,7 @@ class SubroutineSpec(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field(..., min_length=1, max_length=1000)
     steps: list[str] = Field(..., min_length=1)
+    subroutine: str | None = Field(default=None, max_length=4000, description="The procedure verbatim (a decomposer's pair); default: name and numbered steps.")
 
 
 class AddSubroutines(_EditBase):
@@ -155,10 +158,31 @@ class AddSubroutines(_EditBase):
     kind: Literal["add_subroutines"] = "add_subroutines"
     store: str = "subroutines"
     subroutines: list[SubroutineSpec] = Field(..., min_length=1)
+    namespace: str | None = Field(default=None, description="Namespace of the new pairs (default: the store's).")
 
     @property
     def item_id(self) -> str:
         return ",".join(slugify(s.name) for s in self.subroutines)
+
+
+class AddConcepts(_EditBase):
+    """Add or extend structured concepts (ArcMemo's program-synthesis format) with their relations.
+
+    Each entry of ``concepts`` is a concept as :class:`~agentmem.stores.concept_models.Concept`
+    reads it (name, kind, parameters, cues, implementation notes, ...); a name that exists is
+    extended, never redefined. ``relations`` are ``[a, b, kind]`` triples (``uses``,
+    ``specialises``); the concepts of one edit also become ``often_used_with`` each other.
+    """
+
+    kind: Literal["add_concepts"] = "add_concepts"
+    store: str = "concepts"
+    concepts: list[dict[str, Any]] = Field(..., min_length=1)
+    relations: list[tuple[str, str, str]] = Field(default_factory=list)
+    namespace: str | None = None
+
+    @property
+    def item_id(self) -> str:
+        return ",".join(str(c.get("name", "?")) for c in self.concepts)
 
 
 class AddItem(_EditBase):
@@ -175,6 +199,14 @@ class AddItem(_EditBase):
         return self.id_hint or slugify(self.title)
 
 
+class ReviseItem(_TargetsItem):
+    """Replace a plain record's text (a fact's UPDATE; the store keeps the old text in the item's history)."""
+
+    kind: Literal["revise_item"] = "revise_item"
+    text: str = Field(..., min_length=1)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Store-specific details (e.g. the span and memory skill behind a fact update).")
+
+
 class UpdateUtility(_TargetsItem):
     """Credit an item that was in context for a run (recorded through ``Store.record_use``)."""
 
@@ -189,6 +221,7 @@ class RetireItem(_TargetsItem):
     """Move an item out of recall (kept in history; :class:`ActivateItem` brings it back)."""
 
     kind: Literal["retire_item"] = "retire_item"
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Store-specific details (e.g. the span and memory skill behind a fact deletion).")
 
 
 class ActivateItem(_TargetsItem):
@@ -198,7 +231,7 @@ class ActivateItem(_TargetsItem):
 
 
 Edit = Annotated[
-    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddSubroutines, AddItem, UpdateUtility, RetireItem, ActivateItem],
+    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddConcepts, AddSubroutines, AddItem, ReviseItem, UpdateUtility, RetireItem, ActivateItem],
     Field(discriminator="kind"),
 ]
 EditAdapter: TypeAdapter[Any] = TypeAdapter(Edit)
@@ -206,13 +239,13 @@ EditListAdapter: TypeAdapter[Any] = TypeAdapter(list[Edit])
 
 #: Every edit kind, by name.
 EDIT_KINDS: tuple[str, ...] = (
-    "add_skill", "revise_skill", "add_behavior", "extend_concept", "add_subroutines", "add_item",
-    "update_utility", "retire_item", "activate_item",
+    "add_skill", "revise_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item",
+    "revise_item", "update_utility", "retire_item", "activate_item",
 )
 #: Kinds that create new items.
-ADD_KINDS = frozenset({"add_skill", "add_behavior", "extend_concept", "add_subroutines", "add_item"})
+ADD_KINDS = frozenset({"add_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item"})
 #: Kinds that change or remove what already exists (protected for shipped/verified items).
-DESTRUCTIVE_KINDS = frozenset({"revise_skill", "retire_item"})
+DESTRUCTIVE_KINDS = frozenset({"revise_skill", "revise_item", "retire_item"})
 
 
 class Refusal(BaseModel):
@@ -236,7 +269,9 @@ def edit_text_fields(edit: Any) -> dict[str, str]:
         if isinstance(v, str):
             out[name] = v
     for i, sub in enumerate(getattr(edit, "subroutines", []) or []):
-        out[f"subroutines[{i}]"] = f"{sub.name}\n{sub.description}\n" + "\n".join(sub.steps)
+        out[f"subroutines[{i}]"] = f"{sub.name}\n{sub.description}\n" + "\n".join(sub.steps) + (f"\n{sub.subroutine}" if sub.subroutine else "")
+    for i, c in enumerate(getattr(edit, "concepts", []) or []):
+        out[f"concepts[{i}]"] = json.dumps(c, sort_keys=True, default=str)
     for rel, text in (getattr(edit, "files", {}) or {}).items():
         out[f"files[{rel}]"] = text
     return out

@@ -33,6 +33,26 @@ class WriteGate(str, Enum):
     oracle = "oracle"
 
 
+#: Deprecated gate names still accepted when parsing (``train_pairs`` was the ARC harness's name for
+#: checking a program on the task's own demonstrations, which is self-verification).
+GATE_ALIASES = {"train_pairs": WriteGate.self_verification}
+
+
+def parse_write_gate(name: "str | WriteGate | None") -> "WriteGate | None":
+    """A gate name as the controller's :class:`WriteGate` (``None``/``"none"``: no writes); accepts
+    the deprecated aliases in :data:`GATE_ALIASES`; an unknown name raises ``ValueError`` naming the choices."""
+    if name is None or isinstance(name, WriteGate):
+        return name
+    if name == "none":
+        return None
+    if name in GATE_ALIASES:
+        return GATE_ALIASES[name]
+    try:
+        return WriteGate(name)
+    except ValueError:
+        raise ValueError(f"write gate {name!r}: choose {', '.join(g.value for g in WriteGate)} (or none)") from None
+
+
 def gate_allows(gate: WriteGate, task_metadata: dict[str, Any], outcome: Outcome) -> tuple[bool, str]:
     """Whether ``outcome`` of a task may drive writes under ``gate``; the reason either way."""
     if outcome.source == "oracle" and gate != WriteGate.oracle:
@@ -59,7 +79,7 @@ class AdmissionPolicy(BaseModel):
     """Thresholds and protections for admitting validated edits."""
 
     min_score: dict[str, float] = Field(
-        default_factory=lambda: {"add_skill": 0.5, "revise_skill": 0.5, "add_subroutines": 0.5, "add_behavior": 0.0, "extend_concept": 0.0, "add_item": 0.0},
+        default_factory=lambda: {"add_skill": 0.5, "revise_skill": 0.5, "add_subroutines": 0.5, "add_behavior": 0.0, "extend_concept": 0.0, "add_concepts": 0.0, "add_item": 0.0},
         description="Minimum outcome score for an edit of each kind to be admitted (kinds not listed: no threshold).",
     )
     quarantine_playbooks: bool = Field(default=True, description="Learned playbook skills start quarantined until their tests or a replay pass.")

@@ -92,10 +92,10 @@ class OutcomeLog:
             )
         return len(data)
 
-    def rows(self, store: str | None = None, item_id: str | None = None, namespace: str | None = None, used_only: bool = False) -> list[OutcomeRow]:
+    def rows(self, store: str | None = None, item_id: str | None = None, namespace: str | None = None, used_only: bool = False, run_id: str | None = None) -> list[OutcomeRow]:
         q = "SELECT run_id, task_id, task_text, topic, namespace, store, item_id, item_version, rank, used, reward, success, outcome_source, extra, at FROM outcomes WHERE 1=1"
         args: list[Any] = []
-        for col, val in (("store", store), ("item_id", item_id), ("namespace", namespace)):
+        for col, val in (("store", store), ("item_id", item_id), ("namespace", namespace), ("run_id", run_id)):
             if val is not None:
                 q += f" AND {col} = ?"
                 args.append(val)

@@ -60,6 +60,10 @@ class ItemHistory(BaseModel):
             lines.append("  written by:")
             for w in self.written_by:
                 lines.append(f"    {w.get('kind')} ({w.get('status')}) edit {w.get('edit_id')} in run {w.get('run_id')} on task {w.get('task_id')}: {w.get('reason') or '-'}")
+                if w.get("task_text"):
+                    lines.append(f"      task: {' '.join(str(w['task_text']).split())[:200]}")
+                if w.get("success") is not None:
+                    lines.append(f"      outcome: {'success' if w['success'] else 'failure'} (score {w.get('score')}, judged by the {w.get('source')})")
         else:
             lines.append("  written by: no recorded edit (shipped, hand-written or imported)")
         ms, mc = self.mean_score, self.mean_credit
@@ -149,7 +153,10 @@ class ProvenanceGraph:
             runs = [r for r, _, dd in self.g.in_edges(e, data=True) if dd.get("rel") == "proposed"]
             run = runs[0] if runs else None
             task = self.g.nodes[run].get("task_id") if run else None
-            hist.written_by.append({"edit_id": e.removeprefix("edit:"), "kind": ed.get("kind"), "status": ed.get("status"), "reason": ed.get("reason", ""), "run_id": run.removeprefix("run:") if run else None, "task_id": task})
+            task_text = self.g.nodes.get(f"task:{task}", {}).get("text") if task else None
+            out = self.g.nodes.get(f"outcome:{run.removeprefix('run:')}", {}) if run else {}
+            hist.written_by.append({"edit_id": e.removeprefix("edit:"), "kind": ed.get("kind"), "status": ed.get("status"), "reason": ed.get("reason", ""), "run_id": run.removeprefix("run:") if run else None, "task_id": task,
+                                    "task_text": task_text, "score": out.get("score"), "success": out.get("success"), "source": out.get("source")})
         for _, r, d in self.g.out_edges(node, data=True):
             if d.get("rel") != "in_context":
                 continue

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..fileio import atomic_write_json, atomic_write_text, read_json, safe_name
+from ..tokens import approx_tokens
 from ..types import Lifecycle, MemoryRecord, Provenance, Recalled, Trust, UsageStats
 from .edits import slugify
 
@@ -104,7 +105,7 @@ class RecordStore:
             s = len(q & d) / math.sqrt(len(q) * len(d)) if q and d else 0.0
             scored.append((s, rec))
         scored.sort(key=lambda t: (-t[0], t[1].id))
-        return [Recalled(record=r, score=round(s, 6), tokens=max(1, len(r.text) // 4), reasons=["lexical"]) for s, r in scored[:k]]
+        return [Recalled(record=r, score=round(s, 6), tokens=approx_tokens(r.text), reasons=["lexical"]) for s, r in scored[:k]]
 
     def record_use(self, item_id: str, reward: float, success: bool) -> None:
         if self.get_record(item_id) is None:

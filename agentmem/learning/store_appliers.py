@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AgentmemError
-from ..types import Lifecycle
+from ..types import Lifecycle, Namespace
 
 _SKILL_FOLDERS = ("scripts", "references", "assets")
 
@@ -133,7 +133,10 @@ class BehaviorApplier:
         from ..stores.behaviors import Behavior, normalise_name
 
         instruction = " ".join((edit.instruction + (f" (when: {edit.when})" if edit.when else "")).split())
-        b = Behavior(name=normalise_name(edit.name), instruction=instruction, state=state, trust=edit.trust, provenance=[_provenance(edit)])
+        extra: dict[str, Any] = {"topics": list(edit.topics)} if edit.topics else {}
+        if edit.namespace:
+            extra["namespace"] = edit.namespace
+        b = Behavior(name=normalise_name(edit.name), instruction=instruction, state=state, trust=edit.trust, provenance=[_provenance(edit)], **extra)
         name, _how = hb.add(b, note=edit.reason or "learned")
         return [name]
 
@@ -142,9 +145,24 @@ class ConceptApplier:
     """``extend_concept`` for :class:`~agentmem.stores.concepts.ConceptMemory`: the text becomes an
     implementation note of the named concept (created as a ``routine`` when missing and ``create``)."""
 
-    kinds = frozenset({"extend_concept"})
+    kinds = frozenset({"extend_concept", "add_concepts"})
+
+    def _concepts(self, edit: Any, state: Lifecycle) -> list[Any]:
+        from ..stores.concept_models import Concept
+
+        out = []
+        for raw in edit.concepts:
+            data = {k: v for k, v in raw.items() if k not in {"provenance", "namespace", "state", "trust"}}
+            out.append(Concept(**data, namespace=edit.namespace or "default/default", state=state, trust=edit.trust, provenance=[_provenance(edit)]))
+        return out
 
     def check(self, edit: Any, cm: Any) -> list[str]:
+        if edit.kind == "add_concepts":
+            try:
+                self._concepts(edit, Lifecycle.active)
+            except ValueError as exc:
+                return [f"concepts/{edit.item_id}: invalid concept ({str(exc).splitlines()[0]})"]
+            return []
         if cm.get(edit.concept) is None and not edit.create:
             return [f"concepts/{edit.concept}: no such concept and create is false"]
         existing = cm.get(edit.concept)
@@ -155,6 +173,10 @@ class ConceptApplier:
     def apply(self, edit: Any, cm: Any, *, state: Lifecycle) -> list[str]:
         from ..stores.concept_models import Concept
 
+        if edit.kind == "add_concepts":
+            stored = [cm.upsert_concept(c, edit.provenance.task_id, note=edit.reason or "abstracted")[0] for c in self._concepts(edit, state)]
+            cm.add_relations(stored, [tuple(r) for r in edit.relations])
+            return [c.name for c in stored]
         existing = cm.get(edit.concept)
         new = Concept(name=edit.concept, kind=existing.kind if existing else "routine", description="" if existing else edit.text.strip().splitlines()[0][:300],
                       implementation=[edit.text.strip()], state=existing.state if existing else state, trust=edit.trust, provenance=[_provenance(edit)])
@@ -171,9 +193,10 @@ class SubroutineApplier:
     def _pairs(self, edit: Any, state: Lifecycle = Lifecycle.active) -> list[Any]:
         from ..stores.subroutines import Subroutine
 
+        extra: dict[str, Any] = {"namespace": edit.namespace} if edit.namespace else {}
         return [
-            Subroutine(subquestion=s.description, subroutine=f"{s.name}: " + " ".join(f"({i + 1}) {st}" for i, st in enumerate(s.steps)),
-                       source_task=edit.provenance.task_id, source_run=edit.provenance.run_id, trust=edit.trust, provenance=_provenance(edit))
+            Subroutine(subquestion=s.description, subroutine=s.subroutine or (f"{s.name}: " + " ".join(f"({i + 1}) {st}" for i, st in enumerate(s.steps))),
+                       source_task=edit.provenance.task_id, source_run=edit.provenance.run_id, trust=edit.trust, provenance=_provenance(edit), **extra)
             for s in edit.subroutines
         ]
 
@@ -224,3 +247,79 @@ def open_subroutines(settings: Any) -> tuple[Any, Any, Any] | None:
 
     store = SubroutineStore(settings)
     return store, SubroutineApplier(), _opener(SubroutineStore, settings, store.root)
+
+
+class FactApplier:
+    """Edits of the :class:`~agentmem.stores.facts.FactStore` (``Memory.remember``, MCP ``remember``, the
+    run-lesson learner, MemSkill's executor), each recorded in the fact's own history:
+
+    * ``add_item``: a new fact (INSERT) in ``metadata["namespace"]`` (default: the store's);
+    * ``revise_item``: UPDATE of an active fact's text;
+    * ``retire_item``: DELETE (the fact leaves recall; its history stays).
+
+    ``metadata["span_id"]`` and ``metadata["skill"]`` (MemSkill) go into the history entry.
+    """
+
+    kinds = frozenset({"add_item", "revise_item", "retire_item"})
+
+    def check(self, edit: Any, store: Any) -> list[str]:
+        if edit.kind == "add_item":
+            problems = [] if edit.text.strip() else [f"{store.name}: empty text"]
+            if getattr(edit, "id_hint", None) and store.get(edit.item_id) is not None:
+                problems.append(f"{store.name}/{edit.item_id}: duplicate id (an item with this id exists)")
+            ns = (getattr(edit, "metadata", {}) or {}).get("namespace")
+            if ns is not None:
+                try:
+                    Namespace.parse(str(ns))
+                except ValueError as exc:
+                    problems.append(f"{store.name}/{edit.item_id}: metadata.namespace: {exc}")
+            return problems
+        item = store.get(edit.item_id)
+        if item is None:
+            return [f"{store.name}/{edit.item_id}: unknown memory id"]
+        if item.state != Lifecycle.active:
+            return [f"{store.name}/{edit.item_id}: cannot {'update' if edit.kind == 'revise_item' else 'delete'} it, it is {item.state.value}"]
+        return []
+
+    def apply(self, edit: Any, store: Any, *, state: Lifecycle) -> list[str]:
+        meta = getattr(edit, "metadata", {}) or {}
+        where = {"span_id": meta.get("span_id"), "skill": meta.get("skill")}
+        if edit.kind == "revise_item":
+            return [store.update(edit.item_id, edit.text, reason=edit.reason, **where).id]
+        if edit.kind == "retire_item":
+            return [store.delete(edit.item_id, reason=edit.reason, **where).id]
+        ns = Namespace.parse(str(meta["namespace"])).key() if meta.get("namespace") else store.namespace
+        # with an id hint the caller knows the id before the edit is applied (the memory service acknowledges by it)
+        item_id = edit.item_id if getattr(edit, "id_hint", None) else None
+        item = store.insert(edit.text, namespace=ns, provenance=_provenance(edit), reason=edit.reason, item_id=item_id, **where)
+        if state != Lifecycle.active:
+            store.set_state(item.id, state)
+        return [item.id]
+
+
+def open_facts(settings: Any) -> tuple[Any, Any, Any] | None:
+    """The home's fact store (``<home>/stores/facts``: ``remember``, run lessons, MemSkill facts)."""
+    from ..stores.facts import FactStore
+
+    store = FactStore.from_settings(settings)
+    return store, FactApplier(), lambda root: FactStore(Path(root), store.embedder, namespace=store.namespace)
+
+
+def applier_for(store: Any) -> Any:
+    """The applier for a live store object, by its type (``None``: lifecycle edits only)."""
+    from ..stores.behaviors import BehaviorHandbook
+    from ..stores.concepts import ConceptMemory
+    from ..stores.facts import FactStore
+    from ..stores.skill_library import SkillLibrary
+    from ..stores.subroutines import SubroutineStore
+    from .recordstore import RecordApplier, RecordStore
+
+    table = [(SkillLibrary, SkillApplier), (BehaviorHandbook, BehaviorApplier), (ConceptMemory, ConceptApplier),
+             (SubroutineStore, SubroutineApplier), (FactStore, FactApplier), (RecordStore, RecordApplier)]
+    from ..stores.shared import SharedStore
+
+    inner = store.store if isinstance(store, SharedStore) else store
+    for cls, applier in table:
+        if isinstance(inner, cls):
+            return applier()
+    return None

@@ -26,6 +26,7 @@ STORE_PLUGINS: list[tuple[str, str]] = [
     ("behaviors", "agentmem.learning.store_appliers:open_behaviors"),
     ("concepts", "agentmem.learning.store_appliers:open_concepts"),
     ("subroutines", "agentmem.learning.store_appliers:open_subroutines"),
+    ("facts", "agentmem.learning.store_appliers:open_facts"),
 ]
 
 
@@ -72,3 +73,28 @@ def open_memory(settings: Any, plugins: list[tuple[str, str]] | None = None) -> 
         if opener is not None:
             state.openers[store.name] = opener
     return state, registry
+
+
+def controller_over(stores: list[Any], home: Any, *, mode: str = "updating", write_gate: str | None = "train_labels", learners: list[Any] = (),  # type: ignore[assignment]
+                    outcome_log: Any = None, recall: Any = None, renderer: Any = None, router: Any = None, context_k: int | None = None,
+                    policy: Any = None, limits: Any = None) -> Any:
+    """A :class:`~agentmem.learning.controller.ReflectiveController` over live ``stores`` (each with a ``root``),
+    with the applier each store's type needs; stores without a root are left out (read-only scratch stores).
+
+    The one way a hook (``Memory``, the experience hook, the evaluation hooks) gets its write path.
+    """
+    from .controller import ControllerConfig, ReflectiveController
+    from .gate import MemoryMode, WriteGate
+    from .store_appliers import applier_for
+
+    registry = ApplierRegistry()
+    rooted = [s for s in stores if getattr(s, "root", None) is not None]
+    for s in rooted:
+        applier = applier_for(s)
+        if applier is not None:
+            registry.register(s.name, applier)
+    m = MemoryMode(mode)
+    extra = {k: v for k, v in (("policy", policy), ("limits", limits)) if v is not None}
+    cfg = ControllerConfig(mode=m, write_gate=WriteGate(write_gate) if (m == MemoryMode.updating and write_gate) else None, route_by_utility=False, context_k=context_k, **extra)
+    kw: dict[str, Any] = {"renderer": renderer} if renderer is not None else {}
+    return ReflectiveController(MemoryState(rooted), home, recall=recall, router=router, learners=list(learners), registry=registry, config=cfg, outcome_log=outcome_log, **kw)

@@ -13,12 +13,9 @@ from typing import Any
 
 from ..errors import ScriptExhaustedError
 from .base import Completion, Message, ToolCall, ToolSpec, Usage, UsageMeter
+from ..tokens import approx_tokens as _approx_tokens
 
 Reply = str | Completion
-
-
-def _approx_tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
 
 
 class RecordedCall(dict):

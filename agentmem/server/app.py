@@ -325,7 +325,7 @@ async def rollback(api: Api, request: Any, principal: Principal, body: RollbackR
 
 #: Response models of endpoints that return a library type (for the OpenAPI schema).
 LIBRARY_RESPONSES = {
-    "recall": ("agentmem.agent.hooks", "RecallContext"),
+    "recall": ("agentmem.hooks", "RecallContext"),
     "item": ("agentmem.types", "MemoryRecord"),
     "why": ("agentmem.learning.provenance", "ItemHistory"),
     "snapshot": ("agentmem.learning.snapshots", "Snapshot"),

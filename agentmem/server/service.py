@@ -7,7 +7,7 @@ code the server runs. It wires the public pieces a library user wires:
   (the shared skill library, facts, behaviors, concepts, subroutines and any store plugin);
 * **writes** go through the :class:`~agentmem.learning.controller.ReflectiveController` as typed
   edits (validation, admission, journal, audit, provenance): ``remember`` is an ``add_item``
-  edit applied by :class:`~agentmem.learning.fact_applier.FactApplier`, ``learn`` is the
+  edit applied by :class:`~agentmem.learning.store_appliers.FactApplier`, ``learn`` is the
   controller's outcome log and provenance plus one ``update_utility`` edit per recalled item,
   ``snapshot``/``rollback`` are the controller's.
 
@@ -34,7 +34,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..agent.hooks import RecallContext
+from agentmem.hooks import RecallContext
 from ..errors import AgentmemError, ConfigError, StoreError, ValidationFailed
 from ..types import MemoryRecord, Outcome, Recalled, new_id
 from .limits import ReadWriteLock
@@ -68,10 +68,10 @@ class HomeService:
     def __init__(self, settings: "Settings", *, stores: Sequence[Any] = (), max_batch: int = 64) -> None:
         from ..learning.controller import ControllerConfig, ReflectiveController
         from ..learning.edits import EditLimits
-        from ..learning.fact_applier import FactApplier
+        from ..learning.store_appliers import FactApplier
         from ..learning.gate import AdmissionPolicy
         from ..learning.wiring import open_memory
-        from ..mcp_server import SharedStore
+        from ..stores.shared import SharedStore
         from ..memory import Memory
         from ..stores.facts import FactStore
 
@@ -235,7 +235,7 @@ class HomeService:
     def learn(self, task: str, items: Sequence[tuple[str, str]], outcome: Outcome, *, namespace: str, run_id: str | None = None, task_id: str | None = None) -> str:
         """Record how ``task`` went for the recalled ``items`` (``(store, id)`` pairs): outcome log and
         provenance through the controller, and one ``update_utility`` edit per item."""
-        from ..agent.environment import TaskSpec
+        from agentmem.environment import TaskSpec
         from ..learning.edits import UpdateUtility
         from ..types import Trust
 

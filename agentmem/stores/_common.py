@@ -19,15 +19,11 @@ from pydantic import BaseModel, Field
 
 from ..fileio import FileHistory, atomic_write_json, read_json
 from ..types import Lifecycle, MemoryRecord, Recalled, UsageStats
+from ..tokens import approx_tokens  # noqa: F401 (re-exported: the one token estimate)
 
 if TYPE_CHECKING:
     from ..retrieval.base import Embedder, VectorIndex
     from ..settings import Settings
-
-
-def approx_tokens(text: str) -> int:
-    """Rough token count (4 characters per token), the estimate every budget here uses."""
-    return max(1, len(text) // 4) if text else 0
 
 
 class Skip(BaseModel):

@@ -274,6 +274,24 @@ class ConceptMemory:
         a reply that is not JSON/YAML even after one repair raises
         :class:`StructuredOutputError` and nothing is written.
         """
+        proposed, relations, report = self.propose_abstraction(llm, pseudocode=pseudocode, summary=summary, task_id=task_id, task=task, namespace=namespace, run_id=run_id)
+        stored: list[Concept] = []
+        for concept in proposed:
+            try:
+                c, how = self.upsert_concept(concept, task_id)
+            except ValidationFailed as exc:
+                report.skip(concept.name, str(exc))
+                continue
+            stored.append(c)
+            (report.added if how == "added" else report.merged).append(c.name)
+        self._write_relations(stored, [r for r in relations if r[0] in {c.name for c in stored}], report)
+        return stored, report
+
+    def propose_abstraction(
+        self, llm: "LLM", *, pseudocode: str, summary: str, task_id: str, task: str = "", namespace: str = "default/default", run_id: str | None = None,
+    ) -> tuple[list[Concept], list[tuple[str, str, str]], AddReport]:
+        """The concepts and relations :meth:`abstract` would write, without writing (learners turn
+        them into an ``add_concepts`` edit for the reflective controller)."""
         from ..llm.base import Message
         from ._replies import ask_structured
 
@@ -282,7 +300,7 @@ class ConceptMemory:
         prompt = self.prompts.render("concept_abstraction.j2", task=task, pseudocode=pseudocode, summary=summary, memory=self.render_memory(namespace, min_uses_for_full=0))
         reply = ask_structured(llm, [Message(role="user", content=prompt)], AbstractionReply)
         report = AddReport()
-        stored: list[Concept] = []
+        proposed: list[Concept] = []
         relations: list[tuple[str, str, str]] = []
         for i, raw in enumerate(reply.concepts):
             label = str(raw.get("name") or f"concept {i}") if isinstance(raw, dict) else f"concept {i}"
@@ -296,16 +314,15 @@ class ConceptMemory:
             except ValueError as exc:
                 report.skip(label, f"invalid concept: {str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else exc}")
                 continue
-            try:
-                c, how = self.upsert_concept(concept, task_id)
-            except ValidationFailed as exc:
-                report.skip(label, str(exc))
-                continue
-            stored.append(c)
-            (report.added if how == "added" else report.merged).append(c.name)
-            relations += [(c.name, u, "uses") for u in prop.uses] + [(c.name, s, "specialises") for s in prop.specialises]
+            proposed.append(concept)
+            relations += [(concept.name, u, "uses") for u in prop.uses] + [(concept.name, sp, "specialises") for sp in prop.specialises]
+        return proposed, relations, report
+
+    def add_relations(self, stored: list[Concept], relations: list[tuple[str, str, str]]) -> AddReport:
+        """Record ``relations`` among stored concepts (and ``often_used_with`` between them)."""
+        report = AddReport()
         self._write_relations(stored, relations, report)
-        return stored, report
+        return report
 
     def _write_relations(self, stored: list[Concept], relations: list[tuple[str, str, str]], report: AddReport) -> None:
         with self._lock():

@@ -42,6 +42,7 @@ from ..fileio import atomic_write_json, home_lock, read_json, safe_name
 from ..retrieval.base import Embedder, VectorIndex
 from ..retrieval.fusion import minmax
 from ..retrieval.hybrid import HybridIndex
+from ..tokens import approx_tokens
 from ..types import Lifecycle, MemoryRecord, Provenance, Recalled, Trust, UsageStats, new_id
 
 
@@ -324,7 +325,7 @@ class FactStore:
         for h in hits:
             item = self.get(h.id)
             if item is not None and item.state == Lifecycle.active:
-                out.append(Recalled(record=item.to_record(), score=h.score, tokens=max(1, len(item.content) // 4), reasons=["hybrid"]))
+                out.append(Recalled(record=item.to_record(), score=h.score, tokens=approx_tokens(item.content), reasons=["hybrid"]))
         return out
 
     def record_use(self, item_id: str, reward: float, success: bool) -> None:

@@ -25,6 +25,7 @@ from ..retrieval.base import Embedder, VectorIndex
 from ..retrieval.fusion import minmax
 from ..retrieval.hybrid import HybridIndex
 from ..types import Lifecycle, MemoryRecord, Namespace, Recalled, UsageStats
+from ..tokens import approx_tokens  # noqa: F401 (re-exported: the one token estimate)
 
 
 def namespace_key(namespace: str | None, default: str = "default") -> str:
@@ -33,11 +34,6 @@ def namespace_key(namespace: str | None, default: str = "default") -> str:
         return Namespace.parse(namespace if namespace is not None else default).key()
     except ValueError as exc:
         raise StoreError(str(exc)) from exc
-
-
-def approx_tokens(text: str) -> int:
-    """Token estimate used for budgets (about 4 characters a token)."""
-    return max(1, (len(text) + 3) // 4) if text else 0
 
 
 class IndexedStore:

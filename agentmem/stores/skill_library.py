@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SkillFormatError, StoreError
 from ..fileio import home_lock
+from ..tokens import approx_tokens
 from ..types import Lifecycle, MemoryRecord, Recalled, Trust, UsageStats
 from .skill_format import (
     SKILL_FILE,
@@ -329,7 +330,7 @@ class SkillLibrary:
             rec = self._record(skill)
             if namespace is not None and pinned is None:  # shared by every namespace: seen from the caller's
                 rec = rec.model_copy(update={"namespace": namespace})
-            out.append(Recalled(record=rec, score=score, tokens=max(1, len(rec.text) // 4), reasons=["hybrid search over name | description"]))
+            out.append(Recalled(record=rec, score=score, tokens=approx_tokens(rec.text), reasons=["hybrid search over name | description"]))
         return out
 
     def record_use(self, item_id: str, reward: float, success: bool) -> None:

@@ -27,15 +27,15 @@ from agentmem.evals.alfworld.agents import EpisodeResult, ExpertAgent, ReactAgen
 from agentmem.evals.alfworld.data import GameRef, GameResult, summarise_games, summary_markdown
 from agentmem.evals.alfworld.env import DEFAULT_MAX_STEPS, AlfworldEnv, GameBackend, TextWorldGame, collect_games
 
-AgentKind = Literal["react", "expert"]
+AgentKind = Literal["react", "expert", "playbook"]
 
 
 class AlfworldHarness:
     """Games plus how to play one; :meth:`solve` is the framework's solve function."""
 
     def __init__(self, games: list[GameRef], *, agent: AgentKind = "react", backend_factory: Callable[[], GameBackend] | None = None, memory: MemoryHook | None = None, update_memory: bool = False, max_steps: int = DEFAULT_MAX_STEPS, llm: LLM | None = None, examples: dict[str, list[str]] | None = None) -> None:
-        if agent not in ("react", "expert"):
-            raise ConfigError(f"--agent {agent!r}: expected 'react' or 'expert'")
+        if agent not in ("react", "expert", "playbook"):
+            raise ConfigError(f"--agent {agent!r}: expected 'react', 'expert' or 'playbook'")
         self.games = games
         self.agent = agent
         self.backend_factory = backend_factory or (lambda: TextWorldGame(expert=agent == "expert"))
@@ -75,6 +75,10 @@ class AlfworldHarness:
         try:
             if self.agent == "expert":
                 return ExpertAgent().run(env, game.id)
+            if self.agent == "playbook":  # LLM-free: the shipped skills' scripts, decisions from memory
+                from agentmem.evals.alfworld.playbook import PlaybookAgent
+
+                return PlaybookAgent(self.memory, update_memory=self.update_memory).run(env, game.id, run_id=run_id)
             model = llm or self.llm
             if model is None:
                 raise ConfigError("--agent react needs a model: pass --model (or use --agent expert for the LLM-free check)")

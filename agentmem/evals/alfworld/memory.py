@@ -7,12 +7,13 @@
   game's goal sentence ("put a clean cloth in countertop."), ALFWorld-group skills first,
   kept while they fit their share of the token budget;
 * **behaviors** from the :class:`~agentmem.stores.behaviors.BehaviorHandbook` through
-  :class:`~agentmem.stores.experience_hook.ExperienceMemory` (topic = task type first, then
+  :class:`~agentmem.experience.ExperienceMemory` (topic = task type first, then
   similarity).
 
-After a game every recalled item is credited with the environment's outcome
-(``record_use``); with ``learn`` (``--memory updating``, meant for the 200-game training
-pool) the handbook also curates new behaviors from the trajectory with the LLM.
+After a game the outcome goes to one :class:`~agentmem.learning.controller.ReflectiveController`
+over both stores: every recalled item is credited (``update_utility`` edits); with ``learn``
+(``--memory updating``, meant for the 200-game training pool) the handbook's curation runs as a
+learner whose ``add_behavior`` edits the controller validates, applies and audits with the run id.
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ from typing import Any
 
 from agentmem.environment import TaskSpec
 from agentmem.hooks import RecallContext
+from agentmem.tokens import approx_tokens
 from agentmem.types import Outcome, Recalled
 
 
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
+_tokens = approx_tokens
 
 
 class AlfworldMemory:
     """Skills (ALFWorld group first) plus behaviors, under one token budget."""
 
     def __init__(self, skills: Any = None, behaviors: Any = None, *, llm: Any = None, learn: bool = False, skills_k: int = 3,
-                 budget_tokens: int = 1500, skill_share: float = 0.6, group: str = "alfworld") -> None:
+                 budget_tokens: int = 1500, skill_share: float = 0.6, group: str = "alfworld", mode: str = "updating") -> None:
+        if mode not in ("frozen", "updating"):
+            raise ValueError(f"AlfworldMemory: mode must be frozen or updating, got {mode!r}")
+        self.mode = mode  # frozen: the outcome is logged, nothing is credited or written
         self.skills = skills
         self.behaviors = behaviors
         self.skills_k = skills_k
@@ -40,8 +44,10 @@ class AlfworldMemory:
         self.skill_share = skill_share
         self.group = group
         self.experience = None
+        self.llm, self.learn = llm, learn
+        self._controller: Any = None
         if behaviors is not None:
-            from agentmem.stores.experience_hook import ExperienceMemory, ExperienceRecallConfig
+            from agentmem.experience import ExperienceMemory, ExperienceRecallConfig
 
             cfg = ExperienceRecallConfig(budget_tokens=max(1, int(budget_tokens * (1 - skill_share))), shares={"behaviors": 1.0, "concepts": 0.0, "subroutines": 0.0}, learn=learn)
             self.experience = ExperienceMemory(behaviors=behaviors, llm=llm, config=cfg)
@@ -82,10 +88,20 @@ class AlfworldMemory:
         text = "\n\n".join(t for t in (skill_text, exp.text) if t.strip())
         return RecallContext(text=text, items=skill_items + exp.items, tokens=_tokens(text))
 
+    def controller(self) -> Any:
+        """The reflective controller that writes the skills and behaviors (credit; curation when learning)."""
+        if self._controller is None:
+            from agentmem.learning.store_learners import BehaviorCurationLearner
+            from agentmem.learning.wiring import controller_over
+
+            stores = [s for s in (self.skills, self.behaviors) if s is not None]
+            learners = [BehaviorCurationLearner(self.behaviors, self.llm)] if (self.learn and self.llm is not None and self.behaviors is not None) else []
+            self._controller = controller_over(stores, stores[0].settings.paths.home, mode=self.mode, write_gate="train_labels", learners=learners)
+        return self._controller
+
     def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
-        for r in context.items:
-            if r.record.store == "skills" and self.skills is not None:
-                self.skills.record_use(r.record.id, outcome.score, outcome.success)
-        if self.experience is not None:
-            rest = RecallContext(text=context.text, items=[r for r in context.items if r.record.store != "skills"], tokens=context.tokens)
-            self.experience.after_task(task, rest, trajectory, outcome, run_id)
+        if self.skills is None and self.behaviors is None:
+            return
+        from agentmem.memory import live_task
+
+        self.controller().after_task(live_task(task, "default/default"), context, list(trajectory), outcome, run_id)

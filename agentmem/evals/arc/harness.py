@@ -28,6 +28,39 @@ def eval_tasks(split: str, dataset: ArcDataset | None = None, tasks: list[ArcTas
     return [EvalTask(id=t.id, category=category(t), payload=t) for t in items]
 
 
+def log_skill_runs(solve: Any, config: EvalConfig, home: Path) -> Any:
+    """Wrap a skills-solver ``solve`` so each task's run goes to the outcome log through the controller.
+
+    One row per skill of the found composition (``store="skills", used=True``), which is what
+    ``agentmem skills train-router`` trains on. The success label never comes from what the
+    evaluation scores unless those labels are training data: on ``--split training`` it is the
+    official score on the task's test pairs (training labels, source ``environment``); on any
+    other split it is the sandbox re-check on the task's own demonstrations (source ``verifier``).
+    """
+    from agentmem.environment import TaskSpec
+    from agentmem.evals.arc.llm_solver import task_spec
+    from agentmem.hooks import RecallContext
+    from agentmem.learning.wiring import controller_over
+    from agentmem.types import Outcome
+
+    ctl = controller_over([], home, mode="frozen")
+    training = config.split == "training"
+
+    def solve_and_log(item: EvalTask, ctx: Any) -> Any:
+        out = solve(item, ctx)
+        skills = list(out.detail.get("skills") or [])
+        if training:
+            outcome = Outcome(score=out.score, success=out.success, source="environment", detail={"skills_used": skills})
+        else:
+            ok = bool(out.detail.get("sandbox_train_ok"))
+            outcome = Outcome(score=float(ok), success=ok, source="verifier", detail={"skills_used": skills})
+        spec = TaskSpec(id=item.id, instruction=task_spec(item.payload).instruction, topic="arc", metadata={"split": "train" if training else str(config.split or "")})
+        ctl.after_task(spec, RecallContext(), [], outcome, f"arc-{config.fingerprint()}-{item.id}")
+        return out
+
+    return solve_and_log
+
+
 def with_data(config: EvalConfig, items: list[EvalTask] | None, default_split: str) -> tuple[EvalConfig, list[EvalTask]]:
     """The task list and a config that records its data.
 
@@ -58,11 +91,13 @@ def with_data(config: EvalConfig, items: list[EvalTask] | None, default_split: s
 
 def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list[EvalTask] | None = None, progress: bool = True,
                     shipped_dir: Path | None = None, runner: Any = None, in_process: bool = False, prior: Any = None,
-                    learned_only: list[str] | None = None) -> EvalReport:
+                    learned_only: list[str] | None = None, outcome_home: Path | None = None) -> EvalReport:
     """The LLM-free solver (composition search over the transform library) over a split.
 
     ``config.options``: ``max_candidates``, ``max_seconds``, ``max_depth``, ``attempts`` (default 2).
-    ``prior(task) -> {skill: score}`` orders the search; ``learned_only`` names the active learned skills."""
+    ``prior(task) -> {skill: score}`` orders the search; ``learned_only`` names the active learned skills.
+    ``outcome_home``: log every task's skills and outcome to ``<outcome_home>/outcomes.sqlite``
+    through the controller (:func:`log_skill_runs`; the CLI passes the home)."""
     from agentmem.evals.arc.skills_solver import SkillsSolver
 
     config, items = with_data(config, tasks, "evaluation")
@@ -71,7 +106,8 @@ def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list
                       max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
                       max_depth=int(opts.get("max_depth", 2)), attempts=int(opts.get("attempts", 2)), prior=prior,
                       learned_only=learned_only) as solver:
-        return run_eval(config, items, solver.solve, progress=progress)
+        solve = log_skill_runs(solver.solve, config, outcome_home) if outcome_home is not None else solver.solve
+        return run_eval(config, items, solve, progress=progress)
 
 
 def run_llm_eval(config: EvalConfig, llm: LLM, *, tasks: list[EvalTask] | None = None, memory: Any = None, runner: Any = None,

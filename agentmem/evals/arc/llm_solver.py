@@ -15,7 +15,7 @@ Per task:
 5. scores: **official** = fraction of test outputs solved by any attempt; **strict** = one
    attempt solved them all (:mod:`.scoring`);
 6. with ``memory="updating"`` the hook's ``after_task`` is called only when the **write gate**
-   passes: ``train_pairs`` (default: the final program reproduces every train pair,
+   passes: ``self_verification`` (default, formerly ``train_pairs``: the final program reproduces every train pair,
    self-verification without test labels) or ``oracle`` (it also solves every hidden test
    output; the run reports this gate, since it uses the labels). Otherwise nothing is written.
 """
@@ -148,9 +148,9 @@ class ArcLLMSolver:
         written = False
         if self.config.memory == "updating" and self.memory is not None:
             gate = self.config.write_gate
-            if (gate == "train_pairs" and train_pass) or (gate == "oracle" and train_pass and score.strict == 1.0):
+            if (gate == "self_verification" and train_pass) or (gate == "oracle" and train_pass and score.strict == 1.0):
                 source = "oracle" if gate == "oracle" else "verifier"
-                outcome = Outcome(score=1.0 if gate == "train_pairs" else score.official, success=True, source=source,
+                outcome = Outcome(score=1.0 if gate == "self_verification" else score.official, success=True, source=source,
                                   detail={"gate": gate, "program": final.program or ""})
                 self.memory.after_task(spec, recall, trajectory, outcome, run_id=f"arc-{self.config.fingerprint()}-{task.id}")
                 written = True

@@ -7,9 +7,10 @@
 * ``skill_hints``: :class:`SkillHints` runs the LLM-free composition search over the transform
   library (shipped plus learned compositions) on the task's train pairs with a small budget;
   a verified composition is shown with its program, otherwise a menu of transforms;
-* ``concepts`` + ``llm``: after a task that passed the write gate, the concept store abstracts
-  concepts from the final program (ArcMemo's write step: ``abstract(llm, pseudocode=...,
-  summary=..., task_id=...)``; duck-typed, so any store with that method plugs in).
+* ``concepts`` + ``llm``: after a task that passed the write gate, concept memory's abstraction
+  step runs as a learner (:class:`~agentmem.learning.store_learners.ConceptAbstractionLearner`,
+  ArcMemo's write step) and its ``add_concepts`` edit goes through the reflective controller
+  (validation, gate ``write_gate``, audit with the run and task ids, provenance).
 
 The ARC harness calls ``after_task`` only when its write gate passed (see
 :mod:`.llm_solver`), so every part may assume the outcome was verified.
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentmem.hooks import MemoryHook, RecallContext
+from agentmem.tokens import approx_tokens
 from agentmem.types import MemoryRecord, Outcome, Recalled, Trust
 
 if TYPE_CHECKING:
@@ -31,8 +33,7 @@ if TYPE_CHECKING:
     from agentmem.evals.core import EvalConfig
 
 
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
+_tokens = approx_tokens
 
 
 class SkillHints:
@@ -83,7 +84,11 @@ class ArcMemory:
     """A :class:`MemoryHook` for ARC: other hooks + skill hints before, concept abstraction after."""
 
     def __init__(self, *, hooks: list[MemoryHook] | None = None, skill_hints: SkillHints | None = None, concepts: Any = None,
-                 llm: "LLM | None" = None, namespace: str = "default/default") -> None:
+                 llm: "LLM | None" = None, namespace: str = "default/default", write_gate: str = "self_verification") -> None:
+        from agentmem.learning.gate import parse_write_gate
+
+        self.write_gate = parse_write_gate(write_gate)
+        self._controller: Any = None
         self.hooks = list(hooks or [])
         self.skill_hints = skill_hints
         self.concepts = concepts
@@ -103,11 +108,21 @@ class ArcMemory:
         parts = self._contexts.pop(task.id, [])
         for hook, ctx in zip(self.hooks, parts):
             hook.after_task(task, ctx, trajectory, outcome, run_id)
-        program = str(outcome.detail.get("program") or "")
-        if self.concepts is not None and self.llm is not None and outcome.success and program:
-            summary = next((s.thought for s in trajectory if getattr(s, "kind", "") == "action" and s.thought), "")[:2000]
-            self.concepts.abstract(self.llm, pseudocode=program, summary=summary, task_id=task.id, task=task.instruction[:2000],
-                                   namespace=self.namespace, run_id=run_id)
+        if self.concepts is not None and self.llm is not None and self.write_gate is not None:
+            from agentmem.memory import live_task
+
+            self.controller().after_task(live_task(task, self.namespace), RecallContext(), list(trajectory), outcome, run_id)
+
+    def controller(self) -> Any:
+        """The reflective controller that writes concept memory (the abstraction learner's edits)."""
+        if self._controller is None:
+            from agentmem.learning.store_learners import ConceptAbstractionLearner
+            from agentmem.learning.wiring import controller_over
+
+            assert self.write_gate is not None
+            self._controller = controller_over([self.concepts], self.concepts.settings.paths.home, mode="updating", write_gate=self.write_gate.value,
+                                               learners=[ConceptAbstractionLearner(self.concepts, self.llm, namespace=self.namespace)])
+        return self._controller
 
 
 def default_arc_memory(settings: "Settings", config: "EvalConfig", *, library: Path | None = None, llm: "LLM | None" = None) -> ArcMemory:
@@ -116,11 +131,15 @@ def default_arc_memory(settings: "Settings", config: "EvalConfig", *, library: P
     concepts = None
     try:
         from agentmem.stores.concepts import ConceptMemory  # type: ignore[import-not-found]
-        from agentmem.stores.experience_hook import ExperienceMemory  # type: ignore[import-not-found]
+        from agentmem.experience import ExperienceMemory
     except ImportError:
         ConceptMemory = None  # noqa: N806
     if ConceptMemory is not None:
+        from agentmem.experience import ExperienceRecallConfig
+        from agentmem.learning.gate import parse_write_gate
+
+        gate = parse_write_gate(config.write_gate)
         concepts = ConceptMemory(settings)
-        hooks.append(ExperienceMemory(concepts=concepts, llm=llm))
+        hooks.append(ExperienceMemory(concepts=concepts, llm=llm, config=ExperienceRecallConfig(write_gate=gate.value if gate else "train_labels")))
     hints = SkillHints(library if library is not None and library.is_dir() else None)
-    return ArcMemory(hooks=hooks, skill_hints=hints, concepts=concepts if config.memory == "updating" else None, llm=llm)
+    return ArcMemory(hooks=hooks, skill_hints=hints, concepts=concepts if config.memory == "updating" else None, llm=llm, write_gate=config.write_gate)

@@ -13,7 +13,7 @@ and executed **through the grid runner seam** (the sandbox) on the train inputs
 ``learned_only`` restricts the learned folder to the skills the home lists as active.
 
 With ``memory="updating"``, a composition of two or more steps that passes the write gate
-(``train_pairs``: reproduces every train output in the sandbox; ``oracle``: also every hidden
+(``self_verification``, formerly ``train_pairs``: reproduces every train output in the sandbox; ``oracle``: also every hidden
 test output, reported as such) is written back as a new skill folder right away (the older
 per-task write-back, kept for ``agentmem eval arc --memory updating``); the wake/sleep learner
 (:mod:`.wake_sleep`) instead writes recurring sub-programs through the reflective controller.
@@ -119,6 +119,7 @@ class SkillsSolver:
             return TaskOutcome(score=0.0, success=False, metrics={"strict": 0.0, "found": 0.0, "used_learned": 0.0, "first_attempt": 0.0},
                                detail=detail)
         detail["program"] = describe_steps(found.steps)
+        detail["skills"] = [str(st["skill"]) for st in found.steps]  # logged as the skills this run used (the skill router learns from them)
         detail["programs"] = [describe_steps(p) for p in found.programs]
         detail["steps"] = found.programs
         predictions, train_ok, errors, first = [], True, set(), 0.0
@@ -138,7 +139,7 @@ class SkillsSolver:
         detail["errors"] = sorted(errors)[:3]
         detail["attempt_scores"] = [score_attempts([p], expected).official for p in predictions]
         gate = self.config.write_gate
-        passes = train_ok and (gate == "train_pairs" or (gate == "oracle" and score.strict == 1.0))
+        passes = train_ok and (gate == "self_verification" or (gate == "oracle" and score.strict == 1.0))
         if write and self.config.memory == "updating" and passes and len(found.steps) >= 2 and self.learned_dir is not None:
             name, created = write_composition_skill(self.learned_dir, self.primitives, found.steps, task.id, task.train_pairs)
             detail["written_skill"] = name

@@ -30,7 +30,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -42,6 +41,7 @@ from agentmem.environment import TaskSpec
 from agentmem.hooks import MemoryHook, RecallContext
 from agentmem.llm.base import LLM, Message, Usage
 from agentmem.prompts import PromptLibrary
+from agentmem.tokens import approx_tokens
 from agentmem.retrieval.base import Embedder, VectorIndex
 from agentmem.types import MemoryRecord, Outcome, Recalled, Trust
 from agentmem.evals.locomo.data import CATEGORY_NAMES, Conversation, QAItem, Turn
@@ -53,9 +53,7 @@ QA_CATEGORIES = (1, 2, 3, 4)
 ADVERSARIAL = 5
 
 
-def count_tokens(text: str) -> int:
-    """Provider-neutral token estimate: ``ceil(len(text) / 4)``."""
-    return math.ceil(len(text) / 4) if text else 0
+count_tokens = approx_tokens  # the one token estimate (agentmem.tokens), under the name the LoCoMo code uses
 
 
 _ANSWER_PREFIX = re.compile(r"^\s*(?:final\s+)?answer\s*:\s*", re.IGNORECASE)

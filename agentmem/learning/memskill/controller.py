@@ -49,7 +49,7 @@ from ...errors import ConfigError
 from ...fileio import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes
 
 
-class ControllerConfig(BaseModel):
+class SkillControllerConfig(BaseModel):
     """Hyper-parameters of the MemSkill controller."""
 
     top_k: int = Field(default=7, gt=0, description="Skills selected per span (K=7 as in the paper on LoCoMo).")
@@ -136,10 +136,10 @@ def plackett_luce_logp(scores: Any, actions: Any) -> Any:
 class SkillController:
     """Scores every memory skill for (span, retrieved memories) and selects the top-K."""
 
-    def __init__(self, dim: int, config: ControllerConfig | None = None) -> None:
+    def __init__(self, dim: int, config: SkillControllerConfig | None = None) -> None:
         import torch
 
-        self.config = config or ControllerConfig()
+        self.config = config or SkillControllerConfig()
         self.dim = dim
         torch.manual_seed(self.config.seed)
         self.net = _build(dim, self.config.hidden)
@@ -246,7 +246,7 @@ class SkillController:
         if meta.get("kind") != "memskill_controller" or meta.get("embedder") != embedder_name or meta.get("dim") != dim or sha256_bytes(data) != meta.get("sha256"):
             logging.getLogger(__name__).warning("memskill controller checkpoint in %s does not match (embedder %s/%s); not used", folder, embedder_name, dim)
             return None
-        ctl = cls(dim, ControllerConfig.model_validate(meta["config"]))
+        ctl = cls(dim, SkillControllerConfig.model_validate(meta["config"]))
         ctl.net.load_state_dict(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
         ctl.updates = int(meta.get("updates", 0))
         return ctl

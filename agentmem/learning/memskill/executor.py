@@ -14,14 +14,15 @@ any other name is recorded as ``None``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from ...errors import StoreError
 from ...llm.base import LLM, Message
 from ...prompts import PromptLibrary
 from ...stores.facts import FactStore
+from ..edits import AddItem, EditLimits, RetireItem, ReviseItem
 from .bank import MemorySkill
 from .chunker import Span
 from .jsonreply import complete_json
@@ -117,6 +118,21 @@ class Executor:
         self.store = store
         self.prompts = prompts or PromptLibrary()
         self.max_tokens = max_tokens
+        self._engine: Any = None
+
+    def engine(self) -> Any:
+        """The edit engine that writes the fact store (audit, journal and provenance next to the store:
+        ``<store root>/..``). The executor's operations are the paper's own memory edits, so the
+        per-run caps on new and retired items do not apply to them; validation, the audit and the
+        journal do."""
+        if self._engine is None:
+            from ..gate import AdmissionPolicy
+            from ..wiring import controller_over
+
+            ctl = controller_over([self.store], Path(self.store.root).parent, mode="frozen",
+                                  policy=AdmissionPolicy(max_adds_per_run=10_000, max_retire_per_run=10_000), limits=EditLimits(max_edits_per_run=10_000))
+            self._engine = ctl.engine
+        return self._engine
 
     def render(self, span: Span, skills: list[MemorySkill], memories: list[dict[str, str]]) -> str:
         return self.prompts.render(
@@ -135,6 +151,8 @@ class Executor:
         report = ExecutionReport(span_id=span.id, skills=[s.name for s in skills], skipped=skipped, raw_reply=raw)
         shown = {m["id"] for m in memories}
         selected = {s.name for s in skills}
+        edits: list[tuple[Any, str, str | None]] = []  # (edit, op name, skill)
+        where = {"span_id": span.id}
         for op in ops:
             skill = op.skill if op.skill in selected else None
             if isinstance(op, (UpdateOp, DeleteOp)) and op.id not in shown:
@@ -142,18 +160,30 @@ class Executor:
                 why = "not among the retrieved memories shown for this span" if known else "unknown memory id"
                 report.skipped.append(SkippedOp(operation=op.model_dump(), reason=f"{op.op} {op.id!r}: {why}"))
                 continue
-            try:
-                if isinstance(op, InsertOp):
-                    item = self.store.insert(op.content, namespace=namespace, span_id=span.id, skill=skill)
-                    report.applied.append(AppliedOp(op="INSERT", item_id=item.id, skill=skill, content=item.content))
-                elif isinstance(op, UpdateOp):
-                    item = self.store.update(op.id, op.content, span_id=span.id, skill=skill)
-                    report.applied.append(AppliedOp(op="UPDATE", item_id=item.id, skill=skill, content=item.content))
-                elif isinstance(op, DeleteOp):
-                    item = self.store.delete(op.id, span_id=span.id, skill=skill, reason=op.reason)
-                    report.applied.append(AppliedOp(op="DELETE", item_id=item.id, skill=skill, content=op.reason))
-                else:
-                    report.applied.append(AppliedOp(op="NOOP", skill=skill, content=op.reason))
-            except StoreError as exc:
-                report.skipped.append(SkippedOp(operation=op.model_dump(), reason=str(exc)))
+            meta = {**where, "skill": skill}
+            if isinstance(op, InsertOp):
+                edits.append((AddItem(store=self.store.name, title=op.content[:80] or "fact", text=op.content, id_hint=f"{span.id}-{len(edits)}",
+                                      metadata={**meta, **({"namespace": namespace} if namespace else {})}, proposer="memskill:executor", reason=f"INSERT by {skill or 'the executor'}"), "INSERT", skill))
+            elif isinstance(op, UpdateOp):
+                edits.append((ReviseItem(store=self.store.name, item_id=op.id, text=op.content, metadata=meta, proposer="memskill:executor", reason=f"UPDATE by {skill or 'the executor'}"), "UPDATE", skill))
+            elif isinstance(op, DeleteOp):
+                edits.append((RetireItem(store=self.store.name, item_id=op.id, metadata=meta, proposer="memskill:executor", reason=op.reason), "DELETE", skill))
+            else:
+                edits.append((AppliedOp(op="NOOP", skill=skill, content=op.reason), "NOOP", skill))
+        real = [e for e, name, _ in edits if name != "NOOP"]
+        if edits:
+            applied = self.engine().apply(real, run_id=span.id, context={"mode": "memskill"}) if real else None
+            by_edit = {a.edit["edit_id"]: a for a in applied.applied} if applied else {}
+            refused = {r.edit_id: r for r in applied.refused} if applied else {}
+            for edit, name, skill in edits:
+                if name == "NOOP":
+                    report.applied.append(edit)
+                    continue
+                a = by_edit.get(edit.edit_id)
+                if a is None:
+                    r = refused.get(edit.edit_id)
+                    report.skipped.append(SkippedOp(operation={"op": name, **edit.model_dump(mode="json", include={"item_id", "text"})}, reason=r.reason if r else "not applied"))
+                    continue
+                item = self.store.get(a.item_ids[0])
+                report.applied.append(AppliedOp(op=name, item_id=a.item_ids[0], skill=skill, content=edit.reason if name == "DELETE" else (item.content if item else "")))
         return report

@@ -19,7 +19,7 @@ from ...prompts import PromptLibrary
 from ...stores.facts import FactStore
 from .bank import SEED_SKILLS, MemorySkillBank
 from .chunker import Span, chunk_text
-from .controller import ControllerConfig, SkillController, Transition, UpdateStats, encode_state, skill_matrix
+from .controller import SkillControllerConfig, SkillController, Transition, UpdateStats, encode_state, skill_matrix
 from .designer import HardCase
 from .executor import ExecutionReport, Executor
 
@@ -46,7 +46,7 @@ class MemSkillMemory:
         self.bank = bank
         self.store = store
         self.embedder = embedder
-        self.controller = controller or SkillController(embedder.dim, ControllerConfig(top_k=top_k))
+        self.controller = controller or SkillController(embedder.dim, SkillControllerConfig(top_k=top_k))
         self.top_k = top_k
         self.retrieve_k = retrieve_k
         self.chunk_size, self.overlap = chunk_size, overlap

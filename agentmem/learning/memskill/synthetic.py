@@ -135,11 +135,11 @@ def train_and_evaluate(embedder, skills, *, k: int = 3, seed: int = 0, updates: 
     Baselines: the untrained policy, uniformly random K skills, and "seed skills" (the first K of
     insert, update, delete, skip, i.e. only the four seed skills).
     """
-    from .controller import ControllerConfig, SkillController, Transition, encode_state, skill_matrix
+    from .controller import SkillControllerConfig, SkillController, Transition, encode_state, skill_matrix
 
     names = [s.name for s in skills]
     K = skill_matrix(embedder, skills)
-    cfg = (config or ControllerConfig()).model_copy(update={"top_k": k, "seed": seed})
+    cfg = (config or SkillControllerConfig()).model_copy(update={"top_k": k, "seed": seed})
     ctl = SkillController(embedder.dim, cfg)
     rng = np.random.default_rng(seed)
     test_rng = np.random.default_rng(10_000 + seed)

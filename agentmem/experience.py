@@ -1,16 +1,22 @@
-"""The experience stores in the agent loop's read (and write) step.
+"""The experience stores in the agent loop's read step; writes go through the reflective controller.
 
 :class:`ExperienceMemory` implements :class:`~agentmem.hooks.MemoryHook`: before a task
 it recalls from the behavior handbook (topic-tagged first, then by similarity), the concept
 memory (the LLM selects exact names when an LLM is given, else embedding selection) and the
 subroutine store (the pairs closest to the task), each within its share of one token budget,
 and renders them with ``prompts/experience_context.j2``; the runner puts that text before the
-task (:class:`~agentmem.agent.steps.TaskStep.memory_text`). After the task it credits every
-item that was in context with the outcome (``record_use``) and, when ``learn`` is on and an
-LLM is given, curates behaviors and decomposes the trajectory into subroutines. (Concept
-abstraction needs a solution's pseudocode, which only the ARC harness has, so it is not done
-here.) The reflective controller does the same with typed, reviewed edits; this hook is the
-simple path and the reference for how each store is read.
+task (:class:`~agentmem.agent.steps.TaskStep.memory_text`). After the task it hands the outcome
+to a :class:`~agentmem.learning.controller.ReflectiveController` over the same stores (updating
+mode, ``config.write_gate``): every item that was in context is credited through an
+``update_utility`` edit, and, when ``learn`` is on and an LLM is given, the handbook's curation
+and the subroutine decomposition run as learners
+(:mod:`agentmem.learning.store_learners`) whose ``add_behavior`` / ``add_subroutines`` edits the
+controller validates, applies, audits and records with the run id. (Concept abstraction needs a
+solution's pseudocode, which only the ARC harness has; :class:`~agentmem.evals.arc.memory.ArcMemory`
+adds it.) A task without a ``split`` counts as a training task; ``split="test"`` writes nothing.
+
+(This module was ``agentmem.stores.experience_hook``; a hook that writes through the controller
+sits above the stores, so it moved here.)
 """
 
 from __future__ import annotations
@@ -20,16 +26,18 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentmem.hooks import RecallContext
-from ..types import Outcome, Recalled
-from ._common import approx_tokens
+
+from .stores._common import approx_tokens
+from .types import Outcome, Recalled
 
 if TYPE_CHECKING:
     from agentmem.environment import TaskSpec
-    from ..llm.base import LLM
-    from ..prompts import PromptLibrary
-    from .behaviors import BehaviorHandbook
-    from .concepts import ConceptMemory
-    from .subroutines import SubroutineStore
+
+    from .llm.base import LLM
+    from .prompts import PromptLibrary
+    from .stores.behaviors import BehaviorHandbook
+    from .stores.concepts import ConceptMemory
+    from .stores.subroutines import SubroutineStore
 
 
 class ExperienceRecallConfig(BaseModel):
@@ -43,6 +51,7 @@ class ExperienceRecallConfig(BaseModel):
     concepts_k: int = Field(default=4, gt=0, description="Concepts taken by embedding selection (LLM selection decides its own number).")
     subroutines_k: int = Field(default=3, gt=0)
     learn: bool = Field(default=False, description="After a task, curate behaviors and decompose subroutines (needs an LLM).")
+    write_gate: str = Field(default="train_labels", description="Which outcomes may drive writes (credit and learning): train_labels, self_verification or oracle.")
 
 
 class ExperienceMemory:
@@ -64,10 +73,11 @@ class ExperienceMemory:
         self.config = config or ExperienceRecallConfig()
         self.namespace = namespace
         if prompts is None:
-            from ..prompts import PromptLibrary
+            from .prompts import PromptLibrary
 
             prompts = PromptLibrary()
         self.prompts = prompts
+        self._controller: Any = None
 
     def _budget(self, store: str) -> int:
         return int(self.config.budget_tokens * self.config.shares.get(store, 0.0))
@@ -109,18 +119,29 @@ class ExperienceMemory:
         text = self.prompts.render("experience_context.j2", **blocks) if any(v.strip() for v in blocks.values()) else ""
         return RecallContext(text=text, items=items, tokens=approx_tokens(text))
 
-    def _store_of(self, name: str) -> Any:
-        return {"behaviors": self.behaviors, "concepts": self.concepts, "subroutines": self.subroutines}.get(name)
+    def stores(self) -> list[Any]:
+        return [s for s in (self.behaviors, self.concepts, self.subroutines) if s is not None]
+
+    def controller(self) -> Any:
+        """The reflective controller that writes these stores (built on first use)."""
+        if self._controller is None:
+            from .learning.store_learners import BehaviorCurationLearner, SubroutineDecompositionLearner
+            from .learning.wiring import controller_over
+
+            learners: list[Any] = []
+            if self.config.learn and self.llm is not None:
+                if self.behaviors is not None:
+                    learners.append(BehaviorCurationLearner(self.behaviors, self.llm, namespace=self.namespace))
+                if self.subroutines is not None:
+                    learners.append(SubroutineDecompositionLearner(self.subroutines, self.llm, namespace=self.namespace))
+            stores = self.stores()
+            self._controller = controller_over(stores, stores[0].settings.paths.home, mode="updating", write_gate=self.config.write_gate, learners=learners)
+        return self._controller
 
     def after_task(self, task: "TaskSpec", context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
-        for r in context.items:
-            store = self._store_of(r.record.store)
-            if store is not None:
-                store.record_use(r.record.id, outcome.score, outcome.success)
-        if not (self.config.learn and self.llm is not None and trajectory):
+        """Credit and learning through the reflective controller (see the module docstring)."""
+        if not self.stores():
             return
-        ns = self.namespace or "default/default"
-        if self.behaviors is not None:
-            self.behaviors.curate(trajectory, outcome, self.llm, task=task.instruction, task_id=task.id, run_id=run_id, topic=task.topic, namespace=ns)
-        if self.subroutines is not None and outcome.success:
-            self.subroutines.decompose(trajectory, self.llm, task=task.instruction, task_id=task.id, run_id=run_id, namespace=ns)
+        from .memory import live_task
+
+        self.controller().after_task(live_task(task, self.namespace or "default/default"), context, list(trajectory), outcome, run_id)
