@@ -58,8 +58,8 @@ class EmbedderSettings(_Section):
 
 class IndexSettings(_Section):
     backend: Literal["chroma", "memory"] = "chroma"
-    lexical: Literal["bm25", "fts5", "bm25s"] = Field("bm25", description="Lexical engine of hybrid search: 'bm25' = incremental BM25 persisted in SQLite under <home>/index/lexical (default); 'fts5' = SQLite FTS5 bm25(); 'bm25s' = in-memory bm25s, rebuilt after each change (docs/recall.md compares them).")
-    chroma_url: str | None = Field(None, description="Use a Chroma server (`chroma run`) instead of the embedded client; env AGENTMEM_CHROMA_URL.")
+    lexical: Literal["bm25", "fts5", "bm25s"] = Field(default="bm25", description="Lexical engine of hybrid search: 'bm25' = incremental BM25 persisted in SQLite under <home>/index/lexical (default); 'fts5' = SQLite FTS5 bm25(); 'bm25s' = in-memory bm25s, rebuilt after each change (docs/recall.md compares them).")
+    chroma_url: str | None = Field(default=None, description="Use a Chroma server (`chroma run`) instead of the embedded client; env AGENTMEM_CHROMA_URL.")
 
 
 class RecallSettings(_Section):
