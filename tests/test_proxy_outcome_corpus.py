@@ -17,7 +17,14 @@ from agentmem.learning.outcome_log import OutcomeRow
 from agentmem.learning.proxy_outcomes import OutcomeLogScorer, train_from_outcome_log
 from agentmem.retrieval.proxy.base import HybridOrder, ProxyCheckpointError
 from agentmem.retrieval.proxy.model import ProxyConfig, ProxyWeights, save_checkpoint
-from agentmem.retrieval.proxy.reward import LLMOutcomeScorer, ReaderScorer, best_span_f1, memsifter_reward, outcome_scorer, token_f1
+from agentmem.retrieval.proxy.reward import (
+    LLMOutcomeScorer,
+    ReaderScorer,
+    best_span_f1,
+    memsifter_reward,
+    outcome_scorer,
+    token_f1,
+)
 from agentmem.retrieval.proxy.trained import TrainedProxy, auto_proxy, load_proxy
 from agentmem.testing import FunctionLLM, HashEmbedder
 from agentmem.types import MemoryRecord, Recalled
@@ -26,7 +33,7 @@ TOPICS = ["guitar", "painting", "hiking", "baking", "chess", "sailing", "pottery
 FAST = dict(adapter_epochs=2, adapter_l2_grid=[], warm_epochs=3, rl_epochs=2, samples=3, average_last=1, candidates=6, refit_all=False)
 
 
-def _corpus(path, with_gold: bool = True):  # noqa: ANN001, ANN202
+def _corpus(path, with_gold: bool = True):
     """Ten documents in two groups; each query asks for one topic's detail, gold = that document."""
     lines = []
     for i, t in enumerate(TOPICS):
@@ -62,7 +69,7 @@ def test_outcome_scorer_seam_takes_an_llm_when_configured() -> None:
     refs, tasks, texts = {"q": "coach number 3"}, {"q": "Who coached Ann?"}, {"a": "Ann met coach number 3", "b": "Bob likes chess"}
     assert isinstance(outcome_scorer(refs, tasks, texts), ReaderScorer)
 
-    def answer(messages, _kw):  # noqa: ANN001, ANN202
+    def answer(messages, _kw):
         prompt = messages[-1].content if hasattr(messages[-1], "content") else messages[-1]["content"]
         return "coach number 3" if "coach number 3" in prompt else "I do not know"
 
@@ -76,7 +83,7 @@ def test_outcome_scorer_seam_takes_an_llm_when_configured() -> None:
 # ---- the corpus format -----------------------------------------------------------------------
 
 
-def test_corpus_eval_scores_every_ranker_and_records_what_ran(tmp_path) -> None:  # noqa: ANN001
+def test_corpus_eval_scores_every_ranker_and_records_what_ran(tmp_path) -> None:
     path = _corpus(tmp_path / "c.jsonl")
     corpus = load_corpus(path)
     assert corpus.n_documents == 10 and corpus.unknown_gold() == 1
@@ -101,14 +108,14 @@ def test_corpus_eval_scores_every_ranker_and_records_what_ran(tmp_path) -> None:
         ('{"type": "document", "id": "d", "text": "t"}', "no queries"),
     ],
 )
-def test_corpus_errors_name_the_line_and_field(tmp_path, line, match) -> None:  # noqa: ANN001
+def test_corpus_errors_name_the_line_and_field(tmp_path, line, match) -> None:
     p = tmp_path / "c.jsonl"
     p.write_text(line + "\n")
     with pytest.raises(ConfigError, match=match):
         load_corpus(p)
 
 
-def test_corpus_missing_file_and_proxy_without_checkpoint(tmp_path) -> None:  # noqa: ANN001
+def test_corpus_missing_file_and_proxy_without_checkpoint(tmp_path) -> None:
     with pytest.raises(ConfigError, match="missing.jsonl: file not found"):
         load_corpus(tmp_path / "missing.jsonl")
     path = _corpus(tmp_path / "c.jsonl")
@@ -121,7 +128,7 @@ def test_corpus_missing_file_and_proxy_without_checkpoint(tmp_path) -> None:  # 
 
 
 @pytest.mark.parametrize("reward", ["gold", "outcome"])
-def test_train_on_corpus_then_score_the_checkpoint(tmp_path, reward) -> None:  # noqa: ANN001
+def test_train_on_corpus_then_score_the_checkpoint(tmp_path, reward) -> None:
     path = _corpus(tmp_path / "c.jsonl", with_gold=reward == "gold")
     emb = HashEmbedder(64)
     record = train_corpus(path, tmp_path / "ck", reward=reward, config=ProxyConfig(**FAST), embedder=emb)
@@ -134,7 +141,7 @@ def test_train_on_corpus_then_score_the_checkpoint(tmp_path, reward) -> None:  #
     assert proxy["trained_on"]["reward"] == reward and proxy["main"]["queries"] == report["rankers"]["hybrid"]["main"]["queries"]
 
 
-def test_outcome_training_without_answers_is_an_error(tmp_path) -> None:  # noqa: ANN001
+def test_outcome_training_without_answers_is_an_error(tmp_path) -> None:
     p = tmp_path / "c.jsonl"
     p.write_text('{"type": "document", "id": "d", "text": "t"}\n{"type": "query", "id": "q", "text": "t", "gold": ["d"]}\n')
     with pytest.raises(ConfigError, match="no query has an answer"):
@@ -144,7 +151,7 @@ def test_outcome_training_without_answers_is_an_error(tmp_path) -> None:  # noqa
 # ---- strict checkpoints and the newest-checkpoint default -------------------------------------
 
 
-def test_named_checkpoint_never_becomes_hybrid(tmp_path) -> None:  # noqa: ANN001
+def test_named_checkpoint_never_becomes_hybrid(tmp_path) -> None:
     emb = HashEmbedder(16)
     with pytest.raises(ProxyCheckpointError, match="missing-ckpt"):
         load_proxy(tmp_path / "missing-ckpt", emb)
@@ -153,7 +160,7 @@ def test_named_checkpoint_never_becomes_hybrid(tmp_path) -> None:  # noqa: ANN00
         load_proxy(folder, emb)
 
 
-def test_auto_proxy_picks_the_newest_compatible_checkpoint(tmp_path) -> None:  # noqa: ANN001
+def test_auto_proxy_picks_the_newest_compatible_checkpoint(tmp_path) -> None:
     emb = HashEmbedder(16)
     root = tmp_path / "proxy"
     fallback = auto_proxy(root, lambda: pytest.fail("no embedder is built without a checkpoint"))
@@ -185,12 +192,12 @@ class _StageOne:
     def __init__(self, items: list[str]) -> None:
         self.items = items
 
-    def candidates(self, query, namespace, stores):  # noqa: ANN001, ANN201
+    def candidates(self, query, namespace, stores):
         recs = [Recalled(record=MemoryRecord(id=i, store="facts", text=f"{i} notes for {query}"), score=1.0 - j / 10) for j, i in enumerate(self.items)]
         return recs, None
 
 
-def test_outcome_log_scorer_and_training(tmp_path) -> None:  # noqa: ANN001
+def test_outcome_log_scorer_and_training(tmp_path) -> None:
     items = ["noise-a", "noise-b", "noise-c", "helpful"]
     rows = []
     for t in range(6):
@@ -216,7 +223,7 @@ def test_outcome_log_scorer_and_training(tmp_path) -> None:  # noqa: ANN001
         train_from_outcome_log(_StageOne(items), [], tmp_path / "ck2", emb, cfg)
 
 
-def test_cli_eval_retrieval_and_train_on_corpus(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_cli_eval_retrieval_and_train_on_corpus(tmp_path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from agentmem.cli import app

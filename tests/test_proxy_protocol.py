@@ -10,10 +10,10 @@ from agentmem.errors import ConfigError
 from agentmem.evals.corpus.format import load_corpus
 from agentmem.evals.corpus.run import evaluate_corpus
 from agentmem.evals.locomo.corpus import locomo_to_corpus
+from agentmem.evals.locomo.data import load_locomo
 from agentmem.evals.locomo.proxy_data import train_on
 from agentmem.evals.locomo.proxy_protocol import load_split, run_protocol
 from agentmem.evals.locomo.retrieval import build_corpora, evaluate_retrieval
-from agentmem.evals.locomo.data import load_locomo
 from agentmem.retrieval.proxy.model import ProxyConfig
 from agentmem.testing import HashEmbedder
 from tests.test_recall_locomo_retrieval import _tiny_locomo
@@ -21,7 +21,7 @@ from tests.test_recall_locomo_retrieval import _tiny_locomo
 FAST = ProxyConfig(adapter_epochs=2, adapter_l2_grid=[0.1], warm_epochs=2, rl_epochs=1, samples=3, average_last=1, candidates=8)
 
 
-def test_protocol_runs_both_rewards_on_folds_and_final_split(tmp_path) -> None:  # noqa: ANN001
+def test_protocol_runs_both_rewards_on_folds_and_final_split(tmp_path) -> None:
     p = tmp_path / "locomo.json"
     _tiny_locomo(p)
     split = tmp_path / "split.json"
@@ -43,7 +43,7 @@ def test_protocol_runs_both_rewards_on_folds_and_final_split(tmp_path) -> None: 
     assert again["protocols"]["final"]["rankers"]["proxy:outcome"]["per_seed"][0] == out["per_seed"][0]
 
 
-def test_outcome_training_reads_no_evidence_label(tmp_path) -> None:  # noqa: ANN001
+def test_outcome_training_reads_no_evidence_label(tmp_path) -> None:
     p = tmp_path / "locomo.json"
     _tiny_locomo(p)
     convs = load_locomo(p)
@@ -59,7 +59,7 @@ def test_outcome_training_reads_no_evidence_label(tmp_path) -> None:  # noqa: AN
         train_on(corpora, emb, FAST, reward="oracle")
 
 
-def test_split_file_errors(tmp_path) -> None:  # noqa: ANN001
+def test_split_file_errors(tmp_path) -> None:
     bad = tmp_path / "s.json"
     bad.write_text(json.dumps({"train": ["conv-0"], "test": ["conv-9"]}))
     with pytest.raises(ConfigError, match="unknown sample ids"):
@@ -69,7 +69,7 @@ def test_split_file_errors(tmp_path) -> None:  # noqa: ANN001
         load_split(bad, ["conv-0", "conv-1"])
 
 
-def test_locomo_converts_to_the_corpus_format_with_the_same_figures(tmp_path) -> None:  # noqa: ANN001
+def test_locomo_converts_to_the_corpus_format_with_the_same_figures(tmp_path) -> None:
     p = tmp_path / "locomo.json"
     _tiny_locomo(p)
     out = locomo_to_corpus(tmp_path / "locomo.jsonl", p)

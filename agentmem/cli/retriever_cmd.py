@@ -13,13 +13,19 @@ from .eval_cmd import eval_app
 retriever_app = typer.Typer(help="Train and evaluate the MemSifter proxy retriever (stage 2 of recall).", no_args_is_help=True)
 
 
-def _progress_bar(enabled: bool):  # noqa: ANN202
+def _progress_bar(enabled: bool):
     """A rich progress bar driven by ``progress(stage, n, total)`` callbacks (a no-op context when disabled)."""
     import contextlib
 
     if not enabled:
         return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console(), transient=False)
 
@@ -131,6 +137,7 @@ def evaluate(
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from agentmem.evals.locomo.retrieval import evaluate_retrieval
+
     from ..fileio import atomic_write_json
 
     st = state(ctx)

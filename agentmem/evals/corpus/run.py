@@ -62,7 +62,7 @@ class GroupIndex:
     pos: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, group: CorpusGroup, embedder: Any) -> "GroupIndex":
+    def build(cls, group: CorpusGroup, embedder: Any) -> GroupIndex:
         from agentmem.retrieval.lexical import BM25Index
 
         texts = [d.text for d in group.documents]

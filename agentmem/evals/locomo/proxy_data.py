@@ -14,11 +14,18 @@ from typing import Any
 
 import numpy as np
 
+from agentmem.errors import ConfigError
 from agentmem.evals.locomo.data import Conversation, QAItem
-from agentmem.evals.locomo.retrieval import BaselineRanker, ConversationCorpus, queries_of, query_row, rank_from_scores, rrf_indices
+from agentmem.evals.locomo.retrieval import (
+    BaselineRanker,
+    ConversationCorpus,
+    queries_of,
+    query_row,
+    rank_from_scores,
+    rrf_indices,
+)
 from agentmem.retrieval.proxy.base import ProxyCheckpointError
 from agentmem.retrieval.proxy.model import ProxyConfig, load_checkpoint, save_checkpoint
-from agentmem.errors import ConfigError
 from agentmem.retrieval.proxy.reward import EvidenceRecallScorer, ReaderScorer
 from agentmem.retrieval.proxy.train import AdapterGroup, ShortlistQuery, fit_proxy
 from agentmem.retrieval.proxy.trained import TrainedProxy
@@ -218,9 +225,9 @@ def train_locomo_checkpoint(
     reward: str = "gold",
 ) -> dict[str, Any]:
     """Train one proxy on LoCoMo conversations (all, or the named ``sample_id`` s) and save it to ``out_dir``."""
+    from agentmem.errors import ConfigError
     from agentmem.evals.locomo.data import load_locomo
     from agentmem.evals.locomo.retrieval import build_corpora, default_embedder
-    from agentmem.errors import ConfigError
 
     convs = load_locomo(data_path)
     if conversations:

@@ -31,9 +31,16 @@ import numpy as np
 
 from agentmem.errors import ConfigError
 from agentmem.evals.locomo.data import default_locomo_path, load_locomo
-from agentmem.fileio import sha256_file
 from agentmem.evals.locomo.proxy_data import REWARDS, run_proxy_folds
-from agentmem.evals.locomo.retrieval import Progress, baseline_rows, build_corpora, default_embedder, score_rankings, two_folds
+from agentmem.evals.locomo.retrieval import (
+    Progress,
+    baseline_rows,
+    build_corpora,
+    default_embedder,
+    score_rankings,
+    two_folds,
+)
+from agentmem.fileio import sha256_file
 from agentmem.retrieval.proxy.model import ProxyConfig
 
 METRICS = ("R@1", "R@5", "R@10", "R@20", "session_hit@3")

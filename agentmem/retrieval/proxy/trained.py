@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from ...types import Recalled
-from .base import HybridOrder, Proxy, ProxyCheckpointError, ProxyReport, ProxyResult, rescore
+from .base import (
+    HybridOrder,
+    Proxy,
+    ProxyCheckpointError,
+    ProxyReport,
+    ProxyResult,
+    rescore,
+)
 from .features import candidate_features
 from .model import ProxyConfig, ProxyWeights, load_checkpoint
 
@@ -38,7 +45,7 @@ class TrainedProxy:
         self.training = training or {}
 
     @classmethod
-    def load(cls, folder: str | Path, embedder: Any) -> "TrainedProxy":
+    def load(cls, folder: str | Path, embedder: Any) -> TrainedProxy:
         """Load a checkpoint; raises :class:`ProxyCheckpointError` when missing or foreign."""
         weights, config, training = load_checkpoint(folder, getattr(embedder, "name", None))
         return cls(embedder, weights, config, training)
