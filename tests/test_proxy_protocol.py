@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -82,3 +83,23 @@ def test_locomo_converts_to_the_corpus_format_with_the_same_figures(tmp_path) ->
         n = native["retrievers"][r]
         pooled = (n["main"]["R@10"] * n["main"]["queries"] + n["category_5"]["R@10"] * n["category_5"]["queries"]) / (n["main"]["queries"] + n["category_5"]["queries"])
         assert generic["rankers"][r]["main"]["R@10"] == pytest.approx(pooled, abs=0.02)
+
+
+def test_demo_locomo_part_shows_hybrid_and_proxy_on_held_out_conversations(tmp_path, settings, monkeypatch) -> None:  # noqa: ANN001
+    from agentmem.cli import demo_cmd
+    from agentmem.evals.locomo import retrieval
+
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    real = retrieval.evaluate_retrieval
+
+    @functools.wraps(real)
+    def fast(**kw):  # noqa: ANN003, ANN202
+        return real(**kw, proxy_config=FAST)
+
+    monkeypatch.setattr(retrieval, "evaluate_retrieval", fast)
+    summary = demo_cmd._locomo_retrieval(settings, tmp_path / "demo", 2, p)
+    assert set(summary["main"]) == {"bm25", "dense", "hybrid", "proxy"} and "held-out" in summary["protocol"]
+    report = json.loads((tmp_path / "demo" / "locomo_retrieval.json").read_text())
+    assert [f["test"] for f in report["folds"]] == [["conv-0"], ["conv-1"]]
+    assert (tmp_path / "demo" / "locomo-proxy-folds" / "fold0" / "VERSION").exists()
