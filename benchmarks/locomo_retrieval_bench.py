@@ -14,6 +14,11 @@ read), once per seed, on
 
     python benchmarks/locomo_retrieval_bench.py [--seeds 0 1 2] [--dev-seeds 0] [--rewards gold outcome] [--fresh]
 
+Defaults: final split with seeds 0, 1, 2; development folds with seed 0; both rewards. Checkpoints
+are kept under ``<home>/checkpoints/proxy-locomo-protocol`` and reused when a rerun matches
+(same conversations, reward and seed), so ``--split none`` and ``--dev-seeds`` (empty) runs
+can be done in parallel processes and the default command then only evaluates.
+
 Writes ``benchmarks/results/locomo_retrieval.json`` and ``locomo_retrieval.md``.
 """
 
@@ -91,13 +96,25 @@ def main() -> None:
     ap.add_argument("--split", default=str(ROOT / "benchmarks" / "splits" / "locomo_final.json"), help="Final split file ('none' = development folds only).")
     ap.add_argument("--folds", type=int, default=2)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--dev-seeds", type=int, nargs="*", default=None, help="Seeds for the development folds (default: --seeds; none = final split only).")
+    ap.add_argument("--dev-seeds", type=int, nargs="*", default=[0], help="Seeds for the development folds (default 0; give none to run the final split only).")
     ap.add_argument("--rewards", nargs="+", default=["gold", "outcome"], choices=["gold", "outcome"])
     ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
     ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--name", default="locomo_retrieval", help="Report file name (without extension).")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, help="Combine the protocols of reports written by parallel runs (e.g. --split none and --dev-seeds) into one report; trains nothing.")
     args = ap.parse_args()
+    if args.merge:
+        parts = [json.loads(p.read_text()) for p in args.merge]
+        report = {**parts[0], "protocols": {k: v for part in parts for k, v in part["protocols"].items()}, "merged_from": [str(p) for p in args.merge],
+                  "seconds": sum(p["seconds"] for p in parts)}
+        report["split"] = next((p["split"] for p in parts if p.get("split")), None)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
+        md = markdown(report, "python benchmarks/locomo_retrieval_bench.py (run as: " + "; ".join(p.get("command", "?") for p in parts) + "; then --merge)")
+        (args.out / f"{args.name}.md").write_text(md)
+        print(md)
+        return
 
     import torch
 
@@ -123,6 +140,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
     cmd = "python benchmarks/locomo_retrieval_bench.py " + " ".join(sys.argv[1:])
+    report["command"] = cmd.strip()
     md = markdown(report, cmd.strip())
     (args.out / f"{args.name}.md").write_text(md)
     print(md)
