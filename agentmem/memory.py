@@ -118,12 +118,11 @@ class Memory:
         """Wire the proxy (``settings.recall.proxy``) and the outcome log from settings around given stores."""
         mode = settings.recall.proxy
         proxy: Proxy = HybridOrder()
-        folder = settings.paths.checkpoints / "proxy"
-        if mode in ("auto", "trained") and (mode == "trained" or (folder / "VERSION").exists()):
+        if mode in ("auto", "trained"):  # the newest compatible checkpoint under <home>/checkpoints/proxy
             from .retrieval.factory import make_embedder
-            from .retrieval.proxy.trained import load_proxy
+            from .retrieval.proxy.trained import auto_proxy
 
-            proxy = load_proxy(folder, embedder or make_embedder(settings))
+            proxy = auto_proxy(settings.paths.checkpoints / "proxy", lambda: embedder or make_embedder(settings), required=mode == "trained")
         elif mode == "llm":
             if llm is None:
                 raise ConfigError("settings.recall.proxy = 'llm' needs an LLM: Memory.from_settings(settings, stores, llm=...) (e.g. the proxy_model's adapter)")

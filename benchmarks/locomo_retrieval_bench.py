@@ -1,13 +1,23 @@
 """LoCoMo retrieval benchmark (LLM-free): BM25, dense MiniLM, hybrid RRF and the trained proxy, side by side.
 
-Protocol (issue 5, kept exactly): per conversation the corpus is its turns rendered
+Protocol (issue 5 metrics, issue 16 splits): per conversation the corpus is its turns rendered
 ``[<session date>] <speaker>: <text>`` (+ `` [image: <caption>]``); queries are QA items with
 evidence; evidence recall@k (k = 1, 5, 10, 20) and session hit@3; categories 1-4 together
-(main), 5 separately, and per category. The proxy follows the two-fold protocol: trained on
-five conversations, evaluated on the other five, then swapped; the baselines are recomputed
-in the same run.
+(main), 5 separately, and per category.
 
-    python benchmarks/locomo_retrieval_bench.py [--data PATH] [--folds 2] [--fresh]
+The proxy is trained with two rewards side by side: ``gold`` (evidence labels) and ``outcome``
+(LLM-free reader: best span token F1 of the reference answer in the top k; no evidence label
+read), once per seed, on
+
+* ``dev``: the two contiguous folds (train five conversations, test the other five, swap);
+* ``final``: the split in ``benchmarks/splits/locomo_final.json``, chosen once before tuning.
+
+    python benchmarks/locomo_retrieval_bench.py [--seeds 0 1 2] [--dev-seeds 0] [--rewards gold outcome] [--fresh]
+
+Defaults: final split with seeds 0, 1, 2; development folds with seed 0; both rewards. Checkpoints
+are kept under ``<home>/checkpoints/proxy-locomo-protocol`` and reused when a rerun matches
+(same conversations, reward and seed), so ``--split none`` and ``--dev-seeds`` (empty) runs
+can be done in parallel processes and the default command then only evaluates.
 
 Writes ``benchmarks/results/locomo_retrieval.json`` and ``locomo_retrieval.md``.
 """
@@ -29,76 +39,110 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 COLS = ["R@1", "R@5", "R@10", "R@20", "session_hit@3"]
+HEAD = "| ranker | R@1 | R@5 | R@10 | R@20 | session hit@3 | queries |\n|---|---|---|---|---|---|---|"
 
 
-def row(name: str, t: dict) -> str:
-    return f"| {name} | " + " | ".join(f"{t[c]:.1f}" if t.get(c) is not None else "-" for c in COLS) + f" | {t['queries']} |"
+def row(name: str, t: dict, sd: dict | None = None) -> str:
+    def cell(c: str) -> str:
+        if t.get(c) is None:
+            return "-"
+        return f"{t[c]:.1f}" + (f" ± {sd[c]:.1f}" if sd and c in sd and c in ("R@5", "R@10") else "")
+
+    return f"| {name} | " + " | ".join(cell(c) for c in COLS) + f" | {t['queries']} |"
+
+
+def section(title: str, entry: dict) -> list[str]:
+    out = [f"## {title}", "", "Splits: " + "; ".join(f"train {', '.join(s['train'])} / test {', '.join(s['test'])}" for s in entry["splits"]) + f". Seeds: {entry['seeds']}.", "",
+           "### Categories 1-4", "", HEAD]
+    for name, r in entry["rankers"].items():
+        out.append(row(name, r["main"], r.get("main_sd")))
+    for name, r in entry["rankers"].items():
+        if "candidate_recall" in r:
+            out.append("")
+            out.append(f"{name}: shortlist hybrid top {r['candidates']} (evidence recall of the shortlist {r['candidate_recall']:.1f}%); per seed R@10 " + ", ".join(f"{s['R@10']:.1f}" for s in r["per_seed"]) + "; trained on " + "; ".join(sorted({str(t[0].get('reward_source')) for t in r['training']})) + ".")
+    out += ["", "### Category 5 (adversarial)", "", HEAD]
+    for name, r in entry["rankers"].items():
+        out.append(row(name, r["category_5"]))
+    out += ["", "### Per category (R@5 / R@10)", "", "| category | " + " | ".join(entry["rankers"]) + " |", "|---|" + "---|" * len(entry["rankers"])]
+    first = next(iter(entry["rankers"].values()))
+    for c, t in first["per_category"].items():
+        cells = [f"{r['per_category'][c]['R@5']:.1f} / {r['per_category'][c]['R@10']:.1f}" for r in entry["rankers"].values()]
+        out.append(f"| {c} {t['name']} ({t['queries']}) | " + " | ".join(cells) + " |")
+    return out + [""]
 
 
 def markdown(report: dict, command: str) -> str:
-    head = "| retriever | R@1 | R@5 | R@10 | R@20 | session hit@3 | queries |\n|---|---|---|---|---|---|---|"
     out = [
         "# LoCoMo retrieval (LLM-free)",
         "",
-        f"Data: locomo10.json ({len(report['conversations'])} conversations). Embedder: {report['embedder']}. Command: `{command}`.",
-        f"Machine: {report.get('machine')}. Run time {report['seconds']} s (CPU shared with other jobs).",
+        f"Data: {Path(report['data']).name} (sha256 {report['data_sha256'][:12]}...). Embedder: {report['embedder']}. Command: `{command}`.",
+        f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s (CPU shared with other jobs).",
         "",
-        f"## Categories 1-4 ({report['main']['queries']} queries), proxy on held-out conversations",
+        "Rankers: `bm25`, `dense`, `hybrid` (RRF k=60) are stage 1; `proxy:gold` is the trained proxy with LoCoMo's evidence labels as the reward;"
+        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k"
+        " (MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
         "",
-        head,
     ]
-    for name, r in report["retrievers"].items():
-        out.append(row(name, r["main"]))
-    if "proxy" in report["retrievers"]:
-        out += ["", f"Proxy shortlist: hybrid top {report['retrievers']['proxy'].get('candidates')} (evidence recall of the shortlist: {report['retrievers']['proxy'].get('candidate_recall')}%)."]
-    for f in report.get("folds", []):
-        out += ["", f"### Fold {f['fold']}: train {', '.join(f['train'])}; test {', '.join(f['test'])}", "", head]
-        for name in ("bm25", "fts5", "dense", "hybrid", "hybrid_fts5", "proxy"):
-            if name in f:
-                out.append(row(name, f[name]))
-    out += ["", f"## Category 5 (adversarial, {report['category_5']['queries']} queries)", "", head]
-    for name, r in report["retrievers"].items():
-        out.append(row(name, r["category_5"]))
-    out += ["", "## Per category", ""]
-    for name, r in report["retrievers"].items():
-        out += [f"### {name}", "", "| category | R@1 | R@5 | R@10 | R@20 | session hit@3 | queries |", "|---|---|---|---|---|---|---|"]
-        for c, t in r["per_category"].items():
-            out.append(row(f"{c} {t['name']}", t))
-        out.append("")
+    if "final" in report["protocols"]:
+        out += section("Final split (chosen once before tuning; reported figure)", report["protocols"]["final"])
+    if "dev" in report["protocols"]:
+        out += section("Development folds (two contiguous folds; design choices were made here)", report["protocols"]["dev"])
     return "\n".join(out) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--split", default=str(ROOT / "benchmarks" / "splits" / "locomo_final.json"), help="Final split file ('none' = development folds only).")
     ap.add_argument("--folds", type=int, default=2)
-    ap.add_argument("--retriever", default="proxy", choices=["bm25", "fts5", "dense", "hybrid", "hybrid_fts5", "proxy"])
-    ap.add_argument("--checkpoints", type=Path, default=None, help="Fold checkpoint folder (default <home>/checkpoints/proxy-locomo-folds).")
-    ap.add_argument("--fresh", action="store_true", help="Retrain the fold checkpoints even if present.")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--dev-seeds", type=int, nargs="*", default=[0], help="Seeds for the development folds (default 0; give none to run the final split only).")
+    ap.add_argument("--rewards", nargs="+", default=["gold", "outcome"], choices=["gold", "outcome"])
+    ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
+    ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--name", default="locomo_retrieval", help="Report file name (without extension).")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, help="Combine the protocols of reports written by parallel runs (e.g. --split none and --dev-seeds) into one report; trains nothing.")
     args = ap.parse_args()
+    if args.merge:
+        parts = [json.loads(p.read_text()) for p in args.merge]
+        report = {**parts[0], "protocols": {k: v for part in parts for k, v in part["protocols"].items()}, "merged_from": [str(p) for p in args.merge],
+                  "seconds": sum(p["seconds"] for p in parts)}
+        report["split"] = next((p["split"] for p in parts if p.get("split")), None)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
+        md = markdown(report, "python benchmarks/locomo_retrieval_bench.py (run as: " + "; ".join(p.get("command", "?") for p in parts) + "; then --merge)")
+        (args.out / f"{args.name}.md").write_text(md)
+        print(md)
+        return
 
     import torch
 
     torch.set_num_threads(1)
-    from agentmem.evals.locomo.retrieval import evaluate_retrieval
+    from agentmem.evals.locomo.proxy_protocol import run_protocol
     from agentmem.settings import Settings
 
     settings = Settings.load().ensure_home()
-    ckpt = args.checkpoints or settings.paths.checkpoints / "proxy-locomo-folds"
+    ckpt = args.checkpoints or settings.paths.checkpoints / "proxy-locomo-protocol"
     if args.fresh and ckpt.exists():
         shutil.rmtree(ckpt)
     t0 = time.time()
-    report = evaluate_retrieval(
-        args.data, retriever=args.retriever, folds=args.folds, settings=settings, checkpoint_dir=ckpt, cache_dir=settings.paths.cache,
+    load_start = os.getloadavg()
+    report = run_protocol(
+        args.data, None if args.split == "none" else Path(args.split), rewards=args.rewards, seeds=args.seeds, dev_seeds=args.dev_seeds, folds=args.folds, settings=settings,
+        checkpoint_root=ckpt, cache_dir=settings.paths.cache,
         progress=lambda s, n, N: print(f"[{time.time() - t0:7.1f}s] {s} {n + 1}/{N}", flush=True),
         log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
     )
     report["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
+    report["load_start"] = [round(x, 2) for x in load_start]
+    report["load_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "locomo_retrieval.json").write_text(json.dumps(report, indent=2))
-    md = markdown(report, "python benchmarks/locomo_retrieval_bench.py" + (" --fresh" if args.fresh else ""))
-    (args.out / "locomo_retrieval.md").write_text(md)
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
+    cmd = "python benchmarks/locomo_retrieval_bench.py " + " ".join(sys.argv[1:])
+    report["command"] = cmd.strip()
+    md = markdown(report, cmd.strip())
+    (args.out / f"{args.name}.md").write_text(md)
     print(md)
 
 

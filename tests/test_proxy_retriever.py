@@ -15,7 +15,7 @@ from agentmem.retrieval.proxy.llm_proxy import parse_ranking
 from agentmem.retrieval.proxy.model import ProxyConfig, ProxyWeights, load_checkpoint, save_checkpoint
 from agentmem.retrieval.proxy.reward import EvidenceRecallScorer, LLMOutcomeScorer, cutoff_weights, fibonacci_cutoffs, memsifter_reward
 from agentmem.retrieval.proxy.train import ShortlistQuery, fit_proxy, shortlist_recall
-from agentmem.retrieval.proxy.trained import TrainedProxy, load_proxy
+from agentmem.retrieval.proxy.trained import TrainedProxy, auto_proxy, load_proxy
 from agentmem.testing import FunctionLLM, HashEmbedder
 from agentmem.types import MemoryRecord, Recalled
 
@@ -138,12 +138,14 @@ def test_checkpoint_roundtrip_missing_and_foreign(tmp_path) -> None:  # noqa: AN
     with pytest.raises(ProxyCheckpointError, match="embedder"):
         load_checkpoint(folder, "minilm:other")
     (folder / "VERSION").write_text(json.dumps({"format": "agentmem-proxy", "version": 999}))
-    fallback = load_proxy(folder, emb)
+    with pytest.raises(ProxyCheckpointError, match="v999"):  # a named checkpoint never silently becomes hybrid
+        load_proxy(folder, emb)
+    fallback = auto_proxy(folder, emb)  # recall's default: keep the hybrid order, say why
     assert isinstance(fallback, HybridOrder) and "v999" in fallback.reason
     res = fallback.rerank("text", cands)
     assert [r.record.id for r in res.items] == ["r0", "r1", "r2", "r3"] and res.report.fallback
     (folder / "VERSION").write_text("not json")
-    assert isinstance(load_proxy(folder, emb), HybridOrder)
+    assert isinstance(auto_proxy(folder, emb), HybridOrder)
 
 
 def test_trained_proxy_handles_empty_input() -> None:

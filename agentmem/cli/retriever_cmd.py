@@ -8,17 +8,24 @@ from typing import Any
 import typer
 
 from ._common import console, emit_json, guarded, state
+from .eval_cmd import eval_app
 
 retriever_app = typer.Typer(help="Train and evaluate the MemSifter proxy retriever (stage 2 of recall).", no_args_is_help=True)
 
 
-def _progress_bar(enabled: bool):  # noqa: ANN202
+def _progress_bar(enabled: bool):
     """A rich progress bar driven by ``progress(stage, n, total)`` callbacks (a no-op context when disabled)."""
     import contextlib
 
     if not enabled:
         return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console(), transient=False)
 
@@ -43,28 +50,47 @@ def _config(candidates: int | None, rl_epochs: int | None, warm_epochs: int | No
     return ProxyConfig(seed=seed, **over)
 
 
+def _stamp(source: str) -> str:
+    import time
+
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{source}"
+
+
 @retriever_app.command("train")
 @guarded
 def train(
     ctx: typer.Context,
-    data: Path | None = typer.Option(None, "--data", help="locomo10.json (default: $AGENTMEM_DATA/locomo/locomo10.json or ../shared/data)."),
-    conversations: list[str] | None = typer.Option(None, "--conversation", "-c", help="Train on these sample ids only (repeatable); default all ten."),
-    out: Path | None = typer.Option(None, "--out", help="Checkpoint folder (default <home>/checkpoints/proxy)."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Train on a corpus JSONL file (documents, queries, gold ids and/or answers; see docs/evaluations.md)."),
+    locomo: bool = typer.Option(False, "--locomo", help="Train on LoCoMo (the file from --data, else $AGENTMEM_DATA/locomo/locomo10.json)."),
+    data: Path | None = typer.Option(None, "--data", help="locomo10.json (implies --locomo)."),
+    conversations: list[str] | None = typer.Option(None, "--conversation", "-c", help="LoCoMo: train on these sample ids only (repeatable); default all ten."),
+    reward: str = typer.Option("gold", "--reward", help="--corpus/--locomo: gold (labelled ids) | outcome (LLM-free reader: span F1 of the reference answer; no labels read)."),
+    out: Path | None = typer.Option(None, "--out", help="Checkpoint folder (default <home>/checkpoints/proxy/<UTC time>-<source>; recall uses the newest usable one)."),
     candidates: int | None = typer.Option(None, help="Shortlist size the proxy reranks."),
     rl_epochs: int | None = typer.Option(None, help="Policy-gradient epochs (MemSifter reward)."),
     warm_epochs: int | None = typer.Option(None, help="Listwise warm-start epochs."),
     adapter_epochs: int | None = typer.Option(None, help="Query-adapter epochs (0 = base embedder)."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
-    """Train the proxy on LoCoMo (reward: evidence recall through MemSifter's Fibonacci reward) and save a checkpoint."""
+    """Train the proxy and save a checkpoint that recall then uses.
+
+    Sources: the home's outcome log (default: rows the controller loop writes, task -> recalled
+    items -> outcome score), a corpus file (--corpus) or LoCoMo (--locomo / --data).
+    """
     import os
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from agentmem.evals.locomo.proxy_data import train_locomo_checkpoint
+    from ..errors import ConfigError
 
     st = state(ctx)
     settings = st.settings().ensure_home()
-    target = out or settings.paths.checkpoints / "proxy"
+    if corpus is not None and (locomo or data is not None):
+        raise ConfigError("--corpus and --locomo/--data name two training sources; pick one")
+    source = "corpus" if corpus is not None else "locomo" if (locomo or data is not None or conversations) else "outcome-log"
+    if reward not in ("gold", "outcome"):
+        raise ConfigError(f"--reward {reward!r}: expected gold or outcome")
+    target = out or settings.paths.checkpoints / "proxy" / _stamp(source if source == "outcome-log" else f"{source}-{reward}")
+    config = _config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed)
     logs: list[str] = []
     with _progress_bar(not st.json) as bar:
         def log(msg: str) -> None:
@@ -72,11 +98,22 @@ def train(
             if bar is not None:
                 bar.console.print(msg)
 
-        record = train_locomo_checkpoint(target, data, conversations, config=_config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed), cache_dir=settings.paths.cache, progress=_callback(bar), log=log, settings=settings)
+        if source == "corpus":
+            from agentmem.evals.corpus.run import train_corpus
+
+            record = train_corpus(corpus, target, reward=reward, config=config, settings=settings, log=log)
+        elif source == "locomo":
+            from agentmem.evals.locomo.proxy_data import train_locomo_checkpoint
+
+            record = train_locomo_checkpoint(target, data, conversations, config=config, cache_dir=settings.paths.cache, progress=_callback(bar), log=log, settings=settings, reward=reward)
+        else:
+            from ..learning.proxy_outcomes import train_proxy_from_home
+
+            record = train_proxy_from_home(settings, target, config, log=log)
     if st.json:
         emit_json(record)
     else:
-        typer.echo(f"checkpoint written to {target} ({record.get('seconds')} s)")
+        typer.echo(f"checkpoint written to {target} ({record.get('seconds')} s, trained on {record.get('reward_source')})")
 
 
 @retriever_app.command("eval")
@@ -100,6 +137,7 @@ def evaluate(
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from agentmem.evals.locomo.retrieval import evaluate_retrieval
+
     from ..fileio import atomic_write_json
 
     st = state(ctx)
@@ -136,16 +174,20 @@ def print_tables(report: dict[str, Any]) -> None:
 
 @retriever_app.command("show")
 @guarded
-def show(ctx: typer.Context, folder: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint folder (default <home>/checkpoints/proxy).")) -> None:
-    """Show the installed proxy checkpoint (or why recall would fall back to the hybrid order)."""
+def show(ctx: typer.Context, folder: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint folder (default: the newest under <home>/checkpoints/proxy, the one recall uses).")) -> None:
+    """Show the proxy checkpoint recall would use (or why recall keeps the hybrid order)."""
     from ..retrieval.proxy.base import ProxyCheckpointError
     from ..retrieval.proxy.model import load_checkpoint
+    from ..retrieval.proxy.trained import checkpoint_folders
 
     st = state(ctx)
-    target = folder or st.settings().paths.checkpoints / "proxy"
+    root = st.settings().paths.checkpoints / "proxy"
+    found = checkpoint_folders(root)
+    target = folder or (found[0] if found else root)
     try:
         _, config, training = load_checkpoint(target)
-        info = {"checkpoint": str(target), "usable": True, "config": config.model_dump(), "conversations": training.get("conversations"), "seconds": training.get("seconds")}
+        info = {"checkpoint": str(target), "usable": True, "trained_on": training.get("reward_source"), "config": config.model_dump(),
+                "conversations": training.get("conversations"), "corpus": training.get("corpus"), "seconds": training.get("seconds"), "others": [str(p) for p in found if p != target]}
     except ProxyCheckpointError as exc:
         info = {"checkpoint": str(target), "usable": False, "fallback": "hybrid order", "reason": str(exc)}
     if st.json:
@@ -153,6 +195,41 @@ def show(ctx: typer.Context, folder: Path | None = typer.Option(None, "--checkpo
     else:
         for k, v in info.items():
             typer.echo(f"{k:14} {v}")
+
+
+@eval_app.command("retrieval")
+@guarded
+def eval_retrieval(
+    ctx: typer.Context,
+    corpus: Path = typer.Option(..., "--corpus", help="Corpus JSONL file: documents, queries and gold document ids (format: docs/evaluations.md)."),
+    rankers: list[str] | None = typer.Option(None, "--ranker", "-r", help="bm25 | dense | hybrid | proxy (repeatable; default bm25, dense, hybrid, plus proxy when --checkpoint is given)."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Proxy checkpoint folder; an unusable one is an error naming it."),
+    out: Path | None = typer.Option(None, "--out", help="Also write the JSON report here."),
+) -> None:
+    """Score retrievers on a corpus file with the LoCoMo benchmark's first stage and metrics (recall@1/5/10/20, per category)."""
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from agentmem.evals.corpus.run import evaluate_corpus
+
+    from ..fileio import atomic_write_json
+
+    st = state(ctx)
+    chosen = list(rankers) if rankers else ["bm25", "dense", "hybrid", *(["proxy"] if checkpoint else [])]
+    report = evaluate_corpus(corpus, chosen, checkpoint=checkpoint, settings=st.settings())
+    if out:
+        atomic_write_json(out, report)
+    if st.json:
+        emit_json(report)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{corpus.name} ({report['queries_with_gold']} queries with gold ids, sha256 {report['corpus_sha256'][:12]})")
+    for c in ("ranked by", "R@1", "R@5", "R@10", "R@20"):
+        table.add_column(c, justify="right" if c != "ranked by" else "left")
+    for name, res in report["rankers"].items():
+        table.add_row(f"{name} ({res['ranker']})", *[f"{res['main'][c]:.1f}" if res["main"][c] is not None else "-" for c in ("R@1", "R@5", "R@10", "R@20")])
+    console().print(table)
 
 
 def register(app: typer.Typer) -> None:

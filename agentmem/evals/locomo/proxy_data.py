@@ -16,10 +16,17 @@ import numpy as np
 
 from agentmem.errors import ConfigError
 from agentmem.evals.locomo.data import Conversation, QAItem
-from agentmem.evals.locomo.retrieval import BaselineRanker, ConversationCorpus, queries_of, query_row, rank_from_scores, rrf_indices
+from agentmem.evals.locomo.retrieval import (
+    BaselineRanker,
+    ConversationCorpus,
+    queries_of,
+    query_row,
+    rank_from_scores,
+    rrf_indices,
+)
 from agentmem.retrieval.proxy.base import ProxyCheckpointError
 from agentmem.retrieval.proxy.model import ProxyConfig, load_checkpoint, save_checkpoint
-from agentmem.retrieval.proxy.reward import EvidenceRecallScorer
+from agentmem.retrieval.proxy.reward import EvidenceRecallScorer, ReaderScorer
 from agentmem.retrieval.proxy.train import AdapterGroup, ShortlistQuery, fit_proxy
 from agentmem.retrieval.proxy.trained import TrainedProxy
 
@@ -77,13 +84,64 @@ def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, 
     return groups, shortlists, extra
 
 
-def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: ProxyConfig, log: Callable[[str], None] | None = None) -> tuple[TrainedProxy, dict[str, Any]]:
-    """Train a proxy on some conversations (the last ``validation_share`` of them held out for epoch picking)."""
+REWARDS = ("gold", "outcome")
+
+
+def reader_for(corpora: Sequence[ConversationCorpus]) -> ReaderScorer:
+    """The LLM-free outcome scorer over these conversations: query ids ``<sample_id>#<j>`` -> reference answers."""
+    refs: dict[str, str] = {}
+    tasks: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for corpus in corpora:
+        texts.update(zip(corpus.ids, corpus.texts))
+        for j, qa in enumerate(queries_of(corpus.conv)):
+            refs[f"{corpus.conv.sample_id}#{j}"] = qa.answer or qa.adversarial_answer or ""
+            tasks[f"{corpus.conv.sample_id}#{j}"] = qa.question
+    return ReaderScorer(refs, texts, tasks=tasks)
+
+
+def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], corpora: Sequence[ConversationCorpus], reader: ReaderScorer) -> tuple[list[AdapterGroup], list[ShortlistQuery]]:
+    """Replace every gold label by the reader's outcome: positives are the turns the reader answers
+    best from (over the whole conversation for the adapter, over the shortlist for the head)."""
+    by_conv = {c.conv.sample_id: c for c in corpora}
+    out_groups = []
+    for g, corpus in zip(groups, [c for c in corpora if queries_of(c.conv)]):
+        n = len(g.queries)
+        pos = []
+        for j in range(n):
+            qid = f"{corpus.conv.sample_id}#{j}"
+            pos.append([corpus.pos[i] for i in reader.pseudo_relevant(qid, corpus.ids)])
+        out_groups.append(AdapterGroup(corpus=g.corpus, queries=g.queries, positives=pos))
+    out_queries = []
+    for q in queries:
+        corpus = by_conv[q.qid.split("#")[0]]
+        rel = set(reader.pseudo_relevant(q.qid, corpus.ids))
+        out_queries.append(ShortlistQuery(qid=q.qid, query=q.query, q_vec=q.q_vec, ids=q.ids, texts=q.texts, stage1=q.stage1, d_vecs=q.d_vecs, metadatas=q.metadatas, relevant=rel & set(q.ids), n_relevant=len(rel)))
+    return out_groups, out_queries
+
+
+def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: ProxyConfig, log: Callable[[str], None] | None = None, reward: str = "gold") -> tuple[TrainedProxy, dict[str, Any]]:
+    """Train a proxy on some conversations (the last ``validation_share`` of them held out for epoch picking).
+
+    ``reward="gold"`` trains on LoCoMo's evidence labels (evidence recall as ``s(k)``);
+    ``reward="outcome"`` never reads them: ``s(k)`` is the :class:`ReaderScorer`'s best span F1
+    of the reference answer in the top k, and the adapter and warm start use the turns the
+    reader answers best from.
+    """
+    if reward not in REWARDS:
+        raise ConfigError(f"reward={reward!r}: expected one of {', '.join(REWARDS)}")
     n_val = int(round(len(corpora) * config.validation_share)) if len(corpora) > 1 else 0
     train_c, val_c = list(corpora[: len(corpora) - n_val]), list(corpora[len(corpora) - n_val :])
     tg, tq, _ = build_queries(train_c, embedder, config.candidates)
     vg, vq, _ = build_queries(val_c, embedder, config.candidates) if val_c else ([], [], [])
-    scorer = EvidenceRecallScorer({q.qid: sorted(q.relevant) for q in tq + vq}, totals={q.qid: q.n_relevant for q in tq + vq})
+    scorer: Any
+    if reward == "gold":
+        scorer = EvidenceRecallScorer({q.qid: sorted(q.relevant) for q in tq + vq}, totals={q.qid: q.n_relevant for q in tq + vq})
+    else:
+        scorer = reader_for(corpora)
+        tg, tq = outcome_labels(tg, tq, train_c, scorer)
+        if val_c:
+            vg, vq = outcome_labels(vg, vq, val_c, scorer)
     weights, record = fit_proxy(tg, tq, scorer, config, vg, vq, log)
     if config.refit_all and val_c:
         if log:
@@ -94,7 +152,8 @@ def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: Proxy
     record["train_conversations"] = [c.conv.sample_id for c in train_c]
     record["validation_conversations"] = [c.conv.sample_id for c in val_c]
     record["conversations"] = [c.conv.sample_id for c in corpora]
-    record["reward_source"] = "locomo-evidence-recall"
+    record["reward_source"] = "locomo-evidence-recall" if reward == "gold" else f"outcome:{ReaderScorer.name}"
+    record["reward"] = reward
     return TrainedProxy(embedder, weights, config, record), record
 
 
@@ -122,8 +181,12 @@ def run_proxy_folds(
     progress: Progress | None = None,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    reward: str = "gold",
 ) -> dict[str, Any]:
-    """Train (or reuse) one proxy per fold and evaluate it on its held-out conversations."""
+    """Train (or reuse) one proxy per fold and evaluate it on its held-out conversations.
+
+    A checkpoint under ``checkpoint_dir/fold<f>`` is reused only when it was trained on exactly
+    the fold's conversations with the same reward and seed."""
     from agentmem.evals.locomo.retrieval import score_rankings
 
     config = config or ProxyConfig(seed=seed)
@@ -138,21 +201,21 @@ def run_proxy_folds(
         if folder is not None:
             try:
                 w, cfg, rec = load_checkpoint(folder, getattr(embedder, "name", None))
-                if sorted(rec.get("conversations", [])) == train_ids:
+                if sorted(rec.get("conversations", [])) == train_ids and rec.get("reward", "gold") == reward and cfg.seed == config.seed:
                     proxy = TrainedProxy(embedder, w, cfg, rec)
                     if log:
                         log(f"fold {f}: reusing checkpoint {folder}")
             except ProxyCheckpointError:
                 proxy = None
         if proxy is None:
-            proxy, rec = train_on([corpora[i] for i in train], embedder, config, log)
+            proxy, rec = train_on([corpora[i] for i in train], embedder, config, log, reward=reward)
             if folder is not None:
                 save_checkpoint(folder, proxy.weights, proxy.config, getattr(embedder, "name", "unknown"), rec)
         fr, cr = evaluate_proxy(proxy, [corpora[i] for i in test], embedder)
         rows.extend(fr)
         cand.append(cr)
         training.append({k: v for k, v in proxy.training.items() if k != "history"} | {"last_epochs": proxy.training.get("history", [])[-3:]})
-    return {**score_rankings(rows), "_rows": rows, "training": training, "candidates": config.candidates, "candidate_recall": round(100 * float(np.mean(cand)), 2)}
+    return {**score_rankings(rows), "_rows": rows, "training": training, "candidates": config.candidates, "candidate_recall": round(100 * float(np.mean(cand)), 2), "reward": reward}
 
 
 def train_locomo_checkpoint(
@@ -165,11 +228,12 @@ def train_locomo_checkpoint(
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
     settings: Any | None = None,
+    reward: str = "gold",
 ) -> dict[str, Any]:
     """Train one proxy on LoCoMo conversations (all, or the named ``sample_id`` s) and save it to ``out_dir``."""
+    from agentmem.errors import ConfigError
     from agentmem.evals.locomo.data import load_locomo
     from agentmem.evals.locomo.retrieval import build_corpora, default_embedder
-    from agentmem.errors import ConfigError
 
     convs = load_locomo(data_path)
     if conversations:
@@ -181,6 +245,6 @@ def train_locomo_checkpoint(
         embedder = default_embedder(settings)
     corpora, embedder = build_corpora(convs, embedder, cache_dir, progress)
     assert embedder is not None  # set above; build_corpora only wraps it
-    proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log)
+    proxy, record = train_on(corpora, embedder, config or ProxyConfig(), log, reward=reward)
     save_checkpoint(out_dir, proxy.weights, proxy.config, embedder.name, record)
     return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out_dir), "last_epochs": record.get("history", [])[-3:]}

@@ -240,6 +240,22 @@ class BaselineRanker:
         return rrf_indices([bm, dense], k=self.rrf_k)[0]
 
 
+def baseline_rows(corpora: Sequence[ConversationCorpus], embedder: Any | None, mode: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Per-query rows of one stage-1 retriever (``bm25``, ``bm25_incremental``, ``fts5``, ``dense``, ``hybrid``, ``hybrid_fts5``) over the corpora."""
+    rows = []
+    for n, corpus in enumerate(corpora):
+        if progress:
+            progress(mode, n, len(corpora))
+        ranker = BaselineRanker(corpus, embedder)
+        qs = queries_of(corpus.conv)
+        qvecs = embedder.embed([q.question for q in qs]) if mode not in LEXICAL_ONLY and qs and embedder is not None else None
+        valid = corpus.conv.turn_ids()
+        for j, qa in enumerate(qs):
+            order = ranker.rank(qa.question, mode, None if qvecs is None else qvecs[j])
+            rows.append(query_row(corpus.conv, qa, [corpus.ids[i] for i in order], valid))
+    return rows
+
+
 def two_folds(convs: list[Conversation], folds: int = 2) -> list[tuple[list[int], list[int]]]:
     """Contiguous folds over conversation order: fold f tests on its block and trains on the rest."""
     if folds < 2 or folds > len(convs):
@@ -338,17 +354,7 @@ def evaluate_retrieval(
     }
     results: dict[str, Any] = {}
     for mode in modes:
-        rows = []
-        for n, corpus in enumerate(corpora):
-            if progress:
-                progress(mode, n, len(corpora))
-            ranker = BaselineRanker(corpus, embedder)
-            qs = queries_of(corpus.conv)
-            qvecs = embedder.embed([q.question for q in qs]) if mode not in LEXICAL_ONLY and qs and embedder is not None else None
-            valid = corpus.conv.turn_ids()
-            for j, qa in enumerate(qs):
-                order = ranker.rank(qa.question, mode, None if qvecs is None else qvecs[j])
-                rows.append(query_row(corpus.conv, qa, [corpus.ids[i] for i in order], valid))
+        rows = baseline_rows(corpora, embedder, mode, progress)
         results[mode] = {**score_rankings(rows), "_rows": rows}
     if retriever == "proxy":
         from agentmem.evals.locomo.proxy_data import run_proxy_folds

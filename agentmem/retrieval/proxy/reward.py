@@ -5,14 +5,25 @@ memories in context, ``s_0`` the score with none, ``F_n`` runs over the Fibonacc
 1, 2, 3, 5, 8, ... (up to the number of candidates) and
 ``w(n) = 1/log2(F_n + 1) - 1/log2(F_{n+1} + 1)`` (DCG-style: the top ranks count most).
 
-``s(k)`` comes from a :class:`TaskScorer`. Two ship: :class:`EvidenceRecallScorer` (LoCoMo's
-labelled evidence, LLM-free) and :class:`LLMOutcomeScorer` (the working LLM answers with the
-top-k memories and a grader scores the answer). Both go through :func:`memsifter_reward`.
+``s(k)`` comes from a :class:`TaskScorer`. Three ship, all through :func:`memsifter_reward`:
+
+* :class:`EvidenceRecallScorer`: the share of labelled evidence in the top k (gold labels; a
+  user never has them, so figures trained on it are the gold-label row of the benchmark);
+* :class:`ReaderScorer`: the outcome without gold labels and without an LLM: an extractive
+  reader answers with the best span of the top-k memories, scored by token F1 against the
+  task's reference answer (``s(k)`` = the best span F1 over the top k; ``s_0`` = 0);
+* :class:`LLMOutcomeScorer`: the working LLM answers with the top-k memories and a grader
+  (token F1 against the reference, an LLM judge, an environment's verdict) scores the reply.
+
+:func:`outcome_scorer` picks between the last two: the reader when no model is configured,
+the LLM when one is.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -90,6 +101,106 @@ class LLMOutcomeScorer:
             reply = self.llm.complete([user(prompt)], max_tokens=self.max_tokens)
             self._memo[key] = float(min(1.0, max(0.0, self.grade(query_id, reply.text))))
         return self._memo[key]
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_ARTICLES = frozenset({"a", "an", "the", "and", "or", "of"})
+
+
+def answer_tokens(text: str) -> list[str]:
+    """SQuAD-style normalisation: lower case, punctuation dropped, articles (and ``and``/``or``/``of``) removed."""
+    return [w for w in _WORD.findall(str(text).lower()) if w not in _ARTICLES]
+
+
+def token_f1(prediction: Sequence[str], reference: Sequence[str]) -> float:
+    """Token-level F1 of two token lists (multiset overlap), 0 when either is empty."""
+    if not prediction or not reference:
+        return 0.0
+    common = Counter(prediction) & Counter(reference)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    p, r = same / len(prediction), same / len(reference)
+    return 2 * p * r / (p + r)
+
+
+def best_span_f1(text: str, reference: str, slack: int = 3) -> float:
+    """Best token F1 of ``reference`` against any contiguous span of ``text`` (spans up to
+    ``len(reference) + slack`` tokens): what an extractive reader scores with this memory."""
+    ref = answer_tokens(reference)
+    toks = answer_tokens(text)
+    if not ref or not toks:
+        return 0.0
+    refset = set(ref)
+    best = 0.0
+    longest = min(len(toks), len(ref) + slack)
+    for i, w in enumerate(toks):
+        if w not in refset:
+            continue  # a best span starts on a shared token
+        for j in range(i + 1, min(len(toks), i + longest) + 1):
+            if toks[j - 1] in refset:
+                best = max(best, token_f1(toks[i:j], ref))
+    return best
+
+
+class ReaderScorer:
+    """The LLM-free outcome: an extractive reader answers from the top-k memories.
+
+    ``references`` maps task ids to their reference answers, ``texts`` memory ids to texts.
+    ``s(k)`` is the best :func:`best_span_f1` over the top k memories (the reader picks its
+    best span), so a ranking earns reward as soon as a memory that states the answer enters
+    the top k, and more the higher it sits (through the Fibonacci/DCG weights). No evidence
+    label is read. Per-memory scores are memoised, so sampled rankings cost nothing extra.
+    """
+
+    name = "reader-span-f1"
+
+    def __init__(self, references: dict[str, str], texts: dict[str, str], slack: int = 3, tasks: dict[str, str] | None = None) -> None:
+        """``tasks`` (task id -> task text), when given, breaks ties in :meth:`pseudo_relevant`:
+        among memories with the same answer score the reader prefers the one sharing more task words."""
+        self.references, self.texts, self.slack = references, texts, slack
+        self.tasks = tasks or {}
+        self._memo: dict[tuple[str, str], float] = {}
+
+    def item_score(self, query_id: str, item_id: str) -> float:
+        key = (query_id, item_id)
+        if key not in self._memo:
+            ref = self.references.get(query_id, "")
+            text = self.texts.get(item_id, "")
+            self._memo[key] = best_span_f1(text, ref, self.slack) if ref and text else 0.0
+        return self._memo[key]
+
+    def score(self, query_id: str, top_ids: Sequence[str]) -> float:
+        return max((self.item_score(query_id, i) for i in top_ids), default=0.0)
+
+    def pseudo_relevant(self, query_id: str, ids: Sequence[str], floor: float = 0.3, share: float = 0.75, limit: int = 5) -> list[str]:
+        """Memories the reader answers best from (score >= max(floor, share * best)), at most ``limit``:
+        the outcome's stand-in for relevance labels (used for warm starts and the query adapter)."""
+        task = set(answer_tokens(self.tasks.get(query_id, "")))
+
+        def overlap(i: str) -> float:
+            return len(task & set(answer_tokens(self.texts.get(i, "")))) / len(task) if task else 0.0
+
+        scored = sorted(((self.item_score(query_id, i), i) for i in ids), key=lambda t: -t[0])
+        if not scored or scored[0][0] < floor:
+            return []
+        bar = max(floor, share * scored[0][0])
+        kept = [(s, i) for s, i in scored if s >= bar]
+        kept.sort(key=lambda t: (-round(t[0], 6), -overlap(t[1])))
+        return [i for _, i in kept[:limit]]
+
+
+def f1_grade(references: dict[str, str]) -> Callable[[str, str], float]:
+    """A grader for :class:`LLMOutcomeScorer`: token F1 of the reply against the reference answer."""
+    return lambda qid, reply: token_f1(answer_tokens(reply), answer_tokens(references.get(qid, "")))
+
+
+def outcome_scorer(references: dict[str, str], tasks: dict[str, str], texts: dict[str, str], llm: Any | None = None, grade: Callable[[str, str], float] | None = None, prompts: Any | None = None) -> TaskScorer:
+    """The outcome seam: :class:`ReaderScorer` when no model is configured, else :class:`LLMOutcomeScorer`
+    (the model answers with the memories; ``grade`` defaults to token F1 against the reference, or pass an LLM judge)."""
+    if llm is None:
+        return ReaderScorer(references, texts)
+    return LLMOutcomeScorer(llm, tasks, texts, grade or f1_grade(references), prompts=prompts)
 
 
 def memsifter_reward(query_id: str, ranking: Sequence[str], scorer: TaskScorer, s0: float | None = None, cutoffs: Sequence[int] | None = None) -> float:

@@ -80,11 +80,37 @@ def adapter_recall(W: np.ndarray, groups: Sequence[AdapterGroup], k: int = 10) -
     return float(np.mean(vals)) if vals else 0.0
 
 
+_ADAPTER_MEMO: dict[str, tuple[np.ndarray, list[dict[str, Any]]]] = {}
+
+
+def _adapter_key(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, snapshots: Sequence[int]) -> str:
+    import hashlib
+
+    h = hashlib.sha1(repr((config.adapter_lr, config.adapter_l2, config.adapter_scale, epochs, tuple(snapshots))).encode())
+    for g in groups:
+        h.update(np.ascontiguousarray(g.corpus).tobytes())
+        h.update(np.ascontiguousarray(g.queries).tobytes())
+        h.update(repr(g.positives).encode())
+    return h.hexdigest()
+
+
 def train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, log: Log | None = None, snapshots: Sequence[int] = ()) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Learn ``W`` (dim x dim, starts at 0 = the base embedder) by multi-positive softmax over each corpus.
 
     ``snapshots``: epoch counts at which a copy of ``W`` is stored in the history (key ``W``).
+    Full-batch Adam from ``W = 0`` does not depend on the seed, so results are memoised in the
+    process by the data and the adapter settings (several seeds on one training set train it once).
     """
+    key = _adapter_key(groups, config, epochs, snapshots)
+    if key not in _ADAPTER_MEMO:
+        if len(_ADAPTER_MEMO) > 16:
+            _ADAPTER_MEMO.clear()
+        _ADAPTER_MEMO[key] = _train_adapter(groups, config, epochs, log, snapshots)
+    W, history = _ADAPTER_MEMO[key]
+    return W.copy(), [dict(h) for h in history]
+
+
+def _train_adapter(groups: Sequence[AdapterGroup], config: ProxyConfig, epochs: int, log: Log | None, snapshots: Sequence[int]) -> tuple[np.ndarray, list[dict[str, Any]]]:
     torch = _torch()
     torch.manual_seed(config.seed)
     dim = groups[0].corpus.shape[1]
@@ -146,7 +172,7 @@ class _Head:
             self.l2.weight.mul_(0.1)
         self.params = [*self.lin.parameters(), *self.l1.parameters(), *self.l2.parameters()]
 
-    def __call__(self, X):  # noqa: ANN001, ANN204
+    def __call__(self, X):
         torch = _torch()
         x = (X - self.mean) / self.std
         return (self.lin(x) + self.l2(torch.tanh(self.l1(x)))).squeeze(-1)
@@ -162,7 +188,7 @@ class _Head:
         }
 
 
-def _stack(queries: Sequence[ShortlistQuery], feats: Sequence[np.ndarray], n: int):  # noqa: ANN202
+def _stack(queries: Sequence[ShortlistQuery], feats: Sequence[np.ndarray], n: int):
     """Pad shortlists to ``n``: features (Q, n, F), relevance (Q, n), validity mask (Q, n)."""
     torch = _torch()
     X = np.zeros((len(queries), n, N_FEATURES), dtype=np.float32)

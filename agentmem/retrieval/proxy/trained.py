@@ -2,8 +2,9 @@
 
 Example::
 
-    from agentmem.retrieval.proxy.trained import load_proxy
-    proxy = load_proxy(settings.paths.checkpoints / "proxy", embedder)   # HybridOrder if missing
+    from agentmem.retrieval.proxy.trained import auto_proxy, load_proxy
+    proxy = load_proxy("ckpt/", embedder)         # ProxyCheckpointError naming ckpt/ if unusable
+    proxy = auto_proxy(settings.paths.checkpoints / "proxy", embedder)   # newest usable, else HybridOrder
     result = proxy.rerank("When did Caroline go to the LGBTQ support group?", shortlist)
     result.report.fallback   # None, or why the stage-1 order was kept
 """
@@ -11,14 +12,21 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...types import Recalled
-from .base import HybridOrder, Proxy, ProxyCheckpointError, ProxyReport, ProxyResult, rescore
+from .base import (
+    HybridOrder,
+    Proxy,
+    ProxyCheckpointError,
+    ProxyReport,
+    ProxyResult,
+    rescore,
+)
 from .features import candidate_features
 from .model import ProxyConfig, ProxyWeights, load_checkpoint
 
@@ -37,7 +45,7 @@ class TrainedProxy:
         self.training = training or {}
 
     @classmethod
-    def load(cls, folder: str | Path, embedder: Any) -> "TrainedProxy":
+    def load(cls, folder: str | Path, embedder: Any) -> TrainedProxy:
         """Load a checkpoint; raises :class:`ProxyCheckpointError` when missing or foreign."""
         weights, config, training = load_checkpoint(folder, getattr(embedder, "name", None))
         return cls(embedder, weights, config, training)
@@ -64,11 +72,47 @@ class TrainedProxy:
         return ProxyResult(items=rescore([candidates[int(i)] for i in order], "proxy:trained"), report=ProxyReport(proxy=self.name))
 
 
-def load_proxy(folder: str | Path, embedder: Any) -> Proxy:
-    """The trained proxy from ``folder``, or the documented fallback: :class:`HybridOrder`
-    (stage-1 order kept) with the reason in every report, when the checkpoint is missing or foreign."""
+def load_proxy(folder: str | Path, embedder: Any) -> TrainedProxy:
+    """The trained proxy from a checkpoint folder the caller named.
+
+    Raises :class:`ProxyCheckpointError` naming the folder when it is missing, damaged or from
+    another version, feature set or embedder: a named checkpoint never silently becomes the
+    hybrid order. For "use a checkpoint if there is one" use :func:`auto_proxy`.
+    """
     try:
         return TrainedProxy.load(folder, embedder)
     except ProxyCheckpointError as exc:
-        log.warning("proxy checkpoint unusable, keeping the hybrid ranking: %s", exc)
-        return HybridOrder(reason=str(exc))
+        raise ProxyCheckpointError(f"proxy checkpoint {folder} cannot be used: {exc}") from exc
+
+
+def checkpoint_folders(root: str | Path) -> list[Path]:
+    """Checkpoint folders under ``root``, newest first: ``root`` itself and its direct subfolders that hold a VERSION file
+    (``agentmem retriever train`` writes ``<home>/checkpoints/proxy/<UTC time>-<source>/``)."""
+    root = Path(root)
+    found = [p for p in [root, *(sorted(root.iterdir()) if root.is_dir() else [])] if (p / "VERSION").is_file()]
+    return sorted(found, key=lambda p: ((p / "VERSION").stat().st_mtime, p.name), reverse=True)
+
+
+def auto_proxy(root: str | Path, embedder: Any | Callable[[], Any], required: bool = False) -> Proxy:
+    """The newest checkpoint under ``root`` compatible with the embedder, for recall's default.
+
+    ``embedder`` may be a zero-argument factory, called only when a checkpoint exists. Without
+    a usable checkpoint: :class:`HybridOrder` with the reason in every report, or, when
+    ``required`` (``settings.recall.proxy = 'trained'``), :class:`ProxyCheckpointError`.
+    """
+    folders = checkpoint_folders(root)
+    if not folders:
+        if required:
+            raise ProxyCheckpointError(f"{root}: no proxy checkpoint here (train one with `agentmem retriever train`)")
+        return HybridOrder(reason=f"no proxy checkpoint under {root}")
+    emb = embedder() if callable(embedder) and not hasattr(embedder, "embed") else embedder
+    reasons = []
+    for folder in folders:
+        try:
+            return TrainedProxy.load(folder, emb)
+        except ProxyCheckpointError as exc:
+            reasons.append(str(exc))
+    if required:
+        raise ProxyCheckpointError(f"{root}: no usable proxy checkpoint: " + "; ".join(reasons))
+    log.warning("no usable proxy checkpoint under %s, keeping the hybrid ranking: %s", root, "; ".join(reasons))
+    return HybridOrder(reason="no usable proxy checkpoint: " + "; ".join(reasons))

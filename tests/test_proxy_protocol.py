@@ -1,0 +1,105 @@
+"""The issue-16 LoCoMo protocol on a tiny synthetic file: folds + final split, gold and outcome rewards, seeds."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+
+from agentmem.errors import ConfigError
+from agentmem.evals.corpus.format import load_corpus
+from agentmem.evals.corpus.run import evaluate_corpus
+from agentmem.evals.locomo.corpus import locomo_to_corpus
+from agentmem.evals.locomo.data import load_locomo
+from agentmem.evals.locomo.proxy_data import train_on
+from agentmem.evals.locomo.proxy_protocol import load_split, run_protocol
+from agentmem.evals.locomo.retrieval import build_corpora, evaluate_retrieval
+from agentmem.retrieval.proxy.model import ProxyConfig
+from agentmem.testing import HashEmbedder
+from tests.test_recall_locomo_retrieval import _tiny_locomo
+
+FAST = ProxyConfig(adapter_epochs=2, adapter_l2_grid=[0.1], warm_epochs=2, rl_epochs=1, samples=3, average_last=1, candidates=8)
+
+
+def test_protocol_runs_both_rewards_on_folds_and_final_split(tmp_path) -> None:
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"train": ["conv-0", "conv-1"], "test": ["conv-2", "conv-3"]}))
+    report = run_protocol(p, split, rewards=("gold", "outcome"), seeds=(0, 1), dev_seeds=(0,), embedder=HashEmbedder(), config=FAST, checkpoint_root=tmp_path / "ck")
+    final = report["protocols"]["final"]
+    assert final["splits"] == [{"train": ["conv-0", "conv-1"], "test": ["conv-2", "conv-3"]}] and final["seeds"] == [0, 1]
+    assert set(final["rankers"]) == {"bm25", "dense", "hybrid", "proxy:gold", "proxy:outcome"}
+    out = final["rankers"]["proxy:outcome"]
+    assert out["seeds"] == 2 and len(out["per_seed"]) == 2 and "R@10" in out["main_sd"]
+    assert {t[0]["reward_source"] for t in out["training"]} == {"outcome:reader-span-f1"}
+    assert {t[0]["reward_source"] for t in final["rankers"]["proxy:gold"]["training"]} == {"locomo-evidence-recall"}
+    assert final["rankers"]["hybrid"]["main"]["queries"] == out["main"]["queries"]  # same held-out queries
+    assert report["protocols"]["dev"]["seeds"] == [0] and len(report["protocols"]["dev"]["splits"]) == 2
+    assert len(report["data_sha256"]) == 64
+    json.dumps(report)
+    # rerun: every checkpoint is reused (same conversations, reward and seed)
+    again = run_protocol(p, split, rewards=("outcome",), seeds=(0,), dev_seeds=(), embedder=HashEmbedder(), config=FAST, checkpoint_root=tmp_path / "ck")
+    assert again["protocols"]["final"]["rankers"]["proxy:outcome"]["per_seed"][0] == out["per_seed"][0]
+
+
+def test_outcome_training_reads_no_evidence_label(tmp_path) -> None:
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    convs = load_locomo(p)
+    for conv in convs:  # scramble every evidence label: outcome training must not change
+        for qa in conv.qa:
+            qa.evidence = ["D9:9"] if qa.evidence else []
+    corpora, emb = build_corpora(convs[:2], HashEmbedder())
+    _, scrambled = train_on(corpora, emb, FAST, reward="outcome")
+    corpora2, _ = build_corpora(load_locomo(p)[:2], HashEmbedder())
+    _, clean = train_on(corpora2, emb, FAST, reward="outcome")
+    assert scrambled["history"] == clean["history"]
+    with pytest.raises(ConfigError, match="reward="):
+        train_on(corpora, emb, FAST, reward="oracle")
+
+
+def test_split_file_errors(tmp_path) -> None:
+    bad = tmp_path / "s.json"
+    bad.write_text(json.dumps({"train": ["conv-0"], "test": ["conv-9"]}))
+    with pytest.raises(ConfigError, match="unknown sample ids"):
+        load_split(bad, ["conv-0", "conv-1"])
+    bad.write_text(json.dumps({"train": ["conv-0"], "test": ["conv-0"]}))
+    with pytest.raises(ConfigError, match="share conversations"):
+        load_split(bad, ["conv-0", "conv-1"])
+
+
+def test_locomo_converts_to_the_corpus_format_with_the_same_figures(tmp_path) -> None:
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    out = locomo_to_corpus(tmp_path / "locomo.jsonl", p)
+    corpus = load_corpus(out)
+    assert set(corpus.groups) == {"conv-0", "conv-1", "conv-2", "conv-3"}
+    emb = HashEmbedder()
+    generic = evaluate_corpus(out, ("bm25", "dense", "hybrid"), embedder=emb)
+    native = evaluate_retrieval(p, retriever="hybrid", embedder=emb)
+    for r in ("bm25", "dense", "hybrid"):
+        n = native["retrievers"][r]
+        pooled = (n["main"]["R@10"] * n["main"]["queries"] + n["category_5"]["R@10"] * n["category_5"]["queries"]) / (n["main"]["queries"] + n["category_5"]["queries"])
+        assert generic["rankers"][r]["main"]["R@10"] == pytest.approx(pooled, abs=0.02)
+
+
+def test_demo_locomo_part_shows_hybrid_and_proxy_on_held_out_conversations(tmp_path, settings, monkeypatch) -> None:  # noqa: ANN001
+    from agentmem.cli import demo_cmd
+    from agentmem.evals.locomo import retrieval
+
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    real = retrieval.evaluate_retrieval
+
+    @functools.wraps(real)
+    def fast(**kw):  # noqa: ANN003, ANN202
+        return real(**kw, proxy_config=FAST)
+
+    monkeypatch.setattr(retrieval, "evaluate_retrieval", fast)
+    summary = demo_cmd._locomo_retrieval(settings, tmp_path / "demo", 2, p)
+    assert set(summary["main"]) == {"bm25", "dense", "hybrid", "proxy"} and "held-out" in summary["protocol"]
+    report = json.loads((tmp_path / "demo" / "locomo_retrieval.json").read_text())
+    assert [f["test"] for f in report["folds"]] == [["conv-0"], ["conv-1"]]
+    assert (tmp_path / "demo" / "locomo-proxy-folds" / "fold0" / "VERSION").exists()
