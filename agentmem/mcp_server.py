@@ -325,6 +325,8 @@ class MemoryService:
         items = []
         for s_name, i in resolved:
             rec = all_stores[s_name].get_record(i)
+            if rec is None:
+                raise BadRequest(f"record_outcome: {s_name}/{i} is not in this memory")
             items.append(Recalled(record=rec.model_copy(update={"namespace": ns}), score=1.0, reasons=["named in record_outcome"]))
         # Credit, outcome log, audit and provenance: the reflective controller (updating mode, train_labels gate;
         # a live task reported by its user is training data for the memory).

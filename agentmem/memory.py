@@ -226,7 +226,7 @@ class Memory:
                 log.warning("recall: %s (left by a writer that died)", what)
                 for s in self.stores.values():
                     if hasattr(s, "reload"):
-                        s.reload()
+                        s.reload()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
         except Exception as exc:  # noqa: BLE001 - reading goes on; the next writer recovers
             log.warning("recall: could not recover an unfinished batch: %s", exc)
 
@@ -375,7 +375,7 @@ class Memory:
         restored = ctl.rollback(ref)
         for s in self.stores.values():
             if hasattr(s, "reload"):
-                s.reload()
+                s.reload()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
         return restored
 
 

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import context as mp_context
+import multiprocessing.context as mp_context
 from multiprocessing import spawn
 from typing import Any, TypeVar
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,14 +156,14 @@ class Api:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            errs = field_errors(exc.errors())
+            errs = field_errors([dict(e) for e in exc.errors()])
             raise ApiError(422, "invalid_request", "invalid " + ", ".join(f"{e.field} ({e.message})" for e in errs[:5]), errs) from exc
 
     def query(self, request: Any, model: type[BaseModel]) -> Any:
         try:
             return model.model_validate(dict(request.query_params))
         except ValidationError as exc:
-            errs = field_errors(exc.errors())
+            errs = field_errors([dict(e) for e in exc.errors()])
             raise ApiError(422, "invalid_request", "invalid " + ", ".join(f"{e.field} ({e.message})" for e in errs[:5]), errs) from exc
 
     async def namespace(self, principal: Principal, requested: str | None, endpoint_name: str) -> str:
@@ -367,7 +367,7 @@ def create_app(service: HomeService, *, keys: KeyStore | None = None, require_ke
         lifespans.append(mcp_lifespan)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> Any:
+    async def lifespan(app: Any) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             for ls in lifespans:
                 await stack.enter_async_context(ls())

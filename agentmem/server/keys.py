@@ -32,6 +32,7 @@ import hmac
 import os
 import secrets
 import time
+from typing import Any
 from enum import Enum
 from pathlib import Path
 
@@ -99,7 +100,7 @@ class ApiKey(BaseModel):
     def active(self) -> bool:
         return self.revoked_at is None
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> dict[str, Any]:
         """Everything but the digest (for listings)."""
         return self.model_dump(mode="json", exclude={"digest"}) | {"active": self.active}
 

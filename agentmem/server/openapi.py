@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .schemas import ErrorResponse
 
@@ -45,11 +45,11 @@ def build_openapi(endpoints: list[Any]) -> dict[str, Any]:
         for m in (ep.body, _response_model(ep)):
             if m is not None and m not in models:
                 models.append(m)
-    keyed = [(m, "validation") for m in models] + [(m, "serialization") for m in models]
+    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models] + [(m, "serialization") for m in models]
     refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
 
-    def ref(model: type[BaseModel], mode: str) -> dict[str, Any]:
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
         return refs[(model, mode)]
 
     paths: dict[str, dict[str, Any]] = {}

@@ -152,7 +152,7 @@ class HomeService:
                 store = self._store(name)
                 want = offset + limit - len(out)
                 if hasattr(store, "page"):  # large stores page without a full scan
-                    out.extend(store.page(0, want, namespace=namespace, include_inactive=include_inactive))
+                    out.extend(store.page(0, want, namespace=namespace, include_inactive=include_inactive))  # pyright: ignore[reportAttributeAccessIssue]  # checked by hasattr
                 else:
                     out.extend(store.records(namespace, include_inactive)[:want])
                 if len(out) >= offset + limit:

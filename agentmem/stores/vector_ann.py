@@ -168,6 +168,7 @@ class AnnIndex:
             if self._index is None or n > self.regrow * max(self._trained_rows, 1):
                 self._train(n)
             mat = self.vectors.matrix()
+            assert self._index is not None  # trained just above
             for start in range(self._rows, n, 65_536):
                 stop = min(n, start + 65_536)
                 self._index.add_with_ids(np.ascontiguousarray(mat[start:stop], dtype=np.float32), np.arange(start, stop, dtype=np.int64))

@@ -113,7 +113,7 @@ def _folder_data(data_dir: Path, split: str, *, what: str, via: str, source_kind
     else:
         sha = hash_files(data_dir, [f for g in files for f in (g, g.parent / "traj_data.json")] + logic)
         hash_of = "game files of the split (game.tw-pddl, traj_data.json) and logic/ (paths and contents)"
-    info = DataInfo(dataset="alfworld", split=split, source=source or str(data_dir), source_kind=source_kind, via=via, sha256=sha, hash_of=hash_of,
+    info = DataInfo(dataset="alfworld", split=split, source=source or str(data_dir), source_kind=source_kind, via=via, sha256=sha, hash_of=hash_of,  # pyright: ignore[reportArgumentType]  # a SourceKind, set above
                     known=False, n_items=len(files), notes=notes, label=f"data-{sha[:8]}")
     return AlfworldData(split=split, data_dir=data_dir, games_dir=games_dir, info=info)
 

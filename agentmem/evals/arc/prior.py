@@ -34,7 +34,7 @@ def _objects(g: np.ndarray) -> int:
     for v in np.unique(g):
         if v == 0:
             continue
-        n += int(ndimage.label(g == v, structure=np.ones((3, 3), dtype=int))[1])
+        n += int(ndimage.label(g == v, structure=np.ones((3, 3), dtype=int))[1])  # pyright: ignore[reportIndexIssue]  # scipy's stub types the pair loosely
     return n
 
 

@@ -93,7 +93,7 @@ class SkillsSolver:
 
     def search(self, task: ArcTask, *, exclude: list[str] | None = None) -> SearchResult:
         """Search one task. Only its train pairs and test *inputs* go to the worker."""
-        kwargs = dict(shipped=str(self.shipped_dir) if self.shipped_dir else None, learned=str(self.learned_dir) if self.learned_dir else None,
+        kwargs: dict[str, Any] = dict(shipped=str(self.shipped_dir) if self.shipped_dir else None, learned=str(self.learned_dir) if self.learned_dir else None,
                       train_pairs=task.train_pairs, max_candidates=self.max_candidates, max_seconds=self.max_seconds, max_depth=self.max_depth,
                       test_inputs=task.test_inputs, order=self.prior(task) if self.prior else None, attempts=self.attempts,
                       learned_only=self.learned_only, exclude=exclude)

@@ -101,6 +101,7 @@ class WakeSleepLearner:
     def __init__(self, work: Path, config: WakeSleepConfig | None = None, *, runner: Any = None, progress: bool = True) -> None:
         from agentmem.learning.controller import ControllerConfig, ReflectiveController
         from agentmem.learning.edits import EditLimits
+        from agentmem.learning.gate import MemoryMode, WriteGate
         from agentmem.learning.wiring import open_memory
         from agentmem.settings import Settings
 
@@ -111,7 +112,7 @@ class WakeSleepLearner:
         # the learner writes only skills: open just that store (the others would load embedders for nothing)
         mem, registry = open_memory(self.settings, plugins=[("skills", "agentmem.learning.store_appliers:open_skills")])
         self.controller = ReflectiveController(mem, self.settings.home, registry=registry, config=ControllerConfig(
-            mode="updating", write_gate="train_labels", limits=EditLimits(max_text_chars=400_000, max_files=8)))
+            mode=MemoryMode.updating, write_gate=WriteGate.train_labels, limits=EditLimits(max_text_chars=400_000, max_files=8)))
         self.skills = mem.stores["skills"]
         self.skills_dir = Path(self.settings.paths.skills)
         self.primitives = TransformLibrary()
@@ -144,8 +145,8 @@ class WakeSleepLearner:
     def _config(self, name: str, split: str, memory: str = "frozen") -> EvalConfig:
         opts = {"solver": "skills", "max_candidates": self.config.max_candidates, "max_seconds": self.config.max_seconds, "max_depth": 2,
                 "attempts": self.config.attempts, "library": f"wake-sleep:{len(self.active())} learned"}
-        return EvalConfig(benchmark="arc", memory=memory, split=split, workers=self.config.workers, out_dir=self.work / name,
-                          write_gate="train_pairs", options=opts)
+        return EvalConfig(benchmark="arc", memory=memory, split=split, workers=self.config.workers, out_dir=self.work / name,  # pyright: ignore[reportArgumentType]  # validated by pydantic
+                          write_gate="self_verification", options=opts)
 
     # ---- one round -------------------------------------------------------------------------------
     def round(self, r: int, tasks: list[EvalTask]) -> RoundReport:
