@@ -48,6 +48,13 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 _FORMAT = "1"
 
 
+def _rowid(cursor: Any) -> int:
+    """The rowid of the row an INSERT just made (never None after an INSERT)."""
+    rid = cursor.lastrowid
+    assert rid is not None
+    return int(rid)
+
+
 class Tokenizer:
     """Lower-cased words of two or more characters, English stopwords removed, optionally stemmed
     (``snowballstemmer``, which uses the C PyStemmer when installed; stems are memoised)."""
@@ -295,7 +302,7 @@ class IncrementalBM25:
         for w in words:
             tid = self._vocab.get(w)
             if tid is None:
-                tid = int(self._con.execute("INSERT INTO terms (term) VALUES (?)", (w,)).lastrowid)
+                tid = _rowid(self._con.execute("INSERT INTO terms (term) VALUES (?)", (w,)))
                 self._vocab[w] = tid
                 self._max_tid = max(self._max_tid, tid)
             out.append(tid)
@@ -326,11 +333,11 @@ class IncrementalBM25:
                             continue
                         if old is not None:
                             con.execute("DELETE FROM docs WHERE rid = ?", (old[0],))
-                            self._gone_seq = int(con.execute("INSERT INTO gone (rid) VALUES (?)", (old[0],)).lastrowid)
+                            self._gone_seq = _rowid(con.execute("INSERT INTO gone (rid) VALUES (?)", (old[0],)))
                     words = self.tokenize(doc)
                     counts = Counter(self._tids(words))
                     blob = np.asarray([x for kv in counts.items() for x in kv], dtype=np.int32).tobytes()
-                    rid = int(con.execute("INSERT INTO docs (id, doc, meta, len, toks) VALUES (?, ?, ?, ?, ?)", (id_, doc, raw, len(words), blob)).lastrowid)
+                    rid = _rowid(con.execute("INSERT INTO docs (id, doc, meta, len, toks) VALUES (?, ?, ?, ?, ?)", (id_, doc, raw, len(words), blob)))
                     applied.append((rid, id_, raw, len(words), list(counts.items())))
                 con.execute("COMMIT")
             except BaseException:
@@ -357,7 +364,7 @@ class IncrementalBM25:
                     if row is None:
                         continue
                     con.execute("DELETE FROM docs WHERE rid = ?", (row[0],))
-                    self._gone_seq = int(con.execute("INSERT INTO gone (rid) VALUES (?)", (row[0],)).lastrowid)
+                    self._gone_seq = _rowid(con.execute("INSERT INTO gone (rid) VALUES (?)", (row[0],)))
                     dead.append(row[0])
                 con.execute("COMMIT")
             except BaseException:

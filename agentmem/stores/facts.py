@@ -212,17 +212,22 @@ class FactStore:
             if (self._indexed or self._persistent) and reindex:
                 self._index_item(item)
             if self._persistent:
-                stamp = self.hybrid.lexical.stamp()
+                stamp = self._plex.stamp()
                 if stamp == before or (stamp is None and before == "absent" and len(self.hybrid.lexical) <= 1):
                     # the index was current before this write (or both were empty) and now holds it: still current
-                    self.hybrid.lexical.set_stamp(self._files_stamp())
+                    self._plex.set_stamp(self._files_stamp())
             self._items[item.id] = item
             self._items_stamp = self._files_stamp()
+
+    @property
+    def _plex(self) -> Any:
+        """The persistent lexical index (it has ``stamp``/``set_stamp``; only used when ``_persistent``)."""
+        return self.hybrid.lexical
 
     def _ensure_index(self) -> None:
         if self._indexed:
             return
-        lexical = self.hybrid.lexical
+        lexical: Any = self.hybrid.lexical  # the persistent engine (stamp/set_stamp) when _persistent
         if self._persistent and lexical.stamp() == self._files_stamp() and self.hybrid.index.count(self.hybrid.collection) == len(lexical):
             self._indexed = True  # the persisted index matches the files: nothing to read
             return
@@ -249,7 +254,7 @@ class FactStore:
         self._all_loaded = False
         self._items_stamp = None
         if self._persistent:
-            self.hybrid.lexical.set_stamp(None)
+            self._plex.set_stamp(None)
         elif self._indexed:
             self.hybrid.delete(sorted(self._index_ids))
         self._index_ids = set()
