@@ -53,7 +53,8 @@ def _locomo_retrieval(settings: Any, out: Path, conversations: int | None, data:
     # hybrid vs the trained proxy on held-out conversations: two folds, each proxy trained on the other
     # fold's conversations (checkpoints kept under the demo folder, so a rerun reuses them)
     wanted = {"data_path": path, "retriever": "proxy", "folds": 2, "settings": settings, "baselines": True, "limit_conversations": conversations,
-              "cache_dir": out / "locomo-cache", "checkpoint_dir": out / "locomo-proxy-folds"}
+              "cache_dir": out / "locomo-cache", "checkpoint_dir": out / "locomo-proxy-folds",
+              "modes": ("bm25", "dense", "hybrid")}  # the proxy's own first stage and its parts (lexical engines: benchmarks/lexical_engine_bench.py)
     accepted = set(inspect.signature(evaluate_retrieval).parameters)
     report = evaluate_retrieval(**{k: v for k, v in wanted.items() if k in accepted})
     atomic_write_json(out / "locomo_retrieval.json", report)
