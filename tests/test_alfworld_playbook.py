@@ -222,6 +222,16 @@ def test_unseen_games_never_write(settings):
     assert not mem.last_report.gate_open and mem.concepts.get("alfworld-where-mug") is None
 
 
+def test_declaring_train_does_not_make_evaluation_games_training_data(settings):
+    from agentmem.evals.alfworld.data import gate_split
+
+    assert [gate_split(x) for x in ("train", "valid_train/a/t", "valid_unseen/a/t", "unseen", "valid_seen", "g")] == ["train", "train", "test", "test", "test", None]
+    specs = mug_games(2, "valid_unseen")
+    mem = PlaybookMemory.open(settings, mode="updating", split="train")
+    PlaybookAgent(mem, update_memory=True).run(env_for(specs), specs[0]["id"])
+    assert not mem.last_report.gate_open and "'test'" in mem.last_report.gate_reason and mem.concepts.get("alfworld-where-mug") is None
+
+
 def test_changed_world_costs_credit_then_learning_recovers(settings):
     # memory learned "mugs are in drawers, not in cabinets"; then the mugs are in cabinet 1
     mem = PlaybookMemory.open(settings, mode="updating", split="train")
@@ -285,10 +295,10 @@ def test_playbook_agent_wins_real_games(tmp_path):
     from agentmem.evals.alfworld.env import TextWorldGame, collect_games
 
     try:
-        data = prepare_alfworld_data("unseen", cache_dir=str(tmp_path / "cache"))
+        data = prepare_alfworld_data("train", cache_dir=str(tmp_path / "cache"))
     except ConfigError as exc:  # data not present on this machine
         pytest.skip(f"ALFWorld data not available: {exc}")
-    games = collect_games(str(data), "unseen")
+    games = collect_games(str(data), "train")  # training games: the train_labels gate learns only from these (not from unseen ones)
     picked = [next(g for g in games if g.task_type == tt) for tt in ("pick_and_place", "pick_heat_then_place", "look_at_obj_in_light")]
     env = AlfworldEnv(picked, lambda: TextWorldGame(expert=False), max_steps=50)
     mem = PlaybookMemory.open(Settings.load(tmp_path / "home"), mode="updating", split="train")

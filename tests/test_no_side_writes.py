@@ -28,9 +28,6 @@ ALLOWED = ("stores/", "learning/appliers.py", "learning/store_appliers.py", "lea
 
 #: Direct store writes still outside an applier: ``(file, call)`` -> why it is still there.
 PENDING: dict[tuple[str, str], str] = {
-    ("evals/arc/skills_solver.py", "write_composition_skill"): "the LLM-free ARC solver's learned compositions: issue 12 moves them to ReflectiveController.apply",
-    ("cli/memory_cmd.py", "seed_from_shipped"): "`agentmem memory seed` installs the shipped seed items (trust shipped) directly, not as add_* edits",
-    ("cli/skills_cmd.py", "set_state"): "`agentmem skills state NAME STATE`: a hand edit by the user on the sidecar (not yet an audited activate/retire edit)",
 }
 
 

@@ -140,11 +140,31 @@ def search(
 @memory_app.command("seed")
 @guarded
 def seed(ctx: typer.Context, store: str = typer.Argument(..., help="behaviors or concepts")) -> None:
-    """Add the starter items shipped with agentmem to STORE (existing names are left alone)."""
-    st = open_store(state(ctx).settings(), store)
-    if not hasattr(st, "seed_from_shipped"):
+    """Add the starter items shipped with agentmem to STORE (existing names are left alone).
+
+    The items go in as typed add edits (trust shipped, proposer ``user:seed``) through the
+    reflective controller, so they are journaled and audited (``agentmem memory audit``)."""
+    from ..learning.controller import ControllerConfig, ReflectiveController
+    from ..learning.edits import EditLimits
+    from ..learning.gate import AdmissionPolicy, MemoryMode
+    from ..learning.seed import seed_edits
+    from ..learning.wiring import open_memory
+
+    settings = state(ctx).settings().ensure_home()
+    if store not in ("behaviors", "concepts"):
+        open_store(settings, store)  # an unknown store name fails here, naming the choices
         raise ConfigError(f"store {store!r} has no shipped seed data")
-    rep = st.seed_from_shipped()  # pyright: ignore[reportAttributeAccessIssue]  # optional store method, checked by hasattr
+    mem, registry = open_memory(settings, plugins=[(store, f"agentmem.learning.store_appliers:open_{store}")])
+    st = mem.stores[store]
+    edits, rep = seed_edits(store, st)
+    if edits:
+        ctl = ReflectiveController(mem, settings.home, registry=registry, config=ControllerConfig(
+            mode=MemoryMode.frozen, policy=AdmissionPolicy(max_adds_per_run=len(edits)), limits=EditLimits(max_edits_per_run=max(20, len(edits)))))
+        applied = ctl.apply(edits)
+        for a in applied.applied:
+            rep.added.extend(a.item_ids)
+        for r in applied.refused:
+            rep.skip(r.item_id or r.kind, r.reason)
     if state(ctx).json:
         emit_json(rep.model_dump(mode="json"))
     else:

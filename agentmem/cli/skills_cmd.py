@@ -212,15 +212,36 @@ def search(ctx: typer.Context, query: str = typer.Argument(...), k: int = typer.
 @skills_app.command("state")
 @guarded
 def set_state(ctx: typer.Context, name: str = typer.Argument(...), new_state: str = typer.Argument(..., help="active, quarantined or retired.")) -> None:
-    """Move a skill through its lifecycle (kept in the sidecar; files are not touched)."""
-    from ..types import Lifecycle
+    """Move a skill through its lifecycle (kept in the sidecar; files are not touched).
+
+    A hand edit through the reflective controller: ``active`` is an ``activate_item`` edit,
+    ``retired`` a ``retire_item``, ``quarantined`` a ``quarantine_item`` (trust shipped, proposer
+    ``user``), journaled and audited (``agentmem memory audit``)."""
+    from ..learning.controller import ControllerConfig, ReflectiveController
+    from ..learning.edits import ActivateItem, QuarantineItem, RetireItem
+    from ..learning.gate import MemoryMode
+    from ..learning.wiring import open_memory
+    from ..types import Lifecycle, Trust
 
     try:
         value = Lifecycle(new_state)
     except ValueError:
         fail(f"state {new_state!r}: expected active, quarantined or retired")
         return
-    _library(ctx).set_state(name, value)
+    settings = state(ctx).settings().ensure_home()
+    mem, registry = open_memory(settings, plugins=[("skills", "agentmem.learning.store_appliers:open_skills")])
+    rec = mem.stores["skills"].get_record(name)
+    if rec is None:
+        fail(f"skill {name!r} not found (see `agentmem skills list --all`)")
+        return
+    if rec.state != value:
+        kind = {Lifecycle.active: ActivateItem, Lifecycle.retired: RetireItem, Lifecycle.quarantined: QuarantineItem}[value]
+        edit = kind(store="skills", item_id=name, trust=Trust.shipped, proposer="user", reason=f"`agentmem skills state {name} {value.value}` (by hand)")
+        ctl = ReflectiveController(mem, settings.home, registry=registry, config=ControllerConfig(mode=MemoryMode.frozen))
+        rep = ctl.apply([edit])
+        if rep.refused:
+            fail(f"{name}: {rep.refused[0].reason}", 1)
+            return
     typer.echo(f"{name}: {value.value}")
 
 

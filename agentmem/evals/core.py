@@ -106,6 +106,8 @@ class EvalTask(BaseModel):
     id: str
     category: str = "all"
     payload: Any = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="What a memory hook or controller may see of the task; "
+                                     "``split``: 'train' for training-split tasks, 'test' otherwise (the train_labels write gate learns only from 'train').")
 
 
 class TaskOutcome(BaseModel):

@@ -3,7 +3,7 @@
 An :class:`EditApplier` knows one kind of store: which edit kinds it accepts, what makes an
 edit invalid for that store (unknown target, duplicate, wrong state) and how to write it. The
 controller looks appliers up in an :class:`ApplierRegistry` by ``(store name, edit kind)``;
-:class:`LifecycleApplier` handles ``update_utility``, ``retire_item`` and ``activate_item`` for
+:class:`LifecycleApplier` handles ``update_utility``, ``retire_item``, ``activate_item`` and ``quarantine_item`` for
 *any* :class:`~agentmem.stores.base.Store` through the protocol's ``record_use``/``set_state``,
 so a new store needs an applier only for the edits that create or revise its items.
 
@@ -50,7 +50,7 @@ def _exists(store: Any, item_id: str) -> Any:
 class LifecycleApplier:
     """Credit, retirement and activation for any store, through the ``Store`` protocol."""
 
-    kinds = frozenset({"update_utility", "retire_item", "activate_item"})
+    kinds = frozenset({"update_utility", "retire_item", "activate_item", "quarantine_item"})
 
     def check(self, edit: Any, store: Any) -> list[str]:
         rec = _exists(store, edit.item_id)
@@ -60,6 +60,8 @@ class LifecycleApplier:
             return [f"{edit.store}/{edit.item_id}: already retired"]
         if edit.kind == "activate_item" and rec.state == Lifecycle.active:
             return [f"{edit.store}/{edit.item_id}: already active"]
+        if edit.kind == "quarantine_item" and rec.state == Lifecycle.quarantined:
+            return [f"{edit.store}/{edit.item_id}: already quarantined"]
         return []
 
     def apply(self, edit: Any, store: Any, *, state: Lifecycle) -> list[str]:
@@ -69,6 +71,8 @@ class LifecycleApplier:
             store.set_state(edit.item_id, Lifecycle.retired)
         elif edit.kind == "activate_item":
             store.set_state(edit.item_id, Lifecycle.active)
+        elif edit.kind == "quarantine_item":
+            store.set_state(edit.item_id, Lifecycle.quarantined)
         else:  # pragma: no cover - guarded by kinds
             raise ConfigError(f"LifecycleApplier cannot apply {edit.kind!r}")
         return [edit.item_id]

@@ -230,8 +230,15 @@ class ActivateItem(_TargetsItem):
     kind: Literal["activate_item"] = "activate_item"
 
 
+class QuarantineItem(_TargetsItem):
+    """Take an item out of recall until it is verified again (``agentmem skills state NAME quarantined``);
+    :class:`ActivateItem` admits it back."""
+
+    kind: Literal["quarantine_item"] = "quarantine_item"
+
+
 Edit = Annotated[
-    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddConcepts, AddSubroutines, AddItem, ReviseItem, UpdateUtility, RetireItem, ActivateItem],
+    Union[AddSkill, ReviseSkill, AddBehavior, ExtendConcept, AddConcepts, AddSubroutines, AddItem, ReviseItem, UpdateUtility, RetireItem, ActivateItem, QuarantineItem],
     Field(discriminator="kind"),
 ]
 EditAdapter: TypeAdapter[Any] = TypeAdapter(Edit)
@@ -240,12 +247,12 @@ EditListAdapter: TypeAdapter[Any] = TypeAdapter(list[Edit])
 #: Every edit kind, by name.
 EDIT_KINDS: tuple[str, ...] = (
     "add_skill", "revise_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item",
-    "revise_item", "update_utility", "retire_item", "activate_item",
+    "revise_item", "update_utility", "retire_item", "activate_item", "quarantine_item",
 )
 #: Kinds that create new items.
 ADD_KINDS = frozenset({"add_skill", "add_behavior", "extend_concept", "add_concepts", "add_subroutines", "add_item"})
 #: Kinds that change or remove what already exists (protected for shipped/verified items).
-DESTRUCTIVE_KINDS = frozenset({"revise_skill", "revise_item", "retire_item"})
+DESTRUCTIVE_KINDS = frozenset({"revise_skill", "revise_item", "retire_item", "quarantine_item"})
 
 
 class Refusal(BaseModel):

@@ -87,6 +87,20 @@ def canonical_split(split: str) -> str:
     return name
 
 
+#: Splits whose games are training data (the ``train_labels`` write gate may learn from them).
+TRAIN_SPLITS = frozenset({"train", "valid_train"})
+
+
+def gate_split(split_or_game_id: str) -> str | None:
+    """``"train"`` for a training split (or a game id under one), ``"test"`` for an evaluation split
+    (valid_seen, valid_unseen and their aliases), ``None`` when the name is no known split."""
+    head = split_or_game_id.replace("\\", "/").split("/", 1)[0]
+    name = SPLIT_ALIASES.get(head, head)
+    if name not in SPLIT_SPECS:
+        return None
+    return "train" if name in TRAIN_SPLITS else "test"
+
+
 class SplitInfo(BaseModel):
     """A bundled archive of one split (``../shared/data/alfworld/<archive>``), checked by sha256."""
 

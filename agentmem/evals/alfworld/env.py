@@ -36,7 +36,7 @@ from agentmem.environment import Observation, TaskSpec
 from agentmem.errors import ConfigError
 from agentmem.llm.base import ToolSpec
 from agentmem.types import Outcome
-from agentmem.evals.alfworld.data import SPLIT_SPECS, GameRef, alfworld_config, canonical_split, list_games, task_type_of
+from agentmem.evals.alfworld.data import SPLIT_SPECS, GameRef, alfworld_config, canonical_split, gate_split, list_games, task_type_of
 
 DEFAULT_MAX_STEPS = 50
 
@@ -254,7 +254,11 @@ class AlfworldEnv:
         self.steps = 0
         self.history = []
         intro = clean_intro(self.state.feedback)
-        return TaskSpec(id=game.id, instruction=intro, topic=game.task_type, metadata={"goal": goal_of(intro), "task_type": game.task_type, "admissible_commands": self.state.admissible_commands, "max_steps": self.max_steps})
+        meta = {"goal": goal_of(intro), "task_type": game.task_type, "admissible_commands": self.state.admissible_commands, "max_steps": self.max_steps}
+        split = gate_split(game.id)  # the game's own split folder: the train_labels gate learns only from training games
+        if split is not None:
+            meta["split"] = split
+        return TaskSpec(id=game.id, instruction=intro, topic=game.task_type, metadata=meta)
 
     def tools(self) -> list[ToolSpec]:
         return [ACT_TOOL]

@@ -67,7 +67,9 @@ class AlfworldHarness:
     def tasks(self) -> list[Any]:
         from agentmem.evals.core import EvalTask
 
-        return [EvalTask(id=g.id, category=g.task_type, payload=g) for g in self.games]
+        from agentmem.evals.alfworld.data import gate_split
+
+        return [EvalTask(id=g.id, category=g.task_type, payload=g, metadata={"split": gate_split(g.id)} if gate_split(g.id) else {}) for g in self.games]
 
     def play(self, game: GameRef, llm: LLM | None = None, run_id: str = "alfworld") -> EpisodeResult:
         """Play one game in its own environment."""

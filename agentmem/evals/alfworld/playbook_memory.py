@@ -332,7 +332,9 @@ class PlaybookMemory:
         return cls(ctl, concepts, behaviors, rescorer, split=split)
 
     def _mark(self, task: TaskSpec) -> TaskSpec:
-        if self.split and (task.metadata or {}).get("split") != self.split:
+        """The declared split for a task that does not carry its own (a game under a known split folder
+        keeps the environment's label, so declaring ``split="train"`` cannot make evaluation games training data)."""
+        if self.split and not (task.metadata or {}).get("split"):
             return task.model_copy(update={"metadata": {**(task.metadata or {}), "split": self.split}})
         return task
 

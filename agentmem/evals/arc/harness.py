@@ -25,7 +25,13 @@ def category(task: ArcTask) -> str:
 def eval_tasks(split: str, dataset: ArcDataset | None = None, tasks: list[ArcTask] | None = None) -> list[EvalTask]:
     """The split's tasks (id order) as :class:`EvalTask` with the ARC task as payload."""
     items = tasks if tasks is not None else load_split(split, dataset)
-    return [EvalTask(id=t.id, category=category(t), payload=t) for t in items]
+    return [EvalTask(id=t.id, category=category(t), payload=t, metadata={"split": split_label(split)}) for t in items]
+
+
+def split_label(split: str | None) -> str:
+    """The write gate's split of an ARC split: ``train`` for the training split, ``test`` for every other
+    (evaluation, eval100, a task folder), so ``train_labels`` never learns from evaluation tasks."""
+    return "train" if split == "training" else "test"
 
 
 def log_skill_runs(solve: Any, config: EvalConfig, home: Path) -> Any:
@@ -54,7 +60,7 @@ def log_skill_runs(solve: Any, config: EvalConfig, home: Path) -> Any:
         else:
             ok = bool(out.detail.get("sandbox_train_ok"))
             outcome = Outcome(score=float(ok), success=ok, source="verifier", detail={"skills_used": skills})
-        spec = TaskSpec(id=item.id, instruction=task_spec(item.payload).instruction, topic="arc", metadata={"split": "train" if training else str(config.split or "")})
+        spec = TaskSpec(id=item.id, instruction=task_spec(item.payload).instruction, topic="arc", metadata={"split": split_label(config.split)})
         ctl.after_task(spec, RecallContext(), [], outcome, f"arc-{config.fingerprint()}-{item.id}")
         return out
 
@@ -105,8 +111,9 @@ def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list
     with SkillsSolver(config, learned_dir=learned_dir, shipped_dir=shipped_dir, runner=runner, in_process=in_process,
                       max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
                       max_depth=int(opts.get("max_depth", 2)), attempts=int(opts.get("attempts", 2)), prior=prior,
-                      learned_only=learned_only) as solver:
-        solve = log_skill_runs(solver.solve, config, outcome_home) if outcome_home is not None else solver.solve
+                      learned_only=learned_only, home=outcome_home) as solver:
+        # memory updating: the solver's controller logs each run with its outcome; otherwise a frozen one does
+        solve = log_skill_runs(solver.solve, config, outcome_home) if (outcome_home is not None and solver.controller is None) else solver.solve
         return run_eval(config, items, solve, progress=progress)
 
 

@@ -66,13 +66,14 @@ class AttemptLog(BaseModel):
     timeouts: int
 
 
-def task_spec(task: ArcTask) -> TaskSpec:
-    """The :class:`TaskSpec` memory hooks see: an instruction text plus the pairs in metadata."""
+def task_spec(task: ArcTask, split: str | None = None) -> TaskSpec:
+    """The :class:`TaskSpec` memory hooks see: an instruction text plus the pairs in metadata, and
+    ``split`` (``train``/``test``, what the ``train_labels`` write gate checks) when known."""
     lines = [f"ARC task {task.id}: find the rule that maps each input grid to its output grid."]
     for i, p in enumerate(task.train, 1):
         lines.append(f"Demonstration {i} input:\n{format_grid(p.input)}\noutput:\n{format_grid(p.output)}")
     return TaskSpec(id=task.id, instruction="\n".join(lines), topic="arc",
-                    metadata={"train_pairs": [[p.input, p.output] for p in task.train], "test_inputs": task.test_inputs})
+                    metadata={"train_pairs": [[p.input, p.output] for p in task.train], "test_inputs": task.test_inputs, **({"split": split} if split else {})})
 
 
 def failures_of(task: ArcTask, runs: list[GridRun]) -> list[dict[str, Any]]:
@@ -118,7 +119,7 @@ class ArcLLMSolver:
         task: ArcTask = item.payload
         if ctx.llm is None:
             raise ValueError("the ARC LLM solver needs an LLM (run_eval(..., llm=...))")
-        spec = task_spec(task)
+        spec = task_spec(task, item.metadata.get("split"))
         recall = self.memory.before_task(spec) if self.memory is not None else RecallContext()
         messages = self.first_messages(task, recall.text)
         trajectory: list[Any] = [TaskStep(task=messages[-1].content, memory_text=recall.text, memory_ids=recall.item_ids)]

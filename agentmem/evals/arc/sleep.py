@@ -96,8 +96,12 @@ def skill_name(steps: list[Step]) -> str:
 
 
 def composition_edit(library: TransformLibrary, cand: Candidate, train_pairs: dict[str, list[tuple[Any, Any]]], *, run_id: str,
-                     round_no: int) -> AddSkill:
-    """The typed edit that proposes ``cand`` as a skill (quarantined until its test passes)."""
+                     round_no: int | None, proposer: str = "arc:sleep") -> AddSkill:
+    """The typed edit that proposes ``cand`` as a skill (quarantined until its test passes).
+
+    ``round_no=None``: a whole composition found by the LLM-free solver on one task and verified on
+    its train pairs (the solver's per-task write-back), not a sub-program abstracted in a sleep round.
+    """
     steps = cand.steps
     name = skill_name(steps)
     shapes = {library.by_name[s["skill"]].shape for s in steps}
@@ -108,17 +112,21 @@ def composition_edit(library: TransformLibrary, cand: Candidate, train_pairs: di
             "abstracted_from": cand.tasks, "round": round_no}
     chain = " then ".join(s["skill"] for s in steps)
     refit = steps[-1]["skill"] if steps[-1].get("fit") else None
+    found = (f"it recurred in {len(cand.tasks)} solved training tasks" if round_no is not None
+             else f"composition search found it on task {cand.tasks[0]} and it reproduced every train pair there in the sandbox")
     description = (f"Learned ARC composition: {chain}{f', re-fitting {refit} on each task' if refit else ''}. "
                    f"Use on ARC tasks that need {steps[0]['skill']} followed by {' and '.join(s['skill'] for s in steps[1:])}; "
-                   f"it recurred in {len(cand.tasks)} solved training tasks.")[:1024]
-    body = (f"# {name}\n\n## Concept\n\n`{concept}`\n\nA sub-program that recurred in the verified programs of {len(cand.tasks)} training tasks "
-            f"({', '.join(cand.tasks[:8])}{' ...' if len(cand.tasks) > 8 else ''}), abstracted in wake/sleep round {round_no}. "
+                   f"{found}.")[:1024]
+    origin = (f"A sub-program that recurred in the verified programs of {len(cand.tasks)} training tasks "
+              f"({', '.join(cand.tasks[:8])}{' ...' if len(cand.tasks) > 8 else ''}), abstracted in wake/sleep round {round_no}. "
+              if round_no is not None else f"A composition found by the LLM-free solver on task `{cand.tasks[0]}` and verified on every one of its train pairs. ")
+    body = (f"# {name}\n\n## Concept\n\n`{concept}`\n\n" + origin
             + ("Its last step is re-fitted on each new task's train pairs.\n" if refit else "All of its parameters are fixed.\n")
             + "\n## Test\n\n`scripts/test_transform.py` checks that it explains the train pairs of every source task "
             "(`references/train_pairs.json`); it stays quarantined until that test passes in the sandbox.\n")
     pairs = {t: [[i, o] for i, o in train_pairs[t]] for t in cand.tasks}
     files = {"scripts/transform.py": render_program(library, steps), "scripts/test_transform.py": _TEST,
              COMPOSITION_FILE: json.dumps(info, indent=1, sort_keys=True), "references/train_pairs.json": json.dumps(pairs)}
-    return AddSkill(name=name, description=description, body=body, playbook=True, files=files, trust=Trust.learned, proposer="arc:sleep",
-                    reason=f"sub-program {concept} recurs in {len(cand.tasks)} solved training tasks",
+    reason = f"sub-program {concept} recurs in {len(cand.tasks)} solved training tasks" if round_no is not None else f"composition {concept} solves the train pairs of task {cand.tasks[0]}"
+    return AddSkill(name=name, description=description, body=body, playbook=True, files=files, trust=Trust.learned, proposer=proposer, reason=reason,
                     provenance=Provenance(source="learned", task_id=cand.tasks[0], run_id=run_id, note=f"abstracted from {', '.join(cand.tasks)}"))

@@ -71,7 +71,7 @@ class LocomoHarness:
     def tasks(self) -> list[Any]:
         from agentmem.evals.core import EvalTask
 
-        return [EvalTask(id=item_id(conv, i), category=f"{conv.qa[i].category} {conv.qa[i].category_name}", payload=(conv, i)) for conv, i in self.items]
+        return [EvalTask(id=item_id(conv, i), category=f"{conv.qa[i].category} {conv.qa[i].category_name}", payload=(conv, i), metadata={"split": self.qa.split}) for conv, i in self.items]
 
     def answer(self, conversation: Conversation, qa_index: int, llm: LLM | None = None) -> QARecord:
         model = llm or self.llm

@@ -199,8 +199,11 @@ class QARecord(BaseModel):
 class LocomoQA:
     """Answers LoCoMo questions with a memory and scores them (one item at a time; no global state)."""
 
-    def __init__(self, llm: LLM, memory_factory: MemoryFactory, *, judge: AnswerJudge | None = None, prompts: PromptLibrary | None = None, full_context: bool = False, answer_max_tokens: int = 64) -> None:
+    def __init__(self, llm: LLM, memory_factory: MemoryFactory, *, judge: AnswerJudge | None = None, prompts: PromptLibrary | None = None, full_context: bool = False, answer_max_tokens: int = 64,
+                 split: str = "test") -> None:
         self.llm = llm
+        #: the write gate's split of the questions (``test``: the scored questions are never training data)
+        self.split = split
         self.memory_factory = memory_factory
         self.judge = judge
         self.prompts = prompts or PromptLibrary()
@@ -227,7 +230,7 @@ class LocomoQA:
     def answer_item(self, conversation: Conversation, qa_index: int, llm: LLM | None = None) -> QARecord:
         """Recall, answer and score item ``qa_index`` of ``conversation`` (``llm`` overrides the answering model for this call)."""
         qa = conversation.qa[qa_index]
-        task = TaskSpec(id=item_id(conversation, qa_index), instruction=qa.question, topic=qa.category_name, metadata={"sample_id": conversation.sample_id, "category": qa.category})
+        task = TaskSpec(id=item_id(conversation, qa_index), instruction=qa.question, topic=qa.category_name, metadata={"sample_id": conversation.sample_id, "category": qa.category, "split": self.split})
         context = self.memory_for(conversation).before_task(task)
         prompt = self.prompts.render("locomo_answer.j2", speaker_a=conversation.speaker_a, speaker_b=conversation.speaker_b, memory_text=context.text or "(nothing recalled)", question=qa.question, full_context=self.full_context)
         comp = (llm or self.llm).complete([Message(role="user", content=prompt)], temperature=0.0, max_tokens=self.answer_max_tokens)
