@@ -101,6 +101,7 @@ def train(
         if source == "corpus":
             from agentmem.evals.corpus.run import train_corpus
 
+            assert corpus is not None  # source 'corpus' means --corpus was given
             record = train_corpus(corpus, target, reward=reward, config=config, settings=settings, log=log)
         elif source == "locomo":
             from agentmem.evals.locomo.proxy_data import train_locomo_checkpoint

@@ -31,11 +31,11 @@ class EditApplier(Protocol):
 
     kinds: frozenset[str]
 
-    def check(self, edit: Any, store: Any) -> list[str]:
+    def check(self, edit: Any, store: Any, /) -> list[str]:
         """Problems that make ``edit`` invalid for ``store`` right now (empty = valid)."""
         ...
 
-    def apply(self, edit: Any, store: Any, *, state: Lifecycle) -> list[str]:
+    def apply(self, edit: Any, store: Any, /, *, state: Lifecycle) -> list[str]:
         """Write ``edit`` into ``store`` (new items in lifecycle ``state``); return the item ids written."""
         ...
 

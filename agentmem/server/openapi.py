@@ -45,7 +45,7 @@ def build_openapi(endpoints: list[Any]) -> dict[str, Any]:
         for m in (ep.body, _response_model(ep)):
             if m is not None and m not in models:
                 models.append(m)
-    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models] + [(m, "serialization") for m in models]
+    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models] + [(m, "serialization") for m in models]  # pyright: ignore[reportAssignmentType]  # literal modes
     refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
 

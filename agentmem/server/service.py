@@ -149,12 +149,12 @@ class HomeService:
         out: list[MemoryRecord] = []
         with self.rw.read():
             for name in names:
-                store = self._store(name)
+                live = self._store(name)
                 want = offset + limit - len(out)
-                if hasattr(store, "page"):  # large stores page without a full scan
-                    out.extend(store.page(0, want, namespace=namespace, include_inactive=include_inactive))  # pyright: ignore[reportAttributeAccessIssue]  # checked by hasattr
+                if hasattr(live, "page"):  # large stores page without a full scan
+                    out.extend(live.page(0, want, namespace=namespace, include_inactive=include_inactive))
                 else:
-                    out.extend(store.records(namespace, include_inactive)[:want])
+                    out.extend(live.records(namespace, include_inactive)[:want])
                 if len(out) >= offset + limit:
                     break
         return out[offset : offset + limit]

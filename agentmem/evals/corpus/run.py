@@ -122,7 +122,8 @@ def evaluate_corpus(
         raise ConfigError("ranker 'proxy' needs a checkpoint: pass --checkpoint DIR (train one with `agentmem retriever train --corpus FILE`)")
     corpus = load_corpus(path)
     embedder = embedder or corpus_embedder(settings)
-    proxy = TrainedProxy.load(checkpoint, embedder) if "proxy" in rankers else None  # raises, naming the folder
+    assert embedder is not None  # corpus_embedder always returns one
+    proxy = TrainedProxy.load(checkpoint, embedder) if "proxy" in rankers and checkpoint is not None else None  # raises, naming the folder
     report: dict[str, Any] = {"benchmark": "corpus-retrieval", "corpus": str(corpus.path), "corpus_sha256": corpus.sha256, "documents": corpus.n_documents,
                               "queries_with_gold": sum(1 for g in corpus.groups.values() for q in g.queries if q.gold), "unknown_gold_ids": corpus.unknown_gold(),
                               "embedder": getattr(embedder, "name", None), "first_stage": "hybrid = RRF(k=60) of BM25 and dense", "rankers": {}}

@@ -73,7 +73,7 @@ def mean_tables(tables: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for m in METRICS:
             vals = [key_path(t).get(m) for t in tables]
             if all(v is not None for v in vals):
-                base[m] = round(float(np.mean(vals)), 2)
+                base[m] = round(float(np.mean([float(v) for v in vals if v is not None])), 2)
         return base
 
     out = {"main": avg(lambda t: t["main"]), "category_5": avg(lambda t: t["category_5"]),
