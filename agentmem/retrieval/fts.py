@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..fileio import connect_sqlite
 from .base import Hit
 
 #: English stopwords dropped from queries: Lucene's English stop set, the bm25s default ("en").
@@ -107,11 +108,8 @@ class FTSIndex:
         try:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = sqlite3.connect(str(self.path) if self.path is not None else ":memory:", timeout=30, check_same_thread=False, isolation_level=None)
-            self._con.execute("PRAGMA busy_timeout=30000")
-            if self.path is not None:
-                self._con.execute("PRAGMA journal_mode=WAL")
-                self._con.execute("PRAGMA synchronous=NORMAL")
+            # WAL + busy timeout (several processes); NORMAL sync: durable at checkpoints, never corrupt
+            self._con = connect_sqlite(str(self.path) if self.path is not None else ":memory:", synchronous="NORMAL", check_same_thread=False, isolation_level=None)
             self._init_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the lexical index at {self.path or ':memory:'}: {exc}") from exc

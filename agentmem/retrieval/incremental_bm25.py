@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import StoreError
+from ..fileio import connect_sqlite
 from .base import Hit, matches
 from .fts import STOPWORDS
 
@@ -107,11 +108,8 @@ class IncrementalBM25:
         try:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = sqlite3.connect(str(self.path) if self.path is not None else ":memory:", timeout=30, check_same_thread=False, isolation_level=None)
-            self._con.execute("PRAGMA busy_timeout=30000")
-            if self.path is not None:
-                self._con.execute("PRAGMA journal_mode=WAL")
-                self._con.execute("PRAGMA synchronous=NORMAL")
+            # WAL + busy timeout (several processes); NORMAL sync: durable at checkpoints, never corrupt
+            self._con = connect_sqlite(str(self.path) if self.path is not None else ":memory:", synchronous="NORMAL", check_same_thread=False, isolation_level=None)
             self._con.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS info (k TEXT PRIMARY KEY, v TEXT NOT NULL);
