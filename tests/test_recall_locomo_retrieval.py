@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 
 import pytest
@@ -51,6 +53,8 @@ def test_baselines_on_tiny_file(tmp_path) -> None:  # noqa: ANN001
     lex = evaluate_retrieval(p, retriever="bm25", modes=["bm25", "fts5"])
     assert set(lex["retrievers"]) == {"bm25", "fts5"} and lex["embedder"] is None
     assert r["main"]["queries"] + r["category_5"]["queries"] == 4 * 7
+    # the report names the data that ran: the file's sha256, and that it is not the published release
+    assert r["data"]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest() and r["data"]["known"] is False and r["data"]["n_items"] == 4
     assert set(r["per_category"]) == {"1", "2", "3", "4", "5"} and r["per_category"]["1"]["name"] == "multi-hop"
     for k in ("R@1", "R@5", "R@10", "R@20", "session_hit@3"):
         assert 0.0 <= r["main"][k] <= 100.0

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from agentmem.errors import ConfigError
-from agentmem.evals.locomo.data import CATEGORY_NAMES, Conversation, QAItem, load_locomo
+from agentmem.evals.locomo.data import CATEGORY_NAMES, Conversation, QAItem, load_locomo, locomo_data_info
 
 K_VALUES = (1, 5, 10, 20)
 RETRIEVERS = ("bm25", "bm25_incremental", "fts5", "dense", "hybrid", "hybrid_incremental", "hybrid_fts5", "proxy")
@@ -351,6 +351,8 @@ def evaluate_retrieval(
         "protocol": "corpus = turns rendered '[date] speaker: text [image: caption]'; queries = QA with evidence; evidence recall@k; session hit@3",
         "conversations": [c.sample_id for c in convs],
         "embedder": getattr(embedder, "name", None),
+        # which data actually ran (file, sha256, whether it is the published release), as every eval records
+        "data": locomo_data_info(data_path, len(convs)).model_dump(mode="json"),
     }
     results: dict[str, Any] = {}
     for mode in modes:
