@@ -25,10 +25,11 @@ def _controller(ctx: typer.Context) -> Any:
     return ReflectiveController(mem, settings.home, registry=registry, config=ControllerConfig(mode=MemoryMode.frozen))
 
 
-def why(ctx: typer.Context, item: str = typer.Argument(..., help="Item as STORE/ID or ID.")) -> None:
+def why(ctx: typer.Context, item: str = typer.Argument(..., help="Item as STORE/ID or ID."),
+        json_output: bool = typer.Option(False, "--json", help="Print the history as JSON (same as the global --json).")) -> None:
     """Where an item came from (task, run, edit, reason) and how it has paid off."""
     hist = _controller(ctx).why(item)
-    if state(ctx).json:
+    if json_output or state(ctx).json:
         emit_json(hist.model_dump() | {"uses": hist.uses, "mean_score": hist.mean_score, "mean_credit": hist.mean_credit})
     else:
         typer.echo(hist.render(), nl=False)
@@ -87,6 +88,7 @@ def audit(
     item: str | None = typer.Option(None, "--item", help="Only entries for STORE/ID."),
     status: str | None = typer.Option(None, "--status", help="applied, quarantined, refused, invalid, snapshot, rollback, recovered."),
     limit: int = typer.Option(50, "--limit", help="Most recent entries to show."),
+    json_output: bool = typer.Option(False, "--json", help="Print the entries as JSON (same as the global --json)."),
 ) -> None:
     """The audit log: applied, quarantined and refused edits with their run and reason."""
     from ..learning.audit import AuditLog
@@ -95,7 +97,7 @@ def audit(
     log = AuditLog(settings.paths.audit_db)
     store, item_id = (item.split("/", 1) if item and "/" in item else (None, item))
     rows = log.entries(run_id=run, store=store, item_id=item_id, status=status, limit=limit)
-    if state(ctx).json:
+    if json_output or state(ctx).json:
         emit_json([r.model_dump() for r in rows])
         return
     from rich.table import Table
