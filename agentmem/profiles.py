@@ -70,6 +70,7 @@ class MemoryProfile(BaseModel):
     query_key: str | None = Field(default=None, description="Task metadata field searched instead of the instruction when set (ALFWorld: 'goal').")
     skill_group: str | None = Field(default=None, description="skill_blocks view: skills of this group first.")
     concept_selection: str = Field(default="llm", description="selected view: 'llm' (the model picks concepts by exact name when an LLM is given) or 'embedding'.")
+    proxy: bool = Field(default=True, description="Stage 2 of recall (settings.recall.proxy); False keeps the stage-1 order (a benchmark that measures one retriever).")
 
     def model_post_init(self, _: Any) -> None:
         bad = [s for s in self.stores if s not in KNOWN_STORES]
@@ -101,7 +102,9 @@ PROFILES: dict[str, MemoryProfile] = {
     "arc": MemoryProfile(name="arc", stores=["concepts"], views={"concepts": "selected"}, store_limits={"concepts": 4}, budget_tokens=3000, max_store_share=0.7,
                          learners=["concept_abstraction"], mode=MemoryMode.updating, write_gate=WriteGate.self_verification),
     # agentmem eval locomo --ingest memskill (was FactMemory): one conversation's facts as lines; QA never writes (its questions are test data)
-    "locomo_facts": MemoryProfile(name="locomo_facts", stores=["facts"], views={"facts": "lines"}, store_limits={"facts": 10}, budget_tokens=2000, mode=MemoryMode.none),
+    "locomo_facts": MemoryProfile(name="locomo_facts", stores=["facts"], views={"facts": "lines"}, store_limits={"facts": 10}, budget_tokens=2000, mode=MemoryMode.none, proxy=False),
+    # agentmem eval locomo --ingest turns (was TurnMemory's own reader): one conversation's raw turns, a transient store the harness gives
+    "locomo_turns": MemoryProfile(name="locomo_turns", stores=[], store_limits={"turns": 10}, budget_tokens=2000, mode=MemoryMode.none, proxy=False),
 }
 
 
@@ -195,13 +198,17 @@ def memory_for(settings: Any, profile: MemoryProfile | str, *, llm: Any = None, 
         "store_limits": {**settings.recall.store_limits, **prof.store_limits},
         **({"budget_tokens": prof.budget_tokens} if prof.budget_tokens else {}),
         **({"max_store_share": prof.max_store_share} if prof.max_store_share else {}),
+        **({} if prof.proxy else {"proxy": "none"}),
     })
     tuned = settings.model_copy(update={"recall": recall})
     live = stores if stores is not None else open_stores(settings, prof.stores)
     read = [view_for(prof, s, llm) for s in live] + list(extra_sources)
     by_name = {getattr(s, "name", ""): s for s in read}
-    memory = Memory.from_settings(tuned, read, llm=llm, namespace=namespace, mode=MemoryMode(mode or prof.mode).value,
-                                  write_gate=WriteGate(write_gate or prof.write_gate).value,
-                                  learners=learners if learners is not None else make_learners(prof.learners, llm, by_name), router=router)
+    kw: dict[str, Any] = {"namespace": namespace, "mode": MemoryMode(mode or prof.mode).value, "write_gate": WriteGate(write_gate or prof.write_gate).value,
+                          "learners": learners if learners is not None else make_learners(prof.learners, llm, by_name), "router": router}
+    if kw["mode"] == MemoryMode.none.value and not prof.proxy:
+        memory = Memory(read, settings=tuned, **kw)  # reads only: no outcome log to open, no proxy to load
+    else:
+        memory = Memory.from_settings(tuned, read, llm=llm, **kw)
     memory.profile = prof
     return memory

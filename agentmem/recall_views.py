@@ -60,7 +60,8 @@ class StoreView:
             raise AttributeError(attr)
         return getattr(self.view_of, attr)
 
-    # the Store protocol, delegated
+    # the Store protocol's read side, delegated (its write side, record_use and set_state, falls through
+    # to the store by __getattr__; only the controller's appliers call it)
     def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Recalled]:
         return self.view_of.search(query, k=k, namespace=namespace)
 
@@ -69,12 +70,6 @@ class StoreView:
 
     def get_record(self, item_id: str) -> Any:
         return self.view_of.get_record(item_id)
-
-    def record_use(self, item_id: str, reward: float, success: bool) -> None:
-        self.view_of.record_use(item_id, reward, success)
-
-    def set_state(self, item_id: str, state: Any) -> None:
-        self.view_of.set_state(item_id, state)
 
     # what a view changes
     def recall_candidates(self, task: TaskSpec, k: int, namespace: str) -> list[Recalled]:
