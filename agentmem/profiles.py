@@ -151,7 +151,8 @@ def view_for(profile: MemoryProfile, store: Any, llm: Any = None) -> Any:
         view.query_key = profile.query_key
         return view
     if kind == "skill_blocks":
-        return V.SkillGroupView(store, group=profile.skill_group, k=k, query_key=profile.query_key)
+        share = int(profile.budget_tokens * profile.max_store_share) if profile.budget_tokens and profile.max_store_share else None
+        return V.SkillGroupView(store, group=profile.skill_group, k=k, query_key=profile.query_key, budget_tokens=share)
     if kind == "lines":
         return V.LinesView(store, query_key=profile.query_key)
     return store if profile.query_key is None else V.StoreView(store, query_key=profile.query_key)

@@ -182,11 +182,12 @@ class SubroutinesView(StoreView):
 
 class SkillGroupView(StoreView):
     """The skill library with one group first (e.g. the shipped ``alfworld`` skills), each skill
-    shown as ``### skill: <id>`` and its text."""
+    shown as ``### skill: <id>`` and its text; ``budget_tokens`` (the store's share of the recall
+    budget) skips a skill whose block would not fit in it, so a long skill does not crowd out the next."""
 
-    def __init__(self, store: Any, *, group: str | None = None, k: int = 3, query_key: str | None = None) -> None:
+    def __init__(self, store: Any, *, group: str | None = None, k: int = 3, query_key: str | None = None, budget_tokens: int | None = None) -> None:
         super().__init__(store, query_key=query_key)
-        self.group, self.k = group, k
+        self.group, self.k, self.budget_tokens = group, k, budget_tokens
 
     @staticmethod
     def block(r: Recalled) -> str:
@@ -199,7 +200,16 @@ class SkillGroupView(StoreView):
         hits = self.view_of.search(task_query(task, self.query_key), k=want * 4, namespace=namespace)
         if self.group:
             hits.sort(key=lambda r: (r.record.metadata.get("group") != self.group, -r.score))
-        kept = [h.model_copy(update={"tokens": approx_tokens(self.block(h)), "record": h.record.model_copy(update={"namespace": namespace})}) for h in hits[:want]]
+        kept: list[Recalled] = []
+        used = 0
+        for h in hits:
+            if len(kept) >= want:
+                break
+            cost = approx_tokens(self.block(h))
+            if self.budget_tokens is not None and used + cost > self.budget_tokens:
+                continue
+            used += cost
+            kept.append(h.model_copy(update={"tokens": cost, "record": h.record.model_copy(update={"namespace": namespace})}))
         return ranked(kept)
 
     def render_recalled(self, items: list[Recalled]) -> str | None:
