@@ -159,3 +159,29 @@ def test_profiles_validate_their_configuration(settings):
     ctx = frozen.before_task(task)
     frozen.after_task(task, ctx, [], Outcome(score=1.0, success=True), "r-frozen")
     assert ctx.items and AuditLog(settings.paths.home / "audit.sqlite").entries(run_id="r-frozen") == []
+
+
+def test_eval_alfworld_react_updating_writes_only_through_the_controller(shared_data, tmp_path, monkeypatch, recalls):
+    """``agentmem eval alfworld --agent react --memory updating`` (scripted model): the hook is the
+    ``alfworld`` profile, recall is the one read path, and the game's credit and curation are in the
+    audit log with the run and game ids."""
+    pytest.importorskip("alfworld")
+    from agentmem.cli import app
+
+    monkeypatch.setenv("AGENTMEM_EMBEDDER__BACKEND", "hash")
+    monkeypatch.setenv("AGENTMEM_INDEX__BACKEND", "memory")
+    curation = {"behaviors": [{"name": "look before acting", "instruction": "look around before the first move", "topics": []}]}
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(["Action: look", "Action: inventory", json.dumps(curation)]))
+    res = CliRunner().invoke(app, ["--json", "eval", "alfworld", "--agent", "react", "--memory", "updating", "--split", "train", "--limit", "1", "--max-steps", "2",
+                                   "--model", f"scripted:{replies}", "--data", str(shared_data), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    game = json.loads(res.output)["tasks"][0]
+    assert [name for name, _, _ in recalls] == ["alfworld"] and game["detail"]["memory_ids"] == recalls[0][2].item_ids
+    from agentmem.settings import Settings
+
+    rows = [r for r in AuditLog(Settings.load().paths.home / "audit.sqlite").entries() if r.status == "applied"]
+    credited = sorted(r.item_id for r in rows if r.kind == "update_utility")
+    assert credited == sorted(game["detail"]["memory_ids"])
+    assert [r.item_id for r in rows if r.kind == "add_behavior"] == ["behavior_look_before_acting"]
+    assert {r.run_id for r in rows} == {"eval-alfworld"} and {r.task_id for r in rows} == {game["task_id"]}
