@@ -9,10 +9,21 @@ through :meth:`agentmem.Memory.recall` and writes through the reflective control
   (``skills``, ``behaviors``, ``concepts``, ``subroutines``, ``facts``);
 * ``store_weights`` / ``store_limits`` / ``budget_tokens`` / ``max_store_share``: how recall
   scores across stores and fills its token budget (defaults: ``settings.recall``);
+* ``views`` (with ``query_key``, ``skill_group``, ``concept_selection``): how recall reads and
+  renders each store (:mod:`agentmem.recall_views`: topic-tagged behaviors first, concepts the
+  model selects, ALFWorld skills first, facts as lines, ...), still inside ``Memory.recall``;
+  ``proxy``: whether recall's stage 2 runs;
 * ``learners``: who proposes edits after a task (``run_lesson`` works without a model; the
   curators ``behavior_curator``, ``concept_abstractor``, ``subroutine_decomposer`` and
-  ``skill_reviser`` need an LLM and are skipped without one);
+  ``skill_reviser``, and the stores' own steps ``behavior_curation``,
+  ``subroutine_decomposition`` and ``concept_abstraction``, need an LLM and are skipped without one);
 * ``mode`` and ``write_gate``: whether and from which outcomes memory is written.
+
+The shipped profiles (:data:`PROFILES`): ``run`` (``agentmem run``, the MCP server), ``experience``
+(:func:`agentmem.experience.ExperienceMemory`), ``alfworld`` (``agentmem eval alfworld``),
+``arc`` (``agentmem eval arc --solver llm``), ``locomo_turns`` and ``locomo_facts``
+(``agentmem eval locomo``). They replace the per-environment hook classes that each had
+their own reader.
 
 :func:`memory_for` wires a profile over the home of ``settings`` and returns the
 :class:`~agentmem.memory.Memory`; use ``memory`` itself as the agent's hook (recall, then
