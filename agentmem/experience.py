@@ -74,6 +74,9 @@ def ExperienceMemory(  # noqa: N802 - the former class name, kept for the public
     if not cfg.learn:
         overrides["learners"] = []
     memory = memory_for(stores[0].settings, "experience", llm=llm, namespace=namespace, stores=stores, overrides=overrides, mode="updating")
-    if prompts is not None:
+    if prompts is not None:  # the templates recall and the subroutine view render with
         memory._prompts = prompts
+        view = memory.stores.get("subroutines")
+        if view is not None and hasattr(view, "_prompts"):
+            view._prompts = prompts
     return memory
