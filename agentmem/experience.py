@@ -74,9 +74,11 @@ def ExperienceMemory(  # noqa: N802 - the former class name, kept for the public
     if not cfg.learn:
         overrides["learners"] = []
     memory = memory_for(stores[0].settings, "experience", llm=llm, namespace=namespace, stores=stores, overrides=overrides, mode="updating")
-    if prompts is not None:  # the templates recall and the subroutine view render with
+    if prompts is not None:  # the templates recall and the store views render with
+        from .recall_views import StoreView
+
         memory._prompts = prompts
-        view = memory.stores.get("subroutines")
-        if view is not None and hasattr(view, "_prompts"):
-            view._prompts = prompts
+        for view in memory.stores.values():
+            if isinstance(view, StoreView):
+                view._prompts = prompts
     return memory

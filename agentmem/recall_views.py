@@ -49,14 +49,29 @@ def ranked(hits: list[Recalled]) -> list[Recalled]:
 class StoreView:
     """A store as one profile reads it (see the module docstring); attributes fall through to the store."""
 
-    def __init__(self, store: Any, *, name: str | None = None, query_key: str | None = None, read_only: bool = False) -> None:
+    def __init__(self, store: Any, *, name: str | None = None, query_key: str | None = None, read_only: bool = False, prompts: Any = None) -> None:
         self.view_of = store
         self.name = name or store.name
         self.root = None if read_only else getattr(store, "root", None)
         self.query_key = query_key
+        self._prompts = prompts
+
+    @property
+    def prompts(self) -> Any:
+        """The templates this view renders with (shipped ones unless given)."""
+        if self._prompts is None:
+            from .prompts import PromptLibrary
+
+            self._prompts = PromptLibrary()
+        return self._prompts
+
+    def section(self, **blocks: str) -> str:
+        """A rendered block under its heading (``experience_context.j2``: ``behaviors``, ``concepts`` or ``subroutines``)."""
+        parts = {"behaviors": "", "concepts": "", "subroutines": "", **blocks}
+        return self.prompts.render("experience_context.j2", **parts).strip() if any(v.strip() for v in parts.values()) else ""
 
     def __getattr__(self, attr: str) -> Any:
-        if attr == "view_of":  # not set yet (copy/pickle): no recursion
+        if attr in ("view_of", "_prompts"):  # not set yet (copy/pickle): no recursion
             raise AttributeError(attr)
         return getattr(self.view_of, attr)
 
@@ -112,7 +127,7 @@ class BehaviorsView(StoreView):
 
     def render_recalled(self, items: list[Recalled]) -> str | None:
         behaviors = [b for b in (self.view_of.get(r.record.id) for r in items) if b is not None]
-        return self.view_of.prompts.render("behavior_conditioned.j2", behaviors=behaviors).strip()
+        return self.section(behaviors=self.prompts.render("behavior_conditioned.j2", behaviors=behaviors))
 
 
 class ConceptsView(StoreView):
@@ -142,25 +157,15 @@ class ConceptsView(StoreView):
         return out
 
     def render_recalled(self, items: list[Recalled]) -> str | None:
-        text = self.view_of.render_memory(full=[r.record.id for r in items]).strip()
-        return f"Concepts from earlier tasks that may apply:\n{text}" if text else ""
+        return self.section(concepts=self.view_of.render_memory(full=[r.record.id for r in items]))
 
 
 class SubroutinesView(StoreView):
     """Subroutines (question, procedure) closest to the task, rendered with ``subroutine_insert.j2``."""
 
     def __init__(self, store: Any, *, k: int = 3, namespace: str | None = None, prompts: Any = None) -> None:
-        super().__init__(store)
+        super().__init__(store, prompts=prompts)
         self.k, self.namespace = k, namespace
-        self._prompts = prompts
-
-    @property
-    def prompts(self) -> Any:
-        if self._prompts is None:
-            from .prompts import PromptLibrary
-
-            self._prompts = PromptLibrary()
-        return self._prompts
 
     def recall_candidates(self, task: TaskSpec, k: int, namespace: str) -> list[Recalled]:
         if not len(self.view_of):
@@ -177,7 +182,7 @@ class SubroutinesView(StoreView):
 
     def render_recalled(self, items: list[Recalled]) -> str | None:
         pairs = [p for p in (self.view_of.get(r.record.id) for r in items) if p is not None]
-        return f"Procedures that answered similar questions before:\n{self._render(pairs).strip()}" if pairs else ""
+        return self.section(subroutines=self._render(pairs)) if pairs else ""
 
 
 class SkillGroupView(StoreView):
