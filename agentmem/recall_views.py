@@ -58,11 +58,15 @@ class StoreView:
 
     @property
     def prompts(self) -> Any:
-        """The templates this view renders with (shipped ones unless given)."""
+        """The templates this view renders with: the given ones, else the store's own (home overrides first)."""
         if self._prompts is None:
-            from .prompts import PromptLibrary
+            got = getattr(self.view_of, "prompts", None)
+            if got is None:
+                from .prompts import PromptLibrary
 
-            self._prompts = PromptLibrary()
+                settings = getattr(self.view_of, "settings", None)
+                got = PromptLibrary(settings.paths.prompts) if settings is not None else PromptLibrary()
+            self._prompts = got
         return self._prompts
 
     def section(self, **blocks: str) -> str:
@@ -92,19 +96,6 @@ class StoreView:
 
     def render_recalled(self, items: list[Recalled]) -> str | None:
         return None
-
-
-def unwrap(store: Any) -> Any:
-    """The live store under any views (and the shared-namespace wrapper)."""
-    from .stores.shared import SharedStore
-
-    while True:
-        if isinstance(store, StoreView):
-            store = store.view_of
-        elif isinstance(store, SharedStore):
-            store = store.store
-        else:
-            return store
 
 
 class BehaviorsView(StoreView):
