@@ -185,3 +185,18 @@ def test_eval_alfworld_react_updating_writes_only_through_the_controller(shared_
     assert credited == sorted(game["detail"]["memory_ids"])
     assert [r.item_id for r in rows if r.kind == "add_behavior"] == ["behavior_look_before_acting"]
     assert {r.run_id for r in rows} == {"eval-alfworld"} and {r.task_id for r in rows} == {game["task_id"]}
+
+
+def test_eval_arc_builds_its_memory_through_the_arc_profile(settings, tmp_path):
+    from agentmem.evals.arc.memory import default_arc_memory
+    from agentmem.evals.core import EvalConfig
+
+    def config(memory: str, gate: str) -> EvalConfig:
+        return EvalConfig(benchmark="arc", model="scripted", memory=memory, write_gate=gate, split="toy", out_dir=tmp_path / memory, options={"solver": "llm"})  # type: ignore[arg-type]
+
+    mem = default_arc_memory(settings, config("updating", "self_verification"), llm=ScriptedLLM([]))
+    assert mem.profile.name == "arc" and sorted(mem.stores) == ["concepts", "skill_hints"]
+    assert (mem.mode, mem.write_gate) == ("updating", "self_verification") and [type(x).__name__ for x in mem.learners] == ["ConceptAbstractionLearner"]
+    assert mem.stores["skill_hints"].root is None  # read, never written
+    assert default_arc_memory(settings, config("updating", "none")).mode == "frozen"  # --write-gate none: nothing is written
+    assert default_arc_memory(settings, config("frozen", "self_verification")).mode == "frozen"
