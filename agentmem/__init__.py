@@ -45,6 +45,8 @@ _SECTIONS: dict[str, dict[str, str]] = {
     },
     "Memory": {
         "Memory": "agentmem.memory",
+        "MemoryProfile": "agentmem.profiles",
+        "memory_for": "agentmem.profiles",
         "MemoryHook": "agentmem.hooks",
         "RecallContext": "agentmem.hooks",
         "MemoryService": "agentmem.mcp_server",
@@ -149,6 +151,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the real names
     from .learning.snapshots import SnapshotStore
     from .llm.tools import Tool, tool
     from .memory import Memory
+    from .profiles import MemoryProfile, memory_for
     from .mcp_server import MemoryService
     from .client import AsyncRemoteMemory, RemoteMemory, connect, connect_async
     from .retrieval.base import Embedder, VectorIndex

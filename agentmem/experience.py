@@ -1,22 +1,19 @@
-"""The experience stores in the agent loop's read step; writes go through the reflective controller.
+"""The experience stores in an agent loop: the ``experience`` profile of the one memory hook.
 
-:class:`ExperienceMemory` implements :class:`~agentmem.hooks.MemoryHook`: before a task
-it recalls from the behavior handbook (topic-tagged first, then by similarity), the concept
+:func:`ExperienceMemory` returns :class:`~agentmem.memory.Memory` configured by the
+``experience`` profile (:mod:`agentmem.profiles`): before a task, unified recall
+(``Memory.recall``) reads the behavior handbook (topic-tagged first, then by similarity), concept
 memory (the LLM selects exact names when an LLM is given, else embedding selection) and the
-subroutine store (the pairs closest to the task), each within its share of one token budget,
-and renders them with ``prompts/experience_context.j2``; the runner puts that text before the
-task (:class:`~agentmem.agent.steps.TaskStep.memory_text`). After the task it hands the outcome
-to a :class:`~agentmem.learning.controller.ReflectiveController` over the same stores (updating
-mode, ``config.write_gate``): every item that was in context is credited through an
-``update_utility`` edit, and, when ``learn`` is on and an LLM is given, the handbook's curation
-and the subroutine decomposition run as learners
-(:mod:`agentmem.learning.store_learners`) whose ``add_behavior`` / ``add_subroutines`` edits the
-controller validates, applies, audits and records with the run id. (Concept abstraction needs a
-solution's pseudocode, which only the ARC harness has; :class:`~agentmem.evals.arc.memory.ArcMemory`
-adds it.) A task without a ``split`` counts as a training task; ``split="test"`` writes nothing.
+subroutine store (the pairs closest to the task) under one token budget, each store rendered
+with its own prompt block (:mod:`agentmem.recall_views`); the runner puts that text before the
+task (:class:`~agentmem.agent.steps.TaskStep.memory_text`). After the task the reflective
+controller (updating mode, ``config.write_gate``) credits every item that was in context through
+an ``update_utility`` edit and, when ``learn`` is on and an LLM is given, runs the handbook's
+curation and the subroutine decomposition as learners (:mod:`agentmem.learning.store_learners`)
+whose ``add_behavior`` / ``add_subroutines`` edits it validates, applies, audits and records with
+the run id. A task without a ``split`` counts as a training task; ``split="test"`` writes nothing.
 
-(This module was ``agentmem.stores.experience_hook``; a hook that writes through the controller
-sits above the stores, so it moved here.)
+(``ExperienceMemory`` was a hook class with its own readers; it is now a name for this profile.)
 """
 
 from __future__ import annotations
@@ -25,15 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentmem.hooks import RecallContext
-
-from .stores._common import approx_tokens
-from .types import Outcome, Recalled
+from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from agentmem.environment import TaskSpec
-
     from .llm.base import LLM
+    from .memory import Memory
     from .prompts import PromptLibrary
     from .stores.behaviors import BehaviorHandbook
     from .stores.concepts import ConceptMemory
@@ -46,102 +39,46 @@ class ExperienceRecallConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     budget_tokens: int = Field(default=1500, gt=0)
-    shares: dict[str, float] = Field(default_factory=lambda: {"behaviors": 0.25, "concepts": 0.45, "subroutines": 0.30})
+    shares: dict[str, float] = Field(default_factory=lambda: {"behaviors": 0.25, "concepts": 0.45, "subroutines": 0.30},
+                                     description="The largest share is the most of the budget one store may take while others still have items (recall's max_store_share).")
     behaviors_k: int = Field(default=5, gt=0)
     concepts_k: int = Field(default=4, gt=0, description="Concepts taken by embedding selection (LLM selection decides its own number).")
     subroutines_k: int = Field(default=3, gt=0)
     learn: bool = Field(default=False, description="After a task, curate behaviors and decompose subroutines (needs an LLM).")
     write_gate: str = Field(default="train_labels", description="Which outcomes may drive writes (credit and learning): train_labels, self_verification or oracle.")
+    concept_selection: str = Field(default="llm", description="'llm': the model picks concepts by exact name when an LLM is given; 'embedding': always the closest ones.")
 
 
-class ExperienceMemory:
-    """Read the experience stores before a task; credit (and optionally learn) after it."""
+def ExperienceMemory(  # noqa: N802 - the former class name, kept for the public API
+    *,
+    behaviors: "BehaviorHandbook | None" = None,
+    concepts: "ConceptMemory | None" = None,
+    subroutines: "SubroutineStore | None" = None,
+    llm: "LLM | None" = None,
+    config: ExperienceRecallConfig | None = None,
+    prompts: "PromptLibrary | None" = None,
+    namespace: str | None = None,
+) -> "Memory":
+    """The one memory hook over the given experience stores, configured by the ``experience`` profile and ``config``."""
+    from .profiles import memory_for
 
-    def __init__(
-        self,
-        *,
-        behaviors: "BehaviorHandbook | None" = None,
-        concepts: "ConceptMemory | None" = None,
-        subroutines: "SubroutineStore | None" = None,
-        llm: "LLM | None" = None,
-        config: ExperienceRecallConfig | None = None,
-        prompts: "PromptLibrary | None" = None,
-        namespace: str | None = None,
-    ) -> None:
-        self.behaviors, self.concepts, self.subroutines = behaviors, concepts, subroutines
-        self.llm = llm
-        self.config = config or ExperienceRecallConfig()
-        self.namespace = namespace
-        if prompts is None:
-            from .prompts import PromptLibrary
+    cfg = config or ExperienceRecallConfig()
+    stores = [s for s in (behaviors, concepts, subroutines) if s is not None]
+    if not stores:
+        raise ConfigError("ExperienceMemory: give at least one of behaviors, concepts, subroutines")
+    limits = {"behaviors": cfg.behaviors_k, "concepts": cfg.concepts_k, "subroutines": cfg.subroutines_k}
+    overrides: dict[str, Any] = {"budget_tokens": cfg.budget_tokens, "store_limits": limits, "write_gate": cfg.write_gate, "concept_selection": cfg.concept_selection,
+                                 "stores": [s.name for s in stores]}
+    if cfg.shares:
+        overrides["max_store_share"] = min(1.0, max(cfg.shares.values()))
+    if not cfg.learn:
+        overrides["learners"] = []
+    memory = memory_for(stores[0].settings, "experience", llm=llm, namespace=namespace, stores=stores, overrides=overrides, mode="updating")
+    if prompts is not None:  # the templates recall and the store views render with
+        from .recall_views import StoreView
 
-            prompts = PromptLibrary()
-        self.prompts = prompts
-        self._controller: Any = None
-
-    def _budget(self, store: str) -> int:
-        return int(self.config.budget_tokens * self.config.shares.get(store, 0.0))
-
-    def before_task(self, task: "TaskSpec") -> RecallContext:
-        items: list[Recalled] = []
-        blocks: dict[str, str] = {"behaviors": "", "concepts": "", "subroutines": ""}
-        if self.behaviors is not None:
-            picked = self.behaviors.select(task.instruction, topic=task.topic, k=self.config.behaviors_k, namespace=self.namespace)
-            text = self.behaviors.render([b for b, _, _ in picked], self._budget("behaviors"))
-            blocks["behaviors"] = text
-            for b, score, why in picked:
-                if f"- {b.name}:" in text:
-                    rec = self.behaviors.get_record(b.name)
-                    if rec is not None:
-                        items.append(Recalled(record=rec, score=score, tokens=approx_tokens(b.text()), reasons=[why]))
-        if self.concepts is not None:
-            if self.llm is not None:
-                sel = self.concepts.select(task.instruction, self.llm, namespace=self.namespace)
-            else:
-                sel = self.concepts.select_by_embedding(task.instruction, k=self.config.concepts_k, namespace=self.namespace)
-            text = self.concepts.render_selected(sel.all_names, self._budget("concepts"))
-            blocks["concepts"] = text
-            for name in sel.all_names:
-                if f"### {name}\n" in text:
-                    rec = self.concepts.get_record(name)
-                    if rec is not None:
-                        items.append(Recalled(record=rec, score=1.0, tokens=approx_tokens(rec.text), reasons=[f"selected ({sel.method})" if name in sel.names else "helper of a selected concept"]))
-        if self.subroutines is not None and len(self.subroutines):
-            budget = self._budget("subroutines")
-            chosen = []
-            for r in self.subroutines.search(task.instruction, k=self.config.subroutines_k, namespace=self.namespace):
-                trial = self.prompts.render("subroutine_insert.j2", pairs=[*chosen, self.subroutines.get(r.record.id)], open="<subroutine>", close="</subroutine>")
-                if approx_tokens(trial) > budget:
-                    continue
-                chosen.append(self.subroutines.get(r.record.id))
-                items.append(r)
-            blocks["subroutines"] = self.prompts.render("subroutine_insert.j2", pairs=chosen, open="<subroutine>", close="</subroutine>") if chosen else ""
-        text = self.prompts.render("experience_context.j2", **blocks) if any(v.strip() for v in blocks.values()) else ""
-        return RecallContext(text=text, items=items, tokens=approx_tokens(text))
-
-    def stores(self) -> list[Any]:
-        return [s for s in (self.behaviors, self.concepts, self.subroutines) if s is not None]
-
-    def controller(self) -> Any:
-        """The reflective controller that writes these stores (built on first use)."""
-        if self._controller is None:
-            from .learning.store_learners import BehaviorCurationLearner, SubroutineDecompositionLearner
-            from .learning.wiring import controller_over
-
-            learners: list[Any] = []
-            if self.config.learn and self.llm is not None:
-                if self.behaviors is not None:
-                    learners.append(BehaviorCurationLearner(self.behaviors, self.llm, namespace=self.namespace))
-                if self.subroutines is not None:
-                    learners.append(SubroutineDecompositionLearner(self.subroutines, self.llm, namespace=self.namespace))
-            stores = self.stores()
-            self._controller = controller_over(stores, stores[0].settings.paths.home, mode="updating", write_gate=self.config.write_gate, learners=learners)
-        return self._controller
-
-    def after_task(self, task: "TaskSpec", context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
-        """Credit and learning through the reflective controller (see the module docstring)."""
-        if not self.stores():
-            return
-        from .memory import live_task
-
-        self.controller().after_task(live_task(task, self.namespace or "default/default"), context, list(trajectory), outcome, run_id)
+        memory._prompts = prompts
+        for view in memory.stores.values():
+            if isinstance(view, StoreView):
+                view._prompts = prompts
+    return memory

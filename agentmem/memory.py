@@ -112,6 +112,8 @@ class Memory:
         self.last_report: RecallReport | None = None
         #: sources that could not be opened (named in every recall report's ``store_errors``)
         self.source_errors: dict[str, str] = {}
+        #: the :class:`~agentmem.profiles.MemoryProfile` this memory was configured by (set by ``memory_for``)
+        self.profile: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings, stores: Sequence[Store] | Mapping[str, Store], embedder: Any | None = None, llm: Any | None = None, namespace: str | None = None, **kw: Any) -> "Memory":
@@ -151,8 +153,11 @@ class Memory:
 
     # ---- read ---------------------------------------------------------------------------
 
-    def candidates(self, query: str, namespace: str, stores: Sequence[str] | None = None) -> tuple[list[Recalled], RecallReport]:
-        """Stage 1: per-store hybrid shortlists, re-scaled per store and weighted, merged best first."""
+    def candidates(self, query: str, namespace: str, stores: Sequence[str] | None = None, task: TaskSpec | None = None) -> tuple[list[Recalled], RecallReport]:
+        """Stage 1: per-store hybrid shortlists, re-scaled per store and weighted, merged best first.
+
+        A store that offers ``recall_candidates(task, k, namespace)`` (a profile's
+        :class:`~agentmem.recall_views.StoreView`) gets the whole task instead of ``query``."""
         rs = self.settings.recall
         names = list(stores) if stores is not None else list(self.stores)
         unknown = [n for n in names if n not in self.stores]
@@ -164,7 +169,12 @@ class Memory:
         for order, name in enumerate(names):
             limit = rs.store_limits.get(name, rs.candidates_per_store)
             try:
-                hits = self.stores[name].search(query, k=limit, namespace=namespace)
+                store = self.stores[name]
+                by_task = getattr(store, "recall_candidates", None)
+                if by_task is not None:
+                    hits = by_task(task or TaskSpec(id="query", instruction=query), k=limit, namespace=namespace)
+                else:
+                    hits = store.search(query, k=limit, namespace=namespace)
             except Exception as exc:  # noqa: BLE001 - one broken source never takes recall down
                 msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, AgentmemError) else str(exc)
                 report.store_errors[name] = msg if len(msg) <= 500 else msg[:497] + "..."
@@ -194,7 +204,7 @@ class Memory:
             self.last_report = RecallReport(query=query, namespace=ns, budget_tokens=budget)
             return RecallContext()
         self._recover_abandoned_batch()
-        shortlist, report = self.candidates(query, ns, stores)
+        shortlist, report = self.candidates(query, ns, stores, task=task if isinstance(task, TaskSpec) else None)
         t1 = time.perf_counter()
         n = self.settings.recall.proxy_candidates
         head, tail = shortlist[:n], shortlist[n:]
@@ -259,9 +269,16 @@ class Memory:
         if not items:
             return ""
         sections: dict[str, dict[str, Any]] = {}
+        by_store: dict[str, list[Recalled]] = {}
         for r in items:
-            sec = sections.setdefault(r.record.store, {"store": r.record.store, "title": STORE_TITLES.get(r.record.store, r.record.store.replace("_", " ").title()), "entries": []})
+            sec = sections.setdefault(r.record.store, {"store": r.record.store, "title": STORE_TITLES.get(r.record.store, r.record.store.replace("_", " ").title()), "entries": [], "text": ""})
             sec["entries"].append({"title": r.record.title, "text": r.record.text, "score": r.score})
+            by_store.setdefault(r.record.store, []).append(r)
+        for name, sec in sections.items():  # a profile's view renders its own section (its store's prompt block)
+            render = getattr(self.stores.get(name), "render_recalled", None)
+            text = render(by_store[name]) if render is not None else None
+            if text is not None:
+                sec["text"] = text.strip() or " "
         return self.prompts.render("recall_context.j2", sections=list(sections.values()))
 
     # ---- MemoryHook ---------------------------------------------------------------------

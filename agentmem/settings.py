@@ -92,8 +92,8 @@ class MemSkillSettings(_Section):
     """MemSkill's memory writer (controller, executor, designer)."""
 
     top_k: int = Field(default=7, gt=0, description="Memory skills the controller selects per span (K=7 as in the paper on LoCoMo).")
-    span_tokens: int = Field(default=512, gt=0, description="Span size in estimated tokens (whitespace words).")
-    span_overlap: int = Field(default=64, ge=0, description="Overlap between consecutive spans, in estimated tokens.")
+    span_tokens: int = Field(default=512, gt=0, description="Span size in estimated tokens (agentmem.tokens.approx_tokens: characters / 4).")
+    span_overlap: int = Field(default=64, ge=0, description="Overlap between consecutive spans, in estimated tokens (characters / 4).")
     retrieve_k: int = Field(default=5, gt=0, description="Memories retrieved for each span and shown to the controller and executor.")
     max_proposals: int = Field(default=2, gt=0, description="Designer: at most this many refined or new skills per cycle.")
     patience: int = Field(default=2, gt=0, description="Designer: stop after this many cycles without a better mean reward.")

@@ -9,7 +9,7 @@ from agentmem.evals.arc.data import ArcTask, Pair
 from agentmem.evals.arc.grids import as_grid, describe_mismatch, grids_equal
 from agentmem.evals.arc.harness import eval_tasks, run_llm_eval
 from agentmem.evals.arc.llm_solver import extract_program
-from agentmem.evals.arc.memory import ArcMemory, SkillHints
+from agentmem.evals.arc.memory import SkillHints, arc_memory
 from agentmem.evals.arc.runner import InProcessGridRunner, SubprocessGridRunner
 from agentmem.evals.arc.scoring import score_attempts
 from agentmem.evals.core import EvalConfig
@@ -154,8 +154,8 @@ def test_write_gate_oracle_and_frozen(tmp_path):
     assert frozen.before == ["t1"] and frozen.after == []
 
 
-def test_skill_hints_in_the_loop(tmp_path):
-    memory = ArcMemory(skill_hints=SkillHints())
+def test_skill_hints_in_the_loop(tmp_path, settings):
+    memory = arc_memory(settings, skill_hints=SkillHints())
     llm = ScriptedLLM([FLIP])
     rep = run_llm_eval(cfg(tmp_path, memory="frozen"), llm, tasks=eval_tasks("toy", tasks=[flip_task()]), memory=memory, runner=InProcessGridRunner(), progress=False)
     assert "`flip(axis=h)`" in llm.calls[0].prompt
@@ -172,7 +172,7 @@ def test_concepts_abstracted_after_a_gated_success_through_the_controller(tmp_pa
     reply = {"concepts": [{"name": "mirror rows", "kind": "routine", "description": "reverse every row of the grid", "cues": ["the output mirrors the input left-right"],
                            "implementation": ["row[::-1] for each row"]}]}
     writer = ScriptedLLM([json.dumps(reply)])
-    memory = ArcMemory(concepts=concepts, llm=writer)
+    memory = arc_memory(settings, concepts=concepts, llm=writer, concept_selection="embedding")
     run_llm_eval(cfg(tmp_path, memory="updating"), ScriptedLLM([FLIP]), tasks=eval_tasks("toy", tasks=[flip_task()]), memory=memory,
                  runner=InProcessGridRunner(), progress=False)
     writer.assert_complete()
@@ -188,7 +188,7 @@ def test_no_concepts_written_when_the_gate_is_closed(tmp_path, settings):
 
     concepts = ConceptMemory(settings)
     writer = ScriptedLLM([])
-    memory = ArcMemory(concepts=concepts, llm=writer)
+    memory = arc_memory(settings, concepts=concepts, llm=writer, concept_selection="embedding")
     run_llm_eval(cfg(tmp_path, memory="updating"), ScriptedLLM(["no program here", "still none"]), tasks=eval_tasks("toy", tasks=[flip_task()]), memory=memory,
                  runner=InProcessGridRunner(), progress=False)
     assert writer.calls == [] and concepts.get("mirror rows") is None

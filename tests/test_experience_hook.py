@@ -57,10 +57,11 @@ def test_after_task_credits_items_and_learns(settings):
         json.dumps({"behaviors": [{"name": "behavior_rank_then_map", "instruction": "rank objects by a property, then map ranks to outputs", "topics": ["arc"]}]}),
         json.dumps({"pairs": [{"subquestion": "how to order objects by size", "subroutine": "count cells per object and sort", "steps": [0]}]}),
     ])
-    mem = ExperienceMemory(behaviors=hb, concepts=cm, subroutines=sr, llm=None, config=ExperienceRecallConfig(learn=True))
+    # concepts by embedding, so the model's only calls are the two learners' after the task
+    mem = ExperienceMemory(behaviors=hb, concepts=cm, subroutines=sr, llm=llm, config=ExperienceRecallConfig(learn=True, concept_selection="embedding"))
     task = TaskSpec(id="arc-2", instruction="recolour each object of the grid by its size", topic="arc")
     ctx = mem.before_task(task)
-    mem.llm = llm
+    assert llm.calls == []
     mem.after_task(task, ctx, ["find objects", "rank by size and recolour"], Outcome(score=1.0, success=True), run_id="r1")
     llm.assert_complete()
     for r in ctx.items:

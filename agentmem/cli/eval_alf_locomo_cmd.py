@@ -74,7 +74,8 @@ def _llm(ctx: typer.Context, model: str | None, role: str = "main") -> Any:
 
 def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     """The ALFWorld MemoryHook for ``--memory frozen|updating`` (None for ``none``): skills and
-    behaviors from the home (:class:`~agentmem.evals.alfworld.memory.AlfworldMemory`); with
+    behaviors from the home (the ``alfworld`` profile of the one memory hook,
+    :func:`~agentmem.evals.alfworld.memory.alfworld_memory`); with
     ``updating`` the handbook learns from each game's trajectory and success flag."""
     if memory == "none":
         return None
@@ -83,9 +84,9 @@ def memory_hook(ctx: typer.Context, memory: str, llm: Any = None) -> Any:
     if memory not in ("frozen", "updating"):
         raise ConfigError(f"--memory {memory!r}: expected none, frozen or updating")
     try:
-        from agentmem.evals.alfworld.memory import AlfworldMemory
+        from agentmem.evals.alfworld.memory import alfworld_memory
 
-        return AlfworldMemory.from_settings(state(ctx).settings(), llm=llm, learn=memory == "updating", mode=memory)
+        return alfworld_memory(state(ctx).settings(), llm=llm, learn=memory == "updating", mode=memory)
     except ImportError as exc:
         raise ConfigError(f"--memory {memory} needs the skill library and behavior handbook, which are not in this build ({exc}); use --memory none") from exc
 

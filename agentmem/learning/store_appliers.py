@@ -318,7 +318,9 @@ def applier_for(store: Any) -> Any:
              (SubroutineStore, SubroutineApplier), (FactStore, FactApplier), (RecordStore, RecordApplier)]
     from ..stores.shared import SharedStore
 
-    inner = store.store if isinstance(store, SharedStore) else store
+    inner = store
+    while isinstance(inner, SharedStore) or getattr(type(inner), "view_of", None) is not None or "view_of" in getattr(inner, "__dict__", {}):
+        inner = inner.store if isinstance(inner, SharedStore) else inner.view_of  # a profile's store view (agentmem.recall_views) wraps the live store
     for cls, applier in table:
         if isinstance(inner, cls):
             return applier()

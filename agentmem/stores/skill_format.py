@@ -234,6 +234,19 @@ def _yaml_load(text: str, where: str) -> dict[str, Any]:
     return data
 
 
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    """Front matter (a mapping) and body of a ``SKILL.md`` file, parsed the one way agentmem parses
+    SKILL.md (safe YAML with limits); :class:`SkillFormatError` naming the file otherwise. No field
+    validation: :func:`parse_skill_dir` validates a whole skill folder."""
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SkillFormatError(f"{where}: cannot read ({type(exc).__name__}: {exc})", [(where, "read")]) from exc
+    front, body = split_front_matter(text, where)
+    return _yaml_load(front, where), body
+
+
 def check_name(name: Any) -> str | None:
     """The reason ``name`` breaks the spec's name rules, or None when it is valid."""
     if not isinstance(name, str):

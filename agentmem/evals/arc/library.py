@@ -33,24 +33,12 @@ from typing import Any
 from agentmem.errors import SkillFormatError
 from agentmem.resources import skills_dir
 
-_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
-
-
 def read_skill_md(path: Path) -> tuple[dict[str, Any], str]:
-    """Front matter and body of a SKILL.md; :class:`SkillFormatError` naming the file otherwise."""
-    import yaml
+    """Front matter and body of a SKILL.md, through the one SKILL.md parser
+    (:func:`agentmem.stores.skill_format.read_front_matter`); :class:`SkillFormatError` naming the file otherwise."""
+    from agentmem.stores.skill_format import read_front_matter
 
-    text = path.read_text(encoding="utf-8")
-    m = _FRONT.match(text)
-    if not m:
-        raise SkillFormatError(f"{path}: no YAML front matter (--- ... ---)", [(str(path), "front matter")])
-    try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise SkillFormatError(f"{path}: front matter is not YAML ({exc})", [(str(path), "front matter")]) from exc
-    if not isinstance(meta, dict):
-        raise SkillFormatError(f"{path}: front matter must be a mapping", [(str(path), "front matter")])
-    return meta, m.group(2)
+    return read_front_matter(path)
 
 
 @dataclass

@@ -9,8 +9,9 @@ conversation live in their own :class:`~agentmem.stores.facts.FactStore` under
 ``<root>/<sample_id>`` (never in the home's own fact store), with a marker written when all
 sessions are in, so a rerun reuses a finished ingestion and redoes an interrupted one.
 
-:class:`FactMemory` is the :class:`~agentmem.hooks.MemoryHook` QA reads: the top-k facts
-for the question, kept in score order while they fit the token budget.
+:func:`fact_memory` is the memory QA reads: the one memory hook (``Memory``) configured by the
+``locomo_facts`` profile, recalling the top-k facts for the question in score order while they
+fit the token budget (it replaces the ``FactMemory`` hook class, which had its own reader).
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from agentmem.environment import TaskSpec
-from agentmem.hooks import MemoryHook, RecallContext
+from agentmem.hooks import MemoryHook
 from agentmem.errors import ConfigError
 from agentmem.fileio import atomic_write_json, read_json
 from agentmem.llm.base import LLM, Usage
-from agentmem.types import Outcome
 from agentmem.evals.locomo.data import Conversation
-from agentmem.evals.locomo.qa import MemoryFactory, count_tokens
+from agentmem.evals.locomo.qa import MemoryFactory
 
 
 def session_texts(conversation: Conversation) -> list[tuple[int, str, str]]:
@@ -38,29 +37,14 @@ def session_texts(conversation: Conversation) -> list[tuple[int, str, str]]:
     return out
 
 
-class FactMemory:
-    """Facts of one conversation as a :class:`MemoryHook` (hybrid search, budgeted)."""
+def fact_memory(settings: Any, store: Any, namespace: str, *, k: int = 10, budget_tokens: int = 2000) -> Any:
+    """The facts of one conversation as the one memory hook: :class:`~agentmem.memory.Memory` configured
+    by the ``locomo_facts`` profile over ``store``. ``Memory.recall`` takes the top ``k`` facts for the
+    question and keeps them in score order while they fit ``budget_tokens``, one ``- <fact>`` line each.
+    QA outcomes write nothing (the questions are test data; MemSkill learns in its own training loop)."""
+    from agentmem.profiles import memory_for
 
-    def __init__(self, store: Any, namespace: str, *, k: int = 10, budget_tokens: int = 2000) -> None:
-        self.store = store
-        self.namespace = namespace
-        self.k = k
-        self.budget_tokens = budget_tokens
-
-    def before_task(self, task: TaskSpec) -> RecallContext:
-        kept = []
-        used = 0
-        for r in self.store.search(task.instruction, k=self.k, namespace=self.namespace):
-            cost = count_tokens(r.record.text) + 2
-            if used + cost > self.budget_tokens:
-                continue
-            used += cost
-            kept.append(r.model_copy(update={"tokens": cost}))
-        text = "\n".join(f"- {r.record.text}" for r in kept)
-        return RecallContext(text=text, items=kept, tokens=count_tokens(text))
-
-    def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
-        """QA outcomes do not rewrite facts here (MemSkill learns in its own training loop)."""
+    return memory_for(settings, "locomo_facts", stores=[store], namespace=namespace, overrides={"store_limits": {"facts": k}, "budget_tokens": budget_tokens})
 
 
 class MemSkillIngestor:
@@ -118,7 +102,7 @@ class MemSkillIngestor:
             atomic_write_json(folder / self.MARKER, {"sample_id": conversation.sample_id, "spans": spans, "operations": ops, "facts": len(store.items(namespace=namespace)), "usage": spent.model_dump()})
         else:
             store = FactStore(folder / "facts", self.embedder, namespace=namespace)
-        return FactMemory(store, namespace, k=self.k, budget_tokens=self.budget_tokens)
+        return fact_memory(self.settings, store, namespace, k=self.k, budget_tokens=self.budget_tokens)
 
 
 def memskill_memory_factory(settings: Any, llm: LLM, embedder: Any, root: str | Path, *, k: int = 10, budget_tokens: int = 2000) -> MemoryFactory:

@@ -94,16 +94,20 @@ def _chronological(items: list[Recalled]) -> list[Recalled]:
     return sorted(items, key=lambda r: (r.record.metadata.get("session", 0), r.record.metadata.get("index", 0)))
 
 
-class TurnMemory:
-    """Raw-turn memory of one conversation: hybrid search over its turns (a :class:`MemoryHook`).
+class ConversationTurns:
+    """The raw turns of one conversation as a transient, read-only store that unified recall reads.
 
-    ``before_task`` takes the top ``k`` turns for the question, keeps them while they fit in
-    ``budget_tokens`` (score order), and renders the kept ones in time order. The corpus is
-    transient (a few hundred turns per conversation), so the default index is exact
-    in-process cosine search.
+    Hybrid search (or ``bm25`` / ``dense``) over the turns, scores relative to the best hit,
+    each turn costing its token estimate plus one (its line break). The corpus is transient (a
+    few hundred turns per conversation), so the default index is exact in-process cosine search.
+    It has no ``root``: the reflective controller never writes it. Recall renders the kept
+    turns in time order (:meth:`render_recalled`).
     """
 
-    def __init__(self, conversation: Conversation, embedder: Embedder, *, index: VectorIndex | None = None, k: int = 10, budget_tokens: int = 2000, search_mode: Literal["hybrid", "bm25", "dense"] = "hybrid") -> None:
+    name = "turns"
+    root = None
+
+    def __init__(self, conversation: Conversation, embedder: Embedder, *, index: VectorIndex | None = None, search_mode: Literal["hybrid", "bm25", "dense"] = "hybrid") -> None:
         from agentmem.retrieval.hybrid import HybridIndex
 
         if index is None:
@@ -111,33 +115,45 @@ class TurnMemory:
 
             index = InMemoryIndex()
         self.conversation = conversation
-        self.k = k
-        self.budget_tokens = budget_tokens
         self.search_mode = search_mode
+        self.namespace = f"locomo/{conversation.sample_id}"
         self._records = {t.dia_id: _turn_record(conversation, t) for t in conversation.turns}
         self._hx = HybridIndex(f"locomo-turns-{conversation.sample_id}", embedder, index)
         self._hx.index.drop(self._hx.collection)
         ids = list(self._records)
         self._hx.upsert(ids, [self._records[i].text for i in ids], [{"session": self._records[i].metadata["session"]} for i in ids])
 
-    def before_task(self, task: TaskSpec) -> RecallContext:
-        hits = self._hx.search(task.instruction, k=self.k, mode=self.search_mode)
-        kept: list[Recalled] = []
-        used = 0
+    def search(self, query: str, k: int = 10, namespace: str | None = None) -> list[Recalled]:
+        hits = self._hx.search(query, k=k, mode=self.search_mode)
         top = hits[0].score if hits else 1.0
+        out = []
         for h in hits:
             rec = self._records[h.id]
-            cost = count_tokens(rec.text) + 1
-            if used + cost > self.budget_tokens:
-                continue
-            used += cost
-            kept.append(Recalled(record=rec, score=h.score / top if top else 0.0, tokens=cost, reasons=[self.search_mode]))
-        ordered = _chronological(kept)
-        text = "\n".join(r.record.text for r in ordered)
-        return RecallContext(text=text, items=ordered, tokens=count_tokens(text))
+            out.append(Recalled(record=rec, score=h.score / top if top else 0.0, tokens=count_tokens(rec.text) + 1, reasons=[self.search_mode]))
+        return out
 
-    def after_task(self, task: TaskSpec, context: RecallContext, trajectory: list[Any], outcome: Outcome, run_id: str) -> None:
-        """Raw turns are not rewritten by QA outcomes."""
+    def records(self, namespace: str | None = None, include_inactive: bool = False) -> list[MemoryRecord]:
+        return list(self._records.values())
+
+    def get_record(self, item_id: str) -> MemoryRecord | None:
+        return self._records.get(item_id)
+
+    def render_recalled(self, items: list[Recalled]) -> str | None:
+        return "\n".join(r.record.text for r in _chronological(items))
+
+
+def TurnMemory(conversation: Conversation, embedder: Embedder, *, index: VectorIndex | None = None, k: int = 10, budget_tokens: int = 2000,  # noqa: N802 - former class name
+               search_mode: Literal["hybrid", "bm25", "dense"] = "hybrid", settings: Any = None) -> Any:
+    """Raw-turn memory of one conversation: the one memory hook (``Memory``) configured by the ``locomo_turns``
+    profile over :class:`ConversationTurns`. ``before_task`` (``Memory.recall``) takes the top ``k`` turns
+    for the question, keeps them in score order while they fit ``budget_tokens``, and shows the kept
+    ones in time order."""
+    from agentmem.profiles import memory_for
+    from agentmem.settings import Settings
+
+    turns = ConversationTurns(conversation, embedder, index=index, search_mode=search_mode)
+    return memory_for(settings or Settings.load(), "locomo_turns", stores=[turns], namespace=turns.namespace,
+                      overrides={"store_limits": {"turns": k}, "budget_tokens": budget_tokens})
 
 
 class FullContextMemory:
@@ -165,9 +181,9 @@ class FullContextMemory:
 MemoryFactory = Callable[[Conversation], MemoryHook]
 
 
-def turn_memory_factory(embedder: Embedder, *, k: int = 10, budget_tokens: int = 2000, search_mode: Literal["hybrid", "bm25", "dense"] = "hybrid") -> MemoryFactory:
-    """A factory of :class:`TurnMemory` for each conversation."""
-    return lambda conv: TurnMemory(conv, embedder, k=k, budget_tokens=budget_tokens, search_mode=search_mode)
+def turn_memory_factory(embedder: Embedder, *, k: int = 10, budget_tokens: int = 2000, search_mode: Literal["hybrid", "bm25", "dense"] = "hybrid", settings: Any = None) -> MemoryFactory:
+    """A factory of :func:`TurnMemory` for each conversation."""
+    return lambda conv: TurnMemory(conv, embedder, k=k, budget_tokens=budget_tokens, search_mode=search_mode, settings=settings)
 
 
 class QARecord(BaseModel):

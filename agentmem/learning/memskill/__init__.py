@@ -1,7 +1,7 @@
 """MemSkill (arXiv 2602.02474): learned memory skills with a controller, an executor and a designer.
 
 * :mod:`.bank` -- memory skills as Agent Skills folders, their usage stats, snapshots and rollback.
-* :mod:`.chunker` -- spans of about 512 (word-estimated) tokens with 64 overlap.
+* :mod:`.chunker` -- spans of about 512 estimated tokens (characters / 4) with 64 overlap.
 * :mod:`.executor` -- one LLM call applies the selected skills to a span; typed operations on the fact store.
 * :mod:`.controller` -- the torch policy that picks the top-K skills, trained with PPO from delayed rewards.
 * :mod:`.designer` -- hard-case pool, clustering, LLM-proposed skill refinements, evolution with rollback.
