@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..errors import AgentmemError
-from ..fileio import home_lock, observe_writes
+from ..fileio import atomic_write_bytes, home_lock, observe_writes, sha256_file
 from ..types import Lifecycle, Outcome, Trust, new_id
 from .appliers import ApplierRegistry
 from .audit import AuditEntry, AuditLog
@@ -32,8 +34,8 @@ from .edits import ADD_KINDS, EditLimits, Refusal, check_limits
 from .gate import AdmissionPolicy
 from .journal import Journal, JournalRecord
 from .provenance import ProvenanceGraph
-from .snapshots import SnapshotStore, StateDiff, diff_trees, scan_root
-from .state import MemoryState
+from .snapshots import SnapshotStore, StateDiff, _prune_empty_parents, diff_trees, scan_root, state_files
+from .state import MemoryState, ignored
 
 
 class AppliedEdit(BaseModel):
@@ -132,8 +134,7 @@ class EditEngine:
         else:
             self._finish(rec)
             what = f"completed committed transaction {rec.txn_id}"
-        self.journal.clear()
-        self._drop_preimage(rec.pre_snapshot, rec.stores)
+        self._release(rec)
         return what
 
     def recover_if_abandoned(self) -> str | None:
@@ -151,44 +152,83 @@ class EditEngine:
         """Put back the pre-image of every file that still holds what this batch wrote, and of
         every file missing from its store; leave files changed since by other writers.
         Returns (files restored, files kept)."""
-        import contextlib
-        import os
-
-        from ..fileio import atomic_write_bytes, sha256_file
-        from .snapshots import _prune_empty_parents, state_files
-
-        try:
+        snap = None
+        with contextlib.suppress(AgentmemError):
             snap = self.preimages.get(rec.pre_snapshot)
-        except AgentmemError:
-            return 0, 0
         written = self.journal.writes.read()
         roots = self.state.roots()
         undone = kept = 0
+
+        def put_back(root: Path, path: Path, cur: str | None, old: str | None, where: str) -> None:
+            nonlocal undone, kept
+            if cur == old:
+                return
+            ours = written.get(os.path.realpath(path), set())
+            if cur in ours or (cur is None and old is not None):
+                if old is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    _prune_empty_parents(root, path)
+                else:
+                    atomic_write_bytes(path, self.preimages._get_blob(old, where))
+                undone += 1
+            else:
+                kept += 1
+
+        cow_pre = self.journal.writes.read_pre() if rec.cow_stores else {}
         for store in rec.stores:
-            manifest = snap.stores.get(store)
-            root = Path(manifest.root) if manifest is not None else roots.get(store)
+            if store in rec.cow_stores:
+                # copy-on-write store: only the files the batch wrote have a pre-image, and only they can need undoing
+                if store not in roots:
+                    continue
+                root = Path(roots[store])
+                prefix = os.path.realpath(root) + os.sep
+                for real, old in sorted(cow_pre.items()):
+                    if real.startswith(prefix):
+                        p = Path(real)
+                        cur = sha256_file(p) if p.is_file() else None
+                        put_back(root, p, cur, old, f"{rec.txn_id}:{store}/{real[len(prefix):]}")
+                continue
+            manifest = snap.stores.get(store) if snap is not None else None
+            if snap is None:
+                continue
+            root = Path(manifest.root) if manifest is not None else Path(roots[store]) if store in roots else None
             if root is None:
                 continue
             real_root = os.path.realpath(root)
             pre = manifest.files if manifest is not None else {}
             current = {rel.as_posix(): sha256_file(p) for rel, p in state_files(root)}
             for rel in sorted(set(pre) | set(current)):
-                cur, old = current.get(rel), pre.get(rel)
-                if cur == old:
-                    continue
-                ours = written.get(os.path.join(real_root, rel), set())
-                if cur in ours or (cur is None and old is not None):
-                    if old is None:
-                        with contextlib.suppress(FileNotFoundError):
-                            (root / rel).unlink()
-                        _prune_empty_parents(root, root / rel)
-                    else:
-                        atomic_write_bytes(root / rel, self.preimages._get_blob(old, f"{snap.id}:{store}/{rel}"))
-                    undone += 1
-                else:
-                    kept += 1
+                put_back(root, Path(os.path.join(real_root, rel)), current.get(rel), pre.get(rel), f"{snap.id}:{store}/{rel}")
         self.state.reload()
         return undone, kept
+
+    def _observer(self, cow_roots: dict[str, Path]) -> Callable[[Path, str], None]:
+        """The batch's write observer: logs every write; before the first write of a file in a
+        copy-on-write store, keeps what the file held as a journal blob and logs that pre-image
+        (both fsynced before the write lands)."""
+        prefixes = tuple(os.path.realpath(r) + os.sep for r in cow_roots.values())
+        blobs = os.path.realpath(self.preimages.root) + os.sep
+        seen: set[str] = set()
+
+        def observe(path: Path, sha: str) -> None:
+            real = os.path.realpath(path)
+            if real.startswith(blobs):
+                return  # the journal's own pre-image blobs
+            if prefixes and real not in seen and real.startswith(prefixes):
+                seen.add(real)
+                rel = real[next(len(p) for p in prefixes if real.startswith(p)):]
+                if not ignored(tuple(rel.split(os.sep))):
+                    try:
+                        with open(real, "rb") as fh:
+                            old: str | None = self.preimages._put_blob(fh.read())
+                    except FileNotFoundError:
+                        old = None
+                    self.journal.writes.record_pre(real, old, sha)
+                    return
+            self.journal.writes.record(real, sha)
+
+        return observe
 
     def _scan_writes(self, roots: dict[str, Path], last: dict[str, dict[str, str]]) -> None:
         """Log every file of ``roots`` that changed since ``last`` (writes that did not go through
@@ -201,20 +241,32 @@ class EditEngine:
                     self.journal.writes.record(root / rel, now.get(rel))
             last[store] = now
 
-    def _drop_preimage(self, snap_id: str, stores: list[str]) -> None:
-        """Delete the batch's pre-image and collect the blobs no longer needed: only those of the
-        stores' current files stay (they are the next batch's pre-image), so the journal's blob
-        folder is bounded by the size of the stores."""
-        import contextlib
+    def _release(self, rec: JournalRecord) -> None:
+        """End the batch: delete the journal (the batch is done), then its pre-image blobs (a crash
+        in between only leaves blobs for the next batch's collection)."""
+        cow_blobs = {d for d in self.journal.writes.read_pre().values() if d} if rec.cow_stores else set()
+        self.journal.clear()
+        self._drop_preimage(rec, cow_blobs)
 
+    def _drop_preimage(self, rec: JournalRecord, cow_blobs: set[str]) -> None:
+        """Delete the batch's pre-image and collect the blobs no longer needed: only those of the
+        snapshotted stores' current files stay (they are the next batch's pre-image), so the
+        journal's blob folder is bounded by the size of those stores. A batch that touched only
+        copy-on-write stores deletes just its own pre-image blobs (no walk of any store)."""
         with contextlib.suppress(AgentmemError):
-            self.preimages.delete(snap_id)
+            self.preimages.delete(rec.pre_snapshot)
+        scanned = [s for s in rec.stores if s not in rec.cow_stores]
         roots = self.state.roots()
-        keep: set[str] = set()
-        for store in stores:
-            if store in roots:
-                keep.update(self.preimages._hash_root(roots[store]).values())
-        self.preimages.gc(keep=keep)
+        if scanned:
+            keep: set[str] = set()
+            for store in scanned:
+                if store in roots:
+                    keep.update(self.preimages._hash_root(roots[store]).values())
+            self.preimages.gc(keep=keep)
+            return
+        for digest in cow_blobs:
+            with contextlib.suppress(FileNotFoundError):
+                self.preimages._blob_path(digest).unlink()
 
     def _finish(self, rec: JournalRecord) -> None:
         self.audit.record(AuditEntry(**a) for a in rec.audit)
@@ -325,19 +377,29 @@ class EditEngine:
                 self.audit.record(audit_rows)
                 return report
             touched = sorted({e.store for e, _, _ in admitted})
-            pre = self.preimages.take(MemoryState(roots={s: self.state.roots()[s] for s in touched}), reason=f"pre-image of run {run_id}")
-            rec = JournalRecord(txn_id=new_id("txn-"), pre_snapshot=pre.id, stores=touched, run_id=run_id)
+            # A store whose appliers all write through fileio.atomic_write_bytes gets a copy-on-write
+            # pre-image (each file copied as the batch first writes it: O(files written)); the others
+            # are snapshotted whole beforehand (O(files in the store), unchanged files cost a stat).
+            cow = [s for s in touched if all(getattr(self.registry.find(e.store, e.kind), "observed_writes", False) for e, _, _ in admitted if e.store == s)]
+            scanned = [s for s in touched if s not in cow]
+            all_roots = self.state.roots()
+            pre = self.preimages.take(MemoryState(roots={s: all_roots[s] for s in scanned}), reason=f"pre-image of run {run_id}")
+            rec = JournalRecord(txn_id=new_id("txn-"), pre_snapshot=pre.id, stores=touched, cow_stores=cow, run_id=run_id)
             self.journal.begin(rec)
             self.journal.writes.open()
-            roots = {s: self.state.roots()[s] for s in touched}
-            last = {s: dict(pre.stores[s].files) if s in pre.stores else {} for s in touched}
+            roots = {s: all_roots[s] for s in scanned}
+            last = {s: dict(pre.stores[s].files) if s in pre.stores else {} for s in scanned}
             try:
-                with observe_writes(self.journal.writes.record):
+                with observe_writes(self._observer({s: all_roots[s] for s in cow})):
                     for i, (edit, st, note) in enumerate(admitted):
                         applier = self.registry.find(edit.store, edit.kind)
                         assert applier is not None
                         ids = applier.apply(edit, self.state.stores[edit.store], state=st)
-                        self._scan_writes(roots, last)
+                        if edit.store in roots and not getattr(applier, "observed_writes", False):
+                            # An applier that declares observed_writes writes only through
+                            # fileio.atomic_write_bytes, whose every write the journal already logs;
+                            # the others may swap files in by rename, so their roots are hashed.
+                            self._scan_writes(roots, last)
                         report.applied.append(AppliedEdit(edit=edit.model_dump(mode="json"), kind=edit.kind, store=edit.store, item_ids=list(ids), state=st, note=note))
                         if on_applied is not None:
                             on_applied(i, edit)
@@ -345,8 +407,7 @@ class EditEngine:
                 # Undo the partial batch (its own writes only), then log every admitted edit as refused at the apply stage.
                 self._scan_writes(roots, last)
                 self._undo_own(rec)
-                self.journal.clear()
-                self._drop_preimage(pre.id, touched)
+                self._release(rec)
                 failed = [Refusal(edit_id=e.edit_id, kind=e.kind, store=e.store, item_id=str(e.item_id), stage="apply", reason=f"batch rolled back: {type(exc).__name__}: {exc}", proposer=e.proposer) for e, _, _ in admitted]
                 report.applied = []
                 report.refused += failed
@@ -364,8 +425,7 @@ class EditEngine:
             rec.audit = [r if isinstance(r, dict) else r.model_dump(mode="json") for r in audit_rows]
             self.journal.commit(rec)
             self._finish(rec)
-            self.journal.clear()
-            self._drop_preimage(pre.id, touched)
+            self._release(rec)
         return report
 
     def _audit_row(self, r: Refusal, status: str, run_id: str | None, task_id: str | None, outcome: Outcome, ctx: dict[str, Any]) -> AuditEntry:

@@ -37,13 +37,19 @@ class JournalRecord(BaseModel):
     state: Literal["applying", "committed"] = "applying"
     pre_snapshot: str
     stores: list[str] = Field(default_factory=list)
+    cow_stores: list[str] = Field(default_factory=list, description="Stores whose pre-image is copied file by file as the batch first writes each file (their writes are all observed), not snapshotted whole beforehand.")
     run_id: str | None = None
     audit: list[dict[str, Any]] = Field(default_factory=list, description="Audit entries to write once committed.")
     provenance: list[dict[str, Any]] = Field(default_factory=list, description="Provenance edits to record once committed.")
 
 
 class WriteLog:
-    """Append-only ``path<TAB>sha256`` lines: what the pending batch wrote ("-" = deleted)."""
+    """Append-only ``path<TAB>sha256`` lines: what the pending batch wrote ("-" = deleted).
+
+    ``P<TAB>path<TAB>sha256`` lines are copy-on-write pre-images: what ``path`` held ("-" = no
+    file) before the batch first wrote it, the content kept as a journal blob. Each is fsynced
+    before the write it precedes, so recovery can always put the file back.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -53,23 +59,44 @@ class WriteLog:
         self.close()
         self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - kept open for the batch
 
-    def record(self, path: Path | str, sha: str | None) -> None:
+    def _write(self, *lines: str) -> None:
         if self._fh is None:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        self._fh.write(f"{os.path.realpath(path)}\t{sha or '-'}\n")
+        self._fh.write("".join(line + "\n" for line in lines))
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
+    def record(self, path: Path | str, sha: str | None) -> None:
+        self._write(f"{os.path.realpath(path)}\t{sha or '-'}")
+
+    def record_pre(self, path: Path | str, pre: str | None, sha: str | None) -> None:
+        """Log the pre-image of ``path`` (its content hash, or ``None`` when it did not exist) and
+        what the batch is about to write there, with one fsync."""
+        real = os.path.realpath(path)
+        self._write(f"P\t{real}\t{pre or '-'}", f"{real}\t{sha or '-'}")
+
+    def _lines(self) -> list[str]:
+        try:
+            return self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+
     def read(self) -> dict[str, set[str | None]]:
         out: dict[str, set[str | None]] = {}
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return out
-        for line in text.splitlines():
+        for line in self._lines():
             path, _, sha = line.rpartition("\t")
-            if path:
+            if path and not path.startswith("P\t"):
                 out.setdefault(path, set()).add(None if sha == "-" else sha)
+        return out
+
+    def read_pre(self) -> dict[str, str | None]:
+        """``{path: pre-image hash or None}``, the first one logged per path (a torn last line is skipped)."""
+        out: dict[str, str | None] = {}
+        for line in self._lines():
+            tag, _, rest = line.partition("\t")
+            path, _, sha = rest.rpartition("\t")
+            if tag == "P" and path and sha and path not in out:
+                out[path] = None if sha == "-" else sha
         return out
 
     def close(self) -> None:
