@@ -98,29 +98,31 @@ class EditEngine:
         self.journal = Journal(self.home / "learning.journal.json")
         self.provenance_path = self.home / "provenance.json"
         self._graph: ProvenanceGraph | None = None
-        self._graph_stamp: tuple[int, int] | None = None
+        self._graph_stamp: tuple[Any, Any] | None = None
 
     # ---- locking, provenance, recovery -----------------------------------------------------
     def lock(self) -> Any:
         return home_lock(self.lock_path, timeout=self.lock_timeout)
 
     def graph(self) -> ProvenanceGraph:
-        """The provenance graph, reloaded only when its file changed (call under the lock to write)."""
-        try:
-            st = self.provenance_path.stat()
-            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            stamp = None
-        if self._graph is None or stamp != self._graph_stamp:
-            self._graph = ProvenanceGraph(self.provenance_path)
-            self._graph_stamp = stamp
+        """The provenance graph: replays what other processes appended to its log since, and is
+        reloaded only when its base was rewritten (call under the lock to write)."""
+        g = self._graph
+        if g is not None and self._graph_stamp is not None:
+            now = g.stamp()
+            if now == self._graph_stamp:
+                return g
+            if g.catch_up(self._graph_stamp[0]):
+                self._graph_stamp = g.stamp()
+                return g
+        self._graph = ProvenanceGraph(self.provenance_path)
+        self._graph_stamp = self._graph.stamp()
         return self._graph
 
     def save_graph(self) -> None:
         g = self.graph()
         g.save()
-        st = self.provenance_path.stat()
-        self._graph_stamp = (st.st_mtime_ns, st.st_size)
+        self._graph_stamp = g.stamp()
 
     def recover(self) -> str | None:
         """Finish or undo a transaction a crashed writer left behind (caller holds the lock)."""

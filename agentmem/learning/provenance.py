@@ -7,19 +7,25 @@ Nodes are ``task:<id>``, ``run:<id>``, ``edit:<id>``, ``item:<store>/<id>`` and
 * ``run -> edit`` (``proposed``) and ``edit -> item`` (``wrote``; status applied/quarantined),
 * ``item -> run`` (``in_context``; rank, credit).
 
-The graph is a networkx ``MultiDiGraph`` persisted as node-link JSON written atomically
-(``<home>/provenance.json``); :meth:`ProvenanceGraph.why` answers ``agentmem memory why ITEM``.
+The graph is a networkx ``MultiDiGraph``. It persists as a base (node-link JSON written
+atomically, ``<home>/provenance.json``) plus an append-only log of the idempotent write calls made
+since (``<home>/provenance.log``, one fsynced JSON line per call), so a batch's provenance costs
+what it adds, not the size of the graph. The log is folded into the base once it holds more calls
+than the graph has nodes (amortised O(1) per call); a torn last line (a kill mid-append) is
+skipped, and replaying a call the base already holds changes nothing.
+:meth:`ProvenanceGraph.why` answers ``agentmem memory why ITEM``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..fileio import atomic_write_json, read_json
+from ..fileio import atomic_write_bytes, atomic_write_json, read_json
 
 
 def item_node(store: str, item_id: str) -> str:
@@ -76,17 +82,93 @@ class ItemHistory(BaseModel):
 class ProvenanceGraph:
     """Load-modify-save access to the persisted graph (callers hold the home write lock)."""
 
+    #: the log is folded into the base once it holds more calls than this and than the graph has nodes
+    MIN_COMPACT = 2000
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         import networkx as nx
 
         self.path = Path(path)
+        self.log_path = self.path.with_suffix(".log")
         data = read_json(self.path)
         self.g = nx.node_link_graph(data, directed=True, multigraph=True, edges="links") if data else nx.MultiDiGraph()
+        self._pending: list[str] = []
+        self._log_calls = 0
+        self._log_offset = 0
+        self._replay()
+
+    @staticmethod
+    def _stat(p: Path) -> tuple[int, int, int] | None:
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def stamp(self) -> tuple[Any, Any]:
+        """What changes when any process saves: (base stat, log stat)."""
+        return (self._stat(self.path), self._stat(self.log_path))
+
+    def _replay(self) -> None:
+        """Apply the log's complete lines from the last offset read (a torn last line waits)."""
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(self._log_offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return
+        end = chunk.rfind(b"\n") + 1
+        for line in chunk[:end].splitlines():
+            try:
+                call = json.loads(line)
+                getattr(self, "_" + call["op"])(**call["args"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # a line this version cannot read costs only itself
+            self._log_calls += 1
+        self._log_offset += end
+
+    def catch_up(self, base_stamp: Any) -> bool:
+        """Replay what another process appended, when the base is the one this graph was built
+        from (``base_stamp``); False when the base changed (the caller reloads)."""
+        if self._stat(self.path) != base_stamp:
+            return False
+        self._replay()
+        return True
+
+    def _call(self, op: str, **args: Any) -> None:
+        line = json.dumps({"op": op, "args": args}, separators=(",", ":"), default=str)
+        getattr(self, "_" + op)(**json.loads(line)["args"])  # what a replay will see, so both agree
+        self._pending.append(line)
 
     def save(self) -> None:
+        """Append this process's new calls to the log (one fsync), or fold everything into the base."""
         import networkx as nx
 
-        atomic_write_json(self.path, nx.node_link_data(self.g, edges="links"), indent=None)
+        if not self._pending and self.path.exists():
+            return
+        if self._log_calls + len(self._pending) > max(self.MIN_COMPACT, self.g.number_of_nodes()):
+            atomic_write_json(self.path, nx.node_link_data(self.g, edges="links"), indent=None)
+            atomic_write_bytes(self.log_path, b"")  # after the base: a crash between replays calls the base holds (idempotent)
+            self._log_calls = self._log_offset = 0
+        else:
+            if not self.path.exists():
+                atomic_write_json(self.path, nx.node_link_data(self.g, edges="links"), indent=None)
+            data = "".join(line + "\n" for line in self._pending).encode("utf-8")
+            if data:
+                with open(self.log_path, "a+b") as fh:
+                    end = fh.seek(0, os.SEEK_END)
+                    caught_up = end == self._log_offset
+                    if end:
+                        fh.seek(end - 1)
+                        if fh.read(1) != b"\n":
+                            data = b"\n" + data  # end a torn line (a writer killed mid-append) so it costs only itself
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    if caught_up:  # otherwise the next replay reads the unseen lines, ours again among them (idempotent)
+                        self._log_offset = fh.tell()
+                self._log_calls += len(self._pending)
+        self._pending = []
 
     # ---- writes ----------------------------------------------------------------------
     def _node(self, node: str, **attrs: Any) -> str:
@@ -96,19 +178,19 @@ class ProvenanceGraph:
             self.g.add_node(node, **{k: v for k, v in attrs.items() if v is not None})
         return node
 
-    def add_run(self, run_id: str, task_id: str, task_text: str = "", *, mode: str | None = None, write_gate: str | None = None) -> None:
+    def _add_run(self, run_id: str, task_id: str, task_text: str = "", *, mode: str | None = None, write_gate: str | None = None) -> None:
         t = self._node(f"task:{task_id}", type="task", text=task_text[:300])
         r = self._node(f"run:{run_id}", type="run", mode=mode, write_gate=write_gate, task_id=task_id)
         if not self.g.has_edge(t, r):
             self.g.add_edge(t, r, rel="ran")
 
-    def add_outcome(self, run_id: str, score: float, success: bool, source: str) -> None:
+    def _add_outcome(self, run_id: str, score: float, success: bool, source: str) -> None:
         o = self._node(f"outcome:{run_id}", type="outcome", score=score, success=success, source=source)
         r = f"run:{run_id}"
         if not self.g.has_edge(r, o):
             self.g.add_edge(r, o, rel="scored")
 
-    def add_context(self, run_id: str, items: list[tuple[str, str, int, float | None]]) -> None:
+    def _add_context(self, run_id: str, items: list[tuple[str, str, int, float | None]]) -> None:
         """``items`` = ``(store, item_id, rank, credit)`` for each item that was in context."""
         r = f"run:{run_id}"
         for store, item_id, rank, credit in items:
@@ -117,7 +199,7 @@ class ProvenanceGraph:
                 continue  # already recorded (idempotent)
             self.g.add_edge(n, r, rel="in_context", rank=rank, credit=credit)
 
-    def add_edit(self, run_id: str | None, edit_id: str, kind: str, store: str, item_ids: list[str], status: str, reason: str = "", trust: str | None = None, state: str | None = None) -> None:
+    def _add_edit(self, run_id: str | None, edit_id: str, kind: str, store: str, item_ids: list[str], status: str, reason: str = "", trust: str | None = None, state: str | None = None) -> None:
         e = self._node(f"edit:{edit_id}", type="edit", kind=kind, status=status, reason=reason[:500], store=store)
         if run_id:
             r = self._node(f"run:{run_id}", type="run")
@@ -128,8 +210,25 @@ class ProvenanceGraph:
             if not self.g.has_edge(e, n):
                 self.g.add_edge(e, n, rel="wrote")
 
-    def set_item(self, store: str, item_id: str, **attrs: Any) -> None:
+    def _set_item(self, store: str, item_id: str, **attrs: Any) -> None:
         self._node(item_node(store, item_id), type="item", store=store, item_id=item_id, **attrs)
+
+    # public writes: recorded for the log, then applied (each is idempotent)
+    def add_run(self, run_id: str, task_id: str, task_text: str = "", *, mode: str | None = None, write_gate: str | None = None) -> None:
+        self._call("add_run", run_id=run_id, task_id=task_id, task_text=task_text, mode=mode, write_gate=write_gate)
+
+    def add_outcome(self, run_id: str, score: float, success: bool, source: str) -> None:
+        self._call("add_outcome", run_id=run_id, score=score, success=success, source=source)
+
+    def add_context(self, run_id: str, items: list[tuple[str, str, int, float | None]]) -> None:
+        """``items`` = ``(store, item_id, rank, credit)`` for each item that was in context."""
+        self._call("add_context", run_id=run_id, items=[list(t) for t in items])
+
+    def add_edit(self, run_id: str | None, edit_id: str, kind: str, store: str, item_ids: list[str], status: str, reason: str = "", trust: str | None = None, state: str | None = None) -> None:
+        self._call("add_edit", run_id=run_id, edit_id=edit_id, kind=kind, store=store, item_ids=list(item_ids), status=status, reason=reason, trust=trust, state=state)
+
+    def set_item(self, store: str, item_id: str, **attrs: Any) -> None:
+        self._call("set_item", store=store, item_id=item_id, **attrs)
 
     # ---- reads -----------------------------------------------------------------------
     def find(self, ref: str) -> list[str]:
