@@ -209,3 +209,39 @@ def test_reopening_a_home_reads_only_the_item_files_recall_returns(tmp_path, mon
     assert facts.full_syncs == 0 and facts.hybrid.full_syncs == 0 and facts.hybrid.lexical.full_loads == 1
     assert not facts._all_loaded
 
+
+
+def test_a_large_lexical_index_reopens_from_its_snapshot_plus_later_writes(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A new process loads the built postings from the snapshot (not every row), then applies the
+    rows written and deleted after it; answers equal a rebuild from the rows."""
+    import random
+    import sqlite3
+
+    from agentmem.retrieval import bm25_snapshot
+    from agentmem.retrieval.incremental_bm25 import IncrementalBM25
+
+    monkeypatch.setattr(bm25_snapshot, "MIN_ROWS", 200)
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(80)]
+    ids = [f"d{i}" for i in range(400)]
+    path = tmp_path / "lex.sqlite"
+    a = IncrementalBM25(path)
+    a.upsert(ids, [" ".join(rng.choice(words) for _ in range(8)) for _ in ids], [{"namespace": "ns" if i % 3 else "other"} for i in range(400)])
+    assert a.snapshot_loads == 0 and a.compactions == 0  # writes add to the delta: no rebuild, no snapshot yet
+    b = IncrementalBM25(path)  # a new process builds the postings from every row and writes the snapshot
+    assert b.full_loads == 1 and b.snapshot_loads == 0
+    assert IncrementalBM25(path).snapshot_loads == 1  # the next one loads it
+    a.upsert(["d1", "new"], ["w1 w2 zebra", "w3 zebra"], [{"namespace": "ns"}, {"namespace": "ns"}])  # after the snapshot
+    a.delete(["d4", "d7"])
+    c = IncrementalBM25(path)
+    assert c.snapshot_loads == 1 and len(c) == 399
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM snap")
+    con.commit()
+    con.close()
+    d = IncrementalBM25(path)  # no snapshot: built from every row
+    assert d.snapshot_loads == 0 and len(d) == 399
+    for q in ("w1 w2", "zebra", "w7 w50 w3", "w5"):
+        for where in (None, {"namespace": "ns"}):
+            assert [(h.id, round(h.score, 6), h.document) for h in c.search(q, 25, where)] == [(h.id, round(h.score, 6), h.document) for h in d.search(q, 25, where)]
+    assert {h.id for h in c.search("zebra", 5)} == {"d1", "new"} and "d4" not in {h.id for h in c.search(" ".join(words), 400)}
