@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,32 @@ class ChromaIndex:
         self.description = description
         self._collections: dict[str, Any] = {}
         self._max_batch_size: int | None = None
+        self._open_lock = threading.Lock()
 
     @property
     def client(self) -> Any:
         """The chromadb client, opened (and chromadb imported) on first use."""
         if self._client is None:
-            assert self._opener is not None
-            self._client = self._opener()
+            with self._open_lock:  # the prefetch thread may be opening it
+                if self._client is None:
+                    assert self._opener is not None
+                    self._client = self._opener()
         return self._client
+
+    def prefetch(self) -> None:
+        """Open the client in a background thread when the store holds data (it will be read):
+        importing chromadb then overlaps whatever the caller does before its first query. A failure
+        there is left for the first real use to raise."""
+        if self._client is not None or self._opener is None or self._empty():
+            return
+
+        def run() -> None:
+            try:
+                self.client  # noqa: B018 - opening is the point
+            except Exception:  # noqa: BLE001 - raised again, with its message, at the first real use
+                pass
+
+        threading.Thread(target=run, name="agentmem-chroma-open", daemon=True).start()
 
     @property
     def opened(self) -> bool:
@@ -128,7 +147,9 @@ class ChromaIndex:
             except Exception as exc:  # chromadb raises many types
                 raise StoreError(f"cannot open the Chroma index at {p}: {exc}") from exc
 
-        return cls(None, f"chroma-persistent:{p}", opener=opener, present=lambda: (p / "chroma.sqlite3").exists())
+        index = cls(None, f"chroma-persistent:{p}", opener=opener, present=lambda: (p / "chroma.sqlite3").exists())
+        index.prefetch()
+        return index
 
     @classmethod
     def http(cls, url: str) -> "ChromaIndex":
