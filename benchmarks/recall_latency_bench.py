@@ -143,10 +143,16 @@ def probe(home: str, query: str) -> None:
     from agentmem.retrieval.embedder import MiniLMEmbedder
 
     t0 = time.perf_counter()
-    model = MiniLMEmbedder()
-    model._load()
+    st = MiniLMEmbedder()._load()
     model_s = time.perf_counter() - t0
-    embedded0 = model.texts_embedded
+    encoded = [0]
+    encode = st.encode
+
+    def counting_encode(texts: Any, *a: Any, **kw: Any) -> Any:  # every text the shared model embeds, whichever store asks
+        encoded[0] += 1 if isinstance(texts, str) else len(texts)
+        return encode(texts, *a, **kw)
+
+    st.encode = counting_encode
     t0 = time.perf_counter()
     settings = settings_for(Path(home))
     svc, stores, memory = open_memory(settings)
@@ -155,13 +161,12 @@ def probe(home: str, query: str) -> None:
     t2 = time.perf_counter()
     facts = svc.facts
     skill_emb = getattr(getattr(svc.skills, "_hybrid", None), "embedder", None)
-    fact_emb = facts.hybrid.embedder
     print(json.dumps({
         "seconds": round(t2 - t0, 3), "open_s": round(t1 - t0, 3), "first_recall_s": round(t2 - t1, 3),
         "model_load_s": round(model_s, 3), "probe_total_s": round(t2 - t_start, 3), "items": len(ctx.items),
         "fact_full_syncs": facts.full_syncs, "chromadb_imported": "chromadb" in sys.modules,
         "lexical_snapshot_loads": getattr(facts.hybrid.lexical, "snapshot_loads", None),
-        "skill_vectors_from_seed": getattr(skill_emb, "seed_hits", 0), "texts_embedded_by_model": getattr(fact_emb, "texts_embedded", 0) - embedded0,
+        "skill_vectors_from_seed": getattr(skill_emb, "seed_hits", 0), "texts_embedded_by_model": encoded[0],
         "per_store_ms": {n: round(s.ms[0], 1) for n, s in stores.items() if s.ms},
     }))
 
@@ -241,7 +246,7 @@ def floor_only_size(n: int, turns: list[str], base: np.ndarray, questions: list[
         lex.upsert([f"f{j:07d}" for j in chunk], [texts[j] for j in chunk], [{"namespace": NS}] * len(chunk))
     lex_build = time.perf_counter() - t0
     print(f"[{n}] floor only: data {data_s:.0f}s, lexical index built in {lex_build:.0f}s", flush=True)
-    rest = questions[8 + 2 * args.queries + args.steps:]
+    rest = questions[8 + 2 * args.queries + args.steps + args.store_steps:]
     qs = (rest if len(rest) >= args.queries else questions)[: args.queries]
     fl = floor(MiniLMEmbedder()._load(), vecs, texts, lex, qs, with_bm25s=False)
     row = {"items": n, "floor_only": True, "lexical_build_s": round(lex_build, 1), **fl,
@@ -284,7 +289,9 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
         rec.append(dt)
         rest.append(dt - sum(s.ms[before[name]] for name, s in stores.items() if len(s.ms) > before[name]))
     per_store = {name: pct(s.ms) for name, s in stores.items() if s.ms}
-    # interleaved: remember one new item, then recall
+    # interleaved: remember one new item, then recall. Through Memory.remember (the product's write
+    # path: an add_item edit of the reflective controller) ...
+    memory.remember("warm-up note: the controller is built on the first write", namespace=NS)
     inter, rem = [], []
     for j in range(args.steps):
         q = next(qi)
@@ -295,6 +302,18 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
         t2 = time.perf_counter()
         inter.append(1000 * (t2 - t0))
         rem.append(1000 * (t1 - t0))
+    # ... and the index work of a write alone: the fact store's own insert (file + vectors + lexical row,
+    # what the controller's applier calls), then recall
+    s_inter, s_ins = [], []
+    for j in range(args.store_steps):
+        q = next(qi)
+        t0 = time.perf_counter()
+        svc.facts.insert(f"store note {j}: {q} (store-level step {j})", namespace=NS)
+        t1 = time.perf_counter()
+        memory.recall(q)
+        t2 = time.perf_counter()
+        s_inter.append(1000 * (t2 - t0))
+        s_ins.append(1000 * (t1 - t0))
     full_syncs = svc.facts.full_syncs
     fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)])
     row = {
@@ -302,9 +321,11 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
         **fl,
         "recall": pct(rec), "recall_rest_outside_stores": pct(rest), "per_store_search": per_store,
         "interleaved_step": pct(inter), "interleaved_remember": pct(rem), "fact_full_syncs_during_loop": full_syncs - 1,
+        "store_insert_step": pct(s_inter), "store_insert": pct(s_ins),
     }
     row["recall_p95_over_floor_p95"] = round(row["recall"]["p95"] / row["floor"]["p95"], 2)
     row["interleaved_p95_over_recall_p95"] = round(row["interleaved_step"]["p95"] / row["recall"]["p95"], 2)
+    row["store_insert_step_p95_over_recall_p95"] = round(row["store_insert_step"]["p95"] / row["recall"]["p95"], 2)
     del svc, stores, memory
     if n >= args.open_min:
         opens = [run_probe(home, next(qi)) for _ in range(args.repeats)]
@@ -322,7 +343,8 @@ def main() -> None:
     ap.add_argument("--floor-sizes", type=int, nargs="*", default=[1_000_000],
                     help="Sizes measured for the floor only (no home built: embedded Chroma indexing at 1M takes about an hour here).")
     ap.add_argument("--queries", type=int, default=100)
-    ap.add_argument("--steps", type=int, default=50, help="Interleaved remember-then-recall steps.")
+    ap.add_argument("--steps", type=int, default=10, help="Interleaved Memory.remember-then-recall steps (each write is a controller edit).")
+    ap.add_argument("--store-steps", type=int, default=50, help="Interleaved steps writing through the fact store's insert (the index work of a write).")
     ap.add_argument("--repeats", type=int, default=3, help="New-process probes per open measurement (median reported).")
     ap.add_argument("--open-min", type=int, default=100_000, help="Measure opening a home from this size up.")
     ap.add_argument("--workdir", type=Path, default=None)
@@ -356,7 +378,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     questions = list(dict.fromkeys(q.question for c in convs for q in c.qa))
     questions = [questions[i] for i in rng.permutation(len(questions))]
-    need = 8 + 2 * args.queries + args.steps + args.repeats + 2
+    need = 8 + 2 * args.queries + args.steps + args.store_steps + args.repeats + 2
     if len(questions) < need:
         raise SystemExit(f"need {need} distinct questions, LoCoMo has {len(questions)}: lower --queries/--steps")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="recall-bench-"))
@@ -387,7 +409,8 @@ def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fr
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recall_latency.json").write_text(json.dumps(report, indent=2))
-    cmd = f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --floor-sizes {' '.join(map(str, args.floor_sizes))} --queries {args.queries} --steps {args.steps} --repeats {args.repeats}"
+    cmd = (f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --floor-sizes {' '.join(map(str, args.floor_sizes))} "
+           f"--queries {args.queries} --steps {args.steps} --store-steps {args.store_steps} --repeats {args.repeats}")
     cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
     lines = [
         "# Recall latency on the default back ends (ms)",
@@ -395,13 +418,19 @@ def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fr
         f"Back ends: {report['back_ends']}. {report['vectors']}.",
         f"Machine: {report['machine']}; load average before {report['load_before']}, after {report['load_after']}; {report['cpu_seconds']} CPU-seconds. Command: `{cmd}`.",
         "",
-        "| items | floor p50 | floor p95 | recall p50 | recall p95 | p95 / floor p95 | interleaved step p95 | / recall p95 | open home + first recall, model loaded (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| items | floor p50 | floor p95 | recall p50 | recall p95 | p95 / floor p95 | store insert + recall step p95 | / recall p95 | remember + recall step p95 | / recall p95 | open home + first recall, model loaded (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | {r['recall']['p50']} | {r['recall']['p95']} | {r['recall_p95_over_floor_p95']} | {r['interleaved_step']['p95']} | {r['interleaved_p95_over_recall_p95']} | {r.get('open_home_first_recall_s', '-')} |")
+        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | {r['recall']['p50']} | {r['recall']['p95']} | {r['recall_p95_over_floor_p95']} | {r['store_insert_step']['p95']} | {r['store_insert_step_p95_over_recall_p95']} | {r['interleaved_step']['p95']} | {r['interleaved_p95_over_recall_p95']} | {r.get('open_home_first_recall_s', '-')} |")
     for r in floor_only:
-        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | not run | not run | - | not run | - | not run |")
+        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | not run | not run | - | not run | - | not run | - | not run |")
+    lines += ["", "Interleaved steps: `remember` is the product's write (an add_item edit of the reflective controller: validation, journal, "
+              "pre-image snapshot, audit, provenance) and its p50 / p95 ms per size were "
+              + ", ".join(f"{r['items']:,}: {cell(r['interleaved_remember'])}" for r in results)
+              + "; `store insert` is the index work of a write alone (the fact store's insert: item file, vectors, lexical row), "
+              + ", ".join(f"{r['items']:,}: {cell(r['store_insert'])}" for r in results)
+              + f". Full re-syncs of the fact index during the loops: {[r['fact_full_syncs_during_loop'] for r in results]}."]
     fr = fresh
     lines += ["", "First recall in a fresh home (shipped skills only; a new process per probe; median of "
               f"{len(fr)}): **{report['fresh_home_first_recall_s']} s after the model is loaded** (open {median(fr, 'open_s')} s + recall {median(fr, 'first_recall_s')} s); "
