@@ -415,7 +415,7 @@ def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fr
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recall_latency.json").write_text(json.dumps(report, indent=2))
     cmd = (f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --floor-sizes {' '.join(map(str, args.floor_sizes))} "
-           f"--queries {args.queries} --steps {args.steps} --store-steps {args.store_steps} --repeats {args.repeats}")
+           f"--queries {args.queries} --steps {args.steps} --store-steps {args.store_steps} --repeats {args.repeats}" + (" --reuse-homes" if args.reuse_homes else ""))
     cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
     lines = [
         "# Recall latency on the default back ends (ms)",
