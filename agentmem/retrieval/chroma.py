@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,27 +70,86 @@ def to_chroma_where(where: dict[str, Any] | None) -> dict[str, Any] | None:
 class ChromaIndex:
     """VectorIndex over a chromadb client (embedded or HTTP)."""
 
-    def __init__(self, client: Any, description: str) -> None:
-        self.client = client
+    def __init__(self, client: Any, description: str, *, opener: Callable[[], Any] | None = None, present: Callable[[], bool] | None = None) -> None:
+        """``client`` is a chromadb client, or None with ``opener`` (called on first use). ``present``
+        says whether the store holds anything yet: while it does not and no client is open, reads
+        answer empty without importing chromadb (a fresh home's first recall never pays for it)."""
+        if client is None and opener is None:
+            raise ValueError("ChromaIndex: give a client or an opener")
+        self._client = client
+        self._opener = opener
+        self._present = present
         self.description = description
         self._collections: dict[str, Any] = {}
-        try:
-            self._max_batch = int(client.get_max_batch_size())
-        except Exception:  # noqa: BLE001 - older clients lack it
-            self._max_batch = 5000
+        self._max_batch_size: int | None = None
+        self._open_lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The chromadb client, opened (and chromadb imported) on first use."""
+        if self._client is None:
+            with self._open_lock:  # the prefetch thread may be opening it
+                if self._client is None:
+                    assert self._opener is not None
+                    self._client = self._opener()
+        return self._client
+
+    def prefetch(self) -> None:
+        """Open the client in a background thread when the store holds data (it will be read):
+        importing chromadb then overlaps whatever the caller does before its first query. A failure
+        there is left for the first real use to raise."""
+        if self._client is not None or self._opener is None or self._empty():
+            return
+
+        def run() -> None:
+            try:
+                self.client  # noqa: B018 - opening is the point
+            except Exception:  # noqa: BLE001 - raised again, with its message, at the first real use
+                pass
+
+        threading.Thread(target=run, name="agentmem-chroma-open", daemon=True).start()
+
+    @property
+    def opened(self) -> bool:
+        """Whether the client has been opened (chromadb imported) in this process."""
+        return self._client is not None
+
+    def _empty(self) -> bool:
+        """True while nothing was ever written to this embedded store and no client is open."""
+        return self._client is None and self._present is not None and not self._present()
+
+    @property
+    def _max_batch(self) -> int:
+        if self._max_batch_size is None:
+            try:
+                self._max_batch_size = int(self.client.get_max_batch_size())
+            except Exception:  # noqa: BLE001 - older clients lack it
+                self._max_batch_size = 5000
+        return self._max_batch_size
 
     @classmethod
     def persistent(cls, path: str | Path) -> "ChromaIndex":
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
+        """The embedded store under ``path``. Opening is lazy: chromadb (about a second to import,
+        more under load) is imported and the client opened on the first call that needs them; reads
+        of a store never written (no ``chroma.sqlite3`` yet) answer empty without them."""
         p = Path(path)
         try:
             p.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(p), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
-        except Exception as exc:  # chromadb raises many types
+        except OSError as exc:
             raise StoreError(f"cannot open the Chroma index at {p}: {exc}") from exc
-        return cls(client, f"chroma-persistent:{p}")
+
+        def opener() -> Any:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            try:
+                return chromadb.PersistentClient(path=str(p), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
+            except Exception as exc:  # chromadb raises many types
+                raise StoreError(f"cannot open the Chroma index at {p}: {exc}") from exc
+
+        index = cls(None, f"chroma-persistent:{p}", opener=opener, present=lambda: (p / "chroma.sqlite3").exists())
+        index.prefetch()
+        return index
 
     @classmethod
     def http(cls, url: str) -> "ChromaIndex":
@@ -110,6 +171,8 @@ class ChromaIndex:
         coll = self._collections.get(namespace)
         if coll is not None:
             return coll
+        if not create and self._empty():
+            return None
         name = collection_name(namespace)
         try:
             if create:
@@ -180,6 +243,8 @@ class ChromaIndex:
         return 0 if coll is None else int(coll.count())
 
     def namespaces(self) -> list[str]:
+        if self._empty():
+            return []
         out = []
         for c in self.client.list_collections():
             meta = getattr(c, "metadata", None) or {}
@@ -189,6 +254,8 @@ class ChromaIndex:
 
     def drop(self, namespace: str) -> None:
         self._collections.pop(namespace, None)
+        if self._empty():
+            return
         try:
             self.client.delete_collection(collection_name(namespace))
         except Exception:  # noqa: BLE001 - absent collection: nothing to drop

@@ -57,6 +57,24 @@ class MiniLMEmbedder:
         self.texts_embedded = 0
 
     @property
+    def model_id(self) -> str:
+        """The name plus a fingerprint of the weights folder (every file's path and size, and the
+        bytes of its small JSON configs), without loading the model: what a vector seed written
+        by this model records (:mod:`~agentmem.retrieval.vector_seed`)."""
+        mid = getattr(self, "_model_id", None)
+        if mid is None:
+            root = Path(self.model_path)
+            h = hashlib.sha256()
+            if root.is_dir():
+                for f in sorted(x for x in root.rglob("*") if x.is_file() and not x.name.startswith(".")):
+                    size = f.stat().st_size
+                    h.update(f"{f.relative_to(root).as_posix()}:{size}\n".encode())
+                    if f.suffix == ".json" and size <= 65_536:
+                        h.update(f.read_bytes())
+            mid = self._model_id = f"{self.name}@{h.hexdigest()[:16]}"
+        return mid
+
+    @property
     def _model(self):  # noqa: ANN202
         return self._shared[0]
 

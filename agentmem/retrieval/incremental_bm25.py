@@ -10,7 +10,8 @@ keeps both properties we need:
   documents, their metadata and each document's term counts (a small int32 blob), plus the
   vocabulary; a write is one short transaction that touches only its rows.
 * **Incremental**: in memory, postings are a CSR matrix (term -> rows, term frequencies) built
-  once when the file is opened (from the stored term counts: no re-tokenising), plus a small
+  once when the file is opened (from the stored term counts: no re-tokenising; from a snapshot of
+  the built arrays for large indexes, :mod:`~agentmem.retrieval.bm25_snapshot`), plus a small
   per-term delta for later writes, folded in when it grows past a tenth of the base; deletions
   and replacements only clear a row's alive bit. Writes by another process are picked up at the
   next query (``PRAGMA data_version``): new rows by rowid, removed ones from a ``gone`` log.
@@ -42,6 +43,7 @@ import numpy as np
 
 from ..errors import StoreError
 from ..fileio import connect_sqlite
+from . import bm25_snapshot
 from .base import Hit, matches
 from .fts import STOPWORDS
 
@@ -101,8 +103,10 @@ class IncrementalBM25:
         self._lock = threading.RLock()
         #: rows written since this instance opened (a test reads it to prove writes are per item)
         self.rows_written = 0
-        #: times every stored row was read to build the postings (once per open, or after clear())
+        #: times the postings were built on open or after clear(): from every stored row, or from a snapshot
         self.full_loads = 0
+        #: how many of those loads came from a snapshot (plus the rows written after it)
+        self.snapshot_loads = 0
         #: times the in-memory delta was folded into the base postings
         self.compactions = 0
         try:
@@ -119,6 +123,7 @@ class IncrementalBM25:
                 CREATE TABLE IF NOT EXISTS gone (seq INTEGER PRIMARY KEY AUTOINCREMENT, rid INTEGER NOT NULL);
                 """
             )
+            bm25_snapshot.ensure_table(self._con)
             fmt = self._con.execute("SELECT v FROM info WHERE k = 'format'").fetchone()
             tok = self._tok = f"stem={stemmer or 'none'}"
             if fmt is None:
@@ -155,11 +160,14 @@ class IncrementalBM25:
 
     # ---- in-memory state -------------------------------------------------------------------
     def _load(self) -> None:
-        """Read every stored row's term counts and build the postings (on open and after clear())."""
+        """Build the postings (on open and after clear()): from the snapshot when it is current to
+        this file's epoch, then the rows written after it; else from every stored row's term counts."""
         con = self._con
         self._epoch = self._info("epoch")
         self._vocab: dict[str, int] = {t: i for i, t in con.execute("SELECT tid, term FROM terms")}
         self._max_tid = max(self._vocab.values(), default=0)
+        if self.path is not None and self._load_snapshot():
+            return
         rows = con.execute("SELECT rid, id, meta, len, toks FROM docs ORDER BY rid").fetchall()
         n = len(rows)
         cap = max(1024, 2 * n)
@@ -190,6 +198,45 @@ class IncrementalBM25:
         self._gone_seq = int(con.execute("SELECT COALESCE(MAX(seq), 0) FROM gone").fetchone()[0])
         self._version = con.execute("PRAGMA data_version").fetchone()[0]
         self.full_loads += 1
+        self._save_snapshot()
+
+    def _load_snapshot(self) -> bool:
+        got = bm25_snapshot.load(self._con, self._epoch)
+        if got is None:
+            return False
+        head, arr, ids, metas = got
+        n = int(head["n"])
+        cap = max(1024, 2 * n)
+        self._alive, self._len, self._rid = np.zeros(cap, dtype=bool), np.zeros(cap, dtype=np.float32), np.zeros(cap, dtype=np.int64)
+        self._alive[:n], self._len[:n], self._rid[:n] = arr["alive"], arr["len"], arr["rid"]
+        self._ids, self._meta_raw, self._meta = ids, metas, {}
+        live = np.flatnonzero(self._alive[:n]).tolist()
+        self._slot = {ids[j]: j for j in live}
+        self._by_rid = dict(zip(self._rid[live].tolist(), live))
+        self._n, self._alive_n = n, len(live)
+        self._len_sum = float(self._len[:n][self._alive[:n]].sum())
+        self._ptr, self._pslot, self._ptf = arr["ptr"], arr["pslot"], arr["ptf"]
+        if len(self._ptr) < self._max_tid + 2:  # terms added after the snapshot: empty base postings for them
+            self._ptr = np.concatenate([self._ptr, np.full(self._max_tid + 2 - len(self._ptr), self._ptr[-1], dtype=np.int64)])
+        self._delta, self._delta_n = {}, 0
+        self._max_rid, self._gone_seq = int(head["max_rid"]), int(head["gone_seq"])
+        self._version = None  # apply what was committed after the snapshot
+        self.full_loads += 1
+        self.snapshot_loads += 1
+        self._refresh()
+        return True
+
+    def _save_snapshot(self) -> None:
+        """Snapshot freshly built postings (no delta) of a large persistent index."""
+        if self.path is None or self._n < bm25_snapshot.MIN_ROWS or self._delta:
+            return
+        n = self._n
+        head = {"epoch": self._epoch, "n": n, "max_rid": self._max_rid, "gone_seq": self._gone_seq}
+        arrays = {"rid": self._rid[:n], "len": self._len[:n], "alive": self._alive[:n], "ptr": self._ptr, "pslot": self._pslot, "ptf": self._ptf}
+        try:
+            bm25_snapshot.save(self._con, head, arrays, self._ids[:n], self._meta_raw[:n])
+        except sqlite3.Error:  # a snapshot is an optimisation: the rows stay the truth
+            pass
 
     def _build_csr(self, tids: np.ndarray, slots: np.ndarray, tfs: np.ndarray) -> None:
         order = np.argsort(tids, kind="stable")
@@ -215,6 +262,7 @@ class IncrementalBM25:
         keep = self._alive[slots]
         self._build_csr(tids[keep], slots[keep], tfs[keep])
         self.compactions += 1
+        self._save_snapshot()
 
     def _grow(self, need: int) -> None:
         if need <= len(self._alive):

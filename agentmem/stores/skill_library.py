@@ -89,8 +89,12 @@ class SkillLibrary:
     Args:
         settings: where the home (user library, sidecar, lock) is and which extra paths to load.
         embedder: search embedder; default from settings via the retrieval factory, built
-            lazily at the first search.
-        index: vector index; default from settings, built lazily like ``embedder``.
+            lazily at the first search. The shipped skills' vectors come from their seed
+            (:mod:`~agentmem.stores.skill_vectors`) when it was written by this embedder's model.
+        index: vector index; default an exact in-process index (with an in-memory BM25), rebuilt
+            from the files and the vector caches when the library first searches: skills are few
+            and parsed in full anyway, and a first recall never waits for Chroma. A given index
+            (with the home's persistent lexical index) is used instead.
         shipped: the shipped library folder; ``None`` = ``agentmem.resources.skills_dir()``,
             ``False`` = do not load shipped skills.
         extra_paths: extra skill folders; ``None`` = ``settings.skill_paths``.
@@ -286,17 +290,19 @@ class SkillLibrary:
         from ..retrieval.hybrid import HybridIndex
 
         if self._hybrid is None or self._index_dirty:
-            if self._embedder is None or self._index_backend is None:
-                from ..retrieval.factory import make_embedder, make_index
-
-                self._embedder = self._embedder or make_embedder(self.settings)
-                self._index_backend = self._index_backend or make_index(self.settings)
             if self._hybrid is None:
-                from ..retrieval.factory import make_lexical
+                from ..retrieval.factory import make_embedder, make_lexical
+                from ..retrieval.incremental_bm25 import IncrementalBM25
+                from ..retrieval.memory_index import InMemoryIndex
+                from .skill_vectors import seeded_for
 
                 collection = "skill-library"
-                self._hybrid = HybridIndex(collection, self._embedder, self._index_backend, rrf_k=self.settings.recall.rrf_k, lexical=make_lexical(self.settings, collection))
-            # persistent caches: only skills whose search text changed are re-embedded and re-indexed
+                given = self._index_backend is not None
+                self._embedder = seeded_for(self.shipped_root, self._embedder or make_embedder(self.settings))
+                self._index_backend = self._index_backend or InMemoryIndex()
+                lexical = make_lexical(self.settings, collection) if given else IncrementalBM25()
+                self._hybrid = HybridIndex(collection, self._embedder, self._index_backend, rrf_k=self.settings.recall.rrf_k, lexical=lexical)
+            # only skills whose search text changed are re-indexed; vectors come from the seed or the caches
             active = self.skills()
             self._hybrid.sync([(s.name, s.search_text(), {"kind": s.kind.value, "group": s.group or ""}) for s in active])
             self._index_dirty = False
