@@ -337,7 +337,12 @@ class EditEngine:
                         applier = self.registry.find(edit.store, edit.kind)
                         assert applier is not None
                         ids = applier.apply(edit, self.state.stores[edit.store], state=st)
-                        self._scan_writes(roots, last)
+                        if not getattr(applier, "observed_writes", False):
+                            # An applier that declares observed_writes writes only through
+                            # fileio.atomic_write_bytes, whose every write the journal already logs;
+                            # the others may swap files in by rename, so their roots are hashed (a
+                            # walk of the whole store: at thousands of files, most of a batch's cost).
+                            self._scan_writes(roots, last)
                         report.applied.append(AppliedEdit(edit=edit.model_dump(mode="json"), kind=edit.kind, store=edit.store, item_ids=list(ids), state=st, note=note))
                         if on_applied is not None:
                             on_applied(i, edit)

@@ -261,6 +261,10 @@ class FactApplier:
     """
 
     kinds = frozenset({"add_item", "revise_item", "retire_item"})
+    #: Every file it writes under the store's root goes through :func:`agentmem.fileio.atomic_write_bytes`
+    #: (item files; the indexes live outside the root), which the edit journal observes: the engine
+    #: need not hash the store after each edit to find its writes.
+    observed_writes = True
 
     def check(self, edit: Any, store: Any) -> list[str]:
         if edit.kind == "add_item":

@@ -5,7 +5,8 @@
 * :data:`MAX_BODY_BYTES`: requests with a larger body are answered 413 before they are parsed.
 * :class:`ReadWriteLock`: reads of one home run concurrently; a write waits for running reads,
   holds new ones back (writer preference, so a stream of reads cannot starve writes) and runs
-  alone. Across processes the controller's home file lock still serialises writers.
+  alone. The thread holding the write side may take it again (nested writes do not deadlock).
+  Across processes the controller's home file lock still serialises writers.
 """
 
 from __future__ import annotations
@@ -59,13 +60,14 @@ class ReadWriteLock:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0
-        self._writer = False
+        self._writer: int | None = None  # the thread holding the write side
+        self._depth = 0
         self._waiting_writers = 0
 
     @contextlib.contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:
-            while self._writer or self._waiting_writers:
+            while self._writer is not None or self._waiting_writers:
                 self._cond.wait()
             self._readers += 1
         try:
@@ -78,18 +80,23 @@ class ReadWriteLock:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
+        me = threading.get_ident()
         with self._cond:
-            self._waiting_writers += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._waiting_writers -= 1
-            self._writer = True
+            if self._writer != me:
+                self._waiting_writers += 1
+                while self._writer is not None or self._readers:
+                    self._cond.wait()
+                self._waiting_writers -= 1
+                self._writer = me
+            self._depth += 1
         try:
             yield
         finally:
             with self._cond:
-                self._writer = False
-                self._cond.notify_all()
+                self._depth -= 1
+                if self._depth == 0:
+                    self._writer = None
+                    self._cond.notify_all()
 
 
 __all__ = ["MAX_BODY_BYTES", "RateLimiter", "ReadWriteLock", "TokenBucket"]

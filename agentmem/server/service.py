@@ -11,12 +11,16 @@ code the server runs. It wires the public pieces a library user wires:
   controller's outcome log and provenance plus one ``update_utility`` edit per recalled item,
   ``snapshot``/``rollback`` are the controller's.
 
-Concurrency: reads of the home run concurrently; writes are serialised by a
-:class:`~agentmem.server.limits.ReadWriteLock` (and, across processes, by the controller's home
-file lock). ``remember`` calls are **group-committed**: a writer thread applies the facts queued
-while the previous batch was being written as one controller transaction (at most
-``max_batch``), and each caller returns only after its edit is durable (fsynced files, committed
-journal), so an acknowledged write survives a crash of the process.
+Concurrency: reads of the home run concurrently. ``remember`` calls are **group-committed**: a
+writer thread applies the facts queued while the previous batch was being written as one
+controller transaction (at most ``max_batch``), and each caller returns only after its edit is
+durable (fsynced files, committed journal), so an acknowledged write survives a crash of the
+process. Reads are held back (a :class:`~agentmem.server.limits.ReadWriteLock`) only while the
+fact store's files and in-memory indexes change (each item write, a reload), not for the rest of
+a transaction (pre-image, journal, audit, provenance), so recall keeps answering while a batch
+commits; a recall may therefore see a fact of a batch that has not yet been acknowledged.
+Transactions of this process (group commits, ``learn``, snapshots, rollback) run one at a time;
+across processes the controller's home file lock serialises writers.
 
 Example::
 
@@ -78,17 +82,17 @@ class HomeService:
         self.settings = settings
         self.max_batch = max_batch
         self.rw = ReadWriteLock()
+        self._txn = threading.RLock()  # one transaction of this process at a time (the writer thread, learn, snapshots, rollback)
+        # The home's stores as every other entry point opens them (the fact store with the
+        # settings' index: AGENTMEM_CHROMA_URL puts its vectors in a Chroma server).
         state, registry = open_memory(settings)
-        index = None
-        if settings.index.chroma_url:
-            from ..retrieval.factory import make_index
-
-            index = make_index(settings)
-        from ..retrieval.factory import make_embedder
-
-        self.facts = FactStore(settings.paths.stores / "facts", make_embedder(settings), index=index, rrf_k=settings.recall.rrf_k)
-        state.add(self.facts, opener=lambda root: FactStore(root, self.facts.embedder))
-        registry.register("facts", FactApplier())
+        facts = state.stores.get("facts")
+        if not isinstance(facts, FactStore):
+            raise ConfigError(f"{settings.home}: the memory service needs the home's fact store (open_memory opened: {sorted(state.stores)})")
+        self.facts = facts
+        if registry.find("facts", "add_item") is None:
+            registry.register("facts", FactApplier())
+        self._guard_writes(facts)
         for s in stores:
             state.add(s)
         config = ControllerConfig(
@@ -112,6 +116,22 @@ class HomeService:
                 self.state.reload()
             self._settle()
         self._writer.start()
+
+    def _guard_writes(self, facts: Any) -> None:
+        """Hold reads back while the fact store changes its files and indexes (each item write,
+        a reload): the only moments a concurrent recall could see a half-made change."""
+        write, reload = facts._write, facts.reload
+        rw = self.rw
+
+        def guarded_write(*args: Any, **kwargs: Any) -> Any:
+            with rw.write():
+                return write(*args, **kwargs)
+
+        def guarded_reload() -> None:
+            with rw.write():
+                reload()
+
+        facts._write, facts.reload = guarded_write, guarded_reload
 
     # ---- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -165,7 +185,7 @@ class HomeService:
 
     def why(self, store: str, item_id: str) -> Any:
         """Provenance and payoff of one item (:class:`~agentmem.learning.provenance.ItemHistory`)."""
-        with self.rw.read():
+        with self._txn:  # the provenance graph changes at the end of a transaction
             return self.controller.why(f"{store}/{item_id}")
 
     # ---- writes ---------------------------------------------------------------------------
@@ -213,8 +233,9 @@ class HomeService:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            with self.rw.write():
+            with self._txn:
                 report = self.controller.apply([p.edit for p in batch], outcome=Outcome(score=1.0, success=True, source="user"), run_id=new_id("remember-"))
+            with self.rw.write():
                 self._settle()
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear about it
             for p in batch:
@@ -241,7 +262,7 @@ class HomeService:
 
         rid = run_id or new_id("run-")
         spec = TaskSpec(id=task_id or new_id("task-"), instruction=task, metadata={"namespace": namespace})
-        with self.rw.write():
+        with self._txn, self.rw.write():
             recalled: list[Recalled] = []
             for store, item_id in items:
                 rec = self._store(store).get_record(item_id)
@@ -260,7 +281,7 @@ class HomeService:
         return rid
 
     def snapshot(self, name: str = "", reason: str = "") -> Any:
-        with self.rw.write():
+        with self._txn, self.rw.write():
             return self.controller.snapshot(name=name, reason=reason or "service snapshot")
 
     def snapshots(self) -> list[Any]:
@@ -268,7 +289,7 @@ class HomeService:
             return self.controller.engine.snapshots.list()
 
     def rollback(self, ref: str) -> Any:
-        with self.rw.write():
+        with self._txn, self.rw.write():
             self.controller.engine.snapshots.get(ref)  # unknown ref: fail before anything changes
             snap = self.controller.rollback(ref)
             self.state.reload()
