@@ -114,6 +114,12 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("server did not start in 120 s")
 
 
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def settings_for(home: Path):  # noqa: ANN201
     from agentmem.settings import Settings
 
@@ -194,15 +200,17 @@ async def drive_server(url: str, tokens: list[str], ops: list[tuple[str, int, st
     return wall
 
 
-def run_service_threads(home: Path, ops: list[tuple[str, int, str]], clients: int, tally: Tally) -> float:
+def run_service_threads(home: Path, ops: list[tuple[str, int, str]], clients: int, tally: Tally, budget_s: float = float("inf")) -> float:
     from agentmem.server.service import HomeService
 
     svc = HomeService(settings_for(home))
     it = iter(ops)
     lock = threading.Lock()
 
+    t_end = time.perf_counter() + budget_s
+
     def worker() -> None:
-        while True:
+        while time.perf_counter() < t_end:
             with lock:
                 op = next(it, None)
             if op is None:
@@ -227,7 +235,7 @@ def run_service_threads(home: Path, ops: list[tuple[str, int, str]], clients: in
     return wall
 
 
-def run_memory(home: Path, ops: list[tuple[str, int, str]], tally: Tally) -> float:
+def run_memory(home: Path, ops: list[tuple[str, int, str]], tally: Tally, budget_s: float = float("inf")) -> float:
     from agentmem.memory import Memory
     from agentmem.stores.facts import FactStore
 
@@ -235,6 +243,8 @@ def run_memory(home: Path, ops: list[tuple[str, int, str]], tally: Tally) -> flo
     mem = Memory.from_settings(settings, [FactStore.from_settings(settings)])
     t0 = time.perf_counter()
     for kind, t, text in ops:
+        if time.perf_counter() - t0 > budget_s:
+            break
         s = time.perf_counter()
         if kind == "recall":
             ctx = mem.recall(text, namespace=f"t{t}/default")
@@ -265,6 +275,7 @@ def main() -> None:
     ap.add_argument("--kill-after-acks", type=int, default=100, help="crash test: SIGKILL once this many writes were acknowledged (writes still in flight)")
     ap.add_argument("--kill-timeout", type=float, default=300.0, help="crash test: SIGKILL after this many seconds at the latest")
     ap.add_argument("--systems", nargs="+", default=["server", "service-in-process", "memory-in-process"])
+    ap.add_argument("--budget-s", type=float, default=float("inf"), help="stop a system after this many seconds; the report says how many of the requests ran")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default="/tmp/agentmem-server-load")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
@@ -291,8 +302,15 @@ def main() -> None:
             proc = start_server(home, port)
             url = f"http://127.0.0.1:{port}"
             asyncio.run(drive_server(url, tokens, seed_ops, args.clients, Tally()))
-            wall = asyncio.run(drive_server(url, tokens, ops, args.clients, tally))
+            srv0, cli0 = proc_cpu_s(proc.pid), time.process_time()
+            budget = threading.Event()
+            timer = threading.Timer(min(args.budget_s, 1e7), budget.set)
+            timer.daemon = True
+            timer.start()
+            wall = asyncio.run(drive_server(url, tokens, ops, args.clients, tally, stop=budget))
+            timer.cancel()
             alive = proc.poll() is None
+            cpu = {"server_cpu_s": proc_cpu_s(proc.pid) - srv0, "client_cpu_s": time.process_time() - cli0}
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
         elif system == "service-in-process":
@@ -302,7 +320,9 @@ def main() -> None:
             for _, t, text in seed_ops:
                 svc.remember(text, namespace=f"t{t}/default")
             svc.close()
-            wall = run_service_threads(home, ops, args.clients, tally)
+            c0 = time.process_time()
+            wall = run_service_threads(home, ops, args.clients, tally, args.budget_s)
+            cpu = {"process_cpu_s": time.process_time() - c0}
             alive = True
         else:
             from agentmem.memory import Memory
@@ -312,72 +332,96 @@ def main() -> None:
             m = Memory.from_settings(settings, [FactStore.from_settings(settings)])
             for _, t, text in seed_ops:
                 m.remember(text, namespace=f"t{t}/default")
-            wall = run_memory(home, ops, tally)
+            c0 = time.process_time()
+            wall = run_memory(home, ops, tally, args.budget_s)
+            cpu = {"process_cpu_s": time.process_time() - c0}
             alive = True
         summary = tally.summary(wall)
         summary["present_after"] = count_present(home, tally.acked)
         summary["lost_acked_writes"] = len(tally.acked) - summary["present_after"]
         summary["server_stayed_up"] = alive
+        summary["requested"] = len(ops)
+        summary["cpu"] = cpu
         summary["load_after"] = os.getloadavg()
         results[system] = summary
         print("   ", json.dumps({k: v for k, v in summary.items()}, default=str), flush=True)
+        if system == "server":
+            crash_test(args, work, results)
+        write_results(results, args)  # after every system: a run cut short keeps what it measured
 
-    if "server" in args.systems:
-        # Crash test: restart on the same home, write under load, SIGKILL mid-load, restart, count.
-        home = work / "server"
-        keys = KeyStore(home)
-        tokens = [keys.create(f"t{t}", "write", rate_per_s=1e6, burst=10**6).token for t in range(args.tenants)]
-        port = free_port()
-        proc = start_server(home, port)
-        url = f"http://127.0.0.1:{port}"
-        rng = random.Random(args.seed + 2)
-        writes = [("remember", t, fact_text(rng, t, 20_000_000 + j)) for j in range(100_000) for t in [rng.randrange(args.tenants)]]
-        tally = Tally()
-        killed = threading.Event()
-        killed_after: dict[str, float] = {}
+    write_results(results, args, final=True)
 
-        def kill_when_acked() -> None:
-            # SIGKILL once --kill-after-acks writes were acknowledged (or after --kill-timeout s), with writes still in flight.
-            t_start = time.time()
-            while time.time() - t_start < args.kill_timeout and len(tally.acked) < args.kill_after_acks:
-                time.sleep(0.02)
-            proc.send_signal(signal.SIGKILL)
-            killed_after.update(seconds=time.time() - t_start, acked_at_kill=len(tally.acked))
-            killed.set()
 
-        killer = threading.Thread(target=kill_when_acked, daemon=True)
-        killer.start()
-        print(f"[{time.strftime('%H:%M:%S')}] crash test: SIGKILL after {args.kill_after_acks} acknowledged writes ...", flush=True)
-        asyncio.run(drive_server(url, tokens, writes, args.clients, tally, stop=killed))
-        killer.join()
-        proc.wait(timeout=30)
-        killed_rc = proc.returncode
-        proc2 = start_server(home, port)
-        present_via_api = 0
-        import agentmem
 
-        admin = keys.create("*", "admin").token
-        with agentmem.connect(url, admin) as mem:
-            for t, item_id in tally.acked:
-                try:
-                    rec = mem.item("facts", item_id)
-                    present_via_api += int(rec.namespace == f"t{t}/default")
-                except Exception:  # noqa: BLE001 - counted as missing
-                    pass
-        proc2.send_signal(signal.SIGTERM)
-        proc2.wait(timeout=60)
-        results["crash"] = {"kill_after_s": killed_after.get("seconds", 0.0), "acked_at_kill": killed_after.get("acked_at_kill", 0), "server_exit_code": killed_rc, "acked_writes": len(tally.acked),
-                            "present_after_restart": present_via_api, "lost_acked_writes": len(tally.acked) - present_via_api,
-                            "failed_in_flight": sum(tally.errors.values())}
-        print("    crash:", json.dumps(results["crash"]), flush=True)
+def crash_test(args: argparse.Namespace, work: Path, results: dict) -> None:
+    """Restart the server on the same home, write under load, SIGKILL mid-load, restart, count."""
+    from agentmem.server.keys import KeyStore
 
+    # Crash test: restart on the same home, write under load, SIGKILL mid-load, restart, count.
+    home = work / "server"
+    keys = KeyStore(home)
+    tokens = [keys.create(f"t{t}", "write", rate_per_s=1e6, burst=10**6).token for t in range(args.tenants)]
+    port = free_port()
+    proc = start_server(home, port)
+    url = f"http://127.0.0.1:{port}"
+    rng = random.Random(args.seed + 2)
+    writes = [("remember", t, fact_text(rng, t, 20_000_000 + j)) for j in range(100_000) for t in [rng.randrange(args.tenants)]]
+    tally = Tally()
+    killed = threading.Event()
+    killed_after: dict[str, float] = {}
+
+    def kill_when_acked() -> None:
+        # SIGKILL once --kill-after-acks writes were acknowledged (or after --kill-timeout s), with writes still in flight.
+        t_start = time.time()
+        while time.time() - t_start < args.kill_timeout and len(tally.acked) < args.kill_after_acks:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        killed_after.update(seconds=time.time() - t_start, acked_at_kill=len(tally.acked))
+        killed.set()
+
+    killer = threading.Thread(target=kill_when_acked, daemon=True)
+    killer.start()
+    print(f"[{time.strftime('%H:%M:%S')}] crash test: SIGKILL after {args.kill_after_acks} acknowledged writes ...", flush=True)
+    asyncio.run(drive_server(url, tokens, writes, args.clients, tally, stop=killed))
+    killer.join()
+    proc.wait(timeout=30)
+    killed_rc = proc.returncode
+    proc2 = start_server(home, port)
+    present_via_api = 0
+    import agentmem
+
+    admin = keys.create("*", "admin").token
+    with agentmem.connect(url, admin) as mem:
+        for t, item_id in tally.acked:
+            try:
+                rec = mem.item("facts", item_id)
+                present_via_api += int(rec.namespace == f"t{t}/default")
+            except Exception:  # noqa: BLE001 - counted as missing
+                pass
+    proc2.send_signal(signal.SIGTERM)
+    proc2.wait(timeout=60)
+    results["crash"] = {"kill_after_s": killed_after.get("seconds", 0.0), "acked_at_kill": killed_after.get("acked_at_kill", 0), "server_exit_code": killed_rc, "acked_writes": len(tally.acked),
+                        "present_after_restart": present_via_api, "lost_acked_writes": len(tally.acked) - present_via_api,
+                        "failed_in_flight": sum(tally.errors.values())}
+    print("    crash:", json.dumps(results["crash"]), flush=True)
+
+
+
+def write_results(results: dict, args: argparse.Namespace, final: bool = False) -> None:
     results["load_end"] = os.getloadavg()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "server_load.json").write_text(json.dumps(results, indent=2, default=str))
     md = report(results, args)
     (out / "server_load.md").write_text(md)
-    print(md)
+    if final:
+        print(md)
+
+
+def _cpu(c: dict) -> str:
+    if "server_cpu_s" in c:
+        return f"server {c['server_cpu_s']:.0f} + clients {c['client_cpu_s']:.0f}"
+    return f"{c['process_cpu_s']:.0f}" if "process_cpu_s" in c else ""
 
 
 def report(r: dict, args: argparse.Namespace) -> str:
@@ -393,8 +437,8 @@ def report(r: dict, args: argparse.Namespace) -> str:
         f"(one namespace and one write key each), {args.seed_facts} facts per tenant written first. Hash embedder and in-memory index "
         "(the service, not MiniLM, is measured). The server and its clients share the same cores.",
         "",
-        "| system | ok requests | wall (s) | throughput (req/s) | recall p50 / p95 / p99 (ms) | remember p50 / p95 / p99 (ms) | acknowledged writes | lost | cross-namespace items (of checked) | errors | stayed up |",
-        "|---|---:|---:|---:|---|---|---:|---:|---|---|---|",
+        "| system | ok requests | wall (s) | CPU (s) | throughput (req/s) | recall p50 / p95 / p99 (ms) | remember p50 / p95 / p99 (ms) | acknowledged writes | lost | cross-namespace items (of checked) | errors | stayed up |",
+        "|---|---:|---:|---|---:|---|---|---:|---:|---|---|---|",
     ]
     for name in ("server", "service-in-process", "memory-in-process"):
         s = r.get(name)
@@ -402,7 +446,7 @@ def report(r: dict, args: argparse.Namespace) -> str:
             continue
         rc, rm = s["recall"], s["remember"]
         lines.append(
-            f"| {name} | {s['requests_ok']:,} | {s['wall_s']:.1f} | {s['throughput_rps']:.0f} | {rc['p50_ms']:.1f} / {rc['p95_ms']:.1f} / {rc['p99_ms']:.1f} | "
+            f"| {name} | {s['requests_ok']:,}{'' if s.get('requested', s['requests_ok']) <= s['requests_ok'] + sum((s['errors'] or {}).values()) else ' of ' + format(s['requested'], ',') + ' (time budget)'} | {s['wall_s']:.1f} | {_cpu(s.get('cpu', {}))} | {s['throughput_rps']:.0f} | {rc['p50_ms']:.1f} / {rc['p95_ms']:.1f} / {rc['p99_ms']:.1f} | "
             f"{rm['p50_ms']:.1f} / {rm['p95_ms']:.1f} / {rm['p99_ms']:.1f} | {s['acked_writes']:,} | {s['lost_acked_writes']} | {s['cross_namespace_items']} (of {s['recalled_items_checked']:,}) | "
             f"{s['errors'] or 0} | {'yes' if s['server_stayed_up'] else 'NO'} |"
         )

@@ -148,3 +148,13 @@ def test_rw_lock_other_writer_waits_for_all_levels(depth):
         cm.__exit__(None, None, None)
     t.join(5)
     assert order == ["mine", "other"]
+
+
+def test_rw_lock_refuses_a_write_inside_a_read_instead_of_deadlocking():
+    rw = ReadWriteLock()
+    with rw.read():
+        with pytest.raises(RuntimeError, match="holding a read"):
+            with rw.write():
+                pass
+    with rw.write():  # the lock is still usable afterwards
+        pass

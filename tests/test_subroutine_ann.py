@@ -117,3 +117,34 @@ def test_subroutine_store_searches_through_the_index(settings, monkeypatch):
     store.rollback(2000)
     hits = store.search_pairs("question 1234", k=3)
     assert hits[0][0].id == "sr-1234" and all(int(p.id[3:]) < 2000 for p, _ in hits)
+
+
+def test_lists_are_planned_for_growth_and_trained_once(tmp_path):
+    """The list count is fixed at training (n / 48, capped), nprobe is a fixed number of lists,
+    and appending three times the training size re-encodes nothing: no second training."""
+    x = clustered(9000)
+    vf = ExactVectorFile(tmp_path / "v.f32", DIM)
+    ann = AnnIndex(vf, tmp_path / "cache", min_rows=3000, max_nlist=48)
+    vf.append(x[:3000], at_row=0)
+    ann.sync()
+    first = ann._index
+    assert ann.info()["nlist"] == 48 and ann.nprobe == 8 and ann._trained_rows == 3000  # min(48, 3000 // 48 = 62), max(8, 48 // 32)
+    for s in range(3000, 9000, 1000):
+        vf.append(x[s : s + 1000], at_row=s)
+        ann.sync()
+    assert ann._index is first and ann._trained_rows == 3000 and ann.info()["indexed_rows"] == 9000
+    rows, _ = ann.search(x[8500], 5)
+    assert ann.backend == "ivf-sq8+rescore" and rows[0] == 8500
+
+
+def test_shard_rows_are_the_bytes_of_json_dumps(tmp_path):
+    import json
+
+    from agentmem.stores.shards import ShardedJsonl
+
+    recs = [{"b": "é ü", "a": [1, 2.5, None], "c": {"z": True, "y": "x\ny"}}, {"id": "sr-1"}]
+    shards = ShardedJsonl(tmp_path / "s")
+    shards.append(recs)
+    for i, r in enumerate(recs):
+        assert shards.read_raw(i) == json.dumps(r, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+        assert shards.read(i) == r

@@ -5,7 +5,8 @@
 * :data:`MAX_BODY_BYTES`: requests with a larger body are answered 413 before they are parsed.
 * :class:`ReadWriteLock`: reads of one home run concurrently; a write waits for running reads,
   holds new ones back (writer preference, so a stream of reads cannot starve writes) and runs
-  alone. The thread holding the write side may take it again (nested writes do not deadlock).
+  alone. The thread holding the write side may take it again (nested writes do not deadlock);
+  a thread holding a read that asks for the write side gets a RuntimeError rather than a deadlock.
   Across processes the controller's home file lock still serialises writers.
 """
 
@@ -63,6 +64,7 @@ class ReadWriteLock:
         self._writer: int | None = None  # the thread holding the write side
         self._depth = 0
         self._waiting_writers = 0
+        self._mine = threading.local()  # reads held by the current thread
 
     @contextlib.contextmanager
     def read(self) -> Iterator[None]:
@@ -70,9 +72,11 @@ class ReadWriteLock:
             while self._writer is not None or self._waiting_writers:
                 self._cond.wait()
             self._readers += 1
+        self._mine.reads = getattr(self._mine, "reads", 0) + 1
         try:
             yield
         finally:
+            self._mine.reads -= 1
             with self._cond:
                 self._readers -= 1
                 if self._readers == 0:
@@ -81,6 +85,9 @@ class ReadWriteLock:
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
         me = threading.get_ident()
+        if getattr(self._mine, "reads", 0) and self._writer != me:
+            # Waiting would deadlock: the write waits for every read to end, this thread's too.
+            raise RuntimeError("ReadWriteLock: a thread holding a read may not take the write side")
         with self._cond:
             if self._writer != me:
                 self._waiting_writers += 1

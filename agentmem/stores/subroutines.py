@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ..errors import StoreError, ValidationFailed
 from ..fileio import FileHistory, atomic_write_json, home_lock, read_json
@@ -88,6 +88,9 @@ class ProposedPair(BaseModel):
 
 class DecompositionReply(BaseModel):
     pairs: list[ProposedPair]
+
+
+_PAIRS = TypeAdapter(list[Subroutine])
 
 
 def _row_of(item_id: str) -> int:
@@ -216,12 +219,18 @@ class SubroutineStore:
             self._reload_meta()  # the namespace table and row count as they are now, not as cached
             self._reconcile()
             start = len(self.shards)
-            records = []
+            # One serialiser call for the batch (not a model copy + dump per pair: at 5,000 pairs a
+            # batch that was a third of the insert time), then the ids the rows receive.
+            records = _PAIRS.dump_python([pairs[i] for i in keep], mode="json")
             codes = np.zeros(len(keep), dtype="<u2")
-            for j, i in enumerate(keep):
-                pair = pairs[i].model_copy(update={"id": _id_of(start + j)})
-                records.append(pair.model_dump(mode="json"))
-                codes[j] = self._ns_code(pair.namespace, create=True)
+            seen: dict[str, int] = {}
+            for j, rec in enumerate(records):
+                rec["id"] = _id_of(start + j)
+                ns = rec["namespace"]
+                code = seen.get(ns)
+                if code is None:
+                    code = seen[ns] = int(self._ns_code(ns, create=True))  # type: ignore[arg-type]  # create=True: never None
+                codes[j] = code
             # Caches first, truth last: if we crash before the offsets are committed, the extra
             # vector rows are cut off by the next append (vectors are written at row `start`).
             self.vectors.append(emb, at_row=start)

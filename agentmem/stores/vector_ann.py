@@ -5,20 +5,30 @@ that answers a query without a full scan:
 
 * below ``min_rows`` rows (default 50,000) the exact scan is fast enough and is used as is;
 * above, a faiss inverted-file index with 8-bit scalar quantisation (``IVF<nlist>,SQ8``, inner
-  product) proposes ``candidates`` rows (default 200) from ``nprobe`` lists (default ``nlist / 8``:
-  at ``nlist / 16`` the planted neighbour was missed for 2% of queries at 200k rows), and those rows are
+  product) proposes ``candidates`` rows (default 200) from ``nprobe`` lists, and those rows are
   re-scored exactly against the float32 file, so the scores returned are exact cosines and
   only the candidate set is approximate;
+* the number of lists is fixed when the index is trained, for the size the store is heading
+  to rather than the size it has: ``n / 48`` lists, at most ``max_nlist`` (1,024), so a store
+  trained at 50,000 rows already has the 1,024 lists it needs at a million. ``nprobe`` is a
+  fixed number of lists (``nlist / 32``, at least 8: 32 of 1,024), not a fraction of the
+  store, so a query scans about 3% of the rows. Measured on clustered vectors at 1M rows
+  (``benchmarks/subroutine_scale_bench.py``), 32 lists and 200 candidates kept recall@10 of the
+  exact answer at 1.0; at 200k, the earlier ``2 sqrt(n)`` lists trained on 30 points each lost
+  4% of it;
 * inserts are incremental: :meth:`AnnIndex.sync` encodes the rows appended since the last call
   (one matrix product against the list centroids per batch; no graph to rebuild). The
-  centroids (``2 sqrt(n)`` lists, at most 1,024) are trained once, on ``train_sample`` points
-  per list, when the store first passes ``min_rows``, and retrained (a rebuild) only when the
-  store has grown ``regrow`` (32) times past that size: training and re-encoding cost minutes
-  at a million rows, so they are rare;
+  centroids are trained once, on ``train_sample`` points per list (10 k-means iterations),
+  when the store first passes ``min_rows``, and retrained (a rebuild) only when the store has
+  grown ``regrow`` (32) times past that size: training and re-encoding cost a minute at a
+  million rows, so they are rare;
+* faiss runs on ``threads`` OpenMP threads (default 1; set per call, it is a process-wide
+  setting of faiss): on a small shared machine more threads slowed both training and search;
 * the cache is saved as ``ann.faiss`` + ``ann.json`` under the home's index folder
-  (:func:`ann_cache_dir`: caches stay out of the store's files and snapshots), and checked against
-  the file on load (row count and a checksum of the last indexed row): after a rollback
-  (truncation) or a re-embedding it is rebuilt, never trusted;
+  (:func:`ann_cache_dir`: caches stay out of the store's files and snapshots) whenever it has
+  doubled since the last save (``save_every``), and checked against the file on load (row count
+  and a checksum of the last indexed row): after a rollback (truncation) or a re-embedding it
+  is rebuilt, never trusted; rows indexed since the last save are re-encoded on load;
 * a namespace or lifecycle ``mask`` is applied to the candidates; when fewer than ``k`` pass
   (a rare namespace), the query falls back to an exact scan of the masked rows only.
 
@@ -26,7 +36,7 @@ faiss (``faiss-cpu``) is imported lazily; without it every query is the exact sc
 ``backend`` attribute says which one answered). Why IVF-SQ8 rather than a graph index
 (HNSW: Chroma's, hnswlib, faiss): inserting into a graph costs a search per row, which on this
 machine caps inserts far below the 5,000 pairs/s the store must sustain; IVF appends cost one
-centroid assignment. ``benchmarks/subroutine_scale_bench.py`` measures both side by side.
+centroid assignment. ``benchmarks/ann_choice_bench.py`` measured the candidates side by side.
 """
 
 from __future__ import annotations
@@ -65,7 +75,8 @@ class AnnIndex:
     """Approximate candidates + exact re-scoring over ``vectors`` (see the module docstring)."""
 
     def __init__(self, vectors: ExactVectorFile, root: str | Path, *, min_rows: int = 50_000, candidates: int = 200, nprobe: int | None = None,
-                 regrow: float = 32.0, train_sample: int = 30, save_every: float = 0.25, use_faiss: bool = True) -> None:
+                 regrow: float = 32.0, train_sample: int = 32, save_every: float = 1.0, max_nlist: int = 1024, threads: int = 1,
+                 use_faiss: bool = True) -> None:
         self.vectors = vectors
         self.root = Path(root)
         self.min_rows = min_rows
@@ -74,6 +85,8 @@ class AnnIndex:
         self.regrow = regrow
         self.train_sample = train_sample
         self.save_every = save_every
+        self.max_nlist = max_nlist
+        self.threads = threads
         self.use_faiss = use_faiss and faiss_available()
         self.index_path = self.root / "ann.faiss"
         self.meta_path = self.root / "ann.json"
@@ -96,14 +109,21 @@ class AnnIndex:
         return hashlib.sha256(row.tobytes()).hexdigest()[:16]
 
     def _nlist(self, n: int) -> int:
-        return int(min(1024, max(64, 2 * np.sqrt(n))))
+        """Lists for a store of ``n`` rows: ``n / 48`` (so every list gets ``train_sample`` training
+        points with room to spare), at least 16, at most ``max_nlist``."""
+        return int(min(self.max_nlist, max(16, n // 48)))
 
     @property
     def nprobe(self) -> int:
         if self._nprobe is not None:
             return self._nprobe
         nlist = self._index.nlist if self._index is not None else 64
-        return max(16, nlist // 8)
+        return max(8, nlist // 32)
+
+    def _threads(self) -> None:
+        import faiss
+
+        faiss.omp_set_num_threads(self.threads)
 
     def _load(self) -> None:
         if self._loaded:
@@ -145,11 +165,13 @@ class AnnIndex:
         mat = self.vectors.matrix()
         nlist = self._nlist(n)
         rng = np.random.default_rng(0)
-        take = min(n, max(10_000, self.train_sample * nlist))
+        take = min(n, self.train_sample * nlist)
         sample = np.ascontiguousarray(mat[np.sort(rng.choice(n, size=take, replace=False))], dtype=np.float32)
         quantizer = faiss.IndexFlatIP(self.vectors.dim)
         index = faiss.IndexIVFScalarQuantizer(quantizer, self.vectors.dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         index.cp.niter = 10  # k-means iterations: training cost matters more than the last % of list balance
+        index.cp.min_points_per_centroid = min(index.cp.min_points_per_centroid, self.train_sample)  # no warning for the sample we chose
+        self._threads()
         index.train(sample)
         self._index, self._rows, self._trained_rows = index, 0, n
 
@@ -169,6 +191,7 @@ class AnnIndex:
                 self._train(n)
             mat = self.vectors.matrix()
             assert self._index is not None  # trained just above
+            self._threads()
             for start in range(self._rows, n, 65_536):
                 stop = min(n, start + 65_536)
                 self._index.add_with_ids(np.ascontiguousarray(mat[start:stop], dtype=np.float32), np.arange(start, stop, dtype=np.int64))
