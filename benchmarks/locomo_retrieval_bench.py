@@ -60,7 +60,7 @@ def section(title: str, entry: dict) -> list[str]:
         if "candidate_recall" in r:
             out.append("")
             nb = f" + same-session neighbours of the top {r['neighbours']}" if r.get("neighbours") else ""
-            ft = " over MiniLM fine-tuned on the fold's training conversations" if any("minilm-ft" in str(e) for e in r.get("embedders") or []) else ""
+            ft = ", questions embedded by the MiniLM query encoder fine-tuned on the fold's training conversations" if any("minilm-qft" in str(e) for e in r.get("embedders") or []) else ""
             out.append(f"{name}: shortlist hybrid top {r['candidates']}{nb}{ft} (evidence recall of the shortlist {r['candidate_recall']:.1f}%); per seed R@10 " + ", ".join(f"{s['R@10']:.1f}" for s in r["per_seed"]) + "; trained on " + "; ".join(sorted({str(t[0].get('reward_source')) for t in r['training']})) + ".")
     out += ["", "### Category 5 (adversarial)", "", HEAD]
     for name, r in entry["rankers"].items():
@@ -86,9 +86,10 @@ def markdown(report: dict, command: str) -> str:
         "",
     ]
     if report.get("finetune"):
-        out += ["`hybrid-ft:gold` / `hybrid-ft:outcome` are stage 1 alone (BM25 + MiniLM, RRF) with MiniLM fine-tuned for one epoch (in-batch negatives) on each fold's"
-                " training conversations only: question -> evidence turn pairs (gold) or question -> the turns the reader answers best from (outcome; no evidence label read)."
-                " The proxy row of the same reward reranks that stage 1's shortlist and uses the same fine-tuned vectors.", ""]
+        out += ["`hybrid-ft:gold` / `hybrid-ft:outcome` are stage 1 alone (BM25 + MiniLM, RRF k=60) where questions go through a MiniLM query encoder fine-tuned"
+                " for one epoch on each fold's training conversations only (softmax of each question over every turn of its conversation; turns keep their base"
+                " MiniLM vectors): positives are the evidence turns (gold) or the turns the reader answers best from (outcome; no evidence label read)."
+                " The proxy row of the same reward reranks that stage 1's shortlist with the same query vectors.", ""]
     lat = report.get("latency")
     if lat:
         out += ["## Latency (ms per question)", "",
@@ -114,7 +115,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--dev-seeds", type=int, nargs="*", default=[0], help="Seeds for the development folds (default 0; give none to run the final split only).")
     ap.add_argument("--rewards", nargs="+", default=["gold", "outcome"], choices=["gold", "outcome"])
-    ap.add_argument("--finetune", action=argparse.BooleanOptionalAction, default=True, help="Fine-tune MiniLM contrastively on each fold's training conversations (gold pairs for the gold row, reader pairs for the outcome row) and use it for stage 1 and the proxy (default on).")
+    ap.add_argument("--finetune", action=argparse.BooleanOptionalAction, default=True, help="Fine-tune the MiniLM query encoder contrastively on each fold's training conversations (evidence positives for the gold row, reader positives for the outcome row) and use it for stage 1 and the proxy (default on).")
     ap.add_argument("--candidates", type=int, default=None, help="Shortlist size (default: ProxyConfig's).")
     ap.add_argument("--neighbours", type=int, default=None, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default: ProxyConfig's).")
     ap.add_argument("--latency-queries", type=int, default=200, help="Questions timed for the proxy-stage and whole-query latency (0 = skip).")

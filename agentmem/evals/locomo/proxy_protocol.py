@@ -34,6 +34,7 @@ from agentmem.evals.locomo.data import default_locomo_path, load_locomo
 from agentmem.evals.locomo.proxy_data import REWARDS, reader_for, run_proxy_folds
 from agentmem.evals.locomo.retrieval import (
     ConversationCorpus,
+    DiskCachedEmbedder,
     Progress,
     baseline_rows,
     build_corpora,
@@ -48,46 +49,48 @@ from agentmem.retrieval.proxy.model import ProxyConfig
 METRICS = ("R@1", "R@5", "R@10", "R@20", "session_hit@3")
 
 
-def finetune_pairs(corpora: Sequence[ConversationCorpus], reward: str) -> list[tuple[str, str]]:
-    """``(question, turn)`` pairs of the training conversations for the embedder's fine-tuning.
+def finetune_groups(corpora: Sequence[ConversationCorpus], reward: str) -> list[tuple[list[str], list[list[int]], np.ndarray]]:
+    """Per training conversation: its questions, each question's positive turns, and the turns' base vectors.
 
-    ``gold``: every labelled evidence turn of every question. ``outcome``: the turns the LLM-free
-    reader answers best from (:meth:`ReaderScorer.pseudo_relevant`); no evidence label is read."""
-    pairs: list[tuple[str, str]] = []
+    ``gold``: the labelled evidence turns. ``outcome``: the turns the LLM-free reader answers
+    best from (:meth:`ReaderScorer.pseudo_relevant`); no evidence label is read."""
     reader = reader_for(corpora) if reward == "outcome" else None
+    groups = []
     for corpus in corpora:
-        for j, qa in enumerate(queries_of(corpus.conv)):
-            if reader is not None:
-                chosen = reader.pseudo_relevant(f"{corpus.conv.sample_id}#{j}", corpus.ids)
-            else:
-                chosen = [e for e in qa.evidence if e in corpus.pos]
-            pairs += [(qa.question, corpus.texts[corpus.pos[i]]) for i in chosen]
-    return pairs
+        qs = queries_of(corpus.conv)
+        if not qs or corpus.embeddings is None:
+            continue
+        if reader is not None:
+            pos = [[corpus.pos[i] for i in reader.pseudo_relevant(f"{corpus.conv.sample_id}#{j}", corpus.ids)] for j in range(len(qs))]
+        else:
+            pos = [[corpus.pos[e] for e in qa.evidence if e in corpus.pos] for qa in qs]
+        groups.append(([qa.question for qa in qs], pos, corpus.embeddings))
+    return groups
 
 
-def finetuned_embedder(corpora: Sequence[ConversationCorpus], reward: str, root: Path, tag: str, seed: int = 0, log: Callable[[str], None] | None = None) -> Any:
-    """A MiniLM fine-tuned on these (training) conversations' pairs for ``reward``; reused when the
-    folder under ``root`` was trained on the same conversations, reward and seed.
-
-    The folder name carries a hash of what it was trained on, so its embedder name (and the
+def finetuned_query_embedder(corpora: Sequence[ConversationCorpus], reward: str, root: Path, tag: str, seed: int = 0, log: Callable[[str], None] | None = None) -> Any:
+    """MiniLM fine-tuned as the query encoder on these (training) conversations for ``reward``
+    (:func:`~agentmem.retrieval.proxy.finetune.finetune_query_encoder`; turns keep their base
+    vectors); reused when the folder under ``root`` was trained on the same conversations,
+    reward and seed. The folder name carries a hash of that, so its embedder name (and the
     embedding cache keyed by it) never mixes two trainings."""
     import hashlib
 
     from agentmem.retrieval.embedder import MiniLMEmbedder
-    from agentmem.retrieval.proxy.finetune import finetune_minilm, read_finetune_record
+    from agentmem.retrieval.proxy.finetune import finetune_query_encoder, read_finetune_record
 
     ids = sorted(c.conv.sample_id for c in corpora)
-    key = hashlib.sha1(json.dumps([ids, reward, seed]).encode()).hexdigest()[:8]
-    folder = Path(root) / f"minilm-ft-{tag}-{reward}-{key}"
+    key = hashlib.sha1(json.dumps([ids, reward, seed, "query-encoder"]).encode()).hexdigest()[:8]
+    folder = Path(root) / f"minilm-qft-{tag}-{reward}-{key}"
     rec = read_finetune_record(folder)
     if not (rec and rec.get("conversations") == ids and rec.get("reward") == reward and rec.get("seed") == seed):
-        pairs = finetune_pairs(corpora, reward)
+        groups = finetune_groups(corpora, reward)
         if log:
-            log(f"fine-tuning MiniLM on {len(pairs)} {reward} pairs of {', '.join(ids)} -> {folder}")
+            log(f"fine-tuning the MiniLM query encoder on {sum(len(g[0]) for g in groups)} {reward} questions of {', '.join(ids)} -> {folder}")
         source = "locomo-evidence-labels" if reward == "gold" else "outcome:reader-pseudo-relevant"
-        finetune_minilm(pairs, folder, seed=seed, record={"conversations": ids, "reward": reward, "pair_source": source}, log=log)
+        finetune_query_encoder(groups, folder, seed=seed, record={"conversations": ids, "reward": reward, "positives": source}, log=log)
     elif log:
-        log(f"reusing fine-tuned MiniLM {folder}")
+        log(f"reusing the fine-tuned query encoder {folder}")
     return MiniLMEmbedder(model_path=str(folder))
 
 
@@ -146,9 +149,10 @@ def run_protocol(
 ) -> dict[str, Any]:
     """Baselines once, then one proxy per (protocol, reward, seed); returns the JSON report.
 
-    ``finetune``: per fold and reward, MiniLM is first fine-tuned contrastively on the training
-    conversations' pairs (:func:`finetune_pairs`; saved under ``checkpoint_root/embedders``) and
-    both stage 1 and the proxy use it; a ``hybrid-ft:<reward>`` row gives that stage 1 alone.
+    ``finetune``: per fold and reward, MiniLM is first fine-tuned contrastively as the query
+    encoder on the training conversations (:func:`finetune_groups`; saved under
+    ``checkpoint_root/embedders``); stage 1 and the proxy embed questions with it while turns
+    keep their base vectors; a ``hybrid-ft:<reward>`` row gives that stage 1 alone.
 
     ``dev_seeds`` (default: ``seeds``) are the seeds for the development folds; pass ``()`` to
     skip them and report the final split only. Checkpoints go under
@@ -201,9 +205,11 @@ def run_protocol(
             for f, (train, test) in enumerate(splits):
                 emb_f, corp_f = embedder, corpora
                 if finetune and checkpoint_root is not None:
-                    emb_f = finetuned_embedder([corpora[i] for i in train], reward, Path(checkpoint_root) / "embedders", f"{name}{f}", log=log)
-                    corp_f, emb_f = build_corpora(convs, emb_f, cache_dir, progress)
-                    stage1_rows += baseline_rows([corp_f[i] for i in test], emb_f, "hybrid", progress)
+                    # the query encoder is fine-tuned; turns keep their base vectors (corpora unchanged)
+                    emb_f = finetuned_query_embedder([corpora[i] for i in train], reward, Path(checkpoint_root) / "embedders", f"{name}{f}", log=log)
+                    if cache_dir is not None:
+                        emb_f = DiskCachedEmbedder(emb_f, Path(cache_dir) / f"locomo-embeddings-{emb_f.name.replace(':', '_').replace('/', '_')}.npz")
+                    stage1_rows += baseline_rows([corpora[i] for i in test], emb_f, "hybrid", progress)
                 embedders.append(getattr(emb_f, "name", None))
                 paths.append(getattr(getattr(emb_f, "inner", emb_f), "model_path", None) if finetune else None)
                 for n_seed, seed in enumerate(seed_sets[name]):
@@ -219,7 +225,7 @@ def run_protocol(
                     save()
             per_seed = [score_rankings(rows) for rows in per_seed_rows.values()]
             if stage1_rows:
-                entry["rankers"][f"hybrid-ft:{reward}"] = {**score_rankings(stage1_rows), "ranker": f"hybrid RRF over MiniLM fine-tuned on the training conversations ({reward} pairs)", "embedders": embedders}
+                entry["rankers"][f"hybrid-ft:{reward}"] = {**score_rankings(stage1_rows), "ranker": f"hybrid RRF with the MiniLM query encoder fine-tuned on the training conversations ({reward} positives)", "embedders": embedders}
             entry["rankers"][f"proxy:{reward}"] = {**mean_tables(per_seed), "ranker": f"trained proxy ({reward} reward)", "per_seed": [s["main"] for s in per_seed],
                                                    "candidate_recall": float(np.mean(cand)), "candidates": base.candidates, "neighbours": base.neighbours, "training": training,
                                                    "embedders": embedders, "embedder_paths": paths}
@@ -243,6 +249,7 @@ def measure_latency(report: dict[str, Any], checkpoint_root: str | Path, data_pa
     has them) for the stage-1 top 50; ``proxy_shortlist``: the same for the configured shortlist
     (top ``candidates`` plus neighbours); ``query_embed``: one live MiniLM query embedding;
     ``whole``: query embedding + BM25 + dense + RRF + shortlist + proxy over one conversation.
+    With a fine-tuned query encoder, questions go through it and turns keep their base vectors.
     """
     import time as _time
 
@@ -256,17 +263,18 @@ def measure_latency(report: dict[str, Any], checkpoint_root: str | Path, data_pa
     best = max(proxies, key=lambda k: proxies[k]["main"]["R@10"])
     reward, seed = best.split(":", 1)[1], entry["seeds"][0]
     path = (proxies[best].get("embedder_paths") or [None])[0]
+    doc_embedder = default_embedder(settings)  # turns keep the base model's vectors
     if path:
         from agentmem.retrieval.embedder import MiniLMEmbedder
 
-        embedder: Any = MiniLMEmbedder(model_path=path)
+        embedder: Any = MiniLMEmbedder(model_path=path)  # the fine-tuned query encoder
     else:
-        embedder = default_embedder(settings)
+        embedder = doc_embedder
     folder = Path(checkpoint_root) / name / reward / f"seed{seed}" / "fold0"
     proxy = load_proxy(folder, embedder)
     test = set(entry["splits"][0]["test"])
     convs = [c for c in load_locomo(Path(data_path) if data_path else default_locomo_path()) if c.sample_id in test]
-    corpora, cached = build_corpora(convs, embedder, cache_dir)
+    corpora, _ = build_corpora(convs, doc_embedder, cache_dir)
     live = getattr(embedder, "_load", None)
     times: dict[str, list[float]] = {"query_embed": [], "stage1": [], "proxy_50": [], "proxy_shortlist": [], "whole": []}
     shortlist_sizes = []

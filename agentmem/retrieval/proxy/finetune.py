@@ -77,8 +77,9 @@ def finetune_minilm(
     total = epochs * ((len(data) + batch_size - 1) // batch_size)
     warmup = max(1, total // 10)
 
+    prep = getattr(model, "preprocess", None) or model.tokenize
+
     def embed(texts: list[str]) -> torch.Tensor:
-        prep = getattr(model, "preprocess", None) or model.tokenize
         feats = prep(texts)
         out = model(dict(feats))["sentence_embedding"]
         return torch.nn.functional.normalize(out, dim=-1)
@@ -106,16 +107,9 @@ def finetune_minilm(
             if log and (steps % 10 == 0 or steps == total):
                 log(f"finetune step {steps}/{total} loss {sum(losses[-10:]) / len(losses[-10:]):.3f}")
     model.eval()
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists():
-        import shutil
-
-        shutil.rmtree(tmp)
-    model.save(str(tmp))
     info = {
         "base": str(base),
+        "kind": "symmetric",
         "pairs": len(data),
         "hard_negatives": sum(1 for b in data if b[2]),
         "epochs": epochs,
@@ -129,13 +123,93 @@ def finetune_minilm(
         "seconds": round(time.perf_counter() - t0, 1),
         **(record or {}),
     }
+    _save(model, Path(out_dir), info)
+    return info
+
+
+def finetune_query_encoder(
+    groups: Sequence[tuple[Sequence[str], Sequence[Sequence[int]], Any]],
+    out_dir: str | Path,
+    base_path: str | None = None,
+    epochs: int = 1,
+    batch_size: int = 32,
+    lr: float = 2e-5,
+    scale: float = 20.0,
+    seed: int = 0,
+    threads: int = 1,
+    record: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Fine-tune MiniLM as the *query* encoder only; the items keep their base vectors.
+
+    ``groups`` are ``(queries, positives, item_vectors)``: one corpus (e.g. a conversation)
+    with its base-model item vectors ``(n_items, dim)`` and, per query, the indices of its
+    relevant items. The loss is a multi-positive softmax of each query over *every* item of
+    its corpus (all other items are negatives), as the proxy's query adapter uses. Since
+    items are never re-embedded, a store's write-time vectors stay valid: only the query
+    goes through the fine-tuned model. Saved like :func:`finetune_minilm`.
+    """
+    data = [(g, j) for g, (qs, pos, _) in enumerate(groups) for j in range(len(qs)) if pos[j]]
+    if not data:
+        raise ConfigError("finetune_query_encoder: no query with a relevant item to train on")
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from ..embedder import packaged_minilm_path
+
+    t0 = time.perf_counter()
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    base = base_path or packaged_minilm_path()
+    model = SentenceTransformer(base, device="cpu")
+    model.train()
+    items = [torch.tensor(np.asarray(v, dtype=np.float32)) for _, _, v in groups]
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    prep = getattr(model, "preprocess", None) or model.tokenize
+    total = epochs * ((len(data) + batch_size - 1) // batch_size)
+    warmup = max(1, total // 10)
+    steps, losses = 0, []
+    for _ in range(epochs):
+        rng.shuffle(data)
+        for start in range(0, len(data), batch_size):
+            batch = data[start : start + batch_size]
+            q = torch.nn.functional.normalize(model(dict(prep([groups[g][0][j] for g, j in batch])))["sentence_embedding"], dim=-1)
+            loss = torch.zeros(())
+            for r, (g, j) in enumerate(batch):
+                logp = torch.log_softmax(scale * items[g] @ q[r], dim=0)
+                loss = loss - torch.logsumexp(logp[list(groups[g][1][j])], dim=0)
+            loss = loss / len(batch)
+            for pg in opt.param_groups:
+                pg["lr"] = lr * min(1.0, (steps + 1) / warmup)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            steps += 1
+            losses.append(float(loss.detach()))
+            if log and (steps % 10 == 0 or steps == total):
+                log(f"query-encoder step {steps}/{total} loss {sum(losses[-10:]) / len(losses[-10:]):.3f}")
+    model.eval()
+    info = {"base": str(base), "kind": "query-encoder", "queries": len(data), "epochs": epochs, "batch_size": batch_size, "lr": lr, "scale": scale, "seed": seed, "steps": steps,
+            "loss_first": round(sum(losses[:10]) / max(1, len(losses[:10])), 4), "loss_last": round(sum(losses[-10:]) / max(1, len(losses[-10:])), 4),
+            "seconds": round(time.perf_counter() - t0, 1), **(record or {})}
+    _save(model, Path(out_dir), info)
+    return info
+
+
+def _save(model: Any, out: Path, info: dict[str, Any]) -> None:
+    import shutil
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    model.save(str(tmp))
     atomic_write_json(tmp / FINETUNE_FILE, info)
     if out.exists():
-        import shutil
-
         shutil.rmtree(out)
     tmp.rename(out)
-    return info
 
 
 def read_finetune_record(folder: str | Path) -> dict[str, Any] | None:
