@@ -12,6 +12,13 @@ read), once per seed, on
 * ``dev``: the two contiguous folds (train five conversations, test the other five, swap);
 * ``final``: the split in ``benchmarks/splits/locomo_final.json``, chosen once before tuning.
 
+First stage (default): per fold and reward, the MiniLM query encoder is fine-tuned for one epoch on
+the fold's training conversations only (evidence positives for ``gold``, the reader's best turns for
+``outcome``; turns keep their base vectors), and the shortlist is the hybrid top 80 plus the
+same-session neighbours of the top 10 (``--no-finetune --candidates 50 --neighbours 0`` = the
+previous protocol). A ``hybrid-ft:<reward>`` row reports that stage 1 alone. The proxy stage's
+latency is measured for 50 candidates and for the configured shortlist, beside the whole query.
+
     python benchmarks/locomo_retrieval_bench.py [--seeds 0 1 2] [--dev-seeds 0] [--rewards gold outcome] [--fresh]
 
 Defaults: final split with seeds 0, 1, 2; development folds with seed 0; both rewards. Checkpoints
@@ -116,8 +123,8 @@ def main() -> None:
     ap.add_argument("--dev-seeds", type=int, nargs="*", default=[0], help="Seeds for the development folds (default 0; give none to run the final split only).")
     ap.add_argument("--rewards", nargs="+", default=["gold", "outcome"], choices=["gold", "outcome"])
     ap.add_argument("--finetune", action=argparse.BooleanOptionalAction, default=True, help="Fine-tune the MiniLM query encoder contrastively on each fold's training conversations (evidence positives for the gold row, reader positives for the outcome row) and use it for stage 1 and the proxy (default on).")
-    ap.add_argument("--candidates", type=int, default=None, help="Shortlist size (default: ProxyConfig's).")
-    ap.add_argument("--neighbours", type=int, default=None, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default: ProxyConfig's).")
+    ap.add_argument("--candidates", type=int, default=80, help="Shortlist size: the stage-1 top N (default 80; the proxy's latency is also measured at 50).")
+    ap.add_argument("--neighbours", type=int, default=10, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default 10).")
     ap.add_argument("--latency-queries", type=int, default=200, help="Questions timed for the proxy-stage and whole-query latency (0 = skip).")
     ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
     ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
@@ -127,9 +134,15 @@ def main() -> None:
     args = ap.parse_args()
     if args.merge:
         parts = [json.loads(p.read_text()) for p in args.merge]
-        report = {**parts[0], "protocols": {k: v for part in parts for k, v in part["protocols"].items()}, "merged_from": [str(p) for p in args.merge],
+        protocols: dict = {}
+        for part in parts:  # the same protocol from two runs (e.g. one per reward): rankers are combined
+            for k, v in part["protocols"].items():
+                protocols[k] = {**v, "rankers": {**protocols[k]["rankers"], **v["rankers"]}} if k in protocols else v
+        report = {**parts[0], "protocols": protocols, "merged_from": [str(p) for p in args.merge],
                   "seconds": sum(p["seconds"] for p in parts)}
         report["split"] = next((p["split"] for p in parts if p.get("split")), None)
+        report["latency"] = next((p["latency"] for p in parts if p.get("latency")), None)
+        report["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0) for p in parts), 1)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
         md = markdown(report, "python benchmarks/locomo_retrieval_bench.py (run as: " + "; ".join(p.get("command", "?") for p in parts) + "; then --merge)")

@@ -275,7 +275,8 @@ def measure_latency(report: dict[str, Any], checkpoint_root: str | Path, data_pa
     test = set(entry["splits"][0]["test"])
     convs = [c for c in load_locomo(Path(data_path) if data_path else default_locomo_path()) if c.sample_id in test]
     corpora, _ = build_corpora(convs, doc_embedder, cache_dir)
-    live = getattr(embedder, "_load", None)
+    loader = getattr(embedder, "_load", None)
+    live: Any = loader() if callable(loader) else None
     times: dict[str, list[float]] = {"query_embed": [], "stage1": [], "proxy_50": [], "proxy_shortlist": [], "whole": []}
     shortlist_sizes = []
     for corpus in corpora:
@@ -285,8 +286,8 @@ def measure_latency(report: dict[str, Any], checkpoint_root: str | Path, data_pa
             corpus.bm25_scores(qs[0].question)  # builds the BM25 index (done at write time in a store)
         for qa in qs[: max(1, queries // max(1, len(corpora)))]:
             t0 = _time.perf_counter()
-            if callable(live):
-                qv = np.asarray(live().encode([qa.question], normalize_embeddings=True, show_progress_bar=False)[0], dtype=np.float32)
+            if live is not None:
+                qv = np.asarray(live.encode([qa.question], normalize_embeddings=True, show_progress_bar=False)[0], dtype=np.float32)
             else:
                 qv = np.asarray(embedder.embed([qa.question])[0], dtype=np.float32)
             t1 = _time.perf_counter()

@@ -133,7 +133,7 @@ def finetune_query_encoder(
     base_path: str | None = None,
     epochs: int = 1,
     batch_size: int = 32,
-    lr: float = 2e-5,
+    lr: float = 5e-5,
     scale: float = 20.0,
     seed: int = 0,
     threads: int = 1,
@@ -147,7 +147,9 @@ def finetune_query_encoder(
     relevant items. The loss is a multi-positive softmax of each query over *every* item of
     its corpus (all other items are negatives), as the proxy's query adapter uses. Since
     items are never re-embedded, a store's write-time vectors stay valid: only the query
-    goes through the fine-tuned model. Saved like :func:`finetune_minilm`.
+    goes through the fine-tuned model. Saved like :func:`finetune_minilm`. The learning rate
+    (5e-5, one epoch, batch 32) was picked on the development folds of LoCoMo (2e-5 gave about
+    one point less top-80 coverage).
     """
     data = [(g, j) for g, (qs, pos, _) in enumerate(groups) for j in range(len(qs)) if pos[j]]
     if not data:
