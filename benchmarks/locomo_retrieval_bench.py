@@ -180,9 +180,9 @@ def main() -> None:
     report["load_start"] = [round(x, 2) for x in load_start]
     report["load_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
     cmd = "python benchmarks/locomo_retrieval_bench.py " + " ".join(sys.argv[1:])
     report["command"] = cmd.strip()
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
     md = markdown(report, cmd.strip())
     (args.out / f"{args.name}.md").write_text(md)
     print(md)
