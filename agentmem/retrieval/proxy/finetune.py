@@ -1,16 +1,19 @@
 """Contrastive fine-tuning of the MiniLM embedder (the proxy's first stage), on CPU.
 
-One epoch of in-batch-negatives contrastive training (the loss sentence-transformers calls
-``MultipleNegativesRankingLoss``): for a batch of ``(query, positive)`` pairs, each query's
-positive must out-score every other pair's positive (and, when given, every hard negative) under
-cosine similarity times ``scale``. Written as a plain torch loop over the loaded
-``SentenceTransformer`` so no training extras (``datasets``, ``accelerate``) are needed.
+* :func:`finetune_query_encoder` (used by the LoCoMo protocol): only the *query* side is
+  trained; items keep their base vectors, so nothing is re-embedded. Each question's softmax
+  runs over every item of its corpus (multi-positive).
+* :func:`finetune_minilm`: symmetric in-batch-negatives training (the loss sentence-transformers
+  calls ``MultipleNegativesRankingLoss``): for a batch of ``(query, positive)`` pairs, each
+  query's positive must out-score every other pair's positive (and optional hard negatives).
+  Item vectors change, so every item must be re-embedded afterwards.
 
-The fine-tuned model is saved as a folder that :class:`~agentmem.retrieval.embedder.MiniLMEmbedder`
-loads (``MiniLMEmbedder(model_path=folder)``); its embedder name is ``minilm:<folder name>``,
-so proxy checkpoints trained on its vectors are never mixed with the base model's. A
-``finetune.json`` beside the model records what it was trained on (pairs, conversations,
-reward source, seconds). torch and sentence-transformers are imported lazily.
+Both are plain torch loops over the loaded ``SentenceTransformer`` (no ``datasets`` or
+``accelerate`` needed). The model is saved as a folder that
+:class:`~agentmem.retrieval.embedder.MiniLMEmbedder` loads (``MiniLMEmbedder(model_path=folder)``);
+its embedder name is ``minilm:<folder name>``, so proxy checkpoints trained on its vectors are
+never mixed with the base model's. A ``finetune.json`` beside the model records what it was
+trained on. torch and sentence-transformers are imported lazily.
 
 Example::
 
