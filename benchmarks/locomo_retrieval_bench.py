@@ -12,6 +12,13 @@ read), once per seed, on
 * ``dev``: the two contiguous folds (train five conversations, test the other five, swap);
 * ``final``: the split in ``benchmarks/splits/locomo_final.json``, chosen once before tuning.
 
+First stage (default): per fold and reward, the MiniLM query encoder is fine-tuned for one epoch on
+the fold's training conversations only (evidence positives for ``gold``, the reader's best turns for
+``outcome``; turns keep their base vectors), and the shortlist is the hybrid top 80 plus the
+same-session neighbours of the top 10 (``--no-finetune --candidates 50 --neighbours 0`` = the
+previous protocol). A ``hybrid-ft:<reward>`` row reports that stage 1 alone. The proxy stage's
+latency is measured for 50 candidates and for the configured shortlist, beside the whole query.
+
     python benchmarks/locomo_retrieval_bench.py [--seeds 0 1 2] [--dev-seeds 0] [--rewards gold outcome] [--fresh]
 
 Defaults: final split with seeds 0, 1, 2; development folds with seed 0; both rewards. Checkpoints
@@ -59,7 +66,9 @@ def section(title: str, entry: dict) -> list[str]:
     for name, r in entry["rankers"].items():
         if "candidate_recall" in r:
             out.append("")
-            out.append(f"{name}: shortlist hybrid top {r['candidates']} (evidence recall of the shortlist {r['candidate_recall']:.1f}%); per seed R@10 " + ", ".join(f"{s['R@10']:.1f}" for s in r["per_seed"]) + "; trained on " + "; ".join(sorted({str(t[0].get('reward_source')) for t in r['training']})) + ".")
+            nb = f" + same-session neighbours of the top {r['neighbours']}" if r.get("neighbours") else ""
+            ft = ", questions embedded by the MiniLM query encoder fine-tuned on the fold's training conversations" if any("minilm-qft" in str(e) for e in r.get("embedders") or []) else ""
+            out.append(f"{name}: shortlist hybrid top {r['candidates']}{nb}{ft} (evidence recall of the shortlist {r['candidate_recall']:.1f}%); per seed R@10 " + ", ".join(f"{s['R@10']:.1f}" for s in r["per_seed"]) + "; trained on " + "; ".join(sorted({str(t[0].get('reward_source')) for t in r['training']})) + ".")
     out += ["", "### Category 5 (adversarial)", "", HEAD]
     for name, r in entry["rankers"].items():
         out.append(row(name, r["category_5"]))
@@ -76,13 +85,28 @@ def markdown(report: dict, command: str) -> str:
         "# LoCoMo retrieval (LLM-free)",
         "",
         f"Data: {Path(report['data']).name} (sha256 {report['data_sha256'][:12]}...). Embedder: {report['embedder']}. Command: `{command}`.",
-        f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s (CPU shared with other jobs).",
+        f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s, CPU time of the process {report.get('cpu_seconds', '?')} s (CPU shared with other jobs).",
         "",
         "Rankers: `bm25`, `dense`, `hybrid` (RRF k=60) are stage 1; `proxy:gold` is the trained proxy with LoCoMo's evidence labels as the reward;"
         " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k"
         " (MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
         "",
     ]
+    if report.get("finetune"):
+        out += ["`hybrid-ft:gold` / `hybrid-ft:outcome` are stage 1 alone (BM25 + MiniLM, RRF k=60) where questions go through a MiniLM query encoder fine-tuned"
+                " for one epoch on each fold's training conversations only (softmax of each question over every turn of its conversation; turns keep their base"
+                " MiniLM vectors): positives are the evidence turns (gold) or the turns the reader answers best from (outcome; no evidence label read)."
+                " The proxy row of the same reward reranks that stage 1's shortlist with the same query vectors.", ""]
+    lat = report.get("latency")
+    if lat:
+        out += ["## Latency (ms per question)", "",
+                f"Ranker {lat['ranker']} ({lat['checkpoint']}), embedder {lat['embedder']}, held-out conversations {', '.join(lat['conversations'])}; mean shortlist {lat['shortlist_mean']} candidates; load average at the end {lat['load']}.", "",
+                "| stage | p50 | p95 | n |", "|---|---|---|---|"]
+        for key, label in (("proxy_50", "proxy stage, 50 candidates"), ("proxy_shortlist", "proxy stage, configured shortlist"), ("query_embed", "live MiniLM query embedding"),
+                           ("stage1", "stage 1 (BM25 + dense + RRF + shortlist, one conversation)"), ("whole", "whole query (embedding + stage 1 + proxy)")):
+            if key in lat:
+                out.append(f"| {label} | {lat[key]['p50']} | {lat[key]['p95']} | {lat[key]['n']} |")
+        out.append("")
     if "final" in report["protocols"]:
         out += section("Final split (chosen once before tuning; reported figure)", report["protocols"]["final"])
     if "dev" in report["protocols"]:
@@ -98,6 +122,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--dev-seeds", type=int, nargs="*", default=[0], help="Seeds for the development folds (default 0; give none to run the final split only).")
     ap.add_argument("--rewards", nargs="+", default=["gold", "outcome"], choices=["gold", "outcome"])
+    ap.add_argument("--finetune", action=argparse.BooleanOptionalAction, default=True, help="Fine-tune the MiniLM query encoder contrastively on each fold's training conversations (evidence positives for the gold row, reader positives for the outcome row) and use it for stage 1 and the proxy (default on).")
+    ap.add_argument("--candidates", type=int, default=80, help="Shortlist size: the stage-1 top N (default 80; the proxy's latency is also measured at 50).")
+    ap.add_argument("--neighbours", type=int, default=10, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default 10).")
+    ap.add_argument("--latency-queries", type=int, default=200, help="Questions timed for the proxy-stage and whole-query latency (0 = skip).")
     ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
     ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
@@ -106,9 +134,15 @@ def main() -> None:
     args = ap.parse_args()
     if args.merge:
         parts = [json.loads(p.read_text()) for p in args.merge]
-        report = {**parts[0], "protocols": {k: v for part in parts for k, v in part["protocols"].items()}, "merged_from": [str(p) for p in args.merge],
+        protocols: dict = {}
+        for part in parts:  # the same protocol from two runs (e.g. one per reward): rankers are combined
+            for k, v in part["protocols"].items():
+                protocols[k] = {**v, "rankers": {**protocols[k]["rankers"], **v["rankers"]}} if k in protocols else v
+        report = {**parts[0], "protocols": protocols, "merged_from": [str(p) for p in args.merge],
                   "seconds": sum(p["seconds"] for p in parts)}
         report["split"] = next((p["split"] for p in parts if p.get("split")), None)
+        report["latency"] = next((p["latency"] for p in parts if p.get("latency")), None)
+        report["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0) for p in parts), 1)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
         md = markdown(report, "python benchmarks/locomo_retrieval_bench.py (run as: " + "; ".join(p.get("command", "?") for p in parts) + "; then --merge)")
@@ -128,19 +162,27 @@ def main() -> None:
         shutil.rmtree(ckpt)
     t0 = time.time()
     load_start = os.getloadavg()
+    from agentmem.retrieval.proxy.model import ProxyConfig
+
+    config = ProxyConfig(**{k: v for k, v in (("candidates", args.candidates), ("neighbours", args.neighbours)) if v is not None})
     report = run_protocol(
         args.data, None if args.split == "none" else Path(args.split), rewards=args.rewards, seeds=args.seeds, dev_seeds=args.dev_seeds, folds=args.folds, settings=settings,
-        checkpoint_root=ckpt, cache_dir=settings.paths.cache,
+        checkpoint_root=ckpt, cache_dir=settings.paths.cache, config=config, finetune=args.finetune,
         progress=lambda s, n, N: print(f"[{time.time() - t0:7.1f}s] {s} {n + 1}/{N}", flush=True),
         log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
     )
+    if args.latency_queries:
+        from agentmem.evals.locomo.proxy_protocol import measure_latency
+
+        report["latency"] = measure_latency(report, ckpt, args.data, settings, cache_dir=settings.paths.cache, queries=args.latency_queries)
     report["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
+    report["cpu_seconds"] = round(sum(os.times()[:4]), 1)
     report["load_start"] = [round(x, 2) for x in load_start]
     report["load_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
     cmd = "python benchmarks/locomo_retrieval_bench.py " + " ".join(sys.argv[1:])
     report["command"] = cmd.strip()
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2))
     md = markdown(report, cmd.strip())
     (args.out / f"{args.name}.md").write_text(md)
     print(md)

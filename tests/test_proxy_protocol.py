@@ -103,3 +103,80 @@ def test_demo_locomo_part_shows_hybrid_and_proxy_on_held_out_conversations(tmp_p
     report = json.loads((tmp_path / "demo" / "locomo_retrieval.json").read_text())
     assert [f["test"] for f in report["folds"]] == [["conv-0"], ["conv-1"]]
     assert (tmp_path / "demo" / "locomo-proxy-folds" / "fold0" / "VERSION").exists()
+
+
+def test_neighbours_join_the_shortlist_in_stage1_order() -> None:
+    from agentmem.evals.locomo.proxy_data import with_neighbours
+
+    metas = [{"session": 1}, {"session": 1}, {"session": 1}, {"session": 2}, {"session": 2}]
+    order = [2, 4, 0, 1, 3]
+    assert with_neighbours(order, 2, 0, metas) == [2, 4]
+    # neighbours of turn 2 (session 1): 1 (and 3, another session: skipped); of turn 4: 3
+    assert with_neighbours(order, 2, 2, metas) == [2, 4, 1, 3]
+    assert with_neighbours(order, 2, 1, metas) == [2, 4, 1]
+
+
+def test_finetune_groups_gold_uses_evidence_outcome_reads_no_label(tmp_path) -> None:
+    from agentmem.evals.locomo.proxy_protocol import finetune_groups
+
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    corpora, _ = build_corpora(load_locomo(p)[:2], HashEmbedder())
+    gold = finetune_groups(corpora, "gold")
+    assert len(gold) == 2 and gold[0][1][0] == [corpora[0].pos["D1:1"]] and gold[0][2].shape[0] == len(corpora[0].ids)
+    outcome = finetune_groups(corpora, "outcome")
+    scrambled = load_locomo(p)[:2]
+    for conv in scrambled:
+        for qa in conv.qa:
+            qa.evidence = ["D9:9"] if qa.evidence else []
+    corpora2, _ = build_corpora(scrambled, HashEmbedder())
+    again = finetune_groups(corpora2, "outcome")
+    assert [g[1] for g in again] == [g[1] for g in outcome] and any(any(p) for g in outcome for p in g[1])
+    assert all(not p for g in finetune_groups(corpora2, "gold") for p in g[1])  # the scrambled labels name no turn
+
+
+def test_finetune_minilm_saves_a_loadable_model(tmp_path) -> None:
+    import numpy as np
+
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+    from agentmem.retrieval.proxy.finetune import finetune_minilm, finetune_query_encoder, read_finetune_record
+
+    with pytest.raises(ConfigError, match="no \\(query, positive\\) pairs"):
+        finetune_minilm([], tmp_path / "none")
+    pairs = [("what does Ann bake?", "Ann: I bake sourdough bread every sunday"), ("where did Bob sail?", "Bob: we sailed around the lake"),
+             ("which game does Ann play?", "Ann: chess with my uncle"), ("what did Bob paint?", "Bob: a watercolour of the harbour")]
+    info = finetune_minilm(pairs, tmp_path / "minilm-ft-test", batch_size=2, lr=1e-4, record={"conversations": ["conv-x"]})
+    base = MiniLMEmbedder()
+    qinfo = finetune_query_encoder([([q for q, _ in pairs], [[i] for i in range(4)], base.embed([t for _, t in pairs]))], tmp_path / "minilm-qft-test", batch_size=2, lr=1e-4)
+    assert qinfo["kind"] == "query-encoder" and qinfo["steps"] == 2 and qinfo["queries"] == 4
+    assert MiniLMEmbedder(model_path=str(tmp_path / "minilm-qft-test")).embed(["x"]).shape == (1, 384)
+    with pytest.raises(ConfigError, match="no query with a relevant item"):
+        finetune_query_encoder([(["q"], [[]], base.embed(["t"]))], tmp_path / "none")
+    assert info["steps"] == 2 and info["pairs"] == 4 and info["conversations"] == ["conv-x"]
+    assert (read_finetune_record(tmp_path / "minilm-ft-test") or {}).get("pairs") == 4
+    assert read_finetune_record(tmp_path / "nowhere") is None
+    ft = MiniLMEmbedder(model_path=str(tmp_path / "minilm-ft-test"))
+    assert ft.name == "minilm:minilm-ft-test" and ft.name != MiniLMEmbedder().name
+    a, b = ft.embed([pairs[0][0]])[0], MiniLMEmbedder().embed([pairs[0][0]])[0]
+    assert a.shape == b.shape and not np.allclose(a, b)
+
+
+def test_protocol_with_finetuned_first_stage(tmp_path) -> None:
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"train": ["conv-0", "conv-1"], "test": ["conv-2", "conv-3"]}))
+    cfg = FAST.model_copy(update={"neighbours": 2})
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+
+    report = run_protocol(p, split, rewards=("outcome",), seeds=(0,), dev_seeds=(), embedder=MiniLMEmbedder(), config=cfg, checkpoint_root=tmp_path / "ck", finetune=True, cache_dir=tmp_path / "cache")
+    final = report["protocols"]["final"]["rankers"]
+    assert set(final) == {"bm25", "dense", "hybrid", "hybrid-ft:outcome", "proxy:outcome"}
+    assert final["hybrid-ft:outcome"]["main"]["queries"] == final["proxy:outcome"]["main"]["queries"] == final["hybrid"]["main"]["queries"]
+    (emb,) = final["proxy:outcome"]["embedders"]
+    assert emb.startswith("minilm:minilm-qft-final0-outcome-") and final["proxy:outcome"]["neighbours"] == 2
+    folder = tmp_path / "ck" / "embedders" / emb.split(":", 1)[1]
+    stamp = (folder / "finetune.json").stat().st_mtime_ns
+    again = run_protocol(p, split, rewards=("outcome",), seeds=(0,), dev_seeds=(), embedder=MiniLMEmbedder(), config=cfg, checkpoint_root=tmp_path / "ck", finetune=True, cache_dir=tmp_path / "cache")
+    assert (folder / "finetune.json").stat().st_mtime_ns == stamp  # the fine-tuned model is reused
+    assert again["protocols"]["final"]["rankers"]["proxy:outcome"]["per_seed"] == final["proxy:outcome"]["per_seed"]

@@ -43,12 +43,30 @@ def _embeddings(corpus: ConversationCorpus) -> np.ndarray:
     return corpus.embeddings
 
 
-def shortlist(corpus: ConversationCorpus, ranker: BaselineRanker, qa: QAItem, q_vec: np.ndarray, n: int, metas: list[dict[str, Any]], qid: str) -> tuple[ShortlistQuery, list[int]]:
-    """The hybrid top-``n`` of one question as a :class:`ShortlistQuery`, and the full hybrid order."""
+def with_neighbours(order: Sequence[int], n: int, neighbours: int, metas: Sequence[dict[str, Any]]) -> list[int]:
+    """The top ``n`` of ``order`` plus the same-session adjacent turns (index +-1) of its first ``neighbours``.
+
+    Turn ``i``'s neighbours are ``i - 1`` and ``i + 1`` in corpus order when they share its
+    session (LoCoMo turns are stored in conversation order). The result is in stage-1 order."""
+    top = list(order[:n])
+    if neighbours <= 0:
+        return top
+    chosen = set(top)
+    for i in order[:neighbours]:
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(metas) and j not in chosen and metas[j].get("session") == metas[i].get("session"):
+                chosen.add(j)
+    rank = {i: r for r, i in enumerate(order)}
+    return sorted(chosen, key=lambda i: rank.get(i, len(rank)))
+
+
+def shortlist(corpus: ConversationCorpus, ranker: BaselineRanker, qa: QAItem, q_vec: np.ndarray, n: int, metas: list[dict[str, Any]], qid: str, neighbours: int = 0) -> tuple[ShortlistQuery, list[int]]:
+    """The hybrid top-``n`` of one question (plus the neighbours of its top ``neighbours``) as a
+    :class:`ShortlistQuery`, and the full hybrid order."""
     bm = rank_from_scores(corpus.bm25_scores(qa.question), only_positive=True)
     dense = rank_from_scores(corpus.dense_scores(q_vec))
     order, fused = rrf_indices([bm, dense], k=ranker.rrf_k)
-    top = order[:n]
+    top = with_neighbours(order, n, neighbours, metas)
     valid = corpus.conv.turn_ids()
     sq = ShortlistQuery(
         qid=qid,
@@ -65,7 +83,7 @@ def shortlist(corpus: ConversationCorpus, ranker: BaselineRanker, qa: QAItem, q_
     return sq, order
 
 
-def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, categories: Sequence[int] | None = None) -> tuple[list[AdapterGroup], list[ShortlistQuery], list[tuple[ConversationCorpus, QAItem, list[int]]]]:
+def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, categories: Sequence[int] | None = None, neighbours: int = 0) -> tuple[list[AdapterGroup], list[ShortlistQuery], list[tuple[ConversationCorpus, QAItem, list[int]]]]:
     """Adapter groups, shortlists and (corpus, qa, full hybrid order) for every query with evidence."""
     groups, shortlists, extra = [], [], []
     for corpus in corpora:
@@ -78,7 +96,7 @@ def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, 
         pos = [[corpus.pos[e] for e in q.evidence if e in corpus.pos] for q in qs]
         groups.append(AdapterGroup(corpus=_embeddings(corpus), queries=qv, positives=pos))
         for j, qa in enumerate(qs):
-            sq, order = shortlist(corpus, ranker, qa, qv[j], n, metas, f"{corpus.conv.sample_id}#{j}")
+            sq, order = shortlist(corpus, ranker, qa, qv[j], n, metas, f"{corpus.conv.sample_id}#{j}", neighbours)
             shortlists.append(sq)
             extra.append((corpus, qa, order))
     return groups, shortlists, extra
@@ -132,8 +150,8 @@ def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: Proxy
         raise ConfigError(f"reward={reward!r}: expected one of {', '.join(REWARDS)}")
     n_val = int(round(len(corpora) * config.validation_share)) if len(corpora) > 1 else 0
     train_c, val_c = list(corpora[: len(corpora) - n_val]), list(corpora[len(corpora) - n_val :])
-    tg, tq, _ = build_queries(train_c, embedder, config.candidates)
-    vg, vq, _ = build_queries(val_c, embedder, config.candidates) if val_c else ([], [], [])
+    tg, tq, _ = build_queries(train_c, embedder, config.candidates, neighbours=config.neighbours)
+    vg, vq, _ = build_queries(val_c, embedder, config.candidates, neighbours=config.neighbours) if val_c else ([], [], [])
     scorer: Any
     if reward == "gold":
         scorer = EvidenceRecallScorer({q.qid: sorted(q.relevant) for q in tq + vq}, totals={q.qid: q.n_relevant for q in tq + vq})
@@ -159,7 +177,7 @@ def train_on(corpora: Sequence[ConversationCorpus], embedder: Any, config: Proxy
 
 def evaluate_proxy(proxy: TrainedProxy, corpora: Sequence[ConversationCorpus], embedder: Any) -> tuple[list[dict[str, Any]], float]:
     """Per-query rows (as the benchmark scores them) and the shortlist's evidence recall."""
-    _, shortlists, extra = build_queries(corpora, embedder, proxy.config.candidates)
+    _, shortlists, extra = build_queries(corpora, embedder, proxy.config.candidates, neighbours=proxy.config.neighbours)
     rows, cand = [], []
     for sq, (corpus, qa, order) in zip(shortlists, extra):
         scores = proxy.score_arrays(sq.query, sq.texts, sq.stage1, sq.q_vec, sq.d_vecs, sq.metadatas)
@@ -168,6 +186,12 @@ def evaluate_proxy(proxy: TrainedProxy, corpora: Sequence[ConversationCorpus], e
         rows.append(query_row(corpus.conv, qa, ranked, corpus.conv.turn_ids()))
         cand.append(len(sq.relevant & set(sq.ids)) / max(1, sq.n_relevant))
     return rows, float(np.mean(cand)) if cand else 0.0
+
+
+def same_config(a: ProxyConfig, b: ProxyConfig) -> bool:
+    """Two configurations train the same proxy (the adapter settings picked on held-out data aside)."""
+    skip = {"adapter_epochs", "adapter_l2"}
+    return {k: v for k, v in a.model_dump().items() if k not in skip} == {k: v for k, v in b.model_dump().items() if k not in skip}
 
 
 def run_proxy_folds(
@@ -182,11 +206,12 @@ def run_proxy_folds(
     seed: int = 0,
     log: Callable[[str], None] | None = None,
     reward: str = "gold",
+    first_fold: int = 0,
 ) -> dict[str, Any]:
     """Train (or reuse) one proxy per fold and evaluate it on its held-out conversations.
 
-    A checkpoint under ``checkpoint_dir/fold<f>`` is reused only when it was trained on exactly
-    the fold's conversations with the same reward and seed."""
+    A checkpoint under ``checkpoint_dir/fold<first_fold + f>`` is reused only when it was trained
+    on exactly the fold's conversations with the same reward, embedder and configuration."""
     from agentmem.evals.locomo.retrieval import score_rankings
 
     config = config or ProxyConfig(seed=seed)
@@ -196,12 +221,12 @@ def run_proxy_folds(
         if progress:
             progress("proxy", f, len(folds))
         train_ids = sorted(convs[i].sample_id for i in train)
-        folder = Path(checkpoint_dir) / f"fold{f}" if checkpoint_dir else None
+        folder = Path(checkpoint_dir) / f"fold{first_fold + f}" if checkpoint_dir else None
         proxy = None
         if folder is not None:
             try:
                 w, cfg, rec = load_checkpoint(folder, getattr(embedder, "name", None))
-                if sorted(rec.get("conversations", [])) == train_ids and rec.get("reward", "gold") == reward and cfg.seed == config.seed:
+                if sorted(rec.get("conversations", [])) == train_ids and rec.get("reward", "gold") == reward and same_config(cfg, config):
                     proxy = TrainedProxy(embedder, w, cfg, rec)
                     if log:
                         log(f"fold {f}: reusing checkpoint {folder}")

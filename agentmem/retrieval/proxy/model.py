@@ -39,6 +39,7 @@ class ProxyConfig(BaseModel):
     """Hyper-parameters of the trained proxy (defaults used for every reported figure)."""
 
     candidates: int = Field(default=50, gt=0, description="Shortlist size the proxy reranks (stage-1 top N).")
+    neighbours: int = Field(default=0, ge=0, description="Benchmark shortlists (LoCoMo, corpus files) also take the same-session adjacent turns (index +-1) of the stage-1 top `neighbours` (0 = plain top N).")
     hidden: int = Field(default=32, gt=0)
     adapter_epochs: int = Field(default=40, ge=0)
     adapter_lr: float = 2e-3
