@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from ..errors import StoreError
 from ..fileio import atomic_write_bytes, atomic_write_json, read_json, safe_name, sha256_bytes
 from ..types import new_id
-from .state import MemoryState, ignored
+from .state import IGNORED_NAMES, MemoryState, ignored
 
 
 class StoreManifest(BaseModel):
@@ -117,6 +117,37 @@ def state_files(root: Path) -> Iterator[tuple[Path, Path]]:
             yield rel, p
 
 
+def _state_entries(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
+    """``(relative posix path, path, stat)`` of the files :func:`state_files` yields, in the same
+    order, from ``os.scandir`` (no ``Path`` object and one ``stat`` per file: the engine hashes a
+    store root after every applied edit, so this walk is on the write path)."""
+    if not root.is_dir():
+        return
+
+    def walk(d: str, rel: str) -> Iterator[tuple[str, str, os.stat_result]]:
+        with os.scandir(d) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        subdirs = []
+        for e in entries:
+            if e.is_symlink():
+                continue
+            if e.is_dir(follow_symlinks=False):
+                subdirs.append(e)
+                continue
+            r = f"{rel}{e.name}"
+            if ignored(tuple(r.split("/"))):
+                continue
+            try:
+                yield r, e.path, e.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+        for e in subdirs:
+            if e.name not in IGNORED_NAMES:
+                yield from walk(e.path, f"{rel}{e.name}/")
+
+    yield from walk(str(root), "")
+
+
 def _text(data: bytes) -> str | None:
     try:
         return data.decode("utf-8")
@@ -161,23 +192,20 @@ class SnapshotStore:
     def _hash_root(self, root: Path) -> dict[str, str]:
         """``{relative path: sha256}`` of every state file under ``root``, storing new contents as blobs."""
         out: dict[str, str] = {}
-        for rel, p in state_files(root):
-            try:
-                st = p.stat()
-            except FileNotFoundError:
-                continue
-            key = str(p)
-            hit = self._stat_cache.get(key)
-            if hit is not None and hit[:3] == (st.st_ino, st.st_mtime_ns, st.st_size) and self._blob_path(hit[3]).exists():
-                out[rel.as_posix()] = hit[3]
+        blobs = str(self.blobs)
+        for rel, path, st in _state_entries(root):
+            hit = self._stat_cache.get(path)
+            if hit is not None and hit[:3] == (st.st_ino, st.st_mtime_ns, st.st_size) and os.path.exists(os.path.join(blobs, hit[3][:2], hit[3])):
+                out[rel] = hit[3]
                 continue
             try:
-                data = p.read_bytes()
+                with open(path, "rb") as fh:
+                    data = fh.read()
             except FileNotFoundError:
                 continue
             digest = self._put_blob(data)
-            self._stat_cache[key] = (st.st_ino, st.st_mtime_ns, st.st_size, digest)
-            out[rel.as_posix()] = digest
+            self._stat_cache[path] = (st.st_ino, st.st_mtime_ns, st.st_size, digest)
+            out[rel] = digest
         return out
 
     # ---- blobs -------------------------------------------------------------------------
