@@ -80,6 +80,7 @@ def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, sp
             res = agent.run(env, g.id, run_id=f"{split}-{g.id}")
             row = {"game_id": g.id, "task_type": g.task_type, "won": res.won, "steps": res.steps, "seconds": round(time.perf_counter() - t0, 3), "memory_ids": res.memory_ids}
             if keep:
+                assert agent.last_task is not None and agent.last_context is not None and agent.last_outcome is not None
                 row["learn"] = {"task": agent.last_task.model_dump(mode="json"), "context": agent.last_context.model_dump(mode="json"), "trajectory": res.trajectory,
                                 "outcome": agent.last_outcome.model_dump(mode="json")}
             if memory is not None and mode == "updating" and memory.last_report is not None and memory.last_report.apply is not None:
@@ -222,7 +223,7 @@ def memory_inventory(home: Path) -> dict[str, Any]:
 
     mem = PlaybookMemory.open(_settings(home), mode="frozen")
     concepts = mem.concepts.all_concepts()
-    behaviors = mem.behaviors.all()
+    behaviors = mem.behaviors.all() if mem.behaviors is not None else []
     return {"concepts": len(concepts), "concepts_retired": sorted(c.name for c in concepts if c.state.value != "active"),
             "behaviors": sorted(b.name for b in behaviors), "where_concepts": sum(c.name.startswith("alfworld-where-") for c in concepts)}
 
@@ -276,7 +277,7 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
     out: dict[str, Any] = {
         "seed": seed,
         "train": {"games": len(train_rows), **score(train_rows), "applied_edits": sum(r.get("applied", 0) for r in train_rows), "refused_edits": sum(r.get("refused", 0) for r in train_rows)},
-        "memory": memory_inventory(Path(ckpt_homes[last])) if ckpt_homes.get(last) else {},
+        "memory": memory_inventory(Path(str(ckpt_homes[last]))) if ckpt_homes.get(last) else {},
         "curve": {}, "budgets": {}, "learn_seconds": round(learn_s, 1), "learn_cpu_seconds": round(learn_cpu, 1), "eval_seconds": round(eval_s, 1),
         "eval_cpu_seconds": {f"{c}@{b}": round(v, 1) for (c, b), v in sorted(pool.cpu.items())}, "eval_worker_cpu_seconds": round(pool.worker_cpu, 1),
         "steps_played": sum(r["steps"] for r in train_rows) + sum(r["steps"] for rows in played.values() for r in rows),

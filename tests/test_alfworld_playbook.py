@@ -86,6 +86,7 @@ class RoomGame:
                 return self._state(f"You arrive at {self.at}. The {self.at} is closed.")
             return self._state(f"You arrive at {self.at}. On the {self.at}, you see {self._see(self.at)}.")
         if w[0] == "open":
+            assert self.at is not None
             self.closed.discard(self.at)
             return self._state(f"You open the {self.at}. The {self.at} is open. In it, you see {self._see(self.at)}.")
         if w[0] == "take":
@@ -98,6 +99,7 @@ class RoomGame:
             obj, self.held = self.held, None
             return self._state(f"You put the {obj} in/on the {self.at}.")
         if w[0] in ("heat", "cool", "clean"):
+            assert self.held is not None
             self.treated.add(self.held)
             return self._state(f"You {w[0]} the {self.held} using the {self.at}.")
         if w[0] == "use":
@@ -278,10 +280,12 @@ def test_failure_proposes_a_behavior_the_react_agent_reads(settings):
     env = env_for(lost, max_steps=30)
     mem = PlaybookMemory.open(settings, mode="updating", split="train")
     assert not PlaybookAgent(mem, update_memory=True).run(env, lost[0]["id"]).won
+    assert mem.behaviors is not None
     names = [b.name for b in mem.behaviors.all()]
     assert any(n.startswith("behavior_alfworld_pick_and_place_search_mug") for n in names), names
     # the ReAct agent reads the same memory: the learned behavior and mug concept are in its prompt
-    llm = ScriptedLLM(["Think: look.\nAction: look"] * 3)
+    replies: list[Any] = ["Think: look.\nAction: look"] * 3
+    llm = ScriptedLLM(replies)
     ReactAgent(llm, memory=PlaybookMemory.open(settings, mode="frozen")).run(env_for(lost, max_steps=3), lost[0]["id"])
     prompt = str(llm.calls[0])
     assert "alfworld-where-mug" in prompt and "search_mug" in prompt and "mug was found in no place yet" in prompt
