@@ -384,17 +384,18 @@ def test_playbook_agent_wins_real_games(tmp_path):
     # so a game under budget b is exactly the first b steps of the same game under 50.
     unseen = _real_games(tmp_path, "unseen")
     frozen = PlaybookMemory.open(Settings.load(tmp_path / "home"), mode="frozen")
-    for g in [next(g for g in unseen if g.task_type == tt) for tt in ("pick_clean_then_place", "pick_two_obj_and_place")]:
-        def play(budget: int) -> Any:
-            e = AlfworldEnv([g], lambda: OnceTranslatedGame(expert=False), max_steps=budget)
-            try:
-                return PlaybookAgent(frozen).run(e, g.id)
-            finally:
-                e.close()
 
-        full = play(50)
+    def play(g: Any, budget: int) -> Any:
+        e = AlfworldEnv([g], lambda: OnceTranslatedGame(expert=False), max_steps=budget)
+        try:
+            return PlaybookAgent(frozen).run(e, g.id)
+        finally:
+            e.close()
+
+    for g in [next(g for g in unseen if g.task_type == tt) for tt in ("pick_clean_then_place", "pick_two_obj_and_place")]:
+        full = play(g, 50)
         for budget in sorted({15, max(1, full.steps // 2)}):
-            short = play(budget)
+            short = play(g, budget)
             assert short.actions == full.actions[: len(short.actions)]
             assert [o.split("\n(step limit")[0] for o in short.observations] == full.observations[: len(short.observations)]
             assert short.won == (full.won and full.steps <= budget) and short.steps == min(budget, full.steps)
