@@ -4,15 +4,25 @@ LLM-free. The playbook agent (``agentmem/evals/alfworld/playbook.py``) plays wit
 skills' scripts; its only choices informed by memory are where to search, where to find the
 lamp and which appliance to use. Protocol:
 
-1. **Learn** on the 200 training games (``valid_train_200``), one after another, 50 steps
-   each, memory ``updating`` through the reflective controller (write gate ``train_labels``).
-   The home is copied after 25, 50, 100 and 200 games (the learning-curve checkpoints).
+1. **Learn once** on the 200 training games (``valid_train_200``), one after another, 50
+   steps each, memory ``updating`` through the reflective controller (write gate
+   ``train_labels``). The home is copied after 25, 50, 100 and 200 games (the learning-curve
+   checkpoints): one incremental run 0 -> 25 -> 50 -> 100 -> 200, never retrained from scratch.
 2. **Evaluate frozen** on the 134 unseen games with empty memory (checkpoint 0) and with each
-   checkpoint, 50 steps each, games split across ``--workers`` processes.
-3. **Budgets**: the agent never reads its budget, so a game it wins in ``k`` steps is won under
-   any budget ``>= k`` and lost under a smaller one: the 20- and 15-step results are read off
-   the 50-step run. ``--verify-budget N`` replays the first N unseen games at 15 steps for real
-   and checks that rule.
+   checkpoint's copy, 50 steps each, in ``--workers`` processes started once (forked after the
+   imports) that each own a fixed share of the unseen games. A checkpoint is evaluated as soon as
+   its copy exists, beside the training that goes on; each worker translates a game's PDDL and
+   parses its grammar once for all checkpoints (:mod:`agentmem.evals.alfworld.fastgame`).
+3. **Budgets**: the agent never reads its budget and the memory is frozen during evaluation, so
+   a game played under budget 15 or 20 is exactly the first 15 or 20 steps of the same game
+   under budget 50: won under any budget ``>= k`` when won in ``k`` steps, lost under a smaller
+   one. The 20- and 15-step results are read off the 50-step run. ``--verify-budget N`` (default
+   24) replays N unseen games for real at each smaller budget, with empty and with the final
+   memory, and reports how many agree with the read-off (``tests/test_alfworld_playbook.py``
+   checks the transcripts are prefixes on real games).
+
+The work folder (homes, checkpoints) is on ``/dev/shm`` when it exists: the controller's
+atomic writes ``fsync`` every file, which on a busy disk costs wall time, not CPU.
 
 Reported: success and mean steps per won game per budget and checkpoint, per task type,
 paired gained/lost games (learned vs empty), training success and what was written (concepts,
@@ -70,6 +80,7 @@ def play_games(home: str | None, games: list[Any], max_steps: int, mode: str, sp
             res = agent.run(env, g.id, run_id=f"{split}-{g.id}")
             row = {"game_id": g.id, "task_type": g.task_type, "won": res.won, "steps": res.steps, "seconds": round(time.perf_counter() - t0, 3), "memory_ids": res.memory_ids}
             if keep:
+                assert agent.last_task is not None and agent.last_context is not None and agent.last_outcome is not None
                 row["learn"] = {"task": agent.last_task.model_dump(mode="json"), "context": agent.last_context.model_dump(mode="json"), "trajectory": res.trajectory,
                                 "outcome": agent.last_outcome.model_dump(mode="json")}
             if memory is not None and mode == "updating" and memory.last_report is not None and memory.last_report.apply is not None:
@@ -119,6 +130,71 @@ def evaluate(home: str | None, games: list[Any], max_steps: int, workers: int) -
     return sorted([r for p in parts for r in p], key=lambda r: order[r["game_id"]])
 
 
+def _eval_worker(games: list[Any], jobs: Any, results: Any) -> None:
+    """An evaluation process: it owns a fixed share of the unseen games and plays them for each
+    ``(checkpoint, home, budget, limit)`` job it is sent (None ends it), so each game's PDDL is
+    translated and its grammar parsed once per process, not once per checkpoint (:mod:`~agentmem.evals.alfworld.fastgame`)."""
+    cpu0 = time.process_time()
+    while True:
+        job = jobs.get()
+        if job is None:
+            results.put(("done", None, None, time.process_time() - cpu0))
+            return
+        ckpt, home, budget, limit = job
+        t = time.process_time()
+        rows = play_games(home, games[:limit] if limit else games, budget, "frozen", "unseen")
+        results.put((ckpt, budget, rows, time.process_time() - t))
+
+
+class EvalPool:
+    """``workers`` processes, each with a fixed share of the unseen games (see :func:`_eval_worker`);
+    a checkpoint is submitted as soon as its home exists, so evaluation runs beside training."""
+
+    def __init__(self, games: list[Any], workers: int) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        self.shares = _chunks(games, max(1, workers))
+        self.order = {g.id: i for i, g in enumerate(games)}
+        self.results = ctx.Queue()
+        self.queues = [ctx.Queue() for _ in self.shares]
+        self.procs = [ctx.Process(target=_eval_worker, args=(share, q, self.results), daemon=True) for share, q in zip(self.shares, self.queues)]
+        for proc in self.procs:
+            proc.start()
+        self.pending: dict[tuple[Any, int], int] = {}
+        self.rows: dict[tuple[Any, int], list[dict[str, Any]]] = {}
+        self.cpu: dict[tuple[Any, int], float] = {}
+        self.worker_cpu = 0.0
+
+    def submit(self, ckpt: Any, home: str | None, budget: int = 50, per_worker: int = 0) -> None:
+        """Play (each worker's share of) the unseen games with ``home``'s memory, frozen; ``per_worker``
+        > 0 plays only that many of each share (a check subset)."""
+        key = (ckpt, budget)
+        self.pending[key] = len(self.queues)
+        self.rows.setdefault(key, [])
+        self.cpu.setdefault(key, 0.0)
+        for q in self.queues:
+            q.put((ckpt, home, budget, per_worker))
+
+    def collect(self) -> dict[tuple[Any, int], list[dict[str, Any]]]:
+        """Wait for every submitted job, then stop the workers; ``{(checkpoint, budget): rows in game order}``."""
+        while any(self.pending.values()):
+            ckpt, budget, rows, cpu = self.results.get()
+            self.rows[(ckpt, budget)] += rows
+            self.cpu[(ckpt, budget)] += cpu
+            self.pending[(ckpt, budget)] -= 1
+            if not self.pending[(ckpt, budget)]:
+                print(f"  checkpoint {ckpt}: {sum(r['won'] for r in self.rows[(ckpt, budget)])}/{len(self.rows[(ckpt, budget)])} won at {budget} steps ({self.cpu[(ckpt, budget)]:.0f} CPU-s)", flush=True)
+        for q in self.queues:
+            q.put(None)
+        for _ in self.queues:
+            _, _, _, cpu = self.results.get()
+            self.worker_cpu += cpu
+        for proc in self.procs:
+            proc.join()
+        return {k: sorted(v, key=lambda r: self.order[r["game_id"]]) for k, v in self.rows.items()}
+
+
 def at_budget(rows: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
     return [{**r, "won": bool(r["won"] and r["steps"] <= budget)} for r in rows]
 
@@ -147,12 +223,14 @@ def memory_inventory(home: Path) -> dict[str, Any]:
 
     mem = PlaybookMemory.open(_settings(home), mode="frozen")
     concepts = mem.concepts.all_concepts()
-    behaviors = mem.behaviors.all()
+    behaviors = mem.behaviors.all() if mem.behaviors is not None else []
     return {"concepts": len(concepts), "concepts_retired": sorted(c.name for c in concepts if c.state.value != "active"),
             "behaviors": sorted(b.name for b in behaviors), "where_concepts": sum(c.name.startswith("alfworld-where-") for c in concepts)}
 
 
 def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Learn once (0 -> 25 -> 50 -> ... games, the home copied at each checkpoint) while worker
+    processes evaluate each checkpoint's copy, frozen, as soon as it exists."""
     order = list(train)
     if seed:
         random.Random(seed).shuffle(order)
@@ -162,8 +240,22 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
     home.mkdir(parents=True)
     checkpoints = sorted(set(args.checkpoints))
     ckpt_homes: dict[int, str | None] = {0: None} if 0 in checkpoints else {}
-    train_rows: list[dict[str, Any]] = []
+    last = max(checkpoints)
+    check = max(0, -(-args.verify_budget // max(1, args.workers)))  # games per worker replayed at the smaller budgets
+    pool = EvalPool(unseen, args.workers)
     t0 = time.perf_counter()
+
+    def submit(c: int, h: str | None) -> None:
+        pool.submit(c, h, 50)
+        if check and c in (0, last):
+            for b in args.budgets:
+                if b < 50:
+                    pool.submit(c, h, b, check)
+
+    if 0 in checkpoints:
+        submit(0, None)
+    train_rows: list[dict[str, Any]] = []
+    cpu_train = time.process_time()
     done = 0
     for c in [c for c in checkpoints if c > 0]:
         batch = order[done:c]
@@ -175,31 +267,23 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
             shutil.rmtree(dest)
         shutil.copytree(home, dest)
         ckpt_homes[c] = str(dest)
+        submit(c, str(dest))
         print(f"  seed {seed}: learned from {done} training games ({sum(r['won'] for r in train_rows)} won) in {time.perf_counter() - t0:.0f}s", flush=True)
-    learn_s = time.perf_counter() - t0
-    evals: dict[int, list[dict[str, Any]]] = {}
-    t1 = time.perf_counter()
-    if args.empty_from and 0 in ckpt_homes:  # the empty-memory rows of an earlier run of the same games (it plays no differently)
-        prev = json.loads(Path(args.empty_from).read_text(encoding="utf-8"))
-        rows = {r["game_id"]: r for s in prev["seeds"] for r in s["rows"].get("0", [])}
-        evals[0] = [rows[g.id] for g in unseen]
-    for c, h in ckpt_homes.items():
-        if c in evals:
-            continue
-        evals[c] = evaluate(h, unseen, 50, args.workers)
-        print(f"  seed {seed}: checkpoint {c}: {sum(r['won'] for r in evals[c])}/{len(unseen)} won at 50 steps ({time.perf_counter() - t1:.0f}s)", flush=True)
-    eval_s = time.perf_counter() - t1
-    print(f"  seed {seed}: curve " + json.dumps({c: [sum(r['won'] and r['steps'] <= b for r in rows) for b in args.budgets] + [round(sum(r['steps'] for r in rows if r['won']) / max(1, sum(r['won'] for r in rows)), 2)] for c, rows in evals.items()}), flush=True)
-    last = max(ckpt_homes)
+    learn_s, learn_cpu = time.perf_counter() - t0, time.process_time() - cpu_train
+    played = pool.collect()
+    eval_s = time.perf_counter() - t0
+    evals = {c: rows for (c, b), rows in played.items() if b == 50}
+    print(f"  seed {seed}: curve " + json.dumps({c: [sum(r['won'] and r['steps'] <= b for r in rows) for b in args.budgets] + [round(sum(r['steps'] for r in rows if r['won']) / max(1, sum(r['won'] for r in rows)), 2)] for c, rows in sorted(evals.items())}), flush=True)
     out: dict[str, Any] = {
         "seed": seed,
         "train": {"games": len(train_rows), **score(train_rows), "applied_edits": sum(r.get("applied", 0) for r in train_rows), "refused_edits": sum(r.get("refused", 0) for r in train_rows)},
-        "memory": memory_inventory(Path(ckpt_homes[last])) if ckpt_homes[last] else {},
-        "curve": {}, "budgets": {}, "learn_seconds": round(learn_s, 1), "eval_seconds": round(eval_s, 1),
-        "steps_played": sum(r["steps"] for r in train_rows) + sum(r["steps"] for rows in evals.values() for r in rows),
-        "games_played": len(train_rows) + sum(len(rows) for rows in evals.values()),
+        "memory": memory_inventory(Path(str(ckpt_homes[last]))) if ckpt_homes.get(last) else {},
+        "curve": {}, "budgets": {}, "learn_seconds": round(learn_s, 1), "learn_cpu_seconds": round(learn_cpu, 1), "eval_seconds": round(eval_s, 1),
+        "eval_cpu_seconds": {f"{c}@{b}": round(v, 1) for (c, b), v in sorted(pool.cpu.items())}, "eval_worker_cpu_seconds": round(pool.worker_cpu, 1),
+        "steps_played": sum(r["steps"] for r in train_rows) + sum(r["steps"] for rows in played.values() for r in rows),
+        "games_played": len(train_rows) + sum(len(rows) for rows in played.values()),
     }
-    for c, rows in evals.items():
+    for c, rows in sorted(evals.items()):
         out["curve"][str(c)] = {str(b): score(at_budget(rows, b)) for b in args.budgets}
     if 0 in evals and last > 0:
         for b in args.budgets:
@@ -207,14 +291,19 @@ def run_seed(seed: int, train: list[Any], unseen: list[Any], args: argparse.Name
             se, sl = score(e), score(l)
             fewer = (1 - sl["mean_steps_won"] / se["mean_steps_won"]) if se["mean_steps_won"] and sl["mean_steps_won"] else None
             out["budgets"][str(b)] = {"empty": se, "learned": sl, "points": 100 * (sl["success"] - se["success"]), "fewer_steps_per_win": fewer, **paired(e, l)}
-    out["rows"] = {str(c): rows for c, rows in evals.items()}
+    out["rows"] = {str(c): rows for c, rows in sorted(evals.items())}
     out["train_rows"] = train_rows
     out["online"] = online_curve(train_rows)
-    if args.verify_budget and ckpt_homes.get(last):
-        sub = unseen[: args.verify_budget]
-        real = evaluate(ckpt_homes[last], sub, min(args.budgets), args.workers)
-        read = at_budget([r for r in evals[last] if r["game_id"] in {g.id for g in sub}], min(args.budgets))
-        out["budget_check"] = {"games": len(sub), "budget": min(args.budgets), "agree": sum(a["won"] == b["won"] for a, b in zip(real, read))}
+    checks = []
+    for (c, b), real in sorted(played.items()):
+        if b == 50:
+            continue
+        full = {r["game_id"]: r for r in evals[c]}
+        read = at_budget([full[r["game_id"]] for r in real], b)
+        same = [a["won"] == r["won"] and (not a["won"] or a["steps"] == r["steps"]) for a, r in zip(read, real)]
+        checks.append({"checkpoint": c, "budget": b, "games": len(real), "agree": sum(same), "disagree": [r["game_id"] for r, ok in zip(real, same) if not ok]})
+    if checks:
+        out["budget_check"] = checks
     return out
 
 
@@ -252,9 +341,12 @@ def markdown(report: dict[str, Any]) -> str:
             L += ["", "Online learning curve (training games in the order played, each with the memory of the games before it):", "", "| training games | won | steps per won game |", "|---|---|---|"]
             for w in s["online"]:
                 L.append(f"| {w['games']} | {w['won']}/{w['n']} | {w['mean_steps_won'] or 0:.1f} |")
-        if s.get("budget_check"):
-            c = s["budget_check"]
-            L += ["", f"Budget read-off check: {c['agree']}/{c['games']} games replayed at {c['budget']} steps agree with the read-off."]
+        checks = s.get("budget_check") or []
+        if isinstance(checks, dict):  # reports before the check covered several checkpoints and budgets
+            checks = [{"checkpoint": "last", **checks}]
+        if checks:
+            L += ["", "Budget read-off check (games replayed for real at the smaller budget vs the 50-step run cut at that budget: same won flag and, when won, same steps): "
+                  + "; ".join(f"checkpoint {c['checkpoint']} at {c['budget']} steps: {c['agree']}/{c['games']} agree" for c in checks) + "."]
         L.append("")
     t = report["timing"]
     if t.get("concurrent"):
@@ -327,11 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0", help="comma-separated; seed 0 keeps the sorted training order, others shuffle it")
     ap.add_argument("--workers", type=int, default=2, help="processes for the frozen evaluations (and batched training)")
     ap.add_argument("--train-batch", type=int, default=1, help="training games played in parallel with the same memory before learning from them (1 = strictly one after another)")
-    ap.add_argument("--verify-budget", type=int, default=0, help="replay the first N unseen games at the smallest budget for real")
+    ap.add_argument("--verify-budget", type=int, default=24, help="replay N unseen games (spread over the workers' shares) at each budget under 50 for real, with empty and with the final memory, and check them against the read-off (0 = off)")
     ap.add_argument("--empty-from", default=None, help="take the empty-memory (checkpoint 0) rows from this earlier report's JSON instead of replaying them")
     ap.add_argument("--merge", nargs="+", default=None, help="build the report from these earlier JSON reports (one with checkpoint 0) instead of playing")
     ap.add_argument("--data", default=None)
-    ap.add_argument("--work", default=None, help="work folder (default: a temporary folder, removed at the end)")
+    ap.add_argument("--work", default=None, help="work folder (default: a temporary folder under /dev/shm when it exists, removed at the end)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--tag", default="")
     command = "python benchmarks/alfworld_playbook_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -350,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     train = spread(collect_games(str(prepare_alfworld_data("train", args.data)), "train", data_root=args.data), args.train_limit)
     unseen = spread(collect_games(str(prepare_alfworld_data("unseen", args.data)), "unseen", data_root=args.data), args.eval_limit)
-    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="alf-playbook-"))
+    shm = Path("/dev/shm")
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="alf-playbook-", dir=str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None))
     seeds = []
     try:
         for seed in [int(s) for s in args.seeds.split(",")]:
@@ -365,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = sum(s["steps_played"] for s in seeds)
     report = {
         "config": {"train_games": len(train), "eval_games": len(unseen), "checkpoints": args.checkpoints, "budgets": args.budgets, "workers": args.workers, "train_batch": args.train_batch,
-                   "command": command},
+                   "command": command, "work": str(work)},
         "seeds": seeds,
         "timing": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "games": sum(s["games_played"] for s in seeds), "steps": steps, "steps_per_s": steps / wall if wall else 0.0,
                    "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()]},

@@ -36,6 +36,7 @@ class ItemFiles(Generic[T]):
         self.key = key
         self.max_bytes = max_bytes
         self.history = FileHistory(history_root or self.dir)
+        self._parsed: dict[str, tuple[bytes, T]] = {}  # path -> (bytes, item): a file read again unchanged is not re-parsed
 
     def path(self, key: str) -> Path:
         return self.dir / f"{safe_name(key)}.yaml"
@@ -51,6 +52,9 @@ class ItemFiles(Generic[T]):
                 if path.stat().st_size > 4 * self.max_bytes:
                     raise StoreError(f"{path}: {path.stat().st_size} bytes, over the {4 * self.max_bytes}-byte limit for one item")
                 data = path.read_bytes()
+            hit = self._parsed.get(str(path))
+            if hit is not None and hit[0] == data:
+                return hit[1].model_copy(deep=True)
             raw = load(data.decode("utf-8"), str(path), max_bytes=4 * self.max_bytes)
         except YamlLimitError as exc:
             raise StoreError(str(exc)) from None
@@ -59,10 +63,12 @@ class ItemFiles(Generic[T]):
         if not isinstance(raw, dict):
             raise StoreError(f"{path}: expected a mapping of fields, found {type(raw).__name__}")
         try:
-            return self.model.model_validate(raw)
+            item = self.model.model_validate(raw)
         except ValidationError as exc:
             where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
             raise StoreError(f"{path}: invalid {self.model.__name__} ({where})") from exc
+        self._parsed[str(path)] = (data, item.model_copy(deep=True))
+        return item
 
     def load(self, key: str) -> T | None:
         p = self.path(key)
