@@ -5,8 +5,9 @@
 concept memory and behavior handbook. Both the playbook agent and the ReAct LLM agent use
 it, so what one learns is in the other's context.
 
-* **Read** (``before_task``): the controller recalls through :func:`make_recall`, which
-  looks up by exact name the concepts the goal needs (``alfworld-where-<object>``, the
+* **Read** (``before_task``): the controller recalls through :func:`make_recall`, unified
+  recall (``Memory.recall``) over two store views (:class:`PlacesView`,
+  :class:`TaskBehaviorsView`), which look up by exact name the concepts the goal needs (``alfworld-where-<object>``, the
   lamp's, ``alfworld-appliance-<verb>``) and the handbook's ALFWorld behaviors for the task
   type; each concept record carries its parsed, decayed counts (``metadata["places"]``) and
   a one-line summary as its text (what an LLM reads). The controller drops retired items
@@ -50,6 +51,8 @@ from agentmem.evals.alfworld.tracker import GameTracker, actions_and_observation
 from agentmem.hooks import RecallContext
 from agentmem.learning.edits import AddBehavior, EditLimits, ExtendConcept
 from agentmem.learning.learners import LearningContext, Proposal
+from agentmem.recall_views import StoreView
+from agentmem.tokens import approx_tokens
 from agentmem.types import Lifecycle, MemoryRecord, Outcome, Provenance, Recalled, Trust
 
 _PLAN: Any = None
@@ -125,37 +128,91 @@ class Advice:
         return rank_receptacles(receptacles, self.places.get(obj_type))
 
 
-def make_recall(concepts: Any, behaviors: Any | None, *, decay: float = 0.97) -> Any:
-    """The controller's recall for ALFWorld: exact-name concept lookups plus task-type behaviors."""
+def concept_items(concepts: Any, task: Any, *, decay: float = 0.97, namespace: str = "default/default") -> list[Recalled]:
+    """The concepts the goal needs, looked up by exact name, as recalled items carrying their parsed counts."""
+    goal = goal_of_task(task)
+    items: list[Recalled] = []
+    if goal is None:
+        return items
+    for obj in sought_types(goal):
+        c = concepts.get(where_concept(obj))
+        if c is None or c.state != Lifecycle.active:
+            continue
+        st = parse_place_notes(obj, c.implementation, decay)
+        rec = MemoryRecord(id=c.name, store="concepts", title=c.name, text=st.summary(), state=c.state, trust=c.trust, namespace=namespace,
+                           metadata={"format": "concept", "places": st.model_dump()})
+        items.append(Recalled(record=rec, score=1.0, tokens=approx_tokens(rec.text), reasons=[f"the goal names a {obj}"]))
+    verb = goal.get("treatment")
+    if verb:
+        c = concepts.get(appliance_concept(verb))
+        if c is not None and c.state == Lifecycle.active:
+            kinds = parse_appliance_notes(c.implementation)
+            text = f"{verb} worked with: {', '.join(kinds)} (most often first)."
+            rec = MemoryRecord(id=c.name, store="concepts", title=c.name, text=text, state=c.state, trust=c.trust, namespace=namespace,
+                               metadata={"format": "concept", "verb": verb, "appliances": kinds})
+            items.append(Recalled(record=rec, score=1.0, tokens=approx_tokens(text), reasons=[f"the goal needs to {verb}"]))
+    return items
+
+
+def behavior_items(behaviors: Any, task: Any, *, namespace: str = "default/default") -> list[Recalled]:
+    """The handbook's ALFWorld behaviors for the goal's task type (and for any type)."""
+    goal = goal_of_task(task)
+    if goal is None:
+        return []
+    prefixes = (f"behavior_alfworld_{goal['type']}_", "behavior_alfworld_any_")
+    items = []
+    for b in behaviors.all():
+        if b.state == Lifecycle.active and b.name.startswith(prefixes):
+            rec = behaviors.get_record(b.name).model_copy(update={"namespace": namespace})
+            items.append(Recalled(record=rec, score=0.5, tokens=approx_tokens(rec.text), reasons=[f"behavior for {goal['type']}"]))
+    return items
+
+
+class PlacesView(StoreView):
+    """The concept store as the playbook reads it: exact-name lookups of the goal's objects and treatment."""
+
+    def __init__(self, store: Any, *, decay: float = 0.97) -> None:
+        super().__init__(store)
+        self.decay = decay
+
+    def recall_candidates(self, task: TaskSpec, k: int, namespace: str) -> list[Recalled]:
+        return concept_items(self.view_of, task, decay=self.decay, namespace=namespace)
+
+    def render_recalled(self, items: list[Recalled]) -> str | None:
+        return render_for_prompt(items)
+
+
+class TaskBehaviorsView(StoreView):
+    """The behavior handbook as the playbook reads it: the behaviors for the goal's task type."""
+
+    def recall_candidates(self, task: TaskSpec, k: int, namespace: str) -> list[Recalled]:
+        return behavior_items(self.view_of, task, namespace=namespace)
+
+    def render_recalled(self, items: list[Recalled]) -> str | None:
+        return render_for_prompt(items)
+
+
+#: recall budget of the playbook's memory: every item the goal names fits (a few concepts, the type's behaviors)
+PLAYBOOK_BUDGET_TOKENS = 4000
+
+
+def make_recall(concepts: Any, behaviors: Any | None, *, decay: float = 0.97, settings: Any = None) -> Any:
+    """The controller's recall for ALFWorld: unified recall (:meth:`agentmem.memory.Memory.recall`)
+    over two store views, the exact-name concept lookups and the task type's behaviors."""
+    from agentmem.memory import Memory
+    from agentmem.settings import Settings
+
+    views: list[Any] = [PlacesView(concepts, decay=decay)]
+    if behaviors is not None:
+        views.append(TaskBehaviorsView(behaviors))
+    memory = Memory.from_settings(settings or Settings.load(), views, mode="frozen")
 
     def recall(task: Any) -> RecallContext:
-        goal = goal_of_task(task)
-        items: list[Recalled] = []
-        if goal is None:
+        if goal_of_task(task) is None:
             return RecallContext()
-        for obj in sought_types(goal):
-            c = concepts.get(where_concept(obj))
-            if c is None or c.state != Lifecycle.active:
-                continue
-            st = parse_place_notes(obj, c.implementation, decay)
-            rec = MemoryRecord(id=c.name, store="concepts", title=c.name, text=st.summary(), state=c.state, trust=c.trust, metadata={"format": "concept", "places": st.model_dump()})
-            items.append(Recalled(record=rec, score=1.0, tokens=max(1, len(rec.text) // 4), reasons=[f"the goal names a {obj}"]))
-        verb = goal.get("treatment")
-        if verb:
-            c = concepts.get(appliance_concept(verb))
-            if c is not None and c.state == Lifecycle.active:
-                kinds = parse_appliance_notes(c.implementation)
-                text = f"{verb} worked with: {', '.join(kinds)} (most often first)."
-                rec = MemoryRecord(id=c.name, store="concepts", title=c.name, text=text, state=c.state, trust=c.trust, metadata={"format": "concept", "verb": verb, "appliances": kinds})
-                items.append(Recalled(record=rec, score=1.0, tokens=max(1, len(text) // 4), reasons=[f"the goal needs to {verb}"]))
-        if behaviors is not None:
-            prefixes = (f"behavior_alfworld_{goal['type']}_", "behavior_alfworld_any_")
-            for b in behaviors.all():
-                if b.state == Lifecycle.active and b.name.startswith(prefixes):
-                    rec = behaviors.get_record(b.name)
-                    items.append(Recalled(record=rec, score=0.5, tokens=max(1, len(rec.text) // 4), reasons=[f"behavior for {goal['type']}"]))
-        return RecallContext(items=items)
+        return memory.recall(task, budget_tokens=PLAYBOOK_BUDGET_TOKENS)
 
+    recall.memory = memory  # type: ignore[attr-defined]  # for inspection and tests
     return recall
 
 
@@ -327,7 +384,7 @@ class PlaybookMemory:
             "behaviors": lambda root: BehaviorHandbook(settings_for(settings, Path(root), behaviors.root), root=Path(root), embedder=HashEmbedder(), index=InMemoryIndex()),
         }
         state = MemoryState.from_settings(settings, [concepts, behaviors], openers=openers)
-        ctl = ReflectiveController(state, settings.home, config=cfg, registry=registry, recall=make_recall(concepts, behaviors, decay=decay),
+        ctl = ReflectiveController(state, settings.home, config=cfg, registry=registry, recall=make_recall(concepts, behaviors, decay=decay, settings=settings),
                                    learners=[LocationLearner(concepts), FailureLearner()], rescore=rescorer, renderer=render_for_prompt)
         return cls(ctl, concepts, behaviors, rescorer, split=split)
 
