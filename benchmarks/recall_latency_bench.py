@@ -246,8 +246,7 @@ def floor_only_size(n: int, turns: list[str], base: np.ndarray, questions: list[
         lex.upsert([f"f{j:07d}" for j in chunk], [texts[j] for j in chunk], [{"namespace": NS}] * len(chunk))
     lex_build = time.perf_counter() - t0
     print(f"[{n}] floor only: data {data_s:.0f}s, lexical index built in {lex_build:.0f}s", flush=True)
-    rest = questions[8 + 2 * args.queries + args.steps + args.store_steps:]
-    qs = (rest if len(rest) >= args.queries else questions)[: args.queries]
+    qs = questions[: args.queries]  # the caller passes questions no other size asked
     fl = floor(MiniLMEmbedder()._load(), vecs, texts, lex, qs, with_bm25s=False)
     row = {"items": n, "floor_only": True, "lexical_build_s": round(lex_build, 1), **fl,
            "not_run": "recall on the default back ends: indexing this many vectors into embedded Chroma was not attempted in the time (see first_index_s of the largest size run)"}
@@ -383,7 +382,10 @@ def main() -> None:
     rng = np.random.default_rng(0)
     questions = list(dict.fromkeys(q.question for c in convs for q in c.qa))
     questions = [questions[i] for i in rng.permutation(len(questions))]
-    need = 8 + 2 * args.queries + args.steps + args.store_steps + args.repeats + 2
+    # every size gets its own questions: the process shares one query-embedding cache, so a size that
+    # re-asked an earlier size's questions would be timed without embedding its queries
+    per_size = 8 + 2 * args.queries + args.steps + args.store_steps + args.repeats
+    need = per_size * len(args.sizes) + args.queries + args.repeats * (1 + len(args.sizes)) + 2
     if len(questions) < need:
         raise SystemExit(f"need {need} distinct questions, LoCoMo has {len(questions)}: lower --queries/--steps")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="recall-bench-"))
@@ -395,9 +397,9 @@ def main() -> None:
         shutil.rmtree(h, ignore_errors=True)
         fresh.append(run_probe(h, questions[-1 - r]))
     print(json.dumps({"fresh_home_first_recall": fresh}), flush=True)
-    results = [bench_size(n, turns, base, questions, args, workdir) for n in args.sizes]
+    results = [bench_size(n, turns, base, questions[i * per_size:], args, workdir) for i, n in enumerate(args.sizes)]
     write_report(args, load0, fresh, results, [])  # written now too, in case the floor-only sizes do not finish
-    floor_only = [floor_only_size(n, turns, base, questions, args) for n in args.floor_sizes]
+    floor_only = [floor_only_size(n, turns, base, questions[per_size * len(args.sizes):], args) for n in args.floor_sizes]
     write_report(args, load0, fresh, results, floor_only)
 
 
