@@ -36,6 +36,20 @@ from ...fileio import atomic_write_json
 FINETUNE_FILE = "finetune.json"
 
 
+def _step(opt: Any, loss: Any, *, lr: float, warmup: int, steps: int, losses: list[float], log: Any, total: int, label: str) -> int:
+    """One optimiser step with linear warm-up; records the loss, logs every 10 steps; returns the step count."""
+    for pg in opt.param_groups:
+        pg["lr"] = lr * min(1.0, (steps + 1) / warmup)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    steps += 1
+    losses.append(float(loss.detach()))
+    if log and (steps % 10 == 0 or steps == total):
+        log(f"{label} step {steps}/{total} loss {sum(losses[-10:]) / len(losses[-10:]):.3f}")
+    return steps
+
+
 def finetune_minilm(
     pairs: Sequence[tuple[str, str]],
     out_dir: str | Path,
@@ -100,15 +114,7 @@ def finetune_minilm(
             same = torch.tensor([[docs[j] == batch[i][1] and j != i for j in range(len(docs))] for i in range(len(batch))])
             sim = sim.masked_fill(same, float("-inf"))
             loss = torch.nn.functional.cross_entropy(sim, torch.arange(len(batch)))
-            for g in opt.param_groups:
-                g["lr"] = lr * min(1.0, (steps + 1) / warmup)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            steps += 1
-            losses.append(float(loss.detach()))
-            if log and (steps % 10 == 0 or steps == total):
-                log(f"finetune step {steps}/{total} loss {sum(losses[-10:]) / len(losses[-10:]):.3f}")
+            steps = _step(opt, loss, lr=lr, warmup=warmup, steps=steps, losses=losses, log=log, total=total, label="finetune")
     model.eval()
     info = {
         "base": str(base),
@@ -186,15 +192,7 @@ def finetune_query_encoder(
                 logp = torch.log_softmax(scale * items[g] @ q[r], dim=0)
                 loss = loss - torch.logsumexp(logp[list(groups[g][1][j])], dim=0)
             loss = loss / len(batch)
-            for pg in opt.param_groups:
-                pg["lr"] = lr * min(1.0, (steps + 1) / warmup)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            steps += 1
-            losses.append(float(loss.detach()))
-            if log and (steps % 10 == 0 or steps == total):
-                log(f"query-encoder step {steps}/{total} loss {sum(losses[-10:]) / len(losses[-10:]):.3f}")
+            steps = _step(opt, loss, lr=lr, warmup=warmup, steps=steps, losses=losses, log=log, total=total, label="query-encoder")
     model.eval()
     info = {"base": str(base), "kind": "query-encoder", "queries": len(data), "epochs": epochs, "batch_size": batch_size, "lr": lr, "scale": scale, "seed": seed, "steps": steps,
             "loss_first": round(sum(losses[:10]) / max(1, len(losses[:10])), 4), "loss_last": round(sum(losses[-10:]) / max(1, len(losses[-10:])), 4),
