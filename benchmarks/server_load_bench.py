@@ -8,8 +8,8 @@ One run, the same operation list for every system:
 * ``service-in-process``: the same :class:`~agentmem.server.service.HomeService` (same
   controller write path, same group commit) called from ``--clients`` threads, no HTTP;
 * ``memory-in-process``: the library's :class:`~agentmem.memory.Memory` over a
-  :class:`~agentmem.stores.facts.FactStore`, one thread (``Memory.remember`` writes the fact
-  store directly, without the controller's journal and audit: less work per write).
+  :class:`~agentmem.stores.facts.FactStore`, one thread (``Memory.remember`` is the same
+  controller edit as the service's, one transaction per write: no group commit, no HTTP).
 
 The mix is ``--recall-share`` recalls (default 80%) and the rest ``remember`` writes, over
 ``--requests`` operations (default 20,000). Reported: throughput, latency p50/p95/p99 per
@@ -466,8 +466,8 @@ def report(r: dict, args: argparse.Namespace) -> str:
         ]
     lines += [
         "",
-        "Notes: `memory-in-process` is the library's `Memory` in one thread; its `remember` writes the fact file directly, without the "
-        "controller's journal, pre-image snapshot, audit row and provenance that the service pays for each batch. `service-in-process` runs the "
+        "Notes: `memory-in-process` is the library's `Memory` in one thread; its `remember` is a reflective-controller edit like the "
+        "service's (journal, pre-image, audit row, provenance), one transaction per write, with no group commit and no HTTP. `service-in-process` runs the "
         "service's code path (controller writes, group commit, read/write lock) from threads without HTTP.",
     ]
     return "\n".join(lines) + "\n"
