@@ -193,6 +193,14 @@ class FileHistory:
         return blob.read_bytes()
 
 
+def connect_index_sqlite(path: Path | None) -> "sqlite3.Connection":
+    """A search index's database (``None``: in memory): its folder made, WAL + busy timeout for
+    several processes, NORMAL sync (durable at checkpoints, never corrupt), autocommit, any thread."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return connect_sqlite(str(path) if path is not None else ":memory:", synchronous="NORMAL", check_same_thread=False, isolation_level=None)
+
+
 def connect_sqlite(path: str | os.PathLike[str], *, synchronous: str | None = None, **kwargs: Any) -> "sqlite3.Connection":
     """Open the SQLite database at ``path`` in WAL mode (several reader and writer processes).
 

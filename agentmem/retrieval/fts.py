@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..fileio import connect_sqlite
+from ..fileio import connect_index_sqlite
 from .base import Hit
 
 #: English stopwords dropped from queries: Lucene's English stop set, the bm25s default ("en").
@@ -106,10 +106,7 @@ class FTSIndex:
         #: full rebuilds of the FTS5 index (only after a tokenizer or schema change)
         self.rebuilds = 0
         try:
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            # WAL + busy timeout (several processes); NORMAL sync: durable at checkpoints, never corrupt
-            self._con = connect_sqlite(str(self.path) if self.path is not None else ":memory:", synchronous="NORMAL", check_same_thread=False, isolation_level=None)
+            self._con = connect_index_sqlite(self.path)
             self._init_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the lexical index at {self.path or ':memory:'}: {exc}") from exc

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import StoreError
-from ..fileio import connect_sqlite
+from ..fileio import connect_index_sqlite
 from . import bm25_snapshot
 from .base import Hit, matches
 from .fts import STOPWORDS
@@ -110,10 +110,7 @@ class IncrementalBM25:
         #: times the in-memory delta was folded into the base postings
         self.compactions = 0
         try:
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            # WAL + busy timeout (several processes); NORMAL sync: durable at checkpoints, never corrupt
-            self._con = connect_sqlite(str(self.path) if self.path is not None else ":memory:", synchronous="NORMAL", check_same_thread=False, isolation_level=None)
+            self._con = connect_index_sqlite(self.path)
             self._con.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS info (k TEXT PRIMARY KEY, v TEXT NOT NULL);

@@ -212,7 +212,6 @@ def make_recall(concepts: Any, behaviors: Any | None, *, decay: float = 0.97, se
             return RecallContext()
         return memory.recall(task, budget_tokens=PLAYBOOK_BUDGET_TOKENS)
 
-    recall.memory = memory  # type: ignore[attr-defined]  # for inspection and tests
     return recall
 
 
