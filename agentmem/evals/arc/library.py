@@ -128,8 +128,12 @@ def load_transforms(folder: Path, *, learned: bool = False, only: set[str] | Non
     return out
 
 
-def _composite_module(name: str, steps: list[dict[str, Any]], prims: dict[str, Transform]) -> ModuleType:
-    """A module-like namespace running ``steps`` over the shipped ``prims`` (no learned code is executed)."""
+def _composite_module(name: str, steps: list[dict[str, Any]], prims: dict[str, Transform], parameterised: bool = False) -> ModuleType:
+    """A module-like namespace running ``steps`` over the shipped ``prims`` (no learned code is executed).
+
+    ``parameterised``: only the skill sequence is fixed; the search (:mod:`.search`) enumerates each
+    step's settings per task from ``STEPS`` and ``PARAMETERISED`` (the functions here run the stored
+    parameters, which a parameterised composition leaves empty)."""
     import numpy as np
 
     mod = ModuleType(f"agentmem_arc_composition_{re.sub(r'[^a-z0-9_]', '_', name)}")
@@ -152,6 +156,7 @@ def _composite_module(name: str, steps: list[dict[str, Any]], prims: dict[str, T
         return [{"last": p} for p in prims[steps[-1]["skill"]].fit(mids)]
 
     mod.STEPS = [dict(s) for s in steps]  # type: ignore[attr-defined]
+    mod.PARAMETERISED = parameterised  # type: ignore[attr-defined]
     mod.transform = transform  # type: ignore[attr-defined]
     mod.PARAMS = [] if fits else [{}]  # type: ignore[attr-defined]
     if fits:
@@ -183,7 +188,7 @@ def load_compositions(folder: Path, prims: dict[str, Transform], *, only: set[st
             raise SkillFormatError(f"{comp}: steps must name shipped transforms (unknown: {unknown or 'no steps'})", [(str(comp), "steps")])
         md = {"kind": "playbook", "domain": "arc", "shape": str(info.get("shape", "changes")), "colors": str(info.get("colors", "changes")),
               "origin": "learned"}
-        out.append(Transform(name=name, module=_composite_module(name, steps, prims), path=comp.parent.parent, shape=md["shape"],
+        out.append(Transform(name=name, module=_composite_module(name, steps, prims, bool(info.get("parameterised"))), path=comp.parent.parent, shape=md["shape"],
                              colors=md["colors"], learned=True, metadata=md))
     return out
 

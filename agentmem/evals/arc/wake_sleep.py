@@ -53,7 +53,7 @@ from agentmem.evals.arc.harness import run_skills_eval
 from agentmem.evals.arc.library import COMPOSITION_FILE, TransformLibrary
 from agentmem.evals.arc.prior import ArcPrior, task_text
 from agentmem.evals.arc.sleep import composition_edit, recurring
-from agentmem.evals.arc.compose import structure_key
+from agentmem.evals.arc.compose import sequence_key, structure_key
 from agentmem.evals.core import EvalConfig, EvalReport, EvalTask
 from agentmem.fileio import atomic_write_json
 from agentmem.types import Outcome
@@ -68,6 +68,7 @@ class WakeSleepConfig(BaseModel):
     validation_every: int = Field(default=5, ge=2, description="Every N-th training task (id order) is a validation task.")
     min_tasks: int = Field(default=2, ge=2, description="A sub-program must recur in this many solved tasks to become a skill.")
     max_new_skills: int = Field(default=12, ge=0, description="New skills proposed per sleep.")
+    parameterised: bool = Field(default=True, description="Sleep abstracts skill sequences with open parameters (False: sub-programs with fixed parameters).")
     min_saving: float = Field(default=0.02, ge=0, description="Share of the candidate budget a skill must save on a task to count as helping.")
 
 
@@ -238,10 +239,12 @@ class WakeSleepLearner:
                 continue
             good = [steps for steps, s in zip(rec["detail"].get("steps") or [], rec["detail"].get("attempt_scores") or []) if s == 1.0]
             if good:
-                programs[tid] = good[:1]
-        existing = {structure_key(self._info(n).get("steps") or []) for n in self._learned(include_inactive=True)}
-        existing |= {structure_key([{"skill": t.name, "params": {}, "fit": t.can_fit}]) for t in self.primitives.primitives}
-        cands = recurring(programs, existing, min_tasks=self.config.min_tasks)[: self.config.max_new_skills]
+                programs[tid] = good
+        param = self.config.parameterised
+        key = sequence_key if param else structure_key
+        existing = {key(self._info(n).get("steps") or []) for n in self._learned(include_inactive=True)
+                    if bool(self._info(n).get("parameterised")) == param}
+        cands = recurring(programs, existing, min_tasks=self.config.min_tasks, parameterised=param)[: self.config.max_new_skills]
         known = {s.name for s in self.skills.skills(include_inactive=True)}
         for cand in cands:
             edit = composition_edit(self.primitives, cand, {t: by_id[t].train_pairs for t in cand.tasks}, run_id=f"arc-round-{r}-sleep", round_no=r)
