@@ -281,11 +281,13 @@ class WakeSleepLearner:
             atomic_write_json(self.work / "rounds.json", [x.model_dump() for x in out])
         return out
 
-    def evaluate(self, name: str, split: str, tasks: list[EvalTask], *, learned: bool) -> EvalReport:
-        """One eval run: shipped transforms alone (``learned=False``) or with the active learned library and the prior."""
+    def evaluate(self, name: str, split: str, tasks: list[EvalTask], *, learned: bool, prior: bool = True) -> EvalReport:
+        """One eval run: shipped transforms alone (``learned=False``) or with the active learned library and
+        (``prior=True``) the learned prior; ``learned=True, prior=False`` is the ablation without the prior."""
         if not learned:
             return run_skills_eval(self._config(name, split, "none"), learned_dir=None, tasks=tasks, progress=self.progress, runner=self.runner)
-        return run_skills_eval(self._config(name, split), tasks=tasks, progress=self.progress, runner=self.runner, **self._solver_kwargs(self.prior()))
+        return run_skills_eval(self._config(name, split), tasks=tasks, progress=self.progress, runner=self.runner,
+                               **self._solver_kwargs(self.prior() if prior else None))
 
 
 def _describe(t: Any) -> str:
