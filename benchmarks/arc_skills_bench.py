@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
     from agentmem.evals.arc.data import eval100_ids, load_arc
     from agentmem.evals.arc.harness import eval_tasks
     from agentmem.evals.arc.learning_run import arc_learning_run
-    from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner
+    from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner, cpu_seconds
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "arc_wake_sleep", help="Run folders, the agentmem home and the prior.")
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--max-candidates", type=int, default=20_000)
     ap.add_argument("--max-seconds", type=float, default=20.0)
     ap.add_argument("--arc2", action="store_true", help="Also run the ARC-AGI-2 evaluation split (both configurations).")
+    ap.add_argument("--ablate-prior", action="store_true",
+                    help="Also run the evaluation with the learned library but without the learned prior (paired against both rows).")
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--report-only", action="store_true",
                     help="Assemble the report from the records in --work as they are (evaluation runs may be partial: the paired table covers the tasks both finished).")
@@ -120,14 +122,28 @@ def main(argv: list[str] | None = None) -> dict:
         "budget_hits": {"shipped": sum(1 for t in shipped.tasks if t["detail"].get("budget_hit")),
                         "learned": sum(1 for t in learned.tasks if t["detail"].get("budget_hit"))},
     }
+    if args.ablate_prior:
+        learner = WakeSleepLearner(args.work, WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds,
+                                                              workers=args.workers), progress=True)
+        evals = eval_tasks(args.eval_split, ds)
+        evals = evals[: args.eval_limit] if args.eval_limit else evals
+        t1, c1 = time.time(), cpu_seconds()
+        nop = learner.evaluate("eval-learned-noprior", args.eval_split, evals, learned=True, prior=False)
+        out["ablation_no_prior"] = {"n": nop.n_tasks, "solved": solved(nop), "official": nop.score, "wall_s": round(time.time() - t1, 1),
+                                    "cpu_s": round(cpu_seconds() - c1, 1),
+                                    "prior_vs_no_prior": paired(nop, learned), "no_prior_vs_shipped": paired(shipped, nop)}
     if args.arc2:
         ds2 = load_arc("arcagi2")
         tasks2 = eval_tasks("evaluation", ds2)[: args.eval_limit] if args.eval_limit else eval_tasks("evaluation", ds2)
         learner = WakeSleepLearner(args.work, WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds,
                                                               workers=args.workers), progress=True)
+        t1, c1 = time.time(), cpu_seconds()
         s2 = learner.evaluate("arc2-eval-shipped", "evaluation", tasks2, learned=False)
+        t2, c2 = time.time(), cpu_seconds()
         l2 = learner.evaluate("arc2-eval-learned", "evaluation", tasks2, learned=True)
-        out["arc_agi_2"] = {"n": s2.n_tasks, "shipped_solved": solved(s2), "learned_solved": solved(l2), "paired": paired(s2, l2)}
+        out["arc_agi_2"] = {"n": s2.n_tasks, "shipped_solved": solved(s2), "learned_solved": solved(l2), "paired": paired(s2, l2),
+                            "shipped_wall_s": round(t2 - t1, 1), "shipped_cpu_s": round(c2 - c1, 1),
+                            "learned_wall_s": round(time.time() - t2, 1), "learned_cpu_s": round(cpu_seconds() - c2, 1)}
     out["report_only"] = args.report_only
     out["wall_seconds"] = None if args.report_only else round(time.time() - t0, 1)
     out["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs; {load_start} at start, {load_line()} at end"
@@ -209,10 +225,18 @@ def render_md(r: dict) -> str:
         f"Evaluation tasks answered through a learned skill: {l['tasks_using_learned_skill']}. Searches stopped by the budget: {r['budget_hits']}.",
         "",
     ]
+    if "ablation_no_prior" in r:
+        a = r["ablation_no_prior"]
+        pp, ns = a["prior_vs_no_prior"], a["no_prior_vs_shipped"]
+        lines += [f"Ablation, learned library **without** the prior (same tasks and budget): {a['solved']} / {a['n']}. "
+                  f"Prior vs no prior: gained {len(pp['gained'])} ({', '.join(pp['gained']) or 'none'}), lost {len(pp['lost'])} ({', '.join(pp['lost']) or 'none'}); "
+                  f"library without prior vs shipped: gained {len(ns['gained'])}, lost {len(ns['lost'])}. ({a['wall_s']} s wall / {a['cpu_s']} CPU-s)", ""]
     if "arc_agi_2" in r:
         a = r["arc_agi_2"]
-        lines += [f"ARC-AGI-2 evaluation ({a['n']} tasks): shipped alone {a['shipped_solved']}, with the learned library and prior {a['learned_solved']} "
-                  f"(gained {len(a['paired']['gained'])}, lost {len(a['paired']['lost'])}).", ""]
+        lines += [f"ARC-AGI-2 evaluation ({a['n']} tasks, no target): shipped alone {a['shipped_solved']}, with the learned library and prior {a['learned_solved']} "
+                  f"(gained {len(a['paired']['gained'])}: {', '.join(a['paired']['gained']) or 'none'}; lost {len(a['paired']['lost'])}: "
+                  f"{', '.join(a['paired']['lost']) or 'none'}). Shipped {a.get('shipped_wall_s')} s / {a.get('shipped_cpu_s')} CPU-s; "
+                  f"learned {a.get('learned_wall_s')} s / {a.get('learned_cpu_s')} CPU-s.", ""]
     t = r["timing"]
     lines += [
         (f"Timing: rounds {t['rounds_wall_s']} s wall / {t['rounds_cpu_s']} CPU-s; evaluation runs assembled from their records "

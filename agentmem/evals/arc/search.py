@@ -11,8 +11,8 @@ sequence, so it transfers across tasks whose steps need other parameters.
 **Depths and best-first order.** Depth 1 tries every unit alone; depth 2 tries pairs of units,
 depth 3 (only when ``max_depth >= 3``) triples of the ``depth3_top`` cheapest units. Within a
 depth, unit tuples are enumerated best-first by the sum of their costs: ``-log p`` of the prior's
-score (``order``, skill name -> score, higher first: the outcome-trained router of :mod:`.prior`)
-or, without a prior, ``log(2 + rank)`` of the library's default order (learned compositions first,
+score (``order``, skill name -> score, higher first: the outcome-trained router of :mod:`.prior`;
+a learned composition costs no more than the mean cost of its steps) or, without a prior, ``log(2 + rank)`` of the library's default order (learned compositions first,
 then the primitives by name). The budget is split by depth: depth 1 runs to the end (it is
 small), depth 2 may spend the whole budget or, when depth 3 is on, all but ``depth3_share`` of
 it. The order changes which verified program is found first (and how soon), never what counts
@@ -177,6 +177,7 @@ class CompositionSearch:
         self._memo: dict[tuple[str, str, bytes], np.ndarray | None] = {}
         self._mids: dict[tuple[tuple[str, str], ...], tuple[list[np.ndarray], bytes] | None] = {}
         self._seen: set[tuple[bytes, tuple]] = set()
+        self._colcache: dict[bytes, list[frozenset[int]]] = {}
         self._tried: set[str] = set()
         self._found = False
         self._depth_spent: dict[str, int] = {}
@@ -213,6 +214,7 @@ class CompositionSearch:
         result.seconds = round(time.perf_counter() - t0, 3)
         self._memo.clear()
         self._mids.clear()
+        self._colcache.clear()
         return result
 
     @property
@@ -223,7 +225,12 @@ class CompositionSearch:
     def _costs(self) -> list[tuple[float, Unit]]:
         """Units with their cost, cheapest first (ties keep the library's order: learned first)."""
         if self.order:
-            costed = [(-math.log(max(self.order.get(u.name, 0.0), 1e-4)), i, u) for i, u in enumerate(self.units)]
+            def cost(name: str) -> float:
+                return -math.log(max(self.order.get(name, 0.0), 1e-4))
+
+            # a learned composition the prior knows little about yet is as promising as its steps on average
+            costed = [(min(cost(u.name), sum(cost(sl.t.name) for sl in u.slots) / len(u.slots)) if u.learned and len(u.slots) > 1 else cost(u.name), i, u)
+                      for i, u in enumerate(self.units)]
         else:
             costed = [(math.log(2 + i), i, u) for i, u in enumerate(self.units)]
         return [(c, u) for c, _, u in sorted(costed, key=lambda x: (x[0], x[1]))]
@@ -265,13 +272,14 @@ class CompositionSearch:
 
     def _sequence(self, slots: tuple[Slot, ...], ins: list[np.ndarray]) -> Any:
         """Verified programs made of ``slots`` (prefix slots enumerate fixed settings; the last is fitted or enumerated)."""
-        yield from self._level(slots, 0, ins, (), [])
+        yield from self._level(slots, 0, ins, self._ins_key, (), [])
 
-    def _level(self, slots: tuple[Slot, ...], k: int, grids: list[np.ndarray], prefix: tuple[tuple[str, str], ...], steps: list[Step]) -> Any:
+    def _level(self, slots: tuple[Slot, ...], k: int, grids: list[np.ndarray], gkey: bytes, prefix: tuple[tuple[str, str], ...],
+               steps: list[Step]) -> Any:
         slot = slots[k]
         t = slot.t
         if k == len(slots) - 1:
-            if not self._feasible(t, grids):
+            if not self._feasible(t, grids, gkey):
                 return
             for params, fitted in self._final_settings(slot, grids):
                 if self._verify(t, params, grids):
@@ -290,7 +298,7 @@ class CompositionSearch:
             if (mkey, rest) in self._seen:
                 continue  # the same intermediates were already searched with the same remaining steps
             self._seen.add((mkey, rest))
-            yield from self._level(slots, k + 1, mids, key, steps + [{"skill": t.name, "params": params, "fit": False}])
+            yield from self._level(slots, k + 1, mids, mkey, key, steps + [{"skill": t.name, "params": params, "fit": False}])
 
     # ---- candidate checks ---------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -325,11 +333,15 @@ class CompositionSearch:
             self._mids[key] = (mids, b"|".join(_gbytes(m) for m in mids))
         return self._mids[key]
 
-    def _feasible(self, t: Transform, mids: list[np.ndarray]) -> bool:
+    def _feasible(self, t: Transform, mids: list[np.ndarray], mkey: bytes) -> bool:
         if t.shape == "same" and any(m.shape != o.shape for m, o in zip(mids, self._outs)):
             return False
-        if t.colors == "same" and any(not oc <= _colours(m) for m, oc in zip(mids, self._out_colours)):
-            return False
+        if t.colors == "same":
+            cols = self._colcache.get(mkey)
+            if cols is None:
+                cols = self._colcache[mkey] = [_colours(m) for m in mids]
+            if any(not oc <= c for c, oc in zip(cols, self._out_colours)):
+                return False
         return True
 
     def _final_settings(self, slot: Slot, mids: list[np.ndarray]) -> list[tuple[dict[str, Any], bool]]:
