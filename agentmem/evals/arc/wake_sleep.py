@@ -68,6 +68,7 @@ class WakeSleepConfig(BaseModel):
     validation_every: int = Field(default=5, ge=2, description="Every N-th training task (id order) is a validation task.")
     min_tasks: int = Field(default=2, ge=2, description="A sub-program must recur in this many solved tasks to become a skill.")
     max_new_skills: int = Field(default=12, ge=0, description="New skills proposed per sleep.")
+    max_credit_reruns: int = Field(default=6, ge=1, description="Credit re-runs per learned skill and round (the first uses by task id).")
     parameterised: bool = Field(default=True, description="Sleep abstracts skill sequences with open parameters (False: sub-programs with fixed parameters).")
     min_saving: float = Field(default=0.02, ge=0, description="Share of the candidate budget a skill must save on a task to count as helping.")
 
@@ -144,10 +145,8 @@ class WakeSleepLearner:
         return {**base, "prior": order}
 
     def _config(self, name: str, split: str, memory: str = "frozen") -> EvalConfig:
-        opts = {"solver": "skills", "max_candidates": self.config.max_candidates, "max_seconds": self.config.max_seconds, "max_depth": 2,
-                "attempts": self.config.attempts, "library": f"wake-sleep:{len(self.active())} learned"}
-        return EvalConfig(benchmark="arc", memory=memory, split=split, workers=self.config.workers, out_dir=self.work / name,  # pyright: ignore[reportArgumentType]  # validated by pydantic
-                          write_gate="self_verification", options=opts)
+        label = "shipped transforms only" if memory == "none" else f"wake-sleep:{len(self.active())} learned"
+        return eval_config(self.work, self.config, name, split, memory, label)
 
     # ---- one round -------------------------------------------------------------------------------
     def round(self, r: int, tasks: list[EvalTask]) -> RoundReport:
@@ -177,6 +176,13 @@ class WakeSleepLearner:
         from agentmem.learning.edits import UpdateUtility
 
         uses = [(tid, name) for tid, rec in sorted(recs.items()) for name in sorted({n for n in rec["detail"].get("learned_used") or [] if n})]
+        per_skill: dict[str, int] = {}
+        capped = []
+        for tid, name in uses:  # a bounded number of re-runs per skill and round (each is a whole search)
+            per_skill[name] = per_skill.get(name, 0) + 1
+            if per_skill[name] <= self.config.max_credit_reruns:
+                capped.append((tid, name))
+        uses = capped
         if not uses:
             return
         cfg = self._config(f"wake/round-{r}-credit", "training")
@@ -285,9 +291,25 @@ class WakeSleepLearner:
         """One eval run: shipped transforms alone (``learned=False``) or with the active learned library and
         (``prior=True``) the learned prior; ``learned=True, prior=False`` is the ablation without the prior."""
         if not learned:
-            return run_skills_eval(self._config(name, split, "none"), learned_dir=None, tasks=tasks, progress=self.progress, runner=self.runner)
+            return shipped_eval(self.work, self.config, name, split, tasks, runner=self.runner, progress=self.progress)
         return run_skills_eval(self._config(name, split), tasks=tasks, progress=self.progress, runner=self.runner,
                                **self._solver_kwargs(self.prior() if prior else None))
+
+
+def eval_config(work: Path, config: WakeSleepConfig, name: str, split: str, memory: str, library: str) -> EvalConfig:
+    """The eval-framework config of one run under ``work/name`` (its fingerprint makes the run resumable)."""
+    opts = {"solver": "skills", "max_candidates": config.max_candidates, "max_seconds": config.max_seconds, "max_depth": 2,
+            "attempts": config.attempts, "library": library}
+    return EvalConfig(benchmark="arc", memory=memory, split=split, workers=config.workers, out_dir=Path(work) / name,  # pyright: ignore[reportArgumentType]  # validated by pydantic
+                      write_gate="self_verification", options=opts)
+
+
+def shipped_eval(work: Path, config: WakeSleepConfig, name: str, split: str, tasks: list[EvalTask], *, runner: Any = None,
+                 progress: bool = True) -> EvalReport:
+    """The shipped transforms alone (no learned skill, no prior): needs no home and no controller, so it can
+    run beside the learner (another process) on the same ``work`` folder."""
+    return run_skills_eval(eval_config(work, config, name, split, "none", "shipped transforms only"), learned_dir=None, tasks=tasks,
+                           progress=progress, runner=runner)
 
 
 def _describe(t: Any) -> str:
