@@ -134,6 +134,10 @@ def main(argv: list[str] | None = None) -> dict:
             timed("arc2_learned", timing, lambda: learner.evaluate("arc2-eval-learned", "evaluation", tasks2, learned=True))
         atomic_write_json(work / "phase-learn.json", timing)
 
+    if _report(work, "eval-shipped") is None or _report(work, "eval-learned") is None:
+        print(f"phase {args.phase} finished; the other phase's evaluation is not in {work} yet: "
+              "assemble the report with --report-only (same --work) once it has run")
+        return {}
     out = assemble(work, args)
     out["report_only"] = args.report_only
     out["wall_seconds"] = None if args.report_only else round(time.time() - t0, 1)
