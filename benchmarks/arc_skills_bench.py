@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-DEFAULT_CANDIDATES = 6000  # candidate checks per search (deterministic budget)
+DEFAULT_CANDIDATES = 3000  # candidate checks per search (deterministic budget; on 100 held-out training tasks 1500 -> 42 solved, 6000 -> 44 at 3x the CPU)
 DEFAULT_SECONDS = 20.0  # wall-clock safety net per search
 
 
