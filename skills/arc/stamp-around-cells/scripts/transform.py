@@ -25,46 +25,47 @@ def _learn(pairs, radius, singles):
     for a, _ in pairs:
         colours |= {int(v) for v in np.unique(a) if v != 0}
     for c in sorted(colours):
-        pattern = None
+        values = {}
         changes = set()
         for a, b in pairs:
             h, w = a.shape
             for y, x in _anchors(a, c, singles):
-                seen = {}
                 for dy in range(-radius, radius + 1):
                     for dx in range(-radius, radius + 1):
                         ny, nx = y + dy, x + dx
                         if 0 <= ny < h and 0 <= nx < w:
-                            seen[(dy, dx)] = int(b[ny, nx])
+                            values.setdefault((dy, dx), set()).add(int(b[ny, nx]))
                             if b[ny, nx] != a[ny, nx]:
                                 changes.add((dy, dx))
-                if pattern is None:
-                    pattern = seen
-                else:
-                    pattern = {k: v for k, v in pattern.items() if seen.get(k, v) == v}
-        if pattern:
-            kept = {k: v for k, v in pattern.items() if k in changes}
-            if kept:
-                patterns[c] = kept
+        kept = {k: next(iter(v)) for k, v in values.items() if len(v) == 1 and k in changes}
+        if kept:
+            patterns[c] = kept
     return patterns
+
+
+def _params(learned, singles):
+    return {"patterns": {str(c): [[dy, dx, v] for (dy, dx), v in sorted(pat.items())] for c, pat in learned.items()},
+            "singles": singles}
 
 
 def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     if any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
         return []
-    out = []
     for singles in (False, True):
         for radius in (1, 2):
             learned = _learn(pairs, radius, singles)
             if not learned:
                 continue
-            p = {"patterns": {str(c): [[dy, dx, v] for (dy, dx), v in sorted(pat.items())] for c, pat in learned.items()},
-                 "singles": singles}
+            p = _params(learned, singles)
             if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
-                out.append(p)
-                break
-    return out
+                for c in sorted(learned, key=lambda c: len(learned[c])):  # drop a colour's pattern nothing needs
+                    rest = {k: v for k, v in learned.items() if k != c}
+                    q = _params(rest, singles)
+                    if rest and all(np.array_equal(transform(a, **q), b) for a, b in pairs):
+                        learned, p = rest, q
+                return [p]
+    return []
 
 
 def transform(grid, patterns=None, singles=False):
