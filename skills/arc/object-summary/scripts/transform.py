@@ -6,17 +6,19 @@ import numpy as np
 PARAMS = []
 
 
-def _components(g, colour=None):
+def _components(g, colour=None, diagonal=True):
     from scipy import ndimage
 
     mask = (g != 0) if colour is None else (g == colour)
-    lab, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
+    lab, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int) if diagonal else None)
     sizes = np.bincount(lab.ravel())[1:] if n else np.zeros(0, dtype=int)
     return lab, n, sizes
 
 
 def _count(g, colour, min_size):
-    _, _, sizes = _components(g, colour)
+    """Objects of ``colour`` (any when None) with at least ``|min_size|`` cells; a negative size: 4-connected."""
+    _, _, sizes = _components(g, colour, min_size > 0)
+    min_size = abs(min_size)
     return int((sizes >= min_size).sum())
 
 
@@ -103,7 +105,7 @@ def fit(train_pairs):
                 break
         colours = sorted({int(c) for a, _ in pairs for c in np.unique(a) if c != 0})
         for colour in [None] + colours:
-            for min_size in (1, 2):
+            for min_size in (1, 2, -1, -2):
                 learned = _count_order(pairs, colour, min_size)
                 if learned:
                     p = {"mode": "count", "colour": colour, "min_size": min_size, **learned}
