@@ -150,6 +150,21 @@ def test_copy_template_centred_on_marker_cells():
     assert run("copy-to-markers", blocks, marker=5, keep_template=False) == [[0, 0, 0, 3, 4]]
 
 
+# -- outline, crop-to-content: fit proposes what PARAMS alone used to offer ------------------------
+def test_outline_fit_proposes_hollowing():
+    solid = [[0, 0, 0, 0, 0], [0, 3, 3, 3, 0], [0, 3, 3, 3, 0], [0, 3, 3, 3, 0]]
+    hollow = [[0, 0, 0, 0, 0], [0, 3, 3, 3, 0], [0, 3, 0, 3, 0], [0, 3, 3, 3, 0]]
+    assert {"mode": "hollow", "color": 0} in fit("outline", [(solid, hollow)])
+
+
+def test_crop_fixed_window_from_a_corner():
+    # the output is always the 1x2 window one row above the bottom-right corner
+    pairs = [([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[5, 6]]), ([[0, 1, 1, 2], [7, 7, 7, 7], [3, 4, 5, 6], [9, 9, 9, 9]], [[5, 6]])]
+    p = fit("crop-to-content", pairs)[0]
+    assert p["corner"] == "br" and p["offset"] == [1, 0]
+    assert run("crop-to-content", [[1, 1], [2, 3], [0, 0]], **p) == [[2, 3]]
+
+
 # -- real ARC-AGI-1 training tasks ------------------------------------------------------------------
 REAL = [
     ("recolor-objects", "d2abd087"), ("recolor-objects", "e8593010"), ("recolor-objects", "810b9b61"),
@@ -158,7 +173,8 @@ REAL = [
     ("extract-object", "0b148d64"), ("extract-object", "8efcae92"), ("extract-object", "1c786137"),
     ("object-summary", "ff28f65a"), ("object-summary", "f8ff0b80"), ("object-summary", "445eab21"),
     ("fill-object-box", "6d75e8bb"), ("fill-object-box", "868de0fa"), ("fill-object-box", "d5d6de2d"),
-    ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"),
+    ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"),
+    ("crop-to-content", "5bd6f4ac"),
 ]
 
 

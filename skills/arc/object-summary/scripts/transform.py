@@ -141,6 +141,8 @@ def transform(grid, mode="fill", rule="largest_object", shape=(1, 1), colour=Non
               by="size", axis="column", feature="count", table=None):
     g = np.asarray(grid)
     if mode == "fill":
+        if not (g != 0).any():
+            return g.copy()  # nothing to summarise
         return np.full(tuple(shape), _pick_colour(g, rule), dtype=g.dtype)
     if mode == "count":
         n = _count(g, colour, min_size)

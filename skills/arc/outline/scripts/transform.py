@@ -12,7 +12,11 @@ def fit(train_pairs):
             return []
         new = {int(v) for v in np.unique(b[(a == 0) & (b != 0)])}
         colours = new if colours is None else colours & new
-    return [{"mode": "frame", "color": c} for c in sorted(colours or [])]
+    cands = [{"mode": "frame", "color": c} for c in sorted(colours or [])]
+    hollow = {"mode": "hollow", "color": 0}
+    if all(np.array_equal(transform(a, **hollow), np.asarray(b)) for a, b in train_pairs):
+        cands.insert(0, hollow)  # fit replaces PARAMS at depth 1, so hollowing must be proposed here too
+    return cands
 
 
 def transform(grid, mode="hollow", color=0):
