@@ -89,7 +89,7 @@ def solve_depth1(t: Transform, task, costs: list[float]) -> tuple[bool, bool, in
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--split", default="training", choices=("training", "evaluation", "eval100"))
     ap.add_argument("--only", default="", help="comma-separated transform names (default: all)")
     ap.add_argument("--limit", type=int, default=0, help="first N tasks only")

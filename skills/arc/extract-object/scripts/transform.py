@@ -183,7 +183,16 @@ def fit(train_pairs):
     maj = {_majority(a) for a, _ in pairs}
     if len(maj) == 1:
         bgs |= maj
-    modes = ("keep", "erase") if all(a.shape == b.shape for a, b in pairs) else ("crop", "inside")
+    if all(a.shape == b.shape for a, b in pairs):
+        # keep/erase only clear cells to a background colour
+        if any(((a != b) & (b != 0) & (b != _majority(a))).any() for a, b in pairs):
+            return []
+        modes = ("keep", "erase")
+    elif all(b.shape[0] <= a.shape[0] and b.shape[1] <= a.shape[1] and set(np.unique(b).tolist()) <= set(np.unique(a).tolist())
+             for a, b in pairs):
+        modes = ("crop", "inside")
+    else:
+        return []
     out = []
     for bg in sorted(bgs):
         for groups, by_color in ((False, True), (False, False), (True, True)):

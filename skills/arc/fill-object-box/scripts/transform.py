@@ -47,6 +47,10 @@ def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     if any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
         return []
+    for a, b in pairs:  # only background cells are filled, and only object cells cleared
+        ch = a != b
+        if (ch & (a != 0) & (b != 0)).any():
+            return []
     new = None
     for a, b in pairs:
         cs = {int(v) for v in np.unique(b[(a == 0) & (b != 0)])}

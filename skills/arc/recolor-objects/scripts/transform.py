@@ -106,10 +106,15 @@ def _majority(g):
 
 
 def _configs(train_pairs):
-    """Object definitions worth trying: (bg, diagonal, of); the default first."""
-    confs = [(0, True, None), (0, False, None)]
+    """Object definitions worth trying: (bg, diagonal, of); the default first. A background colour whose
+    cells change in some example is no background (a cheap filter: fit also runs on every intermediate)."""
+    moved = set()
+    for a, b in train_pairs:
+        a, b = np.asarray(a), np.asarray(b)
+        moved |= {int(v) for v in np.unique(a[a != b])}
+    confs = [] if 0 in moved else [(0, True, None), (0, False, None)]
     bgs = {_majority(np.asarray(a)) for a, _ in train_pairs}
-    if len(bgs) == 1 and 0 not in bgs:
+    if len(bgs) == 1 and 0 not in bgs and not bgs & moved:
         b = bgs.pop()
         confs += [(b, True, None), (b, False, None)]
     changed = None
