@@ -108,9 +108,11 @@ def _argmax(comps, score):
     return _only([cs for cs in comps if score(cs) == best])
 
 
-def _pick(g, comps, select, bg=0):
+def _pick(g, comps, select, bg=0, color=None):
     if not comps:
         return None
+    if select == "most_of":  # most cells of one colour
+        return _argmax(comps, lambda cs: sum(int(g[y, x]) == color for y, x in cs))
     if select == "largest":
         return max(comps, key=len)
     if select == "smallest":
@@ -171,9 +173,9 @@ def _majority(g):
     return int(vals[np.argmax(counts)])
 
 
-def _objects(g, by_color, bg, groups):
+def _objects(g, by_color, bg, groups, diagonal=True):
     if not groups:
-        return _components(g, bg, True, by_color)
+        return _components(g, bg, diagonal, by_color)
     return [list(zip(*[v.tolist() for v in np.nonzero(g == c)])) for c in np.unique(g) if c != bg]
 
 
@@ -194,23 +196,28 @@ def fit(train_pairs):
     else:
         return []
     out = []
+    out_colours = sorted({int(c) for _, b in pairs for c in np.unique(b)})
     for bg in sorted(bgs):
-        for groups, by_color in ((False, True), (False, False), (True, True)):
-            for select in SELECTS:
-                for mode in modes:
-                    p = {"select": select, "by_color": by_color}
-                    if (bg, groups, mode) != (0, False, "crop"):
-                        p.update({"bg": bg, "groups": groups, "mode": mode})
-                    if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
-                        out.append(p)
-                        if len(out) >= MAX_SETTINGS:
-                            return out
+        for groups, by_color, diagonal in ((False, True, True), (False, False, True), (True, True, True), (False, False, False),
+                                           (False, True, False)):
+            for select in SELECTS + ("most_of",):
+                for color in (out_colours if select == "most_of" else [None]):
+                    for mode in modes:
+                        p = {"select": select, "by_color": by_color}
+                        if (bg, groups, mode, diagonal) != (0, False, "crop", True):
+                            p.update({"bg": bg, "groups": groups, "mode": mode, "diagonal": diagonal})
+                        if color is not None:
+                            p["color"] = color
+                        if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
+                            out.append(p)
+                            if len(out) >= MAX_SETTINGS:
+                                return out
     return out
 
 
-def transform(grid, select="largest", by_color=True, bg=0, groups=False, mode="crop"):
+def transform(grid, select="largest", by_color=True, bg=0, groups=False, mode="crop", diagonal=True, color=None):
     g = np.asarray(grid)
-    chosen = _pick(g, _objects(g, by_color, bg, groups), select, bg)
+    chosen = _pick(g, _objects(g, by_color, bg, groups, diagonal), select, bg, color)
     if chosen is None:
         return g.copy()
     if mode in ("keep", "erase"):

@@ -59,6 +59,18 @@ def _pick_colour(g, rule):
         return int(vals[np.argmax(counts)])
     if rule == "fewest_cells":
         return int(vals[np.argmin(counts)])
+    if rule == "holed_object":  # the colour of the one object that encloses background
+        from scipy import ndimage
+
+        found = set()
+        for c in vals:
+            lab, n = ndimage.label(g == c, structure=np.ones((3, 3), dtype=int))
+            for k in range(1, n + 1):
+                if (ndimage.binary_fill_holes(lab == k) & ~(lab == k)).any():
+                    found.add(int(c))
+        if len(found) != 1:
+            raise ValueError("no single object with a hole")
+        return found.pop()
     objs = _objects(g)
     if rule == "largest_object":
         return max(objs, key=lambda o: o[3])[2]
@@ -98,7 +110,7 @@ def fit(train_pairs):
     out = []
     shapes = {b.shape for _, b in pairs}
     if len(shapes) == 1:
-        for rule in ("largest_object", "most_cells", "fewest_cells", "smallest_object", "most_objects"):
+        for rule in ("largest_object", "most_cells", "fewest_cells", "smallest_object", "most_objects", "holed_object"):
             p = {"mode": "fill", "rule": rule, "shape": list(next(iter(shapes)))}
             if _ok(p, pairs):
                 out.append(p)
