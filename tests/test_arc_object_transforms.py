@@ -150,11 +150,31 @@ def test_copy_template_centred_on_marker_cells():
     assert run("copy-to-markers", blocks, marker=5, keep_template=False) == [[0, 0, 0, 3, 4]]
 
 
+# -- adopt-color ------------------------------------------------------------------------------------
+def test_adopt_colour_from_row_column_or_nearest():
+    g = [[1, 0, 5, 5], [2, 0, 0, 5]]
+    # per cell, from the same row: row 0 takes 1, row 1 takes 2
+    assert run("adopt-color", g, color=5, unit="cell", source="row") == [[1, 0, 1, 1], [2, 0, 0, 2]]
+    # per object: the whole block takes the colour of the source nearest to any of its cells (1, two cells away)
+    assert run("adopt-color", g, color=5, unit="object", source="row") == [[1, 0, 1, 1], [2, 0, 0, 1]]
+    h = [[3, 0, 0, 0, 0, 4], [0, 5, 0, 0, 5, 0]]
+    assert run("adopt-color", h, color=5, unit="cell", source="nearest") == [[3, 0, 0, 0, 0, 4], [0, 3, 0, 0, 4, 0]]
+    pairs = [([[6, 0, 0], [0, 0, 0], [5, 5, 0]], [[6, 0, 0], [0, 0, 0], [6, 6, 0]])]
+    assert fit("adopt-color", pairs)[0] == {"color": 5, "unit": "object", "source": "nearest"}
+
+
 # -- outline, crop-to-content: fit proposes what PARAMS alone used to offer ------------------------
 def test_outline_fit_proposes_hollowing():
     solid = [[0, 0, 0, 0, 0], [0, 3, 3, 3, 0], [0, 3, 3, 3, 0], [0, 3, 3, 3, 0]]
     hollow = [[0, 0, 0, 0, 0], [0, 3, 3, 3, 0], [0, 3, 0, 3, 0], [0, 3, 3, 3, 0]]
     assert {"mode": "hollow", "color": 0} in fit("outline", [(solid, hollow)])
+
+
+def test_outline_frames_only_objects_of_a_learned_size():
+    # the 4-connected pair is framed, the single cell and the diagonal pair are not
+    a = [[0, 0, 0, 0, 0, 0, 0], [0, 2, 2, 0, 0, 0, 2], [0, 0, 0, 0, 0, 0, 0], [2, 0, 0, 0, 0, 0, 0], [0, 2, 0, 0, 0, 0, 0]]
+    b = [[3, 3, 3, 3, 0, 0, 0], [3, 2, 2, 3, 0, 0, 2], [3, 3, 3, 3, 0, 0, 0], [2, 0, 0, 0, 0, 0, 0], [0, 2, 0, 0, 0, 0, 0]]
+    assert fit("outline", [(a, b)])[0] == {"mode": "frame", "color": 3, "min_size": 2}
 
 
 def test_crop_fixed_window_from_a_corner():
@@ -173,7 +193,8 @@ REAL = [
     ("extract-object", "0b148d64"), ("extract-object", "8efcae92"), ("extract-object", "1c786137"),
     ("object-summary", "ff28f65a"), ("object-summary", "f8ff0b80"), ("object-summary", "445eab21"),
     ("fill-object-box", "6d75e8bb"), ("fill-object-box", "868de0fa"), ("fill-object-box", "d5d6de2d"),
-    ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"),
+    ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"), ("outline", "b27ca6d3"),
+    ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),
     ("crop-to-content", "5bd6f4ac"),
 ]
 
