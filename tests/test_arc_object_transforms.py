@@ -54,6 +54,15 @@ def test_recolor_by_touching_colour():
     assert run("recolor-objects", g, key="touches", mapping={"2": 4, "none": 1}, of=1) == [[4, 2, 0, 1], [0, 0, 0, 1]]
 
 
+def test_recolor_background_regions_touching_a_colour():
+    # black regions next to a blue cell turn blue; the one walled off by grey stays black
+    g = [[0, 0, 5, 0], [1, 0, 5, 0], [5, 5, 5, 0]]
+    o = [[1, 1, 5, 0], [1, 1, 5, 0], [5, 5, 5, 0]]
+    p = next(q for q in fit("recolor-objects", [(g, o)]) if q["key"] == "touches_n")
+    assert p["n"] == 1 and p["of"] == 0
+    assert run("recolor-objects", [[0, 5, 0], [5, 5, 1]], **p) == [[0, 5, 1], [5, 5, 1]]
+
+
 # -- stamp-around-cells -----------------------------------------------------------------------------
 def test_stamp_learns_one_pattern_per_colour():
     a = np.zeros((7, 7), dtype=int)
@@ -90,6 +99,15 @@ def test_move_fall_is_rigid_and_fit_learns_the_anchor():
     pairs = [([[4, 0, 0, 0, 5]], [[0, 0, 0, 4, 5]]), ([[5, 0, 0, 4, 4]], [[5, 4, 4, 0, 0]])]
     assert fit("move-objects", pairs)[0] == {"mode": "contact", "anchors": [5]}
     assert run("move-objects", [[0, 5, 0, 0, 4]], mode="shift", offsets={"5": [0, -1]}) == [[5, 0, 0, 0, 4]]
+
+
+def test_move_align_and_lift():
+    g = [[0, 0, 0, 0], [3, 0, 0, 0], [3, 0, 1, 0], [0, 0, 1, 0]]
+    # the green bar slides down until its top row is the blue anchor's top row
+    assert run("move-objects", g, mode="align", anchors=[1], axis="row") == [[0, 0, 0, 0], [0, 0, 0, 0], [3, 0, 1, 0], [3, 0, 1, 0]]
+    # each object goes up by its own height
+    h = [[0, 0, 0], [0, 0, 0], [0, 0, 4], [2, 0, 4]]
+    assert run("move-objects", h, mode="lift", direction="up") == [[0, 0, 4], [0, 0, 4], [2, 0, 0], [0, 0, 0]]
 
 
 # -- extract-object ---------------------------------------------------------------------------------
@@ -137,6 +155,8 @@ def test_fill_box_and_holes_by_side_parity():
     mapping = {"even": 2, "odd": 7}
     assert run("fill-object-box", ring2, mode="holes", key="side_parity", mapping=mapping) == [
         [1, 1, 1, 1], [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1]]
+    # all cells of a colour span one rectangle, filled with that colour
+    assert run("fill-object-box", [[0, 3, 0], [0, 0, 0], [0, 0, 3]], mode="bbox", color="own", groups=True) == [[0, 3, 3], [0, 3, 3], [0, 3, 3]]
     # erase: only the filled inside remains
     assert run("fill-object-box", ring1, mode="holes", key="any", mapping={"any": 3}, erase=True) == [[0, 0, 0], [0, 3, 0], [0, 0, 0]]
 
@@ -194,6 +214,7 @@ REAL = [
     ("object-summary", "ff28f65a"), ("object-summary", "f8ff0b80"), ("object-summary", "445eab21"),
     ("fill-object-box", "6d75e8bb"), ("fill-object-box", "868de0fa"), ("fill-object-box", "d5d6de2d"),
     ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"), ("outline", "b27ca6d3"),
+    ("recolor-objects", "9edfc990"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
     ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),
     ("crop-to-content", "5bd6f4ac"),
 ]

@@ -5,7 +5,10 @@ import numpy as np
 PARAMS = []
 
 
-def _objects(g):
+def _objects(g, groups=False):
+    """8-connected objects, or (``groups``) all the cells of each colour as one object."""
+    if groups:
+        return [np.argwhere(g == c) for c in np.unique(g) if c != 0]
     from scipy import ndimage
 
     lab, n = ndimage.label(g != 0, structure=np.ones((3, 3), dtype=int))
@@ -56,10 +59,12 @@ def fit(train_pairs):
         cs = {int(v) for v in np.unique(b[(a == 0) & (b != 0)])}
         new = cs if new is None else new | cs
     out = []
-    if new and len(new) == 1:
-        p = {"mode": "bbox", "color": next(iter(new))}
+    bbox = [{"mode": "bbox", "color": next(iter(new))}] if new and len(new) == 1 else []
+    bbox += [{"mode": "bbox", "color": "own", "groups": True}]
+    for p in bbox:
         if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
             out.append(p)
+            break
     for erase in (False, True):
         for key in ("any", "side_parity", "side", "size"):
             mapping = {}
@@ -85,15 +90,15 @@ def fit(train_pairs):
     return out[:2]
 
 
-def transform(grid, mode="bbox", color=1, key="any", mapping=None, erase=False):
+def transform(grid, mode="bbox", color=1, key="any", mapping=None, erase=False, groups=False):
     g = np.asarray(grid)
     out = g.copy()
-    for cells in _objects(g):
+    for cells in _objects(g, groups and mode == "bbox"):
         if mode == "bbox":
             y0, x0 = cells.min(0)
             y1, x1 = cells.max(0)
             box = out[y0:y1 + 1, x0:x1 + 1]
-            box[g[y0:y1 + 1, x0:x1 + 1] == 0] = color
+            box[g[y0:y1 + 1, x0:x1 + 1] == 0] = g[cells[0][0], cells[0][1]] if color == "own" else color
             continue
         for hole in _holes(g, cells):
             k = _key(hole, key)

@@ -109,6 +109,46 @@ def _fall(g, direction):
     return out
 
 
+def _rigid(g, moves):
+    """Apply ``[(cells, dy, dx)]`` at once (all objects lifted first, then placed; off-grid cells dropped)."""
+    h, w = g.shape
+    out = g.copy()
+    for cells, _, _ in moves:
+        for y, x in cells:
+            out[y, x] = 0
+    for cells, dy, dx in moves:
+        for y, x in cells:
+            if 0 <= y + dy < h and 0 <= x + dx < w:
+                out[y + dy, x + dx] = g[y, x]
+    return out
+
+
+def _align(g, anchors, axis):
+    """Every non-anchor object slides (rows or columns) so its top (left) edge lines up with the anchor's."""
+    amask = np.isin(g, anchors)
+    if not amask.any():
+        return g.copy()
+    ys, xs = np.nonzero(amask)
+    moves = []
+    for cells in _components((g != 0) & ~amask):
+        if axis == "row":
+            moves.append((cells, int(ys.min()) - min(y for y, _ in cells), 0))
+        else:
+            moves.append((cells, 0, int(xs.min()) - min(x for _, x in cells)))
+    return _rigid(g, moves)
+
+
+def _lift(g, direction):
+    """Every object moves in ``direction`` by its own height (or width, sideways)."""
+    dy, dx = _DIRS[direction]
+    moves = []
+    for cells in _components(g != 0, diagonal=False):
+        hgt = max(y for y, _ in cells) - min(y for y, _ in cells) + 1
+        wid = max(x for _, x in cells) - min(x for _, x in cells) + 1
+        moves.append((cells, dy * hgt, dx * wid))
+    return _rigid(g, moves)
+
+
 def _shift(g, offsets):
     h, w = g.shape
     out = np.where(np.isin(g, [int(c) for c in offsets]), 0, g)
@@ -155,6 +195,8 @@ def fit(train_pairs):
         fixed = here if fixed is None else (fixed & here) | (here - present) | (fixed - present)
     if fixed:
         cands += [{"mode": m, "anchors": sorted(fixed)} for m in ("contact", "step")]
+        cands += [{"mode": "align", "anchors": sorted(fixed), "axis": a} for a in ("row", "column")]
+    cands += [{"mode": "lift", "direction": d} for d in _DIRS]
     cands += [{"mode": "fall", "direction": d} for d in _DIRS]
     offsets = _learn_offsets(pairs)
     if offsets:
@@ -162,10 +204,14 @@ def fit(train_pairs):
     return [p for p in cands if all(np.array_equal(transform(a, **p), b) for a, b in pairs)][:2]
 
 
-def transform(grid, mode="fall", direction="down", anchors=None, offsets=None):
+def transform(grid, mode="fall", direction="down", anchors=None, offsets=None, axis="row"):
     g = np.asarray(grid)
     if mode == "fall":
         return _fall(g, direction)
     if mode == "shift":
         return _shift(g, offsets or {})
+    if mode == "align":
+        return _align(g, list(anchors or []), axis)
+    if mode == "lift":
+        return _lift(g, direction)
     return _approach(g, list(anchors or []), mode)

@@ -5,7 +5,7 @@ PARAMS = []
 
 _CACHE = {}
 # keys tried by fit, most general first (a key with few values generalises to unseen objects)
-KEYS = ("extreme", "has_holes", "size_gt", "size_eq", "border", "symmetric", "shape_count", "touches", "rank", "holes",
+KEYS = ("extreme", "has_holes", "size_gt", "size_eq", "touches_n", "border", "symmetric", "shape_count", "touches", "rank", "holes",
         "size", "width", "height", "shape")
 MAX_SETTINGS = 6
 
@@ -78,7 +78,7 @@ def _key(key, cells, comps, shape=None, g=None, bg=0, n=0):
     if key == "shape_count":
         s = _norm(cells)
         return "unique" if sum(_norm(cs) == s for cs in comps) == 1 else "repeated"
-    if key == "touches":
+    if key in ("touches", "touches_n"):
         own = {(y, x) for y, x in cells}
         h, w = shape
         cols = set()
@@ -87,6 +87,8 @@ def _key(key, cells, comps, shape=None, g=None, bg=0, n=0):
                 ny, nx = y + dy, x + dx
                 if 0 <= ny < h and 0 <= nx < w and (ny, nx) not in own and g[ny, nx] != bg:
                     cols.add(int(g[ny, nx]))
+        if key == "touches_n":
+            return "yes" if n in cols else "no"
         return ",".join(str(c) for c in sorted(cols)) or "none"
     sizes = sorted({len(cs) for cs in comps}, reverse=True)
     if key == "size":
@@ -160,14 +162,19 @@ def fit(train_pairs):
     for bg, diagonal, of in _configs(pairs):
         default = (bg, diagonal, of) == (0, True, None)
         for key in KEYS:
-            ns = _size_values(pairs, bg, diagonal, of) if key in ("size_gt", "size_eq") else [0]
+            if key in ("size_gt", "size_eq"):
+                ns = _size_values(pairs, bg, diagonal, of)
+            elif key == "touches_n":
+                ns = sorted({int(c) for a, _ in pairs for c in np.unique(a)} - {bg, of})
+            else:
+                ns = [0]
             for n in ns:
                 mapping = _try(pairs, key, bg, diagonal, of, n)
-                if mapping is None or (key in ("size_gt", "size_eq") and len(mapping) < 2):
+                if mapping is None or (key in ("size_gt", "size_eq", "touches_n") and len(mapping) < 2):
                     continue
                 # the objects must explain every changed cell
                 p = {"key": key, "mapping": mapping}
-                if key in ("size_gt", "size_eq"):
+                if key in ("size_gt", "size_eq", "touches_n"):
                     p["n"] = n
                 if not default:
                     p.update({"bg": bg, "diagonal": diagonal, "of": of})
