@@ -122,6 +122,9 @@ def test_extract_learns_the_rule_and_the_output_mode():
     # keep: everything but the largest object becomes background
     g = [[1, 1, 0, 2], [1, 0, 0, 0]]
     assert run("extract-object", g, select="largest", by_color=True, bg=0, groups=False, mode="keep") == [[1, 1, 0, 0], [1, 0, 0, 0]]
+    # crop_paint: the cut-out painted in the chosen object's main colour
+    m = [[0, 0, 0], [4, 8, 0], [4, 4, 0]]
+    assert run("extract-object", m, select="largest", by_color=False, bg=0, groups=False, mode="crop_paint") == [[4, 4], [4, 4]]
     # inside: the cells a rectangular frame encloses
     f = [[0, 3, 3, 3, 0], [0, 3, 7, 3, 1], [0, 3, 3, 3, 0]]
     assert run("extract-object", f, select="frame", by_color=True, bg=0, groups=False, mode="inside") == [[7]]
@@ -135,6 +138,13 @@ def test_summary_count_fill_and_colours():
     g = [[2, 2, 0, 3], [2, 0, 0, 0], [0, 0, 4, 4]]
     assert run("object-summary", g, mode="fill", rule="largest_object", shape=[2, 2]) == [[2, 2], [2, 2]]
     assert run("object-summary", g, mode="colors", by="size", axis="row") == [[2, 4, 3]]
+
+
+def test_summary_count_layout_and_largest_columns():
+    g = [[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
+    assert run("object-summary", g, mode="count_layout", layout="diag", colour=None, fill=8) == [[8, 0, 0], [0, 8, 0], [0, 0, 8]]
+    h = [[2, 0, 3, 0, 4], [2, 0, 3, 0, 0]]  # two objects of the largest size, 2 then 3 from the left
+    assert run("object-summary", h, mode="largest_columns") == [[2, 3], [2, 3]]
 
 
 def test_summary_lookup_never_memorises_and_declines_unseen_values():
@@ -215,6 +225,7 @@ REAL = [
     ("fill-object-box", "6d75e8bb"), ("fill-object-box", "868de0fa"), ("fill-object-box", "d5d6de2d"),
     ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"), ("outline", "b27ca6d3"),
     ("recolor-objects", "9edfc990"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
+    ("object-summary", "d0f5fe59"), ("object-summary", "a3325580"), ("extract-object", "5117e062"), ("extract-object", "3de23699"),
     ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),
     ("crop-to-content", "5bd6f4ac"),
 ]

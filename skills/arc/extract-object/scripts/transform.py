@@ -193,6 +193,8 @@ def fit(train_pairs):
     elif all(b.shape[0] <= a.shape[0] and b.shape[1] <= a.shape[1] and set(np.unique(b).tolist()) <= set(np.unique(a).tolist())
              for a, b in pairs):
         modes = ("crop", "inside")
+        if all(len(set(np.unique(b).tolist()) - {0}) == 1 for _, b in pairs):
+            modes += ("crop_paint", "inside_paint")  # the cut-out painted in the chosen object's main colour
     else:
         return []
     out = []
@@ -226,8 +228,13 @@ def transform(grid, select="largest", by_color=True, bg=0, groups=False, mode="c
             mask[y, x] = True
         return np.where(mask if mode == "erase" else ~mask, bg, g)
     y0, x0, y1, x1 = _bbox(chosen)
-    if mode == "inside":
+    if mode.startswith("inside"):
         if y1 - y0 < 2 or x1 - x0 < 2:
             return g.copy()
-        return g[y0 + 1:y1, x0 + 1:x1].copy()
-    return g[y0:y1 + 1, x0:x1 + 1].copy()
+        out = g[y0 + 1:y1, x0 + 1:x1].copy()
+    else:
+        out = g[y0:y1 + 1, x0:x1 + 1].copy()
+    if mode.endswith("_paint"):
+        vals = [int(g[y, x]) for y, x in chosen]
+        out[out != bg] = max(set(vals), key=lambda v: (vals.count(v), -v))
+    return out

@@ -126,6 +126,18 @@ def fit(train_pairs):
                         break
             if any(q["mode"] == "count" for q in out):
                 break
+    for layout in ("diag", "row", "column"):
+        for colour in [None] + sorted({int(c) for a, _ in pairs for c in np.unique(a) if c != 0}):
+            fills = sorted({int(c) for _, b in pairs for c in np.unique(b) if c != 0})
+            if len(fills) != 1:
+                break
+            p = {"mode": "count_layout", "layout": layout, "colour": colour, "fill": fills[0]}
+            if _ok(p, pairs):
+                out.append(p)
+                break
+    p = {"mode": "largest_columns"}
+    if _ok(p, pairs):
+        out.append(p)
     for by in ("size", "cells"):
         for axis in ("column", "row"):
             p = {"mode": "colors", "by": by, "axis": axis}
@@ -150,7 +162,7 @@ def _ok(p, pairs):
 
 
 def transform(grid, mode="fill", rule="largest_object", shape=(1, 1), colour=None, min_size=1, order=(), fill=1,
-              by="size", axis="column", feature="count", table=None):
+              by="size", axis="column", feature="count", table=None, layout="diag"):
     g = np.asarray(grid)
     if mode == "fill":
         if not (g != 0).any():
@@ -164,6 +176,27 @@ def transform(grid, mode="fill", rule="largest_object", shape=(1, 1), colour=Non
         for y, x in order[:n]:
             out[y, x] = fill
         return out
+    if mode == "count_layout":  # n objects -> an n x n diagonal, a 1 x n row or an n x 1 column
+        n = _count(g, colour, 1)
+        if n == 0:
+            raise ValueError("no objects")
+        if layout == "diag":
+            return (np.eye(n, dtype=g.dtype) * fill).astype(g.dtype)
+        return np.full((1, n) if layout == "row" else (n, 1), fill, dtype=g.dtype)
+    if mode == "largest_columns":  # one column per largest object (ties), its height the object's size, left to right
+        objs = []
+        for c in np.unique(g):
+            if c == 0:
+                continue
+            lab, k, sizes = _components(g, int(c))
+            for i in range(k):
+                xs = np.nonzero(lab == i + 1)[1]
+                objs.append((int(xs.min()), int(c), int(sizes[i])))
+        if not objs:
+            raise ValueError("no objects")
+        top = max(o[2] for o in objs)
+        cols = [o[1] for o in sorted(objs) if o[2] == top]
+        return np.tile(np.array(cols, dtype=g.dtype), (top, 1))
     if mode == "colors":
         if by == "size":
             cols = [o[2] for o in sorted(_objects(g), key=lambda o: -o[3])]
