@@ -38,6 +38,10 @@ def _objects(g):
 def _feature(g, name):
     if name == "count":
         return str(_components(g)[1])
+    if name == "ncolors":
+        return str(len(set(np.unique(g).tolist()) - {0}))
+    if name == "ncells":
+        return str(int((g != 0).sum()))
     if name == "colors":
         return ",".join(str(int(c)) for c in np.unique(g) if c != 0)
     if name == "mask":
@@ -105,11 +109,10 @@ def _count_order(pairs, colour, min_size):
 
 def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
-    if all(a.shape == b.shape for a, b in pairs):
-        return []
+    same = all(a.shape == b.shape for a, b in pairs)
     out = []
     shapes = {b.shape for _, b in pairs}
-    if len(shapes) == 1:
+    if len(shapes) == 1 and not same:
         for rule in ("largest_object", "most_cells", "fewest_cells", "smallest_object", "most_objects", "holed_object"):
             p = {"mode": "fill", "rule": rule, "shape": list(next(iter(shapes)))}
             if _ok(p, pairs):
@@ -126,7 +129,7 @@ def fit(train_pairs):
                         break
             if any(q["mode"] == "count" for q in out):
                 break
-    for layout in ("diag", "row", "column"):
+    for layout in () if same else ("diag", "row", "column"):
         for colour in [None] + sorted({int(c) for a, _ in pairs for c in np.unique(a) if c != 0}):
             fills = sorted({int(c) for _, b in pairs for c in np.unique(b) if c != 0})
             if len(fills) != 1:
@@ -136,21 +139,23 @@ def fit(train_pairs):
                 out.append(p)
                 break
     p = {"mode": "largest_columns"}
-    if _ok(p, pairs):
+    if not same and _ok(p, pairs):
         out.append(p)
-    for by in ("size", "cells"):
+    for by in () if same else ("size", "cells"):
         for axis in ("column", "row"):
             p = {"mode": "colors", "by": by, "axis": axis}
             if _ok(p, pairs):
                 out.append(p)
-    for name in ("count", "colors", "mask", "symmetric"):
+    lookups = []
+    for name in ("count", "ncolors", "ncells", "colors", "mask", "symmetric"):
         table = {}
         for a, b in pairs:
             table.setdefault(_feature(a, name), []).append(b)
         if len(table) == len(pairs) or any(any(not np.array_equal(v[0], x) for x in v) for v in table.values()):
             continue  # pure memorisation (no value seen twice) or inconsistent
-        out.append({"mode": "lookup", "feature": name, "table": {k: v[0].tolist() for k, v in table.items()}})
-        break
+        lookups.append({"mode": "lookup", "feature": name, "table": {k: v[0].tolist() for k, v in table.items()}})
+    # the tables that explain the examples with fewest entries first (the most compressed explanation)
+    out += sorted(lookups, key=lambda p: len(p["table"]))[:2]
     return out[:3]
 
 
