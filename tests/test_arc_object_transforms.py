@@ -171,6 +171,17 @@ def test_fill_box_and_holes_by_side_parity():
     assert run("fill-object-box", ring1, mode="holes", key="any", mapping={"any": 3}, erase=True) == [[0, 0, 0], [0, 3, 0], [0, 0, 0]]
 
 
+# -- replace-shapes ---------------------------------------------------------------------------------
+def test_replace_shapes_learns_a_table_and_declines_unseen_shapes():
+    # single blue cells become red, blue pairs become green
+    pairs = [([[1, 0, 1, 0]], [[2, 0, 2, 0]]), ([[0, 1, 1, 0]], [[0, 3, 3, 0]]), ([[1, 0, 0, 0]], [[2, 0, 0, 0]])]
+    p = fit("replace-shapes", pairs)[0]
+    assert p["by"] == "exact" and p["margin"] == 0
+    assert run("replace-shapes", [[1, 1, 0, 1]], **p) == [[3, 3, 0, 2]]
+    with pytest.raises(KeyError):  # a shape never seen: no answer rather than a guess
+        run("replace-shapes", [[1, 1, 1]], **p)
+
+
 # -- copy-to-markers --------------------------------------------------------------------------------
 def test_copy_template_centred_on_marker_cells():
     g = [[1, 2, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 5, 0], [0, 0, 0, 0, 0]]
@@ -226,6 +237,7 @@ REAL = [
     ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"), ("outline", "b27ca6d3"),
     ("recolor-objects", "9edfc990"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
     ("object-summary", "d0f5fe59"), ("object-summary", "44f52bb0"), ("object-summary", "794b24be"), ("object-summary", "a3325580"), ("extract-object", "5117e062"), ("extract-object", "3de23699"),
+    ("replace-shapes", "6c434453"),
     ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),
     ("crop-to-content", "5bd6f4ac"),
 ]
