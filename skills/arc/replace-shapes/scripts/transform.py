@@ -75,9 +75,11 @@ def fit(train_pairs):
 def transform(grid, by="exact", margin=0, table=None):
     g = np.asarray(grid)
     out = g.copy()
+    if not table:
+        return out  # nothing learned: nothing to replace
     for cells in _objects(g):
         k = _key(g, cells, by)
-        if not table or k not in table:
+        if k not in table:
             raise KeyError(f"shape {k} not seen in the examples")
         win = _window(cells, margin, g.shape)
         if win is None:
