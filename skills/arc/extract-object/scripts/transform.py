@@ -179,6 +179,14 @@ def _objects(g, by_color, bg, groups, diagonal=True):
     return [list(zip(*[v.tolist() for v in np.nonzero(g == c)])) for c in np.unique(g) if c != bg]
 
 
+def _inside(a, b):
+    """Whether ``b`` is a sub-grid of ``a``."""
+    if b.shape[0] > a.shape[0] or b.shape[1] > a.shape[1]:
+        return False
+    windows = np.lib.stride_tricks.sliding_window_view(a, b.shape)
+    return bool((windows == b).all(axis=(2, 3)).any())
+
+
 def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     bgs = {0}
@@ -192,9 +200,11 @@ def fit(train_pairs):
         modes = ("keep", "erase")
     elif all(b.shape[0] <= a.shape[0] and b.shape[1] <= a.shape[1] and set(np.unique(b).tolist()) <= set(np.unique(a).tolist())
              for a, b in pairs):
-        modes = ("crop", "inside")
+        modes = ("crop", "inside") if all(_inside(a, b) for a, b in pairs) else ()
         if all(len(set(np.unique(b).tolist()) - {0}) == 1 for _, b in pairs):
             modes += ("crop_paint", "inside_paint")  # the cut-out painted in the chosen object's main colour
+        if not modes:
+            return []
     else:
         return []
     out = []

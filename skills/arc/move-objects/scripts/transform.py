@@ -187,6 +187,10 @@ def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     if any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
         return []
+    for a, b in pairs:  # cheap filter: moving keeps every colour's cell count (bar cells pushed off the grid)
+        ca, cb = np.bincount(a.ravel(), minlength=10)[1:], np.bincount(b.ravel(), minlength=10)[1:]
+        if (cb > ca).any():
+            return []
     cands = []
     fixed = None
     for a, b in pairs:

@@ -108,52 +108,66 @@ def _count_order(pairs, colour, min_size):
 
 
 def fit(train_pairs):
+    # cheap checks on the outputs first: fit also runs on every intermediate of a depth-2 search
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     same = all(a.shape == b.shape for a, b in pairs)
     out = []
     shapes = {b.shape for _, b in pairs}
+    fills = sorted({int(c) for _, b in pairs for c in np.unique(b) if c != 0})
+    colours = sorted({int(c) for a, _ in pairs for c in np.unique(a) if c != 0})
     if len(shapes) == 1 and not same:
-        for rule in ("largest_object", "most_cells", "fewest_cells", "smallest_object", "most_objects", "holed_object"):
-            p = {"mode": "fill", "rule": rule, "shape": list(next(iter(shapes)))}
-            if _ok(p, pairs):
-                out.append(p)
-                break
-        colours = sorted({int(c) for a, _ in pairs for c in np.unique(a) if c != 0})
-        for colour in [None] + colours:
-            for min_size in (1, 2, -1, -2):
-                learned = _count_order(pairs, colour, min_size)
-                if learned:
-                    p = {"mode": "count", "colour": colour, "min_size": min_size, **learned}
+        if all(len(np.unique(b)) == 1 for _, b in pairs):
+            for rule in ("largest_object", "most_cells", "fewest_cells", "smallest_object", "most_objects", "holed_object"):
+                p = {"mode": "fill", "rule": rule, "shape": list(next(iter(shapes)))}
+                if _ok(p, pairs):
+                    out.append(p)
+                    break
+        if len(fills) == 1:
+            for colour in [None] + colours:
+                for min_size in (1, 2, -1, -2):
+                    learned = _count_order(pairs, colour, min_size)
+                    if learned:
+                        p = {"mode": "count", "colour": colour, "min_size": min_size, **learned}
+                        if _ok(p, pairs):
+                            out.append(p)
+                            break
+                if any(q["mode"] == "count" for q in out):
+                    break
+    if not same and len(fills) == 1:
+        f = fills[0]
+        layouts = []
+        if all(b.shape[0] == b.shape[1] and np.array_equal(b, np.eye(b.shape[0], dtype=int) * f) for _, b in pairs):
+            layouts.append("diag")
+        if all(b.shape[0] == 1 and (b == f).all() for _, b in pairs):
+            layouts.append("row")
+        if all(b.shape[1] == 1 and (b == f).all() for _, b in pairs):
+            layouts.append("column")
+        for layout in layouts:
+            for colour in [None] + colours:
+                p = {"mode": "count_layout", "layout": layout, "colour": colour, "fill": f}
+                if _ok(p, pairs):
+                    out.append(p)
+                    break
+    if not same:
+        p = {"mode": "largest_columns"}
+        if all((b == b[0:1]).all() for _, b in pairs) and _ok(p, pairs):
+            out.append(p)
+        for axis in ("column", "row"):
+            if all(b.shape[1 if axis == "column" else 0] == 1 for _, b in pairs):
+                for by in ("size", "cells"):
+                    p = {"mode": "colors", "by": by, "axis": axis}
                     if _ok(p, pairs):
                         out.append(p)
-                        break
-            if any(q["mode"] == "count" for q in out):
-                break
-    for layout in () if same else ("diag", "row", "column"):
-        for colour in [None] + sorted({int(c) for a, _ in pairs for c in np.unique(a) if c != 0}):
-            fills = sorted({int(c) for _, b in pairs for c in np.unique(b) if c != 0})
-            if len(fills) != 1:
-                break
-            p = {"mode": "count_layout", "layout": layout, "colour": colour, "fill": fills[0]}
-            if _ok(p, pairs):
-                out.append(p)
-                break
-    p = {"mode": "largest_columns"}
-    if not same and _ok(p, pairs):
-        out.append(p)
-    for by in () if same else ("size", "cells"):
-        for axis in ("column", "row"):
-            p = {"mode": "colors", "by": by, "axis": axis}
-            if _ok(p, pairs):
-                out.append(p)
     lookups = []
-    for name in ("count", "ncolors", "ncells", "colors", "mask", "symmetric"):
-        table = {}
-        for a, b in pairs:
-            table.setdefault(_feature(a, name), []).append(b)
-        if len(table) == len(pairs) or any(any(not np.array_equal(v[0], x) for x in v) for v in table.values()):
-            continue  # pure memorisation (no value seen twice) or inconsistent
-        lookups.append({"mode": "lookup", "feature": name, "table": {k: v[0].tolist() for k, v in table.items()}})
+    outs = [b.tobytes() + bytes(str(b.shape), "ascii") for _, b in pairs]
+    if len(set(outs)) < len(outs):  # a table that is not pure memorisation needs two examples with one output
+        for name in ("count", "ncolors", "ncells", "colors", "mask", "symmetric"):
+            table = {}
+            for a, b in pairs:
+                table.setdefault(_feature(a, name), []).append(b)
+            if len(table) == len(pairs) or any(any(not np.array_equal(v[0], x) for x in v) for v in table.values()):
+                continue  # pure memorisation (no value seen twice) or inconsistent
+            lookups.append({"mode": "lookup", "feature": name, "table": {k: v[0].tolist() for k, v in table.items()}})
     # the tables that explain the examples with fewest entries first (the most compressed explanation)
     out += sorted(lookups, key=lambda p: len(p["table"]))[:2]
     return out[:3]
