@@ -52,8 +52,9 @@ def fit(train_pairs):
     if any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
         return []
     common = None
-    for a, _ in pairs:
-        cs = {int(v) for v in np.unique(a) if v != 0}
+    for a, b in pairs:  # a marker colour loses cells (markers are painted over)
+        ca, cb = np.bincount(a.ravel(), minlength=10), np.bincount(b.ravel(), minlength=10)
+        cs = {c for c in range(1, 10) if ca[c] and cb[c] < ca[c]}
         common = cs if common is None else common & cs
     out = []
     for marker in sorted(common or []):

@@ -5,17 +5,14 @@ PARAMS = []
 
 
 def _anchors(g, colour, singles):
-    ys, xs = np.nonzero(g == colour)
-    cells = list(zip(ys.tolist(), xs.tolist()))
-    if not singles:
-        return cells
-    h, w = g.shape
-    out = []
-    for y, x in cells:
-        box = g[max(0, y - 1):y + 2, max(0, x - 1):x + 2]
-        if int((box != 0).sum()) == 1:
-            out.append((y, x))
-    return out
+    mask = g == colour
+    if singles:
+        p = np.pad(g != 0, 1).astype(int)
+        h, w = g.shape
+        near = sum(p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3))
+        mask &= near == 1
+    ys, xs = np.nonzero(mask)
+    return list(zip(ys.tolist(), xs.tolist()))
 
 
 def _learn(pairs, radius, singles):
@@ -24,19 +21,30 @@ def _learn(pairs, radius, singles):
     colours = set()
     for a, _ in pairs:
         colours |= {int(v) for v in np.unique(a) if v != 0}
+    offsets = [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
     for c in sorted(colours):
-        values = {}
+        values = {k: set() for k in offsets}
         changes = set()
         for a, b in pairs:
             h, w = a.shape
-            for y, x in _anchors(a, c, singles):
-                for dy in range(-radius, radius + 1):
-                    for dx in range(-radius, radius + 1):
-                        ny, nx = y + dy, x + dx
-                        if 0 <= ny < h and 0 <= nx < w:
-                            values.setdefault((dy, dx), set()).add(int(b[ny, nx]))
-                            if b[ny, nx] != a[ny, nx]:
-                                changes.add((dy, dx))
+            cells = _anchors(a, c, singles)
+            if not cells:
+                continue
+            ys = np.array([y for y, _ in cells])
+            xs = np.array([x for _, x in cells])
+            for dy, dx in offsets:
+                ny, nx = ys + dy, xs + dx
+                ok = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+                if not ok.any():
+                    continue
+                ny, nx = ny[ok], nx[ok]
+                vals = values[(dy, dx)]
+                if len(vals) > 1:
+                    continue  # already inconsistent
+                got = b[ny, nx]
+                vals.update(np.unique(got).tolist())
+                if (dy, dx) not in changes and (got != a[ny, nx]).any():
+                    changes.add((dy, dx))
         kept = {k: next(iter(v)) for k, v in values.items() if len(v) == 1 and k in changes}
         if kept:
             patterns[c] = kept
@@ -59,8 +67,10 @@ def fit(train_pairs):
         if ((a != b) & ~near).any():
             return []
     for singles in (False, True):
+        wide = _learn(pairs, 2, singles)  # an offset's consistency does not depend on the window: learn once
         for radius in (1, 2):
-            learned = _learn(pairs, radius, singles)
+            learned = {c: {k: v for k, v in pat.items() if max(abs(k[0]), abs(k[1])) <= radius} for c, pat in wide.items()}
+            learned = {c: pat for c, pat in learned.items() if pat}
             if not learned:
                 continue
             p = _params(learned, singles)
@@ -79,9 +89,17 @@ def transform(grid, patterns=None, singles=False):
     out = g.copy()
     h, w = g.shape
     for c, pat in (patterns or {}).items():
-        for y, x in _anchors(g, int(c), singles):
-            for dy, dx, v in pat:
-                ny, nx = y + dy, x + dx
-                if 0 <= ny < h and 0 <= nx < w and ((dy, dx) == (0, 0) or g[ny, nx] == 0):
-                    out[ny, nx] = v
+        cells = _anchors(g, int(c), singles)
+        if not cells:
+            continue
+        ys = np.array([y for y, _ in cells])
+        xs = np.array([x for _, x in cells])
+        for dy, dx, v in pat:
+            ny, nx = ys + dy, xs + dx
+            ok = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+            ny, nx = ny[ok], nx[ok]
+            if (dy, dx) != (0, 0):
+                free = g[ny, nx] == 0
+                ny, nx = ny[free], nx[free]
+            out[ny, nx] = v
     return out
