@@ -5,7 +5,7 @@ PARAMS = []
 
 _CACHE = {}
 # keys tried by fit, most general first (a key with few values generalises to unseen objects)
-KEYS = ("extreme", "has_holes", "size_gt", "size_eq", "touches_n", "border", "symmetric", "shape_count", "touches", "rank", "holes",
+KEYS = ("extreme", "has_holes", "size_gt", "size_eq", "touches_n", "border", "box", "symmetric", "shape_count", "touches", "rank", "holes",
         "size", "width", "height", "shape")
 MAX_SETTINGS = 6
 
@@ -60,6 +60,12 @@ def _key(key, cells, comps, shape=None, g=None, bg=0, n=0):
             box[y - min(ys) + 1, x - min(xs) + 1] = 1
         holes = len(_components(box, 1, False, False)) - 1
         return str(holes) if key == "holes" else ("yes" if holes else "no")
+    if key == "box":  # a filled rectangle (a square one apart) or not
+        hh = max(y for y, _ in cells) - min(y for y, _ in cells) + 1
+        ww = max(x for _, x in cells) - min(x for _, x in cells) + 1
+        if len(cells) != hh * ww:
+            return "no"
+        return "square" if hh == ww else "rect"
     if key == "width":
         return str(max(x for _, x in cells) - min(x for _, x in cells) + 1)
     if key == "height":
