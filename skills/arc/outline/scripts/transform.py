@@ -23,7 +23,8 @@ def fit(train_pairs):
     hollow = {"mode": "hollow", "color": 0}
     if all(np.array_equal(transform(a, **hollow), np.asarray(b)) for a, b in train_pairs):
         cands.insert(0, hollow)  # fit replaces PARAMS at depth 1, so hollowing must be proposed here too
-    return cands
+    # only settings that reproduce every pair (each proposal costs the search a candidate check)
+    return [p for p in cands if all(np.array_equal(transform(a, **p), np.asarray(b)) for a, b in train_pairs)]
 
 
 def transform(grid, mode="hollow", color=0, min_size=1):
