@@ -48,6 +48,21 @@ def test_recolor_holes_of_one_colour_by_size():
     assert run("recolor-objects", [[0, 5, 0], [5, 5, 0]], **params[0]) == [[3, 5, 2], [5, 5, 2]]
 
 
+def test_recolor_interiors_and_each_grids_own_background():
+    # only the inside of each block changes: the larger block's inside becomes 2, the smaller one's 1
+    g = np.zeros((5, 9), dtype=int)
+    g[0:5, 0:5] = 4
+    g[1:4, 6:9] = 4
+    o = g.copy()
+    o[1:4, 1:4] = 2
+    o[2, 7] = 1
+    p = fit("recolor-objects", [(g.tolist(), o.tolist())])[0]
+    assert p["part"] == "inner" and p["key"] == "extreme"
+    # every cell not of the grid's majority colour becomes 5, whatever that majority is
+    assert run("recolor-objects", [[2, 2, 1], [2, 8, 2]], key="any", mapping={"all": 5}, bg="majority") == [[2, 2, 5], [2, 5, 2]]
+    assert run("recolor-objects", [[3, 1, 1], [1, 1, 1]], key="any", mapping={"all": 5}, bg="majority") == [[5, 1, 1], [1, 1, 1]]
+
+
 def test_recolor_by_touching_colour():
     # objects made of colour 1 only (`of`), so the red cell next to one is a neighbour, not part of it
     g = [[1, 2, 0, 1], [0, 0, 0, 1]]
@@ -235,7 +250,8 @@ REAL = [
     ("object-summary", "ff28f65a"), ("object-summary", "f8ff0b80"), ("object-summary", "445eab21"),
     ("fill-object-box", "6d75e8bb"), ("fill-object-box", "868de0fa"), ("fill-object-box", "d5d6de2d"),
     ("copy-to-markers", "88a10436"), ("copy-to-markers", "e76a88a6"), ("outline", "4347f46a"), ("outline", "b27ca6d3"),
-    ("recolor-objects", "9edfc990"), ("recolor-objects", "44d8ac46"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
+    ("recolor-objects", "9edfc990"), ("recolor-objects", "44d8ac46"), ("recolor-objects", "694f12f3"),
+    ("recolor-objects", "9565186b"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
     ("object-summary", "d0f5fe59"), ("object-summary", "44f52bb0"), ("object-summary", "794b24be"), ("object-summary", "a3325580"), ("extract-object", "5117e062"), ("extract-object", "3de23699"),
     ("replace-shapes", "6c434453"),
     ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),

@@ -5,7 +5,7 @@ PARAMS = []
 
 _CACHE = {}
 # keys tried by fit, most general first (a key with few values generalises to unseen objects)
-KEYS = ("extreme", "has_holes", "size_gt", "size_eq", "touches_n", "border", "box", "symmetric", "shape_count", "touches", "rank", "holes",
+KEYS = ("any", "extreme", "has_holes", "size_gt", "size_eq", "touches_n", "border", "box", "symmetric", "shape_count", "touches", "rank", "holes",
         "size", "width", "height", "shape")
 MAX_SETTINGS = 6
 
@@ -47,6 +47,8 @@ def _norm(cells):
 
 
 def _key(key, cells, comps, shape=None, g=None, bg=0, n=0):
+    if key == "any":
+        return "all"
     if key == "shape":
         return ";".join(f"{y},{x}" for y, x in _norm(cells))
     if key == "border":
@@ -121,10 +123,14 @@ def _configs(train_pairs):
         a, b = np.asarray(a), np.asarray(b)
         moved |= {int(v) for v in np.unique(a[a != b])}
     confs = [] if 0 in moved else [(0, True, None), (0, False, None)]
-    bgs = {_majority(np.asarray(a)) for a, _ in train_pairs}
+    majors = [_majority(np.asarray(a)) for a, _ in train_pairs]
+    bgs = set(majors)
     if len(bgs) == 1 and 0 not in bgs and not bgs & moved:
         b = bgs.pop()
         confs += [(b, True, None), (b, False, None)]
+    elif len(bgs) > 1 and all(not (np.asarray(a)[np.asarray(a) != np.asarray(b)] == m).any()
+                              for (a, b), m in zip(train_pairs, majors)):
+        confs += [("majority", True, None), ("majority", False, None)]  # each grid's own majority colour
     changed = None
     for a, b in train_pairs:
         a, b = np.asarray(a), np.asarray(b)
@@ -136,25 +142,50 @@ def _configs(train_pairs):
     return confs
 
 
+def _inner(cells):
+    """The object's cells whose four neighbours all belong to it."""
+    own = set(cells)
+    return [(y, x) for y, x in cells if {(y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)} <= own]
+
+
+def _interior_change(train_pairs):
+    """Whether every changed cell is a non-background cell whose four neighbours are non-background too."""
+    for a, b in train_pairs:
+        a, b = np.asarray(a), np.asarray(b)
+        p = np.pad(a != 0, 1)
+        inner = (a != 0) & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+        if ((a != b) & ~inner).any():
+            return False
+    return True
+
+
+def _bg(g, bg):
+    return _majority(g) if bg == "majority" else bg
+
+
 def _size_values(train_pairs, bg, diagonal, of):
     sizes = set()
     for a, _ in train_pairs:
-        for cs in _components(np.asarray(a), bg, diagonal, False, of):
+        for cs in _components(np.asarray(a), _bg(np.asarray(a), bg), diagonal, False, of):
             sizes.add(len(cs))
     return sorted(sizes)
 
 
-def _try(train_pairs, key, bg, diagonal, of, n):
+def _try(train_pairs, key, bg, diagonal, of, n, part="all"):
     mapping = {}
     for inp, out in train_pairs:
         a, b = np.asarray(inp), np.asarray(out)
-        comps = _components(a, bg, diagonal, False, of)
+        ab = _bg(a, bg)
+        comps = _components(a, ab, diagonal, False, of)
         for cells in comps:
-            cols = {int(b[y, x]) for y, x in cells}
+            painted = _inner(cells) if part == "inner" else cells
+            if not painted:
+                continue
+            cols = {int(b[y, x]) for y, x in painted}
             if len(cols) != 1:
                 return None
             col = cols.pop()
-            k = _key(key, cells, comps, a.shape, a, bg, n)
+            k = _key(key, cells, comps, a.shape, a, ab, n)
             if mapping.setdefault(k, col) != col:
                 return None
     return mapping or None
@@ -165,7 +196,10 @@ def fit(train_pairs):
     if any(a.shape != b.shape for a, b in pairs):
         return []
     out_params = []
-    for bg, diagonal, of in _configs(pairs):
+    confs = [(bg, diagonal, of, "all") for bg, diagonal, of in _configs(pairs)]
+    if _interior_change(pairs):
+        confs.insert(0, (0, True, None, "inner"))  # only object interiors change: recolour those
+    for bg, diagonal, of, part in confs:
         default = (bg, diagonal, of) == (0, True, None)
         for key in KEYS:
             if key in ("size_gt", "size_eq"):
@@ -175,7 +209,7 @@ def fit(train_pairs):
             else:
                 ns = [0]
             for n in ns:
-                mapping = _try(pairs, key, bg, diagonal, of, n)
+                mapping = _try(pairs, key, bg, diagonal, of, n, part)
                 if mapping is None or (key in ("size_gt", "size_eq", "touches_n") and len(mapping) < 2):
                     continue
                 # the objects must explain every changed cell
@@ -184,6 +218,8 @@ def fit(train_pairs):
                     p["n"] = n
                 if not default:
                     p.update({"bg": bg, "diagonal": diagonal, "of": of})
+                if part != "all":
+                    p["part"] = part
                 if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
                     out_params.append(p)
                     break
@@ -192,13 +228,14 @@ def fit(train_pairs):
     return out_params[:MAX_SETTINGS]
 
 
-def transform(grid, key="extreme", mapping=None, n=0, bg=0, diagonal=True, of=None):
+def transform(grid, key="extreme", mapping=None, n=0, bg=0, diagonal=True, of=None, part="all"):
     g = np.asarray(grid)
     out = g.copy()
+    bg = _bg(g, bg)
     comps = _components(g, bg, diagonal, False, of)
     for cells in comps:
         k = _key(key, cells, comps, g.shape, g, bg, n)
         if mapping and k in mapping:
-            for y, x in cells:
+            for y, x in (_inner(cells) if part == "inner" else cells):
                 out[y, x] = int(mapping[k])
     return out
