@@ -187,6 +187,22 @@ def _inside(a, b):
     return bool((windows == b).all(axis=(2, 3)).any())
 
 
+def _could(a, b, objs, mode, bg):
+    """Whether one of ``objs`` gives output ``b`` under ``mode`` (whatever rule picks it)."""
+    if mode in ("keep", "erase"):
+        target = (a != b) if mode == "erase" else (b != bg)
+        cells = set(zip(*[v.tolist() for v in np.nonzero(target)]))
+        return any(set(o) == cells for o in objs)
+    for o in objs:
+        y0, x0, y1, x1 = _bbox(o)
+        if mode.startswith("inside"):
+            y0, x0, y1, x1 = y0 + 1, x0 + 1, y1 - 1, x1 - 1
+        if (y1 - y0 + 1, x1 - x0 + 1) == b.shape:
+            if mode.endswith("_paint") or np.array_equal(a[y0:y1 + 1, x0:x1 + 1], b):
+                return True
+    return False
+
+
 def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     bgs = {0}
@@ -212,9 +228,15 @@ def fit(train_pairs):
     for bg in sorted(bgs):
         for groups, by_color, diagonal in ((False, True, True), (False, False, True), (True, True, True), (False, False, False),
                                            (False, True, False)):
+            # only the modes for which, in every pair, some object is the one the output needs (checked once,
+            # before trying the selection rules)
+            objs = [_objects(a, by_color, bg, groups, diagonal) for a, _ in pairs]
+            usable = tuple(m for m in modes if all(_could(a, b, os, m, bg) for (a, b), os in zip(pairs, objs)))
+            if not usable:
+                continue
             for select in SELECTS + ("most_of",):
                 for color in (out_colours if select == "most_of" else [None]):
-                    for mode in modes:
+                    for mode in usable:
                         p = {"select": select, "by_color": by_color}
                         if (bg, groups, mode, diagonal) != (0, False, "crop", True):
                             p.update({"bg": bg, "groups": groups, "mode": mode, "diagonal": diagonal})
