@@ -182,6 +182,9 @@ def test_fill_box_and_holes_by_side_parity():
         [1, 1, 1, 1], [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1]]
     # all cells of a colour span one rectangle, filled with that colour
     assert run("fill-object-box", [[0, 3, 0], [0, 0, 0], [0, 0, 3]], mode="bbox", color="own", groups=True) == [[0, 3, 3], [0, 3, 3], [0, 3, 3]]
+    # box_recolor: blue cells inside the box spanned by the 8s turn green
+    g = [[1, 8, 1, 1], [1, 1, 8, 1], [1, 1, 1, 1]]
+    assert run("fill-object-box", g, mode="box_recolor", of=8, target=1, color=3) == [[1, 8, 3, 1], [1, 3, 8, 1], [1, 1, 1, 1]]
     # erase: only the filled inside remains
     assert run("fill-object-box", ring1, mode="holes", key="any", mapping={"any": 3}, erase=True) == [[0, 0, 0], [0, 3, 0], [0, 0, 0]]
 
@@ -217,6 +220,12 @@ def test_adopt_colour_from_row_column_or_nearest():
     assert run("adopt-color", h, color=5, unit="cell", source="nearest") == [[3, 0, 0, 0, 0, 4], [0, 3, 0, 0, 4, 0]]
     pairs = [([[6, 0, 0], [0, 0, 0], [5, 5, 0]], [[6, 0, 0], [0, 0, 0], [6, 6, 0]])]
     assert fit("adopt-color", pairs)[0] == {"color": 5, "unit": "object", "source": "nearest"}
+    # the shape takes the marker's colour and the marker goes; the colours differ between examples
+    pairs = [([[2, 2, 0], [2, 0, 0], [0, 0, 4]], [[4, 4, 0], [4, 0, 0], [0, 0, 0]]),
+             ([[0, 3, 3], [0, 3, 3], [6, 0, 0]], [[0, 6, 6], [0, 6, 6], [0, 0, 0]])]
+    p = fit("adopt-color", pairs)[0]
+    assert p["color"] == "majority" and p["erase"] is True
+    assert run("adopt-color", [[0, 0, 7], [1, 1, 1]], **p) == [[0, 0, 0], [7, 7, 7]]
 
 
 # -- outline, crop-to-content: fit proposes what PARAMS alone used to offer ------------------------
@@ -253,7 +262,7 @@ REAL = [
     ("recolor-objects", "9edfc990"), ("recolor-objects", "44d8ac46"), ("recolor-objects", "694f12f3"),
     ("recolor-objects", "9565186b"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
     ("object-summary", "d0f5fe59"), ("object-summary", "44f52bb0"), ("object-summary", "794b24be"), ("object-summary", "a3325580"), ("extract-object", "5117e062"), ("extract-object", "3de23699"),
-    ("replace-shapes", "6c434453"),
+    ("replace-shapes", "6c434453"), ("adopt-color", "aabf363d"), ("fill-object-box", "32597951"),
     ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),
     ("crop-to-content", "5bd6f4ac"),
 ]

@@ -39,10 +39,22 @@ def _nearest(g, color):
     return dist, g[iy, ix]
 
 
-def transform(grid, color=5, unit="cell", source="nearest"):
+def transform(grid, color=5, unit="cell", source="nearest", erase=False):
+    g = np.asarray(grid)
+    if color == "majority":
+        vals, counts = np.unique(g[g != 0], return_counts=True)
+        if len(vals) == 0:
+            return g.copy()
+        color = int(vals[np.argmax(counts)])
+    out = _adopt(g, color, unit, source)
+    if erase:
+        out[(g != 0) & (g != color)] = 0  # the source cells go
+    return out
+
+
+def _adopt(g, color, unit, source):
     from scipy import ndimage
 
-    g = np.asarray(grid)
     out = g.copy()
     near = _nearest(g, color) if source == "nearest" else None
     if source == "nearest" and near is None:
@@ -74,13 +86,22 @@ def fit(train_pairs):
     changed = set()
     for a, b in pairs:
         changed |= {int(v) for v in np.unique(a[a != b])}
-    if len(changed) != 1 or 0 in changed:
+    if 0 in changed or not changed:
         return []
-    color = changed.pop()
+    if len(changed) == 1:
+        color, erase = changed.pop(), False
+    else:
+        # the recoloured colour keeps no cell of its own; every other changed cell is a source that is cleared
+        keep = [c for c in changed if all(not ((a == c) & (b == c)).any() for a, b in pairs)
+                and all(((b == 0) | (a != c2)).all() for c2 in changed - {c} for a, b in pairs)]
+        if len(keep) != 1:
+            color, erase = "majority", True  # a different colour in each example: each grid's commonest colour
     out = []
     for unit in ("object", "cell"):
         for source in SOURCES:
             p = {"color": color, "unit": unit, "source": source}
+            if erase:
+                p["erase"] = True
             if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
                 out.append(p)
                 if len(out) == 2:

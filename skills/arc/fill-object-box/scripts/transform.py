@@ -50,6 +50,18 @@ def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     if any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
         return []
+    src = {int(v) for a, b in pairs for v in np.unique(a[a != b])}
+    dst = {int(v) for a, b in pairs for v in np.unique(b[a != b])}
+    if len(src) == 1 and len(dst) == 1 and src != {0}:
+        # cells of one colour repainted inside the box that the cells of another colour span
+        t, v = src.pop(), dst.pop()
+        common = set(range(1, 10))
+        for a, _ in pairs:
+            common &= {int(c) for c in np.unique(a)}
+        for of in sorted(common - {t, v}):
+            p = {"mode": "box_recolor", "of": of, "target": t, "color": v}
+            if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
+                return [p]
     for a, b in pairs:  # only background cells are filled, and only object cells cleared
         ch = a != b
         if (ch & (a != 0) & (b != 0)).any():
@@ -90,9 +102,15 @@ def fit(train_pairs):
     return out[:2]
 
 
-def transform(grid, mode="bbox", color=1, key="any", mapping=None, erase=False, groups=False):
+def transform(grid, mode="bbox", color=1, key="any", mapping=None, erase=False, groups=False, of=8, target=1):
     g = np.asarray(grid)
     out = g.copy()
+    if mode == "box_recolor":
+        ys, xs = np.nonzero(g == of)
+        if len(ys):
+            box = out[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+            box[box == target] = color
+        return out
     for cells in _objects(g, groups and mode == "bbox"):
         if mode == "bbox":
             y0, x0 = cells.min(0)
