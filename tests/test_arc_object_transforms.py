@@ -120,6 +120,9 @@ def test_move_align_and_lift():
     g = [[0, 0, 0, 0], [3, 0, 0, 0], [3, 0, 1, 0], [0, 0, 1, 0]]
     # the green bar slides down until its top row is the blue anchor's top row
     assert run("move-objects", g, mode="align", anchors=[1], axis="row") == [[0, 0, 0, 0], [0, 0, 0, 0], [3, 0, 1, 0], [3, 0, 1, 0]]
+    # home: each cell goes to the line of its own colour, over the other line; a colour with no line goes
+    k = [[0, 3, 0, 0, 4], [0, 3, 0, 0, 4], [4, 3, 0, 0, 4], [0, 3, 0, 6, 4]]
+    assert run("move-objects", k, mode="home", erase_lone=True) == [[0, 3, 0, 0, 4], [0, 3, 0, 0, 4], [0, 3, 0, 4, 4], [0, 3, 0, 0, 4]]
     # each object goes up by its own height
     h = [[0, 0, 0], [0, 0, 0], [0, 0, 4], [2, 0, 4]]
     assert run("move-objects", h, mode="lift", direction="up") == [[0, 0, 4], [0, 0, 4], [2, 0, 0], [0, 0, 0]]
@@ -263,6 +266,7 @@ REAL = [
     ("recolor-objects", "9565186b"), ("move-objects", "1caeab9d"), ("move-objects", "5521c0d9"), ("fill-object-box", "56ff96f3"),
     ("object-summary", "d0f5fe59"), ("object-summary", "44f52bb0"), ("object-summary", "794b24be"), ("object-summary", "a3325580"), ("extract-object", "5117e062"), ("extract-object", "3de23699"),
     ("replace-shapes", "6c434453"), ("adopt-color", "aabf363d"), ("fill-object-box", "32597951"),
+    ("move-objects", "d687bc17"), ("move-objects", "1a07d186"),
     ("adopt-color", "ddf7fa4f"), ("adopt-color", "c9f8e694"), ("extract-object", "ae4f1146"), ("object-summary", "b9b7f026"),
     ("crop-to-content", "5bd6f4ac"),
 ]

@@ -84,6 +84,41 @@ def _approach(g, anchors, mode):
     return out
 
 
+def _home(g, erase_lone):
+    """Every object moves straight to touch the largest object of its own colour (its home line); a lone
+    single cell with no home is cleared when ``erase_lone``."""
+    h, w = g.shape
+    out = g.copy()
+    moves = []
+    for c in np.unique(g):
+        if c == 0:
+            continue
+        objs = sorted(_components(g == c), key=len, reverse=True)
+        home = objs[0]
+        if len(home) == 1:
+            if erase_lone:
+                for cells in objs:
+                    out[cells[0]] = 0
+            continue
+        moves += [(cells, home) for cells in objs[1:]]
+    for cells, home in moves:  # movers pass over other movers and other colours' lines
+        d = _toward(cells, home)
+        if 0 not in d:
+            continue  # not in line with its home: stays
+        homeset = set(home)
+        k, cur = 0, list(cells)
+        while not _touching(cur, homeset, False) and not _blocked(cur, d, h, w, homeset):
+            cur = [(y + d[0], x + d[1]) for y, x in cur]
+            k += 1
+        if k:
+            for y, x in cells:
+                if out[y, x] == g[y, x]:
+                    out[y, x] = 0
+            for y, x in cells:
+                out[y + d[0] * k, x + d[1] * k] = g[y, x]
+    return out
+
+
 def _fall(g, direction):
     h, w = g.shape
     d = _DIRS[direction]
@@ -201,6 +236,7 @@ def fit(train_pairs):
         cands += [{"mode": m, "anchors": sorted(fixed)} for m in ("contact", "step")]
         cands += [{"mode": "align", "anchors": sorted(fixed), "axis": a} for a in ("row", "column")]
     cands += [{"mode": "lift", "direction": d} for d in _DIRS]
+    cands += [{"mode": "home", "erase_lone": e} for e in (False, True)]
     cands += [{"mode": "fall", "direction": d} for d in _DIRS]
     offsets = _learn_offsets(pairs)
     if offsets:
@@ -208,7 +244,7 @@ def fit(train_pairs):
     return [p for p in cands if all(np.array_equal(transform(a, **p), b) for a, b in pairs)][:2]
 
 
-def transform(grid, mode="fall", direction="down", anchors=None, offsets=None, axis="row"):
+def transform(grid, mode="fall", direction="down", anchors=None, offsets=None, axis="row", erase_lone=False):
     g = np.asarray(grid)
     if mode == "fall":
         return _fall(g, direction)
@@ -218,4 +254,6 @@ def transform(grid, mode="fall", direction="down", anchors=None, offsets=None, a
         return _align(g, list(anchors or []), axis)
     if mode == "lift":
         return _lift(g, direction)
+    if mode == "home":
+        return _home(g, erase_lone)
     return _approach(g, list(anchors or []), mode)
