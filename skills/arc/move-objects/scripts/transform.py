@@ -103,8 +103,8 @@ def _home(g, erase_lone):
         moves += [(cells, home) for cells in objs[1:]]
     for cells, home in moves:  # movers pass over other movers and other colours' lines
         d = _toward(cells, home)
-        if 0 not in d:
-            continue  # not in line with its home: stays
+        if 0 not in d or d == (0, 0):
+            continue  # not in line with its home (or within its span): stays
         homeset = set(home)
         k, cur = 0, list(cells)
         while not _touching(cur, homeset, False) and not _blocked(cur, d, h, w, homeset):
