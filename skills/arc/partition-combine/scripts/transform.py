@@ -18,8 +18,17 @@ def _spans(full, n):
     return spans
 
 
-def parts(g, split):
-    """The parts of ``g``: ``split`` is ``"sep"`` (between full separator lines) or ``[rows, cols]`` equal blocks."""
+def parts(g, split, mirror=False):
+    """The parts of ``g``: ``split`` is ``"sep"`` (between full separator lines) or ``[rows, cols]`` equal blocks;
+    ``mirror``: parts in odd block columns are flipped left-right and in odd block rows upside down (folding)."""
+    grid = _part_grid(g, split)
+    if mirror:
+        grid = [[p[::-1] if i % 2 else p for p in row] for i, row in enumerate(grid)]
+        grid = [[p[:, ::-1] if j % 2 else p for j, p in enumerate(row)] for row in grid]
+    return [p for row in grid for p in row]
+
+
+def _part_grid(g, split):
     h, w = g.shape
     if split == "sep":
         best = []
@@ -28,15 +37,16 @@ def parts(g, split):
             cols = (g == sep).all(axis=0)
             if (not rows.any() and not cols.any()) or rows.all() or cols.all():
                 continue
-            out = [g[a:b, c:d] for a, b in _spans(rows, h) for c, d in _spans(cols, w)]
-            if len(out) >= 2 and len({p.shape for p in out}) == 1 and len(out) > len(best):
+            out = [[g[a:b, c:d] for c, d in _spans(cols, w)] for a, b in _spans(rows, h)]
+            flat = [p for row in out for p in row]
+            if len(flat) >= 2 and len({p.shape for p in flat}) == 1 and len(flat) > sum(len(r) for r in best):
                 best = out
         return best
     nr, nc = split
     if h % nr or w % nc:
         return []
     bh, bw = h // nr, w // nc
-    return [g[i * bh:(i + 1) * bh, j * bw:(j + 1) * bw] for i in range(nr) for j in range(nc)]
+    return [[g[i * bh:(i + 1) * bh, j * bw:(j + 1) * bw] for j in range(nc)] for i in range(nr)]
 
 
 def _combine(stack, rule, bg):
@@ -59,11 +69,11 @@ def _combine(stack, rule, bg):
     return out.reshape(stack.shape[1:])
 
 
-def transform(grid, split="sep", rule="priority", order=None, table=None, bg=0):
+def transform(grid, split="sep", rule="priority", order=None, table=None, bg=0, mirror=False):
     """``rule``: ``priority`` (first non-background part in ``order`` wins), ``mask`` (which parts are
     coloured -> colour, from ``table``) or ``colors`` (the parts' colours -> colour, from ``table``)."""
     g = np.asarray(grid)
-    ps = parts(g, split)
+    ps = parts(g, split, mirror)
     if not ps:
         raise ValueError("the grid does not split that way")
     stack = np.stack(ps)
@@ -85,15 +95,16 @@ def _splits(pairs):
     for split in cands:
         if split != "sep" and split == [1, 1]:
             continue
-        stacks = []
-        for a, b in pairs:
-            ps = parts(a, split)
-            if not ps or ps[0].shape != b.shape:
-                break
-            stacks.append(np.stack(ps))
-        else:
-            if len({s.shape[0] for s in stacks}) == 1:
-                found.append((split, stacks))
+        for mirror in (False, True):
+            stacks = []
+            for a, b in pairs:
+                ps = parts(a, split, mirror)
+                if not ps or ps[0].shape != b.shape:
+                    break
+                stacks.append(np.stack(ps))
+            else:
+                if len({s.shape[0] for s in stacks}) == 1:
+                    found.append((split, mirror, stacks))
     return found
 
 
@@ -113,7 +124,7 @@ def fit(train_pairs):
     if any(a.size <= b.size for a, b in pairs):
         return []
     out = []
-    for split, stacks in _splits(pairs):
+    for split, mirror, stacks in _splits(pairs):
         outs = [b for _, b in pairs]
         n = stacks[0].shape[0]
         bgs = sorted({0, int(np.bincount(np.concatenate([s.ravel() for s in stacks])).argmax())})
@@ -121,10 +132,11 @@ def fit(train_pairs):
             orders = list(permutations(range(n))) if n <= 4 else [tuple(range(n)), tuple(reversed(range(n)))]
             for order in orders:
                 if all(np.array_equal(_combine(s, ("priority", list(order)), bg), o) for s, o in zip(stacks, outs)):
-                    out.append({"split": split, "rule": "priority", "order": list(order), "table": None, "bg": bg})
+                    out.append({"split": split, "rule": "priority", "order": list(order), "table": None, "bg": bg, "mirror": mirror})
                     break
-            for kind in ("mask", "colors"):
+            # a table over many parts is a list of the examples' cells, not a rule: at most four parts
+            for kind in () if n > 4 else ("mask",) if mirror else ("mask", "colors"):
                 table = _table(stacks, outs, kind, bg)
                 if table is not None:
-                    out.append({"split": split, "rule": kind, "order": None, "table": table, "bg": bg})
+                    out.append({"split": split, "rule": kind, "order": None, "table": table, "bg": bg, "mirror": mirror})
     return out[:4]
