@@ -4,6 +4,7 @@ from fractions import Fraction
 import numpy as np
 
 PARAMS = [{"mode": "unit"}]
+MODES = ("extend", "reflect")
 
 
 def period(g, axis):
@@ -24,6 +25,9 @@ def _size(n, spec):
         if v.denominator != 1:
             raise ValueError("not a whole size")
         return int(v)
+    if isinstance(spec, str) and spec.startswith("lin:"):
+        a, b = (int(v) for v in spec[4:].split(":"))
+        return a * n + b
     return int(spec)
 
 
@@ -32,10 +36,23 @@ def _index(size, n, p):
     return np.where(i < n, i, n - p + (i - n) % p)
 
 
+def _reflect(size, n):
+    if n == 1:
+        return np.zeros(size, dtype=int)
+    i = np.arange(size) % (2 * n - 2)
+    return np.where(i < n, i, 2 * n - 2 - i)
+
+
 def transform(grid, mode="extend", rows="same", cols="same"):
     """``mode="unit"``: one period (top-left); ``"extend"``: the pattern continued to ``rows`` x ``cols``
-    (``"same"``, ``"xK"`` times the input, K may be a fraction such as ``"x3/2"``, or a fixed count)."""
+    (``"same"``, ``"xK"`` times the input, K may be a fraction such as ``"x3/2"``, ``"lin:a:b"`` for
+    a * size + b, or a fixed count); ``"reflect"``: continued by mirroring at the last row and column."""
     g = np.asarray(grid)
+    if mode == "reflect":
+        h, w = _size(g.shape[0], rows), _size(g.shape[1], cols)
+        if h > 30 or w > 30 or h < 1 or w < 1:
+            raise ValueError("bad size")
+        return g[np.ix_(_reflect(h, g.shape[0]), _reflect(w, g.shape[1]))]
     py, px = period(g, 0), period(g, 1)
     if mode == "unit":
         if (py, px) == g.shape:
@@ -55,6 +72,13 @@ def _spec(ins, outs):
         return "x" + str(ratios.pop())
     if len(set(outs)) == 1:
         return outs[0]
+    if len(set(ins)) >= 2:
+        (n1, m1), (n2, m2) = sorted(set(zip(ins, outs)))[:2]
+        if n1 != n2 and (m2 - m1) % (n2 - n1) == 0:
+            a = (m2 - m1) // (n2 - n1)
+            b = m1 - a * n1
+            if all(a * n + b == m for n, m in zip(ins, outs)):
+                return f"lin:{a}:{b}"
     return None
 
 
@@ -71,10 +95,11 @@ def fit(train_pairs):
     rows = _spec([a.shape[0] for a, _ in pairs], [b.shape[0] for _, b in pairs])
     cols = _spec([a.shape[1] for a, _ in pairs], [b.shape[1] for _, b in pairs])
     if rows is not None and cols is not None and (rows, cols) != ("same", "same"):
-        p = {"mode": "extend", "rows": rows, "cols": cols}
-        try:
-            if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
-                found.append(p)
-        except ValueError:
-            pass
+        for mode in MODES:
+            p = {"mode": mode, "rows": rows, "cols": cols}
+            try:
+                if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
+                    found.append(p)
+            except ValueError:
+                pass
     return found
