@@ -2,7 +2,7 @@
 import numpy as np
 
 PARAMS = []
-KINDS = ("n4", "n8", "rays")
+KINDS = ("n4", "n8", "rays", "parity", "parity_end", "rowhead", "colhead")
 
 
 def _keys(g, kind):
@@ -13,6 +13,17 @@ def _keys(g, kind):
         for r in range(h):
             for c in range(w):
                 keys[(r, c)] = (int(g[r, c]), int(p[r, c + 1]), int(p[r + 2, c + 1]), int(p[r + 1, c]), int(p[r + 1, c + 2]))
+    elif kind in ("parity", "parity_end"):
+        # the cell's colour and the parity of its row and column, counted from the top-left or bottom-right
+        for r in range(h):
+            for c in range(w):
+                y, x = (r, c) if kind == "parity" else (h - 1 - r, w - 1 - c)
+                keys[(r, c)] = (int(g[r, c]), y % 2, x % 2)
+    elif kind in ("rowhead", "colhead"):
+        # the cell's colour and the colour at the start of its row (or column)
+        for r in range(h):
+            for c in range(w):
+                keys[(r, c)] = (int(g[r, c]), int(g[r, 0] if kind == "rowhead" else g[0, c]))
     elif kind == "n8":
         for r in range(h):
             for c in range(w):
