@@ -8,7 +8,7 @@ DIRS = {"u": (-1, 0), "d": (1, 0), "l": (0, -1), "r": (0, 1), "ul": (-1, -1), "u
 MAX_SOURCES = 40
 
 
-def _ray(g, y, x, d, stop, bg):
+def _ray(g, y, x, d, stop, bg, target=None):
     """Background cells on the ray from (y, x) in direction ``d`` (not the source)."""
     dy, dx = DIRS[d]
     h, w = g.shape
@@ -16,18 +16,21 @@ def _ray(g, y, x, d, stop, bg):
     y, x = y + dy, x + dx
     while 0 <= y < h and 0 <= x < w:
         if g[y, x] != bg:
-            if stop == "obstacle":
-                break
+            if stop == "hit" and target is not None and g[y, x] != target:
+                return []
+            if stop != "border":
+                return cells
         else:
             cells.append((y, x))
         y, x = y + dy, x + dx
-    return cells
+    return [] if stop == "hit" else cells
 
 
-def transform(grid, rays=None, stop="border", bg=0):
+def transform(grid, rays=None, stop="border", bg=0, target=None):
     """``rays``: ordered ``[colour, [directions]]`` (``u d l r ul ur dl dr``); every pixel of that colour
     (``"*"``: of any colour) paints its colour over the background along each direction, up to the border (``stop="border"``,
-    passing coloured cells) or the first coloured cell (``"obstacle"``); later entries paint over earlier rays."""
+    passing coloured cells) or the first coloured cell (``"obstacle"``; ``"hit"``: only rays that reach a
+    coloured cell, of colour ``target`` when given, are drawn); later entries paint over earlier rays."""
     g = np.asarray(grid)
     out = g.copy()
     for color, dirs in rays or []:
@@ -37,7 +40,7 @@ def transform(grid, rays=None, stop="border", bg=0):
             raise ValueError("too many sources")
         for y, x in zip(ys.tolist(), xs.tolist()):
             for d in dirs:
-                for cell in _ray(g, y, x, d, stop, bg):
+                for cell in _ray(g, y, x, d, stop, bg, target):
                     out[cell] = g[y, x]
     return out
 
@@ -46,8 +49,13 @@ def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     if any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
         return []
+    if any(((a != b) & (a != 0)).any() for a, b in pairs):
+        return []  # rays only paint the background
+    if any(int((a != 0).sum()) > 2 * MAX_SOURCES for a, _ in pairs):
+        return []  # a busy picture, not dots shooting rays
     found = []
-    for stop in ("border", "obstacle"):
+    common = sorted(set.intersection(*[set(np.unique(a).tolist()) for a, _ in pairs]) - {0})
+    for stop, target in [("border", None), ("obstacle", None), ("hit", None)] + [("hit", c) for c in common]:
         hit, total = {}, {}
         for a, b in pairs:
             for color in np.unique(a).tolist():
@@ -58,7 +66,7 @@ def fit(train_pairs):
                     continue
                 for y, x in zip(ys.tolist(), xs.tolist()):
                     for d in DIRS:
-                        cells = _ray(a, y, x, d, stop, 0)
+                        cells = _ray(a, y, x, d, stop, 0, target)
                         total[(color, d)] = total.get((color, d), 0) + len(cells)
                         hit[(color, d)] = hit.get((color, d), 0) + sum(int(b[c] == color) for c in cells)
         chosen, unseen = {}, {}
@@ -69,19 +77,22 @@ def fit(train_pairs):
                 unseen.setdefault(color, []).append(d)
         if not chosen:
             continue
-        if len({tuple(sorted(v)) for v in chosen.values()}) == 1:
-            # every colour shoots the same way: a rule for any colour, also one unseen in the examples
-            p = {"rays": [["*", next(iter(chosen.values()))]], "stop": stop, "bg": 0}
-            try:
-                if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
-                    found.append(p)
-                    continue
-            except ValueError:
-                pass
+        # simplest first: every colour shooting every direction some colour was seen to shoot (a rule for
+        # any colour, also one unseen in the examples)
+        union = [d for d in DIRS if any(d in v for v in chosen.values())]
+        p = {"rays": [["*", union]], "stop": stop, "bg": 0, "target": target}
+        try:
+            if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
+                found.append(p)
+                if len(found) >= 2:
+                    return found
+                continue
+        except ValueError:
+            pass
         colors = sorted(chosen)
         orders = permutations(colors) if len(colors) <= 3 else [colors, colors[::-1]]
         for order in orders:
-            p = {"rays": [[c, chosen[c]] for c in order], "stop": stop, "bg": 0}
+            p = {"rays": [[c, chosen[c]] for c in order], "stop": stop, "bg": 0, "target": target}
             try:
                 if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
                     found.append(p)
@@ -91,4 +102,6 @@ def fit(train_pairs):
                     break
             except ValueError:
                 break
+        if len(found) >= 2:
+            return found[:2]
     return found
