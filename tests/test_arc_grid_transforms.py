@@ -167,6 +167,27 @@ def test_cell_rule_parity_keys():
     assert run("cell-rule", [[5, 5, 5, 5, 5]], **p) == [[5, 3, 5, 3, 5]]
 
 
+def test_symmetrize_completes_about_the_picture_or_a_marker():
+    # an L quarter drawn top-left of a 2x2 marker block of 2s; mirrored both ways about the block's centre
+    g = [[3, 0, 0, 0, 0, 0],
+         [3, 0, 0, 0, 0, 0],
+         [0, 0, 2, 2, 0, 0],
+         [0, 0, 2, 2, 0, 0],
+         [0, 0, 0, 0, 0, 0],
+         [0, 0, 0, 0, 0, 0]]
+    want = [[3, 0, 0, 0, 0, 3],
+            [3, 0, 0, 0, 0, 3],
+            [0, 0, 2, 2, 0, 0],
+            [0, 0, 2, 2, 0, 0],
+            [3, 0, 0, 0, 0, 3],
+            [3, 0, 0, 0, 0, 3]]
+    assert run("symmetrize", g, group="both", center=2) == want
+    assert {"group": "both", "center": 2, "bg": 0} in fit("symmetrize", [(g, want)])
+    # a plain colour map is left to color-map: cell-rule and pixel-stamp do not propose it
+    recolour = [([[1, 2], [0, 1]], [[5, 2], [0, 5]]), ([[1, 1]], [[5, 5]])]
+    assert fit("pixel-stamp", recolour) == [] and fit("cell-rule", recolour) == []
+
+
 # -- real ARC-AGI-1 training tasks (test outputs read only to check the answer) ------------------
 REAL = {
     "partition-combine": "cf98881b",
@@ -181,6 +202,7 @@ REAL = {
     "grid-classify": "44f52bb0",
     "elbow-connect": "d4a91cb9",
     "grid-pad": "49d1d64f",
+    "symmetrize": "11852cab",
     "tile": "46442a0e",
     "scale": "b91ae062",
     "cell-rule": "d406998b",
