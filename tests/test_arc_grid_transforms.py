@@ -183,9 +183,15 @@ def test_symmetrize_completes_about_the_picture_or_a_marker():
             [3, 0, 0, 0, 0, 3]]
     assert run("symmetrize", g, group="both", center=2) == want
     assert {"group": "both", "center": 2, "bg": 0} in fit("symmetrize", [(g, want)])
+    assert run("symmetrize", [[1, 0, 0], [0, 0, 0]], group="lr", center="grid") == [[1, 0, 1], [0, 0, 0]]
     # a plain colour map is left to color-map: cell-rule and pixel-stamp do not propose it
     recolour = [([[1, 2], [0, 1]], [[5, 2], [0, 5]]), ([[1, 1]], [[5, 5]])]
     assert fit("pixel-stamp", recolour) == [] and fit("cell-rule", recolour) == []
+
+
+def test_denoise_open_keeps_solid_blocks_only():
+    g = [[1, 1, 0, 0], [1, 1, 0, 2], [1, 0, 0, 0], [0, 0, 3, 3]]
+    assert run("denoise", g, method="open", size=2) == [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
 
 
 # -- real ARC-AGI-1 training tasks (test outputs read only to check the answer) ------------------
@@ -203,6 +209,7 @@ REAL = {
     "elbow-connect": "d4a91cb9",
     "grid-pad": "49d1d64f",
     "symmetrize": "11852cab",
+    "denoise": "7f4411dc",
     "tile": "46442a0e",
     "scale": "b91ae062",
     "cell-rule": "d406998b",

@@ -1,7 +1,7 @@
 """Remove small specks or smooth with a 3 x 3 majority filter."""
 import numpy as np
 
-PARAMS = [{"method": "specks", "size": s} for s in (1, 2, 3)] + [{"method": "majority", "size": 0}]
+PARAMS = [{"method": "specks", "size": s} for s in (1, 2, 3)] + [{"method": "majority", "size": 0}, {"method": "open", "size": 2}]
 
 
 _CACHE = {}
@@ -70,6 +70,8 @@ def transform(grid, method="specks", size=1):
                 for y, x in cells:
                     out[y, x] = 0
         return out
+    if method == "open":
+        return _open(g, size)
     counts = np.stack([_box_sum(g == v) for v in range(10)])
     return np.argmax(counts, axis=0).astype(g.dtype)
 
@@ -79,3 +81,20 @@ def _box_sum(mask):
     p = np.pad(mask.astype(int), 1)
     h, w = mask.shape
     return sum(p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3))
+
+
+def _open(g, k):
+    """Keep only cells covered by some k x k block of one non-background colour; the rest become 0."""
+    h, w = g.shape
+    if h < k or w < k:
+        return np.zeros_like(g)
+    top = g[:h - k + 1, :w - k + 1]
+    solid = top != 0
+    for dy in range(k):
+        for dx in range(k):
+            solid &= g[dy:dy + h - k + 1, dx:dx + w - k + 1] == top
+    keep = np.zeros(g.shape, dtype=bool)
+    for dy in range(k):
+        for dx in range(k):
+            keep[dy:dy + h - k + 1, dx:dx + w - k + 1] |= solid
+    return np.where(keep, g, 0).astype(g.dtype)

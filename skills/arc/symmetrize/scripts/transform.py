@@ -17,9 +17,12 @@ def _maps(group):
 def transform(grid, group="both", center=None, bg=0):
     """Every coloured cell is copied to its images under ``group`` (``lr``, ``ud``, ``both``, ``rot2``,
     ``rot4``, ``d4``) about the centre of the coloured cells' bounding box (or of ``center``, a colour:
-    its cells' bounding box); copies land only on background cells inside the grid."""
+    its cells' bounding box; ``"grid"``: the grid's centre); copies land only on background cells inside the grid."""
     g = np.asarray(grid)
-    ref = (g != bg) if center is None else (g == center)
+    if center == "grid":
+        ref = np.ones(g.shape, dtype=bool)
+    else:
+        ref = (g != bg) if center is None else (g == center)
     ys, xs = np.nonzero(ref)
     if ys.size == 0:
         raise ValueError("nothing to mirror")
@@ -47,7 +50,7 @@ def fit(train_pairs):
     pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
     if any(a.shape != b.shape for a, b in pairs) or any(((a != b) & (a != 0)).any() for a, b in pairs):
         return []
-    centres = [None] + sorted(set.intersection(*[set(np.unique(a).tolist()) for a, _ in pairs]) - {0})
+    centres = [None, "grid"] + sorted(set.intersection(*[set(np.unique(a).tolist()) for a, _ in pairs]) - {0})
     found = []
     for center in centres:
         for group in GROUPS:
