@@ -19,7 +19,8 @@ def _spans(full, n):
 
 
 def parts(g, split, mirror=False):
-    """The parts of ``g``: ``split`` is ``"sep"`` (between full separator lines) or ``[rows, cols]`` equal blocks;
+    """The parts of ``g``: ``split`` is ``"sep"`` (between full separator lines), ``[rows, cols]`` equal blocks
+    or ``["corners", h, w]`` the four h x w corner blocks (they may overlap);
     ``mirror``: parts in odd block columns are flipped left-right and in odd block rows upside down (folding)."""
     grid = _part_grid(g, split)
     if mirror:
@@ -42,6 +43,11 @@ def _part_grid(g, split):
             if len(flat) >= 2 and len({p.shape for p in flat}) == 1 and len(flat) > sum(len(r) for r in best):
                 best = out
         return best
+    if split[0] == "corners":  # four (possibly overlapping) corner blocks of a fixed size
+        bh, bw = split[1], split[2]
+        if bh > h or bw > w:
+            return []
+        return [[g[:bh, :bw], g[:bh, w - bw:]], [g[h - bh:, :bw], g[h - bh:, w - bw:]]]
     nr, nc = split
     if h % nr or w % nc:
         return []
@@ -92,10 +98,13 @@ def _splits(pairs):
     cands = ["sep"]
     if a0.shape[0] % b0.shape[0] == 0 and a0.shape[1] % b0.shape[1] == 0:
         cands.append([a0.shape[0] // b0.shape[0], a0.shape[1] // b0.shape[1]])
+    smaller = all(b.shape[0] < a.shape[0] and b.shape[1] < a.shape[1] for a, b in pairs)
+    if smaller and len({b.shape for _, b in pairs}) == 1 and min(b0.shape) >= 2:
+        cands.append(["corners", b0.shape[0], b0.shape[1]])
     for split in cands:
         if split != "sep" and split == [1, 1]:
             continue
-        for mirror in (False, True):
+        for mirror in (False,) if split[0] == "corners" else (False, True):
             stacks = []
             for a, b in pairs:
                 ps = parts(a, split, mirror)
