@@ -97,16 +97,18 @@ def _correct(pred: list[np.ndarray], gold: list[np.ndarray]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--split", choices=("training", "evaluation"), default="training")
     ap.add_argument("--skills", default="", help="comma-separated transform names (default: all shipped)")
+    ap.add_argument("--skills-dir", default="", help="a folder of transform skills instead of the shipped skills/arc "
+                    "(e.g. an older commit's: git archive COMMIT skills/arc | tar -x -C DIR)")
     ap.add_argument("--limit", type=int, default=0, help="first N tasks only")
     ap.add_argument("--search", action="store_true", help="also run the real depth-1 search (two attempts)")
     ap.add_argument("--out", default="", help="write PREFIX.json and PREFIX.md")
     ap.add_argument("--show", default="", help="list the tasks solved by these transforms (comma-separated)")
     args = ap.parse_args(argv)
 
-    lib = TransformLibrary()
+    lib = TransformLibrary(Path(args.skills_dir)) if args.skills_dir else TransformLibrary()
     wanted = [s for s in args.skills.split(",") if s]
     transforms = [t for t in lib.primitives if not wanted or t.name in wanted]
     data = load_arc()
@@ -169,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                   "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load": [load_start[0], load_end[0]], "cpus": os.cpu_count()}
         Path(args.out + ".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         lines = [f"# Depth-1 coverage of the shipped ARC transforms ({args.split}, {len(tasks)} tasks)", "",
-                 f"Command: `python benchmarks/arc/grid_vocab_coverage.py --split {args.split}{' --search' if args.search else ''}`. "
+                 f"Command: `python benchmarks/arc/grid_vocab_coverage.py --split {args.split}{' --search' if args.search else ''}"
+                 f"{' --skills-dir ' + args.skills_dir if args.skills_dir else ''}`. "
                  "Each transform alone: settings from `fit` (or `PARAMS`) verified on every train pair, up to two attempts with "
                  "distinct test predictions; test outputs read only to count a solve.", "",
                  "| transform | solved | only this | verified but wrong | median call CPU ms | median fit CPU ms |", "|---|---|---|---|---|---|"]

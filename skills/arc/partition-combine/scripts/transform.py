@@ -95,7 +95,7 @@ def _splits(pairs):
     """Split settings under which every input falls into parts of its output's shape."""
     found = []
     a0, b0 = pairs[0]
-    cands = ["sep"]
+    cands: list = ["sep"]
     if a0.shape[0] % b0.shape[0] == 0 and a0.shape[1] % b0.shape[1] == 0:
         cands.append([a0.shape[0] // b0.shape[0], a0.shape[1] // b0.shape[1]])
     smaller = all(b.shape[0] < a.shape[0] and b.shape[1] < a.shape[1] for a, b in pairs)
