@@ -1,7 +1,7 @@
 """Join pairs of same-coloured cells that face each other along a row, column or diagonal with a line."""
 import numpy as np
 
-PARAMS = [{"axes": a} for a in ("hv", "h", "v")]
+PARAMS = []  # fit-only: as a first step of a composition it would cost every search checks for little
 _AXES = {"h": ["h"], "v": ["v"], "hv": ["h", "v"], "vh": ["v", "h"], "d": ["d", "a"], "all": ["h", "v", "d", "a"]}
 
 

@@ -1,7 +1,7 @@
 """Add a frame around the grid: a solid colour, or the edge cells repeated outwards."""
 import numpy as np
 
-PARAMS = [{"width": 1, "mode": "const", "color": 0}]
+PARAMS = []  # fit-only (a first step of a composition would cost every search checks for little)
 
 
 def transform(grid, width=1, mode="const", color=0, corners=None):

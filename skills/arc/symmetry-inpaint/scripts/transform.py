@@ -1,7 +1,7 @@
 """Restore a masked region of a symmetric picture whose mirror axes need not be the grid's centre lines."""
 import numpy as np
 
-PARAMS = [{"mask": 0, "output": "fill"}]
+PARAMS = []  # fit-only (a first step of a composition would cost every search checks for little)
 
 
 def _maps(h, w):
