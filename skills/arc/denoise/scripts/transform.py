@@ -18,44 +18,29 @@ def _components(g, bg=0, diagonal=True, by_color=True):
 
 
 def _label(g, bg, diagonal, by_color):
-    try:
-        from scipy import ndimage
-    except ImportError:  # pragma: no cover - scipy ships with agentmem's dependencies
-        ndimage = None
-    if ndimage is not None:
-        structure = np.ones((3, 3), dtype=int) if diagonal else None
-        labels = np.zeros(g.shape, dtype=int)
-        count = 0
-        layers = [g == v for v in np.unique(g) if v != bg] if by_color else [g != bg]
-        for mask in layers:
-            lab, n = ndimage.label(mask, structure=structure)
-            labels[lab > 0] = lab[lab > 0] + count
-            count += n
-        comps = {}
-        for y, x in zip(*np.nonzero(labels)):
-            comps.setdefault(labels[y, x], []).append((int(y), int(x)))
-        return sorted(comps.values(), key=lambda cs: cs[0])
-    h, w = g.shape
-    seen = np.zeros((h, w), dtype=bool)
+    """Flood fill in plain Python (numpy and the standard library only: the script runs alone in the sandbox)."""
+    g = g.tolist()
+    h, w = len(g), len(g[0])
+    seen = [[False] * w for _ in range(h)]
     steps = [(-1, 0), (1, 0), (0, -1), (0, 1)]
     if diagonal:
         steps += [(-1, -1), (-1, 1), (1, -1), (1, 1)]
     comps = []
     for r in range(h):
         for c in range(w):
-            if seen[r, c] or g[r, c] == bg:
+            if seen[r][c] or g[r][c] == bg:
                 continue
-            seen[r, c] = True
+            seen[r][c] = True
             stack, cells = [(r, c)], []
             while stack:
                 y, x = stack.pop()
                 cells.append((y, x))
                 for dy, dx in steps:
                     ny, nx = y + dy, x + dx
-                    if 0 <= ny < h and 0 <= nx < w and not seen[ny, nx] and g[ny, nx] != bg:
-                        if by_color and g[ny, nx] != g[y, x]:
+                    if 0 <= ny < h and 0 <= nx < w and not seen[ny][nx] and g[ny][nx] != bg:
+                        if by_color and g[ny][nx] != g[y][x]:
                             continue
-                        seen[ny, nx] = True
+                        seen[ny][nx] = True
                         stack.append((ny, nx))
             comps.append(sorted(cells))
     return comps
