@@ -31,8 +31,12 @@ def transform(grid, stamps=None, isolated=True, bg=0):
 
 
 def _learn(pairs, radius, isolated, bg):
-    seen = {}  # colour -> offset -> set of output colours around its sources
-    changed = {}  # colour -> offsets that change around some source
+    """Per colour, the offsets around its sources that change, and the one colour each takes (None: a
+    conflict). Vectorised over sources and offsets."""
+    offs = [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
+    dy = np.array([o[0] for o in offs])
+    dx = np.array([o[1] for o in offs])
+    lo, hi, changed = {}, {}, {}
     for a, b in pairs:
         h, w = a.shape
         for color in np.unique(a).tolist():
@@ -42,27 +46,25 @@ def _learn(pairs, radius, isolated, bg):
             if not src:
                 continue
             ys, xs = (np.array(v) for v in zip(*src))
-            for dy in range(-radius, radius + 1):
-                for dx in range(-radius, radius + 1):
-                    r, q = ys + dy, xs + dx
-                    inside = (r >= 0) & (r < h) & (q >= 0) & (q < w)
-                    r, q = r[inside], q[inside]
-                    if r.size == 0:
-                        continue
-                    seen.setdefault(color, {}).setdefault((dy, dx), set()).update(np.unique(b[r, q]).tolist())
-                    if (a[r, q] != b[r, q]).any():
-                        changed.setdefault(color, set()).add((dy, dx))
+            r, q = ys[:, None] + dy[None, :], xs[:, None] + dx[None, :]
+            inside = (r >= 0) & (r < h) & (q >= 0) & (q < w)
+            rc, qc = np.clip(r, 0, h - 1), np.clip(q, 0, w - 1)
+            vals = b[rc, qc]
+            mn = np.where(inside, vals, 99).min(axis=0)
+            mx = np.where(inside, vals, -1).max(axis=0)
+            ch = (inside & (a[rc, qc] != vals)).any(axis=0)
+            if color in lo:
+                lo[color], hi[color], changed[color] = np.minimum(lo[color], mn), np.maximum(hi[color], mx), changed[color] | ch
+            else:
+                lo[color], hi[color], changed[color] = mn, mx, ch
     stamps = {}
-    for color, offs in changed.items():
-        cells = []
-        for off in sorted(offs):
-            vals = seen[color][off]
-            if len(vals) != 1:
-                return None
-            cells.append([off[0], off[1], int(next(iter(vals)))])
-        stamps[str(color)] = cells
+    for color, ch in changed.items():
+        if not ch.any():
+            continue
+        if (lo[color][ch] != hi[color][ch]).any():
+            return None  # a changed offset takes different colours around different sources
+        stamps[str(color)] = [[int(dy[k]), int(dx[k]), int(lo[color][k])] for k in np.nonzero(ch)[0]]
     return stamps or None
-
 
 def _reach(a, b, isolated, bg):
     """The smallest radius around the source pixels that covers every changed cell (None: none)."""

@@ -85,7 +85,8 @@ def _plausible(a, b, m, o):
     if o == "fill":
         return a.shape == b.shape and not (b == m).any() and np.array_equal(a[a != m], b[a != m])
     ys, xs = np.nonzero(a == m)
-    return b.shape == (ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
+    box = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return b.shape == box.shape and 2 * int((box == m).sum()) >= box.size  # mostly mask
 
 
 def fit(train_pairs):
