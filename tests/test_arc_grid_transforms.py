@@ -189,6 +189,17 @@ def test_symmetrize_completes_about_the_picture_or_a_marker():
     assert fit("pixel-stamp", recolour) == [] and fit("cell-rule", recolour) == []
 
 
+def test_block_arrange_learns_each_block_orientation():
+    g = [[1, 2], [3, 4]]
+    # left: as is; right: turned a quarter clockwise; below: mirrored top-bottom and the half turn
+    want = [[1, 2, 3, 1], [3, 4, 4, 2], [3, 4, 4, 3], [1, 2, 2, 1]]
+    params = fit("block-arrange", [(g, want)])
+    assert params == [{"layout": [["id", "rot90"], ["ud", "rot180"]]}]
+    assert run("block-arrange", [[5, 0], [0, 0]], **params[0]) == [[5, 0, 0, 5], [0, 0, 0, 0], [0, 0, 0, 0], [5, 0, 0, 5]]
+    with pytest.raises(ValueError):  # quarter turns of a non-square grid do not fit the blocks
+        T["block-arrange"].apply(np.array([[1, 2, 3]]), {"layout": [["id", "rot90"]]})
+
+
 def test_denoise_open_keeps_solid_blocks_only():
     g = [[1, 1, 0, 0], [1, 1, 0, 2], [1, 0, 0, 0], [0, 0, 3, 3]]
     assert run("denoise", g, method="open", size=2) == [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
@@ -210,6 +221,7 @@ REAL = {
     "grid-pad": "49d1d64f",
     "symmetrize": "11852cab",
     "denoise": "7f4411dc",
+    "block-arrange": "8d5021e8",
     "tile": "46442a0e",
     "scale": "b91ae062",
     "cell-rule": "d406998b",
