@@ -13,7 +13,7 @@ union over transforms, and the real depth-1 search (:class:`CompositionSearch` w
 
 Use the training split to decide what to build; the evaluation split is a held-out figure.
 
-    python benchmarks/arc/grid_vocab_coverage.py --split training [--skills a,b] [--out PREFIX]
+    python benchmarks/arc/grid_vocab_coverage.py --split training [--skills a,b] [--skills-commit C] [--out PREFIX]
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -100,14 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--split", choices=("training", "evaluation"), default="training")
     ap.add_argument("--skills", default="", help="comma-separated transform names (default: all shipped)")
-    ap.add_argument("--skills-dir", default="", help="a folder of transform skills instead of the shipped skills/arc "
-                    "(e.g. an older commit's: git archive COMMIT skills/arc | tar -x -C DIR)")
+    ap.add_argument("--skills-dir", default="", help="a folder of transform skills instead of the shipped skills/arc")
+    ap.add_argument("--skills-commit", default="", help="the shipped skills/arc as of this git commit (e.g. the figure before a change)")
     ap.add_argument("--limit", type=int, default=0, help="first N tasks only")
     ap.add_argument("--search", action="store_true", help="also run the real depth-1 search (two attempts)")
     ap.add_argument("--out", default="", help="write PREFIX.json and PREFIX.md")
     ap.add_argument("--show", default="", help="list the tasks solved by these transforms (comma-separated)")
     args = ap.parse_args(argv)
 
+    tmp = None
+    if args.skills_commit:
+        tmp = tempfile.TemporaryDirectory()
+        archive = subprocess.run(["git", "archive", args.skills_commit, "skills/arc"], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp.name], input=archive, check=True)
+        args.skills_dir = str(Path(tmp.name) / "skills" / "arc")
     lib = TransformLibrary(Path(args.skills_dir)) if args.skills_dir else TransformLibrary()
     wanted = [s for s in args.skills.split(",") if s]
     transforms = [t for t in lib.primitives if not wanted or t.name in wanted]
@@ -172,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out + ".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         lines = [f"# Depth-1 coverage of the shipped ARC transforms ({args.split}, {len(tasks)} tasks)", "",
                  f"Command: `python benchmarks/arc/grid_vocab_coverage.py --split {args.split}{' --search' if args.search else ''}"
-                 f"{' --skills-dir ' + args.skills_dir if args.skills_dir else ''}`. "
+                 f"{' --skills-commit ' + args.skills_commit if args.skills_commit else ' --skills-dir ' + args.skills_dir if args.skills_dir else ''}`. "
                  "Each transform alone: settings from `fit` (or `PARAMS`) verified on every train pair, up to two attempts with "
                  "distinct test predictions; test outputs read only to count a solve.", "",
                  "| transform | solved | only this | verified but wrong | median call CPU ms | median fit CPU ms |", "|---|---|---|---|---|---|"]
