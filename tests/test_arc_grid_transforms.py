@@ -83,6 +83,17 @@ def test_pixel_stamp_learns_a_pattern_per_colour():
     assert run("pixel-stamp", g, **params[0]) == [[0, 7, 0, 0], [7, 1, 7, 0], [0, 7, 4, 0], [0, 0, 0, 2]]
 
 
+def test_pixel_stamp_any_colour_reading():
+    # lone pixels of two colours are both erased: the rule is offered for any colour, and comes first
+    a = [[3, 0, 0, 0], [0, 0, 0, 0], [0, 0, 4, 4], [0, 0, 0, 5]]
+    b = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 4, 4], [0, 0, 0, 5]]
+    a2 = [[0, 0, 0], [0, 0, 0], [5, 0, 6]]
+    b2 = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    params = fit("pixel-stamp", [(a, b), (a2, b2)])
+    assert params[0]["stamps"] == {"*": [[0, 0, 0]]}
+    assert run("pixel-stamp", [[7, 0, 0], [0, 0, 0], [0, 0, 1]], **params[0]) == [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+
+
 def test_period_extend_continues_reflects_and_cuts():
     g = [[1, 2, 1, 2, 1]]
     assert run("period-extend", g, mode="extend", cols=8) == [[1, 2, 1, 2, 1, 2, 1, 2]]

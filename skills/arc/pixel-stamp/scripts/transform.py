@@ -16,13 +16,14 @@ def _sources(g, color, isolated, bg):
 
 
 def transform(grid, stamps=None, isolated=True, bg=0):
-    """``stamps``: colour (as a string) -> list of ``[dy, dx, colour]`` painted around each source pixel
-    of that colour (a lone pixel when ``isolated``); cells outside the grid are skipped."""
+    """``stamps``: colour (as a string; ``"*"``: any colour) -> list of ``[dy, dx, colour]`` painted around
+    each source pixel of that colour (a lone pixel when ``isolated``); cells outside the grid are skipped."""
     g = np.asarray(grid)
     out = g.copy()
     h, w = g.shape
     for key, cells in (stamps or {}).items():
-        for y, x in _sources(g, int(key), isolated, bg):
+        colors = [int(v) for v in np.unique(g) if v != bg] if key == "*" else [int(key)]
+        for y, x in (yx for c in colors for yx in _sources(g, c, isolated, bg)):
             for dy, dx, c in cells:
                 r, q = y + dy, x + dx
                 if 0 <= r < h and 0 <= q < w:
@@ -91,7 +92,13 @@ def fit(train_pairs):
         stamps = _learn(pairs, max(reach), isolated, 0)  # type: ignore[type-var]
         if stamps is None:
             continue
-        p = {"stamps": stamps, "isolated": isolated, "bg": 0}
-        if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
-            return [p]
+        found = []
+        cells = list(stamps.values())
+        if len(cells) >= 2 and all(c == cells[0] for c in cells):
+            # every colour seen stamps the same pattern: a rule for any colour, also one unseen in the examples
+            found.append({"stamps": {"*": cells[0]}, "isolated": isolated, "bg": 0})
+        found.append({"stamps": stamps, "isolated": isolated, "bg": 0})
+        found = [p for p in found if all(np.array_equal(transform(a, **p), b) for a, b in pairs)]
+        if found:
+            return found
     return []
