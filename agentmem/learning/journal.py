@@ -3,8 +3,10 @@
 Before the first store file changes, the engine snapshots the touched stores (content-addressed,
 so unchanged files cost nothing) and writes ``<home>/learning.journal.json`` with
 ``state = "applying"``, the snapshot id and the audit/provenance records it will write. After
-the last edit it flips the journal to ``committed``, writes the audit log and provenance graph,
-then deletes the journal.
+the last edit it marks the batch ``committed`` (one fsynced ``C`` line with the full record in the
+write log below, which :meth:`Journal.pending` reads), writes the audit log and provenance graph,
+then deletes the journal. A batch that touches only copy-on-write stores takes no whole-store
+snapshot (``pre_snapshot`` is empty).
 
 :func:`Journal.pending` finds a journal left behind by a crash or kill. Recovery (done by the
 engine under the home lock before any read-modify-write) restores the snapshot of an
@@ -23,6 +25,7 @@ left as it is, and a file missing from its store comes back (nothing is ever los
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +69,21 @@ class WriteLog:
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
+    def commit(self, record: dict[str, Any]) -> None:
+        """Log the batch's commit record (``C<TAB>json``) with one fsync: cheaper than rewriting
+        the journal file (fsync, rename, fsync of the folder)."""
+        self._write("C\t" + json.dumps(record, sort_keys=True, default=str))
+
+    def committed(self) -> dict[str, Any] | None:
+        """The commit record logged by :meth:`commit`, or None (none, or torn by a crash: not committed)."""
+        for line in self._lines():
+            if line.startswith("C\t"):
+                try:
+                    return json.loads(line[2:])
+                except ValueError:
+                    return None
+        return None
+
     def record(self, path: Path | str, sha: str | None) -> None:
         self._write(f"{os.path.realpath(path)}\t{sha or '-'}")
 
@@ -84,6 +102,8 @@ class WriteLog:
     def read(self) -> dict[str, set[str | None]]:
         out: dict[str, set[str | None]] = {}
         for line in self._lines():
+            if line.startswith("C\t"):
+                continue
             path, _, sha = line.rpartition("\t")
             if path and not path.startswith("P\t"):
                 out.setdefault(path, set()).add(None if sha == "-" else sha)
@@ -119,14 +139,23 @@ class Journal:
 
     def pending(self) -> JournalRecord | None:
         data = read_json(self.path)
-        return JournalRecord(**data) if data else None
+        if not data:
+            return None
+        rec = JournalRecord(**data)
+        if rec.state == "applying":
+            done = self.writes.committed()
+            if done is not None and done.get("txn_id") == rec.txn_id:
+                return JournalRecord(**{**done, "state": "committed"})
+        return rec
 
     def begin(self, record: JournalRecord) -> None:
         atomic_write_json(self.path, record.model_dump(mode="json"))
 
     def commit(self, record: JournalRecord) -> None:
+        """Mark the batch committed: its record (audit and provenance rows included) is appended
+        to the write log with one fsync; :meth:`pending` reads it from there."""
         record.state = "committed"
-        atomic_write_json(self.path, record.model_dump(mode="json"))
+        self.writes.commit(record.model_dump(mode="json"))
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
