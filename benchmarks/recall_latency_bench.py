@@ -279,6 +279,7 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
     reused = args.reuse_homes and marker.is_file() and marker.read_text().strip() == str(n)
     if not reused:
         shutil.rmtree(home, ignore_errors=True)
+    cpu_build0 = time.process_time()
     texts, vecs, seed_s = seed_home(home, n, turns, base, write=not reused)
     print(f"[{n}] {'reused the home seeded with' if reused else 'seeded'} {n} items in {seed_s:.1f}s", flush=True)
     settings = settings_for(home)
@@ -286,6 +287,7 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
     t0 = time.perf_counter()
     memory.recall(questions[0])  # first recall: the stores index their files (the one-off cost)
     index_s = time.perf_counter() - t0
+    build_cpu_s = time.process_time() - cpu_build0
     syncs_after_open = svc.facts.full_syncs  # 1 when the first recall indexed the files, 0 when it opened the persisted index
     marker.write_text(str(n))
     print(f"[{n}] indexed in {index_s:.1f}s", flush=True)
@@ -338,9 +340,10 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
         s_inter.append(1000 * (t2 - t0))
         s_ins.append(1000 * (t1 - t0))
     full_syncs = svc.facts.full_syncs
-    fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)])
+    fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)], with_bm25s=n <= args.bm25s_max_items)
     row = {
-        "items": n, "seed_s": round(seed_s, 1), "first_index_s": None if reused else round(index_s, 1), "home_reused": reused,
+        "items": n, "seed_s": round(seed_s, 1), "first_index_s": None if reused else round(index_s, 1), "build_cpu_s": None if reused else round(build_cpu_s, 1), "home_reused": reused,
+        "build_load_1m": round(os.getloadavg()[0], 2),
         **fl,
         "recall": pct(rec), "recall_rest_outside_stores": pct(rest), "per_store_search": per_store,
         "interleaved_step": pct(inter) if inter else None, "interleaved_remember": pct(rem) if rem else None, "fact_full_syncs_during_loop": full_syncs - syncs_after_open,
@@ -375,6 +378,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="New-process probes per open measurement (median reported).")
     ap.add_argument("--open-min", type=int, default=100_000, help="Measure opening a home from this size up.")
     ap.add_argument("--write-buffer-items", type=int, default=None, help="index.write_buffer_items for the homes (default: the setting's default; 0 = every vector straight to Chroma, as before the buffer).")
+    ap.add_argument("--bm25s-max-items", type=int, default=200_000, help="Build bm25s for the floor's lexical part only up to this size (above it the floor uses the store's own lexical index; bm25s takes minutes and gigabytes there).")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="Keep the benchmark homes.")
     ap.add_argument("--reuse-homes", action="store_true", help="Keep the homes, and reuse one an earlier run with --reuse-homes seeded and indexed (same items and vectors; it also holds that run's interleaved notes).")
@@ -465,6 +469,10 @@ def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fr
               + "; `store insert` is the index work of a write alone (the fact store's insert: item file, vectors, lexical row), "
               + ", ".join(f"{r['items']:,}: {cell(r['store_insert'])}" for r in results)
               + f". Full re-syncs of the fact index during the loops: {[r['fact_full_syncs_during_loop'] for r in results]}."]
+    for r in results:
+        if r.get("first_index_s") is not None:
+            lines += ["", f"{r['items']:,} items, building the home: item files and pre-computed vectors written in {r['seed_s']} s, then the fact store's first open indexed them "
+                      f"(Chroma in batches, the lexical index) in {r['first_index_s']} s; {r['build_cpu_s']} CPU-s for both; load {r['build_load_1m']} at the end."]
     for r in results:
         st, wb = r.get("interleaved_step"), r.get("write_buffer_during_interleaved") or {}
         if st:

@@ -268,3 +268,15 @@ def test_fact_store_on_the_buffer_counts_as_one_index_and_never_full_syncs(tmp_p
     assert again.search("quokka1", k=1)[0].record.id == items[1].id
     assert again.full_syncs == 0 and again.hybrid.full_syncs == 0
     assert again.hybrid.index.count("facts") == len(again.hybrid.lexical) == 5
+
+
+def test_the_home_index_is_buffered_by_default_and_the_setting_turns_it_off(tmp_path) -> None:  # noqa: ANN001
+    from agentmem.retrieval.chroma import ChromaIndex
+    from agentmem.retrieval.factory import make_index
+    from agentmem.settings import Settings
+
+    on = make_index(Settings.load(home=tmp_path / "a"))
+    assert isinstance(on, BufferedIndex) and isinstance(on.inner, ChromaIndex) and on.max_items == 256
+    assert not on.opened  # attributes of the inner index pass through; nothing imported chromadb
+    off = make_index(Settings.load(home=tmp_path / "b", index={"write_buffer_items": 0}))
+    assert isinstance(off, ChromaIndex)
