@@ -110,6 +110,7 @@ def test_killed_writer_revisions_are_undone_from_copy_on_write_blobs(settings, t
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     assert scan_root(root) != before  # two revisions and one new fact are on disk, uncommitted
+    assert not (settings.home / "learning.journal.json").exists()  # begun in the write log: recovery reads it there
     report = _engine(settings).apply([])
     assert report.recovered and "rolled back" in report.recovered
     assert scan_root(root) == before
@@ -136,8 +137,9 @@ engine.apply([AddItem(store="facts", title="c", text="committed before the kill"
 
 
 def test_a_writer_killed_after_its_commit_line_is_completed_not_rolled_back(settings, tmp_path):
-    """The commit is one fsynced line in the write log (no journal rewrite): a writer killed right
-    after it leaves a batch that recovery finishes (audit rows written, the fact kept)."""
+    """Begin and commit are lines of the write log (no journal file written, renamed, deleted): a
+    writer killed right after its commit line leaves a batch that recovery finishes (audit rows
+    written, the fact kept)."""
     _seed(settings)
     script = tmp_path / "writer.py"
     script.write_text(_KILL_AFTER_COMMIT.format(repo=str(REPO)))
@@ -150,6 +152,7 @@ def test_a_writer_killed_after_its_commit_line_is_completed_not_rolled_back(sett
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     engine = _engine(settings)
+    assert not engine.journal.path.exists()  # the batch was begun and committed in the write log alone
     assert engine.journal.pending() is not None and engine.journal.pending().state == "committed"
     report = engine.apply([])
     assert report.recovered and "completed committed" in report.recovered

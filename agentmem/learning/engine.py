@@ -128,6 +128,8 @@ class EditEngine:
         """Finish or undo a transaction a crashed writer left behind (caller holds the lock)."""
         rec = self.journal.pending()
         if rec is None:
+            if self.journal.writes.path.exists():
+                self.journal.writes.clear()  # a log with no batch in it (the caller holds the lock: no batch is running)
             return None
         if rec.state == "applying":
             undone, kept = self._undo_own(rec)
@@ -142,7 +144,7 @@ class EditEngine:
     def recover_if_abandoned(self) -> str | None:
         """For readers: recover a batch whose writer died (its journal is left and nobody holds
         the lock); do nothing while a live writer holds the lock (its batch is in progress)."""
-        if not self.journal.path.exists():
+        if not self.journal.exists():
             return None
         try:
             with home_lock(self.lock_path, timeout=0):
@@ -390,8 +392,9 @@ class EditEngine:
             # no whole-store pre-image when every touched store is copy-on-write (a remember): no manifest to write and delete
             pre = self.preimages.take(MemoryState(roots={s: all_roots[s] for s in scanned}), reason=f"pre-image of run {run_id}") if scanned else None
             rec = JournalRecord(txn_id=new_id("txn-"), pre_snapshot=pre.id if pre is not None else "", stores=touched, cow_stores=cow, run_id=run_id)
-            self.journal.begin(rec)
-            self.journal.writes.open()
+            # the begin record is the write log's first line; when every touched store is copy-on-write its
+            # fsync rides on the first pre-image line, which precedes the batch's first store write
+            self.journal.begin_logged(rec, durable=bool(scanned))
             roots = {s: all_roots[s] for s in scanned}
             last = {s: dict(pre.stores[s].files) if pre is not None and s in pre.stores else {} for s in scanned}
             try:
