@@ -55,6 +55,7 @@ def test_failed_fact_batch_restores_revised_and_removes_added(settings, monkeypa
     before = scan_root(root)
     engine = _engine(settings)
     applier = engine.registry.find("facts", "add_item")
+    assert applier is not None
     real_apply = type(applier).apply
     seen = {"n": 0}
 
@@ -114,7 +115,8 @@ def test_killed_writer_revisions_are_undone_from_copy_on_write_blobs(settings, t
     report = _engine(settings).apply([])
     assert report.recovered and "rolled back" in report.recovered
     assert scan_root(root) == before
-    assert FactStore.from_settings(settings).get("f_old0").content == "old fact 0"
+    old = FactStore.from_settings(settings).get("f_old0")
+    assert old is not None and old.content == "old fact 0"
 
 
 _KILL_AFTER_COMMIT = """
@@ -153,7 +155,8 @@ def test_a_writer_killed_after_its_commit_line_is_completed_not_rolled_back(sett
     proc.wait(30)
     engine = _engine(settings)
     assert not engine.journal.path.exists()  # the batch was begun and committed in the write log alone
-    assert engine.journal.pending() is not None and engine.journal.pending().state == "committed"
+    pending = engine.journal.pending()
+    assert pending is not None and pending.state == "committed"
     report = engine.apply([])
     assert report.recovered and "completed committed" in report.recovered
     kept = [i for i in FactStore.from_settings(settings).items() if i.content == "committed before the kill"]
