@@ -96,3 +96,43 @@ def test_incompatible_checkpoints_are_ignored_with_a_logged_reason(settings: Set
     assert mem.recall(query).item_ids == hybrid
     assert mem.last_report is not None and mem.last_report.proxy is not None
     assert "another feature set" in (mem.last_report.proxy.fallback or "")
+
+
+def test_outcome_log_training_fine_tunes_the_query_encoder_recall_then_uses(tmp_path) -> None:  # noqa: ANN001
+    import numpy as np
+    import pytest
+
+    from agentmem.learning.outcome_log import OutcomeRow
+    from agentmem.learning.proxy_outcomes import train_from_outcome_log
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+    from agentmem.retrieval.proxy.base import ProxyCheckpointError
+    from agentmem.retrieval.proxy.trained import load_proxy, query_encoder
+    from agentmem.types import MemoryRecord, Recalled
+
+    topics = ["sourdough bread", "sailing the lake", "chess openings", "watercolour harbour", "marathon training", "tomato garden", "jazz piano", "mountain hiking", "pottery wheel"]
+    notes = [f"notes on {t}" for t in topics]
+
+    class StageOne:
+        namespace = "default/default"
+
+        def candidates(self, query, namespace, stores):  # noqa: ANN001, ANN202
+            return [Recalled(record=MemoryRecord(id=f"n{j}", store="facts", text=t), score=1.0 - j / 20) for j, t in enumerate(notes)], None
+
+    rows = []
+    for t, topic in enumerate(topics):  # each task was answered well only with its own note in context
+        for run, (item, score) in enumerate([(f"n{t}", 1.0), (f"n{(t + 1) % len(topics)}", 0.0)]):
+            rows.append(OutcomeRow(run_id=f"{t}-{run}", task_text=f"what did I write about {topic}?", store="facts", item_id=item, rank=0, reward=score, success=score > 0.5))
+    cfg = ProxyConfig(adapter_epochs=0, adapter_l2_grid=[], warm_epochs=3, rl_epochs=1, samples=2, average_last=1, candidates=len(notes), refit_all=False, validation_share=0.0)
+    emb = MiniLMEmbedder()
+    record = train_from_outcome_log(StageOne(), rows, tmp_path / "ck", emb, cfg, finetune_encoder=True)
+    assert record["query_encoder"] == "query-encoder" and record["query_encoder_tasks"] == len(topics)
+    proxy = load_proxy(tmp_path / "ck", emb)
+    assert proxy.query_embedder is not None and proxy.query_embedder.model_path == str(tmp_path / "ck" / "query-encoder")
+    task = "what did I write about jazz piano?"
+    assert not np.allclose(proxy.query_embedder.embed([task])[0], emb.embed([task])[0])  # the task goes through the fine-tuned encoder
+    shortlist, _ = StageOne().candidates(task, None, None)
+    assert sorted(r.record.id for r in proxy.rerank(task, shortlist).items) == sorted(r.record.id for r in shortlist)
+    with pytest.raises(ProxyCheckpointError, match="cannot pair with embedder 'hash-256'"):
+        query_encoder(tmp_path / "ck", HashEmbedder())
+    skipped = train_from_outcome_log(StageOne(), rows, tmp_path / "ck-hash", HashEmbedder(), cfg, finetune_encoder=True)
+    assert skipped["query_encoder"].startswith("skipped: the store embedder 'hash-256' is not MiniLM") and not (tmp_path / "ck-hash" / "query-encoder").exists()

@@ -105,7 +105,7 @@ def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, 
 REWARDS = ("gold", "outcome")
 
 
-def reader_for(corpora: Sequence[ConversationCorpus]) -> ReaderScorer:
+def reader_for(corpora: Sequence[ConversationCorpus], question_weight: float = 0.0) -> ReaderScorer:
     """The LLM-free outcome scorer over these conversations: query ids ``<sample_id>#<j>`` -> reference answers."""
     refs: dict[str, str] = {}
     tasks: dict[str, str] = {}
@@ -115,7 +115,7 @@ def reader_for(corpora: Sequence[ConversationCorpus]) -> ReaderScorer:
         for j, qa in enumerate(queries_of(corpus.conv)):
             refs[f"{corpus.conv.sample_id}#{j}"] = qa.answer or qa.adversarial_answer or ""
             tasks[f"{corpus.conv.sample_id}#{j}"] = qa.question
-    return ReaderScorer(refs, texts, tasks=tasks)
+    return ReaderScorer(refs, texts, tasks=tasks, question_weight=question_weight)
 
 
 def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], corpora: Sequence[ConversationCorpus], reader: ReaderScorer) -> tuple[list[AdapterGroup], list[ShortlistQuery]]:

@@ -220,7 +220,6 @@ def candidate_features(
 def _context_features(feats: np.ndarray, query: str, analysed: Sequence[tuple[tuple[str, ...], frozenset[str], bool]], adapted: np.ndarray,
                       metas: Sequence[dict[str, Any]], pos: dict[tuple[Any, Any], int], named: set[str], qset: set[str]) -> None:
     """Columns 19 on (question type, rank, window and session-context, name matches), in place."""
-    n = len(analysed)
     ql = query.lower()
     for c, pattern in enumerate(_QTYPES):
         feats[:, 19 + c] = 1.0 if pattern.search(ql) else 0.0
