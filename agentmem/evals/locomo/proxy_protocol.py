@@ -80,14 +80,19 @@ def finetuned_query_embedder(corpora: Sequence[ConversationCorpus], reward: str,
     from agentmem.retrieval.proxy.finetune import finetune_query_encoder, read_finetune_record
 
     ids = sorted(c.conv.sample_id for c in corpora)
-    key = hashlib.sha1(json.dumps([ids, reward, seed, "query-encoder"]).encode()).hexdigest()[:8]
+    from agentmem.evals.locomo.proxy_data import READER_QUESTION_WEIGHT
+
+    tag_parts: list[Any] = [ids, reward, seed, "query-encoder"]
+    if reward == "outcome" and READER_QUESTION_WEIGHT:
+        tag_parts.append(f"reader-question-weight={READER_QUESTION_WEIGHT}")  # another reader gives other positives: another encoder
+    key = hashlib.sha1(json.dumps(tag_parts).encode()).hexdigest()[:8]
     folder = Path(root) / f"minilm-qft-{tag}-{reward}-{key}"
     rec = read_finetune_record(folder)
     if not (rec and rec.get("conversations") == ids and rec.get("reward") == reward and rec.get("seed") == seed):
         groups = finetune_groups(corpora, reward)
         if log:
             log(f"fine-tuning the MiniLM query encoder on {sum(len(g[0]) for g in groups)} {reward} questions of {', '.join(ids)} -> {folder}")
-        source = "locomo-evidence-labels" if reward == "gold" else "outcome:reader-pseudo-relevant"
+        source = "locomo-evidence-labels" if reward == "gold" else f"outcome:reader-pseudo-relevant(question_weight={READER_QUESTION_WEIGHT})"
         finetune_query_encoder(groups, folder, seed=seed, record={"conversations": ids, "reward": reward, "positives": source}, log=log)
     elif log:
         log(f"reusing the fine-tuned query encoder {folder}")
