@@ -89,8 +89,8 @@ def markdown(report: dict, command: str) -> str:
         f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s, CPU time of the process {report.get('cpu_seconds', '?')} s (CPU shared with other jobs).",
         "",
         "Rankers: `bm25`, `dense`, `hybrid` (RRF k=60) are stage 1; `proxy:gold` is the trained proxy with LoCoMo's evidence labels as the reward;"
-        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k"
-        " (MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
+        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k,"
+        " each turn's F1 scaled by the share of the question's content words it holds (question-aware reader; MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
         "",
     ]
     if report.get("finetune"):
@@ -142,7 +142,7 @@ def main() -> None:
             for k, v in part["protocols"].items():
                 protocols[k] = {**v, "rankers": {**protocols[k]["rankers"], **v["rankers"]}} if k in protocols else v
         report = {**parts[0], "protocols": protocols, "merged_from": [str(p) for p in args.merge],
-                  "seconds": sum(p["seconds"] for p in parts)}
+                  "seconds": round(sum(p["seconds"] for p in parts), 1)}
         report["split"] = next((p["split"] for p in parts if p.get("split")), None)
         report["latency"] = next((p["latency"] for p in parts if p.get("latency")), None)
         report["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0) for p in parts), 1)
