@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         md = [f"# ARC-AGI-1 {args.split}: depth-1 coverage of the shipped transforms", "",
               f"Command: `python benchmarks/arc/object_vocab_coverage.py --split {args.split}`. Each transform alone: fit (or PARAMS) "
               "on the train pairs, the first setting verified on every train pair is run on the test inputs; test outputs "
-              "are read only to count a solve. Per-call cost: milliseconds per grid over the verification calls.", "",
+              "are read only to count a solve. Per-call cost: milliseconds per grid over the verification calls."
+              + ("" if args.split == "training" else " Held out: transforms are chosen on the training split only."), "",
               "| transform | solved | verified on train | solved by no other | settings checked | median ms | p95 ms |",
               "|---|---|---|---|---|---|---|", *rows, "",
               f"Union: **{len(union)} / {len(tasks)}** solved (verified on train: {len(vunion)}). "
