@@ -134,7 +134,9 @@ def main() -> dict[str, Any]:
     print(f"added {skill.name} v{skill.version} -> {skill.path}")
 
     task = "What is the total price of the items in basket.csv?"
-    found = skills.candidates(task, k=3, kind="playbook")  # runnable skills only
+    # runnable skills only; five, since the shipped ARC grid transforms are playbooks too and, under
+    # --fake (a hashing embedder, not MiniLM), tie with the CSV skill on the dense side
+    found = skills.candidates(task, k=5, kind="playbook")
     print("search:", [(s.name, round(score, 2)) for s, score in found])
     offered = "\n".join(f"- {s.name}: {s.description}" for s, _ in found)
     agent = agentmem.Agent(

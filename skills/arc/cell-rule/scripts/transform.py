@@ -2,38 +2,43 @@
 import numpy as np
 
 PARAMS = []
-KINDS = ("n4", "n8", "rays")
+KINDS = ("n4", "n8", "rays", "parity", "parity_end", "rowhead", "colhead")
 
 
 def _keys(g, kind):
+    """Each cell's key as a dict (row, col) -> tuple, built column-wise with numpy."""
     h, w = g.shape
     p = np.pad(g, 1, constant_values=0)
-    keys = {}
     if kind == "n4":
-        for r in range(h):
-            for c in range(w):
-                keys[(r, c)] = (int(g[r, c]), int(p[r, c + 1]), int(p[r + 2, c + 1]), int(p[r + 1, c]), int(p[r + 1, c + 2]))
+        cols = [g, p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]]
     elif kind == "n8":
-        for r in range(h):
-            for c in range(w):
-                keys[(r, c)] = tuple(int(v) for v in p[r:r + 3, c:c + 3].ravel())
+        cols = [p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)]
+    elif kind in ("parity", "parity_end"):
+        # the cell's colour and the parity of its row and column, counted from the top-left or bottom-right
+        rr, cc = np.indices((h, w))
+        if kind == "parity_end":
+            rr, cc = h - 1 - rr, w - 1 - cc
+        cols = [g, rr % 2, cc % 2]
+    elif kind in ("rowhead", "colhead"):
+        # the cell's colour and the colour at the start of its row (or column)
+        head = np.repeat(g[:, :1], w, axis=1) if kind == "rowhead" else np.repeat(g[:1, :], h, axis=0)
+        cols = [g, head]
     else:
-        bg = 0
-        for r in range(h):
-            for c in range(w):
-                seen = []
-                for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-                    y, x, v = r + dy, c + dx, -1
-                    while 0 <= y < h and 0 <= x < w:
-                        if g[y, x] != bg:
-                            v = int(g[y, x])
-                            break
-                        y, x = y + dy, x + dx
-                    seen.append(v)
-                keys[(r, c)] = (int(g[r, c]),) + tuple(seen)
-    return keys
+        cols = [g] + [_first_seen(g, d) for d in ("u", "d", "l", "r")]
+    flat = np.stack([np.asarray(c).ravel() for c in cols], axis=1).tolist()
+    return {(i // w, i % w): tuple(k) for i, k in enumerate(flat)}
 
 
+def _first_seen(g, d):
+    """For each cell, the first non-background colour strictly beyond it in direction ``d`` (-1: none)."""
+    m = {"u": g, "d": g[::-1], "l": g.T, "r": g.T[::-1]}[d]
+    n = m.shape[0]
+    out = np.full(m.shape, -1, dtype=int)
+    last = np.full(m.shape[1], -1, dtype=int)
+    for i in range(n):
+        out[i] = last
+        last = np.where(m[i] != 0, m[i], last)
+    return {"u": out, "d": out[::-1], "l": out.T, "r": out[::-1].T}[d]
 def _table(pairs, kind):
     table = {}
     for a, b in pairs:
@@ -43,6 +48,16 @@ def _table(pairs, kind):
                 return None
             table[k] = v
     return table
+
+
+def _colour_table(pairs):
+    """Whether each input colour maps to one output colour in every pair."""
+    table = {}
+    for a, b in pairs:
+        for u, v in zip(a.ravel().tolist(), b.ravel().tolist()):
+            if table.setdefault(u, v) != v:
+                return False
+    return True
 
 
 def _apply(g, kind, table):
@@ -60,7 +75,10 @@ def fit(train_pairs):
     if sum(a.size for a, _ in pairs) > 4000:
         return []
     found = []
+    plain = _colour_table(pairs)
     for kind in KINDS:
+        if plain and kind not in ("n4", "n8", "rays"):
+            continue  # a plain colour map explains it (color-map's job): position keys add nothing
         table = _table(pairs, kind)
         if table is None:
             continue

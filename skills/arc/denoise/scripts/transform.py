@@ -1,7 +1,7 @@
 """Remove small specks or smooth with a 3 x 3 majority filter."""
 import numpy as np
 
-PARAMS = [{"method": "specks", "size": s} for s in (1, 2, 3)] + [{"method": "majority", "size": 0}]
+PARAMS = [{"method": "specks", "size": s} for s in (1, 2, 3)] + [{"method": "majority", "size": 0}, {"method": "open", "size": 2}]
 
 
 _CACHE = {}
@@ -18,44 +18,29 @@ def _components(g, bg=0, diagonal=True, by_color=True):
 
 
 def _label(g, bg, diagonal, by_color):
-    try:
-        from scipy import ndimage
-    except ImportError:  # pragma: no cover - scipy ships with agentmem's dependencies
-        ndimage = None
-    if ndimage is not None:
-        structure = np.ones((3, 3), dtype=int) if diagonal else None
-        labels = np.zeros(g.shape, dtype=int)
-        count = 0
-        layers = [g == v for v in np.unique(g) if v != bg] if by_color else [g != bg]
-        for mask in layers:
-            lab, n = ndimage.label(mask, structure=structure)
-            labels[lab > 0] = lab[lab > 0] + count
-            count += n
-        comps = {}
-        for y, x in zip(*np.nonzero(labels)):
-            comps.setdefault(labels[y, x], []).append((int(y), int(x)))
-        return sorted(comps.values(), key=lambda cs: cs[0])
-    h, w = g.shape
-    seen = np.zeros((h, w), dtype=bool)
+    """Flood fill in plain Python (numpy and the standard library only: the script runs alone in the sandbox)."""
+    g = g.tolist()
+    h, w = len(g), len(g[0])
+    seen = [[False] * w for _ in range(h)]
     steps = [(-1, 0), (1, 0), (0, -1), (0, 1)]
     if diagonal:
         steps += [(-1, -1), (-1, 1), (1, -1), (1, 1)]
     comps = []
     for r in range(h):
         for c in range(w):
-            if seen[r, c] or g[r, c] == bg:
+            if seen[r][c] or g[r][c] == bg:
                 continue
-            seen[r, c] = True
+            seen[r][c] = True
             stack, cells = [(r, c)], []
             while stack:
                 y, x = stack.pop()
                 cells.append((y, x))
                 for dy, dx in steps:
                     ny, nx = y + dy, x + dx
-                    if 0 <= ny < h and 0 <= nx < w and not seen[ny, nx] and g[ny, nx] != bg:
-                        if by_color and g[ny, nx] != g[y, x]:
+                    if 0 <= ny < h and 0 <= nx < w and not seen[ny][nx] and g[ny][nx] != bg:
+                        if by_color and g[ny][nx] != g[y][x]:
                             continue
-                        seen[ny, nx] = True
+                        seen[ny][nx] = True
                         stack.append((ny, nx))
             comps.append(sorted(cells))
     return comps
@@ -70,6 +55,8 @@ def transform(grid, method="specks", size=1):
                 for y, x in cells:
                     out[y, x] = 0
         return out
+    if method == "open":
+        return _open(g, size)
     counts = np.stack([_box_sum(g == v) for v in range(10)])
     return np.argmax(counts, axis=0).astype(g.dtype)
 
@@ -79,3 +66,20 @@ def _box_sum(mask):
     p = np.pad(mask.astype(int), 1)
     h, w = mask.shape
     return sum(p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3))
+
+
+def _open(g, k):
+    """Keep only cells covered by some k x k block of one non-background colour; the rest become 0."""
+    h, w = g.shape
+    if h < k or w < k:
+        return np.zeros_like(g)
+    top = g[:h - k + 1, :w - k + 1]
+    solid = top != 0
+    for dy in range(k):
+        for dx in range(k):
+            solid &= g[dy:dy + h - k + 1, dx:dx + w - k + 1] == top
+    keep = np.zeros(g.shape, dtype=bool)
+    for dy in range(k):
+        for dx in range(k):
+            keep[dy:dy + h - k + 1, dx:dx + w - k + 1] |= solid
+    return np.where(keep, g, 0).astype(g.dtype)

@@ -22,14 +22,14 @@ def _ffill_right(g):
 
 
 def _ffill_down_right(g):
+    """Each cell takes the colour of the nearest non-zero cell at or up-left of it on its diagonal: the
+    grid is sheared so that diagonals become columns, filled downwards in one pass, and sheared back."""
     h, w = g.shape
-    out = np.zeros_like(g)
-    for k in range(-h + 1, w):
-        rows = np.arange(max(0, -k), min(h, w - k))
-        cols = rows + k
-        out[rows, cols] = _ffill_right(g[rows, cols][None, :])[0]
-    return out
-
+    rows = np.arange(h)[:, None]
+    cols = np.arange(w)[None, :] - rows + (h - 1)
+    sheared = np.zeros((h, w + h - 1), dtype=g.dtype)
+    sheared[rows, cols] = g
+    return _ffill_right(sheared.T).T[rows, cols]
 
 def _fill(g, d):
     if d == "right":

@@ -5,23 +5,21 @@ PARAMS = [{"color": c} for c in range(1, 10)]
 
 
 def _enclosed(g):
-    try:
-        from scipy import ndimage
-    except ImportError:  # pragma: no cover
-        ndimage = None
-    if ndimage is not None:
-        lab, _ = ndimage.label(g == 0)
-        border = set(np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))) - {0}
-        return (g == 0) & ~np.isin(lab, list(border))
-    h, w = g.shape
-    outside = np.zeros((h, w), dtype=bool)
-    stack = [(r, c) for r in range(h) for c in (0, w - 1)] + [(r, c) for c in range(w) for r in (0, h - 1)]
-    while stack:
-        r, c = stack.pop()
-        if 0 <= r < h and 0 <= c < w and not outside[r, c] and g[r, c] == 0:
-            outside[r, c] = True
-            stack += [(r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)]
-    return (g == 0) & ~outside
+    """Background cells not 4-connected to the border through background (numpy only: grow the outside
+    region from the border one step at a time until it stops changing)."""
+    free = g == 0
+    outside = np.zeros_like(free)
+    outside[0], outside[-1], outside[:, 0], outside[:, -1] = free[0], free[-1], free[:, 0], free[:, -1]
+    while True:
+        grown = outside.copy()
+        grown[1:] |= outside[:-1]
+        grown[:-1] |= outside[1:]
+        grown[:, 1:] |= outside[:, :-1]
+        grown[:, :-1] |= outside[:, 1:]
+        grown &= free
+        if np.array_equal(grown, outside):
+            return free & ~outside
+        outside = grown
 
 
 def fit(train_pairs):

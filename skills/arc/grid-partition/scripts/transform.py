@@ -21,8 +21,8 @@ def cells(g):
     h, w = g.shape
     best = []
     for sep in np.unique(g):
-        rows = np.array([np.all(g[r] == sep) for r in range(h)])
-        cols = np.array([np.all(g[:, c] == sep) for c in range(w)])
+        rows = (g == sep).all(axis=1)
+        cols = (g == sep).all(axis=0)
         if not rows.any() and not cols.any():
             continue
         if rows.all() or cols.all():
