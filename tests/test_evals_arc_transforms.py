@@ -181,4 +181,4 @@ def test_fractal_tile_and_new_recolour_keys():
     objs = np.array([[1, 1, 1, 0, 1], [1, 0, 1, 0, 0], [1, 1, 1, 0, 0]])
     out = np.array([[2, 2, 2, 0, 7], [2, 0, 2, 0, 0], [2, 2, 2, 0, 0]])
     params = T["recolor-objects"].fit([(objs, out)])
-    assert {"key": "holes", "mapping": {"1": 2, "0": 7}} in params
+    assert {"key": "has_holes", "mapping": {"yes": 2, "no": 7}} in params  # the yes/no key generalises to hole counts never seen

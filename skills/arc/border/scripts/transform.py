@@ -9,7 +9,9 @@ def fit(train_pairs):
     if len(corners) != 1:
         return []
     c = corners.pop()
-    return [{"mode": m, "color": c} for m in ("paint", "pad")]
+    cands = [{"mode": m, "color": c} for m in ("paint", "pad")]
+    # only settings that reproduce every pair (each proposal costs the search a candidate check)
+    return [p for p in cands if all(np.array_equal(transform(a, **p), np.asarray(b)) for a, b in train_pairs)]
 
 
 def transform(grid, mode="paint", color=1):

@@ -12,10 +12,22 @@ def fit(train_pairs):
             return []
         new = {int(v) for v in np.unique(b[(a == 0) & (b != 0)])}
         colours = new if colours is None else colours & new
-    return [{"mode": "frame", "color": c} for c in sorted(colours or [])]
+    cands = [{"mode": "frame", "color": c} for c in sorted(colours or [])]
+    if len(cands) == 1 and not all(np.array_equal(transform(a, **cands[0]), np.asarray(b)) for a, b in train_pairs):
+        # frame only the objects of at least `min_size` cells (e.g. pairs framed, single cells not)
+        for n in (2, 3, 4):
+            p = dict(cands[0], min_size=n)
+            if all(np.array_equal(transform(a, **p), np.asarray(b)) for a, b in train_pairs):
+                cands.insert(0, p)
+                break
+    hollow = {"mode": "hollow", "color": 0}
+    if all(np.array_equal(transform(a, **hollow), np.asarray(b)) for a, b in train_pairs):
+        cands.insert(0, hollow)  # fit replaces PARAMS at depth 1, so hollowing must be proposed here too
+    # only settings that reproduce every pair (each proposal costs the search a candidate check)
+    return [p for p in cands if all(np.array_equal(transform(a, **p), np.asarray(b)) for a, b in train_pairs)]
 
 
-def transform(grid, mode="hollow", color=0):
+def transform(grid, mode="hollow", color=0, min_size=1):
     g = np.asarray(grid)
     out = g.copy()
     h, w = g.shape
@@ -24,7 +36,14 @@ def transform(grid, mode="hollow", color=0):
         same = (inner != 0) & (g[:-2, 1:-1] == inner) & (g[2:, 1:-1] == inner) & (g[1:-1, :-2] == inner) & (g[1:-1, 2:] == inner)
         out[1:-1, 1:-1][same] = 0
         return out
-    p = np.pad(g != 0, 1)
+    mask = g != 0
+    if min_size > 1:
+        from scipy import ndimage
+
+        lab, _ = ndimage.label(mask)  # 4-connected: cells touching at a corner are separate objects
+        sizes = np.bincount(lab.ravel())
+        mask = mask & (sizes[lab] >= min_size)
+    p = np.pad(mask, 1)
     near = np.zeros((h, w), dtype=bool)
     for dy in range(3):
         for dx in range(3):
