@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import atexit
 import base64
-import contextlib
 import json
 import logging
 import os
@@ -54,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fileio import home_lock
+from ..fileio import fsync_dir, home_lock
 from .base import Hit, VectorIndex, matches, normalise_rows
 
 _log = logging.getLogger(__name__)
@@ -215,7 +214,7 @@ class BufferedIndex:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         buf = self._buf(namespace)
         buf.reset(gen)
         st = os.stat(path)
@@ -385,15 +384,6 @@ class BufferedIndex:
                 self._new_generation(namespace)
             else:
                 self._buf(namespace).reset(None)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 #: every live buffered index of this process, flushed at interpreter exit
