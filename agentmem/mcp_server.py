@@ -156,6 +156,14 @@ class MemoryService:
             out[s.name] = s
         return out
 
+    def close(self) -> None:
+        """Flush the home's vector write buffer into Chroma (:mod:`~agentmem.retrieval.write_buffer`);
+        nothing is lost without it (the buffer file is durable), it only spares the next process."""
+        if self._facts is not None:
+            close = getattr(getattr(getattr(self._facts, "hybrid", None), "index", None), "close", None)
+            if close is not None:
+                close()
+
     def _namespace(self, namespace: str | None) -> str:
         if namespace is None or namespace == "":
             return self.namespace

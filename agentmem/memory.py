@@ -226,7 +226,7 @@ class Memory:
         """A batch of edits whose writer died leaves its journal: undo its own writes before
         reading (only when no live writer holds the home lock; one stat otherwise)."""
         home = self.settings.paths.home
-        if not (home / "learning.journal.json").exists():
+        if not (home / "learning.journal.json").exists() and not (home / "learning.journal.writes").exists():
             return
         try:
             from .learning.engine import EditEngine

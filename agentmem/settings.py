@@ -60,6 +60,8 @@ class IndexSettings(_Section):
     backend: Literal["chroma", "memory"] = "chroma"
     lexical: Literal["bm25", "fts5", "bm25s"] = Field(default="bm25", description="Lexical engine of hybrid search: 'bm25' = incremental BM25 persisted in SQLite under <home>/index/lexical (default); 'fts5' = SQLite FTS5 bm25(); 'bm25s' = in-memory bm25s, rebuilt after each change (docs/recall.md compares them).")
     chroma_url: str | None = Field(default=None, description="Use a Chroma server (`chroma run`) instead of the embedded client; env AGENTMEM_CHROMA_URL.")
+    write_buffer_items: int = Field(default=256, ge=0, description="Embedded Chroma only: new vectors go to a fsynced write-behind buffer under <home>/index/write_buffer (searched exactly with every query) and reach Chroma in batches of this many ids; 0 = write every vector to Chroma at once.")
+    write_buffer_age_s: float = Field(default=300.0, gt=0, description="A write also flushes the buffer when its oldest record is older than this.")
 
 
 class RecallSettings(_Section):

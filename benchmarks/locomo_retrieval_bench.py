@@ -68,7 +68,8 @@ def section(title: str, entry: dict) -> list[str]:
             out.append("")
             nb = f" + same-session neighbours of the top {r['neighbours']}" if r.get("neighbours") else ""
             ft = ", questions embedded by the MiniLM query encoder fine-tuned on the fold's training conversations" if any("minilm-qft" in str(e) for e in r.get("embedders") or []) else ""
-            out.append(f"{name}: shortlist hybrid top {r['candidates']}{nb}{ft} (evidence recall of the shortlist {r['candidate_recall']:.1f}%); per seed R@10 " + ", ".join(f"{s['R@10']:.1f}" for s in r["per_seed"]) + "; trained on " + "; ".join(sorted({str(t[0].get('reward_source')) for t in r['training']})) + ".")
+            out.append(f"{name}: shortlist hybrid top {r['candidates']}{nb}{ft} (evidence recall of the shortlist {r['candidate_recall']:.1f}%); per seed R@10 " + ", ".join(f"{s['R@10']:.1f}" for s in r["per_seed"]) + "; trained on " + "; ".join(sorted({str(t[0].get('reward_source')) for t in r['training']}))
+                       + (f"; head: {r['config']['warm_epochs']} listwise epochs + {r['config']['rl_epochs']} policy-gradient epochs (MemSifter reward)" if r.get("config") else "") + ".")
     out += ["", "### Category 5 (adversarial)", "", HEAD]
     for name, r in entry["rankers"].items():
         out.append(row(name, r["category_5"]))
@@ -88,8 +89,8 @@ def markdown(report: dict, command: str) -> str:
         f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s, CPU time of the process {report.get('cpu_seconds', '?')} s (CPU shared with other jobs).",
         "",
         "Rankers: `bm25`, `dense`, `hybrid` (RRF k=60) are stage 1; `proxy:gold` is the trained proxy with LoCoMo's evidence labels as the reward;"
-        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k"
-        " (MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
+        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k,"
+        " each turn's F1 scaled by the share of the question's content words it holds (question-aware reader; MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
         "",
     ]
     if report.get("finetune"):
@@ -125,6 +126,8 @@ def main() -> None:
     ap.add_argument("--finetune", action=argparse.BooleanOptionalAction, default=True, help="Fine-tune the MiniLM query encoder contrastively on each fold's training conversations (evidence positives for the gold row, reader positives for the outcome row) and use it for stage 1 and the proxy (default on).")
     ap.add_argument("--candidates", type=int, default=80, help="Shortlist size: the stage-1 top N (default 80; the proxy's latency is also measured at 50).")
     ap.add_argument("--neighbours", type=int, default=10, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default 10).")
+    ap.add_argument("--gold-rl-epochs", type=int, default=0, help="Policy-gradient epochs of the gold row (default 0: listwise on the evidence labels alone measured best on the development folds).")
+    ap.add_argument("--outcome-rl-epochs", type=int, default=None, help="Policy-gradient epochs of the outcome row (default: ProxyConfig's).")
     ap.add_argument("--latency-queries", type=int, default=200, help="Questions timed for the proxy-stage and whole-query latency (0 = skip).")
     ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
     ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
@@ -139,7 +142,7 @@ def main() -> None:
             for k, v in part["protocols"].items():
                 protocols[k] = {**v, "rankers": {**protocols[k]["rankers"], **v["rankers"]}} if k in protocols else v
         report = {**parts[0], "protocols": protocols, "merged_from": [str(p) for p in args.merge],
-                  "seconds": sum(p["seconds"] for p in parts)}
+                  "seconds": round(sum(p["seconds"] for p in parts), 1)}
         report["split"] = next((p["split"] for p in parts if p.get("split")), None)
         report["latency"] = next((p["latency"] for p in parts if p.get("latency")), None)
         report["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0) for p in parts), 1)
@@ -168,6 +171,7 @@ def main() -> None:
     report = run_protocol(
         args.data, None if args.split == "none" else Path(args.split), rewards=args.rewards, seeds=args.seeds, dev_seeds=args.dev_seeds, folds=args.folds, settings=settings,
         checkpoint_root=ckpt, cache_dir=settings.paths.cache, config=config, finetune=args.finetune,
+        reward_config={"gold": {"rl_epochs": args.gold_rl_epochs}, "outcome": {} if args.outcome_rl_epochs is None else {"rl_epochs": args.outcome_rl_epochs}},
         progress=lambda s, n, N: print(f"[{time.time() - t0:7.1f}s] {s} {n + 1}/{N}", flush=True),
         log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
     )

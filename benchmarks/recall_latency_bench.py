@@ -52,13 +52,29 @@ NS = "bench/agent"
 
 
 def pct(xs: list[float]) -> dict[str, float]:
-    return {"p50": round(float(np.percentile(xs, 50)), 2), "p95": round(float(np.percentile(xs, 95)), 2), "mean": round(float(np.mean(xs)), 2), "n": len(xs)}
+    return {"p50": round(float(np.percentile(xs, 50)), 2), "p95": round(float(np.percentile(xs, 95)), 2), "p99": round(float(np.percentile(xs, 99)), 2),
+            "max": round(float(np.max(xs)), 2), "mean": round(float(np.mean(xs)), 2), "n": len(xs)}
+
+
+#: ``index.write_buffer_items`` for the homes (None: the default); set from --write-buffer-items
+WRITE_BUFFER: int | None = None
 
 
 def settings_for(home: Path):  # noqa: ANN201
     from agentmem.settings import Settings
 
-    return Settings.load(home=home, namespace=NS).ensure_home()
+    extra = {"index": {"write_buffer_items": WRITE_BUFFER}} if WRITE_BUFFER is not None else {}
+    return Settings.load(home=home, namespace=NS, **extra).ensure_home()
+
+
+def buffer_stats(svc) -> dict:  # noqa: ANN001
+    """The fact index's write buffer (agentmem.retrieval.write_buffer): flushes and their cost."""
+    idx = svc.facts.hybrid.index
+    secs = getattr(idx, "flush_seconds", None)
+    if secs is None:
+        return {"write_buffer": False}
+    return {"write_buffer": True, "max_items": idx.max_items, "flushes": idx.flushes, "flushed_ids": idx.flushed_ids,
+            "flush_ms": [round(1000 * x, 1) for x in secs], "pending_ids": idx._sync(svc.facts.hybrid.collection).pending}
 
 
 def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int = 0, write: bool = True) -> tuple[list[str], np.ndarray, float]:
@@ -99,6 +115,27 @@ def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int 
         con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", ((hashlib.sha1(t.encode("utf-8")).hexdigest(), vecs[j].tobytes()) for j, t in enumerate(texts)))
     con.close()
     return texts, vecs, time.perf_counter() - t0
+
+
+def forget_queries(settings, questions: list[str]) -> None:  # noqa: ANN001
+    """Drop the questions' vectors from a reused home's embedding cache: an earlier run over the home
+    embedded them, and recall would find them there instead of timing the model (the items'
+    pre-computed vectors stay). The notes the loops write carry a run id, so they are new texts."""
+    import hashlib
+    import sqlite3
+
+    for db in settings.paths.cache.glob("embeddings-*.sqlite"):
+        con = sqlite3.connect(db)
+        keys = [hashlib.sha1(q.encode("utf-8")).hexdigest() for q in questions]
+        with con:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                con.execute(f"DELETE FROM emb WHERE k IN ({','.join('?' * len(chunk))})", chunk)
+        con.close()
+
+
+#: distinguishes this run's notes from those an earlier run wrote into a reused home (and its embedding cache)
+RUN_ID = f"{os.getpid()}-{int(time.time())}"
 
 
 class Timed:
@@ -174,7 +211,8 @@ def probe(home: str, query: str) -> None:
 def run_probe(home: Path, query: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--probe", str(home), "--probe-query", query], capture_output=True, text=True, env=env, timeout=1800)
+    extra = ["--write-buffer-items", str(WRITE_BUFFER)] if WRITE_BUFFER is not None else []
+    out = subprocess.run([sys.executable, __file__, "--probe", str(home), "--probe-query", query, *extra], capture_output=True, text=True, env=env, timeout=1800)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
@@ -262,13 +300,17 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
     reused = args.reuse_homes and marker.is_file() and marker.read_text().strip() == str(n)
     if not reused:
         shutil.rmtree(home, ignore_errors=True)
+    cpu_build0 = time.process_time()
     texts, vecs, seed_s = seed_home(home, n, turns, base, write=not reused)
     print(f"[{n}] {'reused the home seeded with' if reused else 'seeded'} {n} items in {seed_s:.1f}s", flush=True)
+    if reused:
+        forget_queries(settings_for(home), questions)
     settings = settings_for(home)
     svc, stores, memory = open_memory(settings)
     t0 = time.perf_counter()
     memory.recall(questions[0])  # first recall: the stores index their files (the one-off cost)
     index_s = time.perf_counter() - t0
+    build_cpu_s = time.process_time() - cpu_build0
     syncs_after_open = svc.facts.full_syncs  # 1 when the first recall indexed the files, 0 when it opened the persisted index
     marker.write_text(str(n))
     print(f"[{n}] indexed in {index_s:.1f}s", flush=True)
@@ -295,34 +337,41 @@ def bench_size(n: int, turns: list[str], base: np.ndarray, questions: list[str],
     steps = args.steps if n <= args.remember_max_items else 0  # see --remember-max-items
     if steps:
         memory.remember("warm-up note: the controller is built on the first write", namespace=NS)
+    buf0 = buffer_stats(svc)
+    cpu0 = time.process_time()
     for j in range(steps):
         q = next(qi)
         t0 = time.perf_counter()
-        memory.remember(f"note {j}: {q} (interleaved step {j})", namespace=NS)
+        memory.remember(f"note {j}: {q} (interleaved step {j}, run {RUN_ID})", namespace=NS)
         t1 = time.perf_counter()
         memory.recall(q)
         t2 = time.perf_counter()
         inter.append(1000 * (t2 - t0))
         rem.append(1000 * (t1 - t0))
+    inter_cpu = time.process_time() - cpu0
+    buf1 = buffer_stats(svc)
     # ... and the index work of a write alone: the fact store's own insert (file + vectors + lexical row,
     # what the controller's applier calls), then recall
     s_inter, s_ins = [], []
     for j in range(args.store_steps):
         q = next(qi)
         t0 = time.perf_counter()
-        svc.facts.insert(f"store note {j}: {q} (store-level step {j})", namespace=NS)
+        svc.facts.insert(f"store note {j}: {q} (store-level step {j}, run {RUN_ID})", namespace=NS)
         t1 = time.perf_counter()
         memory.recall(q)
         t2 = time.perf_counter()
         s_inter.append(1000 * (t2 - t0))
         s_ins.append(1000 * (t1 - t0))
     full_syncs = svc.facts.full_syncs
-    fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)])
+    fl = floor(live._load(), vecs, texts, svc.facts.hybrid.lexical, [next(qi) for _ in range(args.queries)], with_bm25s=n <= args.bm25s_max_items)
     row = {
-        "items": n, "seed_s": round(seed_s, 1), "first_index_s": None if reused else round(index_s, 1), "home_reused": reused,
+        "items": n, "seed_s": round(seed_s, 1), "first_index_s": None if reused else round(index_s, 1), "build_cpu_s": None if reused else round(build_cpu_s, 1), "home_reused": reused,
+        "build_load_1m": round(os.getloadavg()[0], 2),
         **fl,
         "recall": pct(rec), "recall_rest_outside_stores": pct(rest), "per_store_search": per_store,
         "interleaved_step": pct(inter) if inter else None, "interleaved_remember": pct(rem) if rem else None, "fact_full_syncs_during_loop": full_syncs - syncs_after_open,
+        "interleaved_cpu_ms_per_step": round(1000 * inter_cpu / len(inter), 1) if inter else None,
+        "write_buffer_during_interleaved": {**buf1, "flushes": buf1.get("flushes", 0) - buf0.get("flushes", 0), "flush_ms": buf1.get("flush_ms", [])[len(buf0.get("flush_ms", [])):]},
         "store_insert_step": pct(s_inter), "store_insert": pct(s_ins),
     }
     row["recall_p95_over_floor_p95"] = round(row["recall"]["p95"] / row["floor"]["p95"], 2)
@@ -351,6 +400,8 @@ def main() -> None:
     ap.add_argument("--store-steps", type=int, default=50, help="Interleaved steps writing through the fact store's insert (the index work of a write).")
     ap.add_argument("--repeats", type=int, default=3, help="New-process probes per open measurement (median reported).")
     ap.add_argument("--open-min", type=int, default=100_000, help="Measure opening a home from this size up.")
+    ap.add_argument("--write-buffer-items", type=int, default=None, help="index.write_buffer_items for the homes (default: the setting's default; 0 = every vector straight to Chroma, as before the buffer).")
+    ap.add_argument("--bm25s-max-items", type=int, default=200_000, help="Build bm25s for the floor's lexical part only up to this size (above it the floor uses the store's own lexical index; bm25s takes minutes and gigabytes there).")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="Keep the benchmark homes.")
     ap.add_argument("--reuse-homes", action="store_true", help="Keep the homes, and reuse one an earlier run with --reuse-homes seeded and indexed (same items and vectors; it also holds that run's interleaved notes).")
@@ -359,6 +410,8 @@ def main() -> None:
     ap.add_argument("--probe", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--probe-query", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global WRITE_BUFFER
+    WRITE_BUFFER = args.write_buffer_items
     if args.probe:
         probe(args.probe, args.probe_query)
         return
@@ -417,7 +470,8 @@ def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fr
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recall_latency.json").write_text(json.dumps(report, indent=2))
     cmd = (f"python benchmarks/recall_latency_bench.py --sizes {' '.join(map(str, args.sizes))} --floor-sizes {' '.join(map(str, args.floor_sizes))} "
-           f"--queries {args.queries} --steps {args.steps} --store-steps {args.store_steps} --repeats {args.repeats}" + (" --reuse-homes" if args.reuse_homes else ""))
+           f"--queries {args.queries} --steps {args.steps} --store-steps {args.store_steps} --repeats {args.repeats} --remember-max-items {args.remember_max_items}"
+           + (f" --write-buffer-items {args.write_buffer_items}" if args.write_buffer_items is not None else "") + (" --reuse-homes" if args.reuse_homes else ""))
     cell = lambda d: f"{d['p50']} / {d['p95']}" if d else "-"  # noqa: E731
     lines = [
         "# Recall latency on the default back ends (ms)",
@@ -438,6 +492,18 @@ def write_report(args: argparse.Namespace, load0: tuple[float, float, float], fr
               + "; `store insert` is the index work of a write alone (the fact store's insert: item file, vectors, lexical row), "
               + ", ".join(f"{r['items']:,}: {cell(r['store_insert'])}" for r in results)
               + f". Full re-syncs of the fact index during the loops: {[r['fact_full_syncs_during_loop'] for r in results]}."]
+    for r in results:
+        if r.get("first_index_s") is not None:
+            lines += ["", f"{r['items']:,} items, building the home: item files and pre-computed vectors written in {r['seed_s']} s, then the fact store's first open indexed them "
+                      f"(Chroma in batches, the lexical index) in {r['first_index_s']} s; {r['build_cpu_s']} CPU-s for both; load {r['build_load_1m']} at the end."]
+    for r in results:
+        st, wb = r.get("interleaved_step"), r.get("write_buffer_during_interleaved") or {}
+        if st:
+            lines += ["", f"{r['items']:,} items, remember + recall step over {st['n']} steps: p50 {st['p50']}, p95 {st['p95']}, p99 {st['p99']}, max {st['max']}, mean {st['mean']} ms "
+                      f"({r['interleaved_cpu_ms_per_step']} CPU-ms per step); recall alone p95 {r['recall']['p95']}, mean {r['recall']['mean']} ms; mean step / mean recall "
+                      f"{round(st['mean'] / r['recall']['mean'], 2)}. Vector write buffer: "
+                      + (f"{wb.get('max_items')} ids per flush, {wb.get('flushes')} flush(es) during the steps taking {wb.get('flush_ms')} ms, {wb.get('pending_ids')} ids still buffered after them."
+                         if wb.get("write_buffer") else "off (every vector written to Chroma at once).")]
     fr = fresh
     lines += ["", "First recall in a fresh home (shipped skills only; a new process per probe; median of "
               f"{len(fr)}): **{report['fresh_home_first_recall_s']} s after the model is loaded** (open {median(fr, 'open_s')} s + recall {median(fr, 'first_recall_s')} s); "

@@ -78,25 +78,6 @@ def test_recolor_background_regions_touching_a_colour():
     assert run("recolor-objects", [[0, 5, 0], [5, 5, 1]], **p) == [[0, 5, 1], [5, 5, 1]]
 
 
-# -- stamp-around-cells -----------------------------------------------------------------------------
-def test_stamp_learns_one_pattern_per_colour():
-    a = np.zeros((7, 7), dtype=int)
-    a[1, 1] = a[5, 5] = 2
-    a[1, 5] = a[5, 1] = 1
-    b = a.copy()
-    for y, x in ((1, 1), (5, 5)):
-        b[y - 1, x - 1] = b[y - 1, x + 1] = b[y + 1, x - 1] = b[y + 1, x + 1] = 4
-    for y, x in ((1, 5), (5, 1)):
-        b[y - 1, x] = b[y + 1, x] = b[y, x - 1] = b[y, x + 1] = 7
-    params = fit("stamp-around-cells", [(a.tolist(), b.tolist())])
-    assert len(params) == 1
-    pats = params[0]["patterns"]
-    assert sorted(map(tuple, pats["2"])) == [(-1, -1, 4), (-1, 1, 4), (1, -1, 4), (1, 1, 4)]
-    assert sorted(map(tuple, pats["1"])) == [(-1, 0, 7), (0, -1, 7), (0, 1, 7), (1, 0, 7)]
-    # a red cell in a corner gets only the corner of its pattern that fits
-    assert run("stamp-around-cells", [[2, 0], [0, 0]], **params[0]) == [[2, 0], [0, 4]]
-
-
 # -- move-objects -----------------------------------------------------------------------------------
 def test_move_toward_anchor_until_contact():
     g = [[2, 2, 0, 0, 0, 8], [0, 0, 0, 0, 0, 8]]
@@ -256,7 +237,6 @@ def test_crop_fixed_window_from_a_corner():
 # -- real ARC-AGI-1 training tasks ------------------------------------------------------------------
 REAL = [
     ("recolor-objects", "d2abd087"), ("recolor-objects", "e8593010"), ("recolor-objects", "810b9b61"),
-    ("stamp-around-cells", "0ca9ddb6"), ("stamp-around-cells", "b60334d2"),
     ("move-objects", "05f2a901"), ("move-objects", "ae3edfdc"), ("move-objects", "dc433765"),
     ("extract-object", "0b148d64"), ("extract-object", "8efcae92"), ("extract-object", "1c786137"),
     ("object-summary", "ff28f65a"), ("object-summary", "f8ff0b80"), ("object-summary", "445eab21"),

@@ -55,6 +55,7 @@ def test_failed_fact_batch_restores_revised_and_removes_added(settings, monkeypa
     before = scan_root(root)
     engine = _engine(settings)
     applier = engine.registry.find("facts", "add_item")
+    assert applier is not None
     real_apply = type(applier).apply
     seen = {"n": 0}
 
@@ -110,7 +111,55 @@ def test_killed_writer_revisions_are_undone_from_copy_on_write_blobs(settings, t
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     assert scan_root(root) != before  # two revisions and one new fact are on disk, uncommitted
+    assert not (settings.home / "learning.journal.json").exists()  # begun in the write log: recovery reads it there
     report = _engine(settings).apply([])
     assert report.recovered and "rolled back" in report.recovered
     assert scan_root(root) == before
-    assert FactStore.from_settings(settings).get("f_old0").content == "old fact 0"
+    old = FactStore.from_settings(settings).get("f_old0")
+    assert old is not None and old.content == "old fact 0"
+
+
+_KILL_AFTER_COMMIT = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from agentmem.settings import Settings
+from agentmem.learning.controller import ReflectiveController
+from agentmem.learning.edits import AddItem
+from agentmem.learning.engine import EditEngine
+from agentmem.learning.wiring import open_memory
+settings = Settings.load(home=sys.argv[1], embedder={{"backend": "hash"}}, index={{"backend": "memory"}}).ensure_home()
+state, registry = open_memory(settings)
+engine = ReflectiveController(state, settings.home, registry=registry).engine
+def stop(self, rec):  # the commit line is fsynced; the audit and provenance are not written yet
+    open(sys.argv[1] + "/reached", "w").close()
+    time.sleep(60)
+EditEngine._finish = stop
+engine.apply([AddItem(store="facts", title="c", text="committed before the kill", metadata={{"namespace": "a/default"}}, id_hint="f-kept", reason="kept")])
+"""
+
+
+def test_a_writer_killed_after_its_commit_line_is_completed_not_rolled_back(settings, tmp_path):
+    """Begin and commit are lines of the write log (no journal file written, renamed, deleted): a
+    writer killed right after its commit line leaves a batch that recovery finishes (audit rows
+    written, the fact kept)."""
+    _seed(settings)
+    script = tmp_path / "writer.py"
+    script.write_text(_KILL_AFTER_COMMIT.format(repo=str(REPO)))
+    proc = subprocess.Popen([sys.executable, str(script), str(settings.home)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (settings.home / "reached").exists():
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the writer never reached the kill point"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    engine = _engine(settings)
+    assert not engine.journal.path.exists()  # the batch was begun and committed in the write log alone
+    pending = engine.journal.pending()
+    assert pending is not None and pending.state == "committed"
+    report = engine.apply([])
+    assert report.recovered and "completed committed" in report.recovered
+    kept = [i for i in FactStore.from_settings(settings).items() if i.content == "committed before the kill"]
+    assert len(kept) == 1
+    assert [e.status for e in engine.audit.entries(item_id=kept[0].id)] == ["applied"]
+    assert not engine.journal.path.exists()

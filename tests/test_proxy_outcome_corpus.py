@@ -65,6 +65,18 @@ def test_reader_span_f1_scores_the_answer_not_the_label() -> None:
     assert good > late > 0.0  # the earlier the answering memory, the larger the reward
 
 
+def test_question_aware_reader_reads_the_answer_where_the_question_is() -> None:
+    texts = {"off": "[1 May 2023] Bob: my coach number 3 jersey is blue", "on": "[1 May 2023] Ann: the swim coach number 3 coached Ann all summer"}
+    plain = ReaderScorer({"q": "coach number 3"}, texts, tasks={"q": "Who coached Ann at swimming?"})
+    aware = ReaderScorer({"q": "coach number 3"}, texts, tasks={"q": "Who coached Ann at swimming?"}, question_weight=1.0)
+    assert plain.item_score("q", "off") == plain.item_score("q", "on") == 1.0  # the answer anywhere counts in full
+    assert aware.item_score("q", "off") == 0.0  # no word of the question: a reader would not read the answer there
+    assert aware.item_score("q", "on") == pytest.approx(2 / 3)  # "coached", "ann" of "coached", "ann", "swimming"
+    assert aware.pseudo_relevant("q", ["off", "on"]) == ["on"]
+    with pytest.raises(ValueError, match="question_weight"):
+        ReaderScorer({}, {}, question_weight=1.5)
+
+
 def test_outcome_scorer_seam_takes_an_llm_when_configured() -> None:
     refs, tasks, texts = {"q": "coach number 3"}, {"q": "Who coached Ann?"}, {"a": "Ann met coach number 3", "b": "Bob likes chess"}
     assert isinstance(outcome_scorer(refs, tasks, texts), ReaderScorer)

@@ -155,10 +155,13 @@ from agentmem.settings import Settings
 s = Settings.load(home=Path(sys.argv[1]), embedder={"backend": "hash"}).ensure_home()
 svc = MemoryService(s)
 ctx = svc.memory().recall("heat a mug and put it in the cabinet")
-out = {"items": len(ctx.items), "chromadb_after_recall": "chromadb" in sys.modules}
-if len(sys.argv) > 2:
+out = {"items": len(ctx.items), "chromadb_after_recall": "chromadb" in sys.modules, "facts": [r.record.text for r in ctx.items if r.record.store == "facts"]}
+if "write" in sys.argv[2:]:
     svc.remember("the mug is in the cabinet")
     out["chromadb_after_write"] = "chromadb" in sys.modules
+if "close" in sys.argv[2:]:
+    svc.close()
+    out["chromadb_after_close"] = "chromadb" in sys.modules
 print(json.dumps(out))
 """
 
@@ -174,12 +177,16 @@ def _probe(home: Path, *extra: str) -> dict:
 def test_a_fresh_homes_first_recall_never_imports_chromadb(tmp_path) -> None:  # noqa: ANN001
     """The default back ends (embedded Chroma) in a fresh home: the shipped skills are recalled
     from the in-process skill index, the empty stores answer without opening Chroma; the first
-    write opens it."""
+    write goes to the vector write buffer (still no chromadb), the next process recalls it from
+    there, and closing the service flushes it into Chroma, which the process after opens."""
     first = _probe(tmp_path / "home", "write")
     assert first["items"] > 0 and first["chromadb_after_recall"] is False
-    assert first["chromadb_after_write"] is True
-    # the next process finds the Chroma store written and opens it (the fact is recalled from it)
-    assert _probe(tmp_path / "home")["chromadb_after_recall"] is True
+    assert first["chromadb_after_write"] is False
+    second = _probe(tmp_path / "home", "close")
+    assert second["facts"] == ["the mug is in the cabinet"] and second["chromadb_after_recall"] is False
+    assert second["chromadb_after_close"] is True
+    third = _probe(tmp_path / "home")
+    assert third["facts"] == ["the mug is in the cabinet"] and third["chromadb_after_recall"] is True
 
 
 def test_reopening_a_home_reads_only_the_item_files_recall_returns(tmp_path, monkeypatch) -> None:  # noqa: ANN001

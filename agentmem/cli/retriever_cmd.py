@@ -71,6 +71,7 @@ def train(
     warm_epochs: int | None = typer.Option(None, help="Listwise warm-start epochs."),
     adapter_epochs: int | None = typer.Option(None, help="Query-adapter epochs (0 = base embedder)."),
     seed: int = typer.Option(0, help="Random seed."),
+    finetune_encoder: bool = typer.Option(True, "--finetune-encoder/--no-finetune-encoder", help="Outcome log: also fine-tune the MiniLM query encoder on the logged tasks (saved in the checkpoint; needs a MiniLM embedder and 8+ tasks where an item helped)."),
 ) -> None:
     """Train the proxy and save a checkpoint that recall then uses.
 
@@ -110,7 +111,7 @@ def train(
         else:
             from ..learning.proxy_outcomes import train_proxy_from_home
 
-            record = train_proxy_from_home(settings, target, config, log=log)
+            record = train_proxy_from_home(settings, target, config, log=log, finetune_encoder=finetune_encoder)
     if st.json:
         emit_json(record)
     else:

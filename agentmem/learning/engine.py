@@ -128,6 +128,8 @@ class EditEngine:
         """Finish or undo a transaction a crashed writer left behind (caller holds the lock)."""
         rec = self.journal.pending()
         if rec is None:
+            if self.journal.writes.path.exists():
+                self.journal.writes.clear()  # a log with no batch in it (the caller holds the lock: no batch is running)
             return None
         if rec.state == "applying":
             undone, kept = self._undo_own(rec)
@@ -142,7 +144,7 @@ class EditEngine:
     def recover_if_abandoned(self) -> str | None:
         """For readers: recover a batch whose writer died (its journal is left and nobody holds
         the lock); do nothing while a live writer holds the lock (its batch is in progress)."""
-        if not self.journal.path.exists():
+        if not self.journal.exists():
             return None
         try:
             with home_lock(self.lock_path, timeout=0):
@@ -155,8 +157,9 @@ class EditEngine:
         every file missing from its store; leave files changed since by other writers.
         Returns (files restored, files kept)."""
         snap = None
-        with contextlib.suppress(AgentmemError):
-            snap = self.preimages.get(rec.pre_snapshot)
+        if rec.pre_snapshot:  # empty: every touched store was copy-on-write, nothing was snapshotted whole
+            with contextlib.suppress(AgentmemError):
+                snap = self.preimages.get(rec.pre_snapshot)
         written = self.journal.writes.read()
         roots = self.state.roots()
         undone = kept = 0
@@ -255,8 +258,9 @@ class EditEngine:
         snapshotted stores' current files stay (they are the next batch's pre-image), so the
         journal's blob folder is bounded by the size of those stores. A batch that touched only
         copy-on-write stores deletes just its own pre-image blobs (no walk of any store)."""
-        with contextlib.suppress(AgentmemError):
-            self.preimages.delete(rec.pre_snapshot)
+        if rec.pre_snapshot:
+            with contextlib.suppress(AgentmemError):
+                self.preimages.delete(rec.pre_snapshot)
         scanned = [s for s in rec.stores if s not in rec.cow_stores]
         roots = self.state.roots()
         if scanned:
@@ -385,12 +389,14 @@ class EditEngine:
             cow = [s for s in touched if all(getattr(self.registry.find(e.store, e.kind), "observed_writes", False) for e, _, _ in admitted if e.store == s)]
             scanned = [s for s in touched if s not in cow]
             all_roots = self.state.roots()
-            pre = self.preimages.take(MemoryState(roots={s: all_roots[s] for s in scanned}), reason=f"pre-image of run {run_id}")
-            rec = JournalRecord(txn_id=new_id("txn-"), pre_snapshot=pre.id, stores=touched, cow_stores=cow, run_id=run_id)
-            self.journal.begin(rec)
-            self.journal.writes.open()
+            # no whole-store pre-image when every touched store is copy-on-write (a remember): no manifest to write and delete
+            pre = self.preimages.take(MemoryState(roots={s: all_roots[s] for s in scanned}), reason=f"pre-image of run {run_id}") if scanned else None
+            rec = JournalRecord(txn_id=new_id("txn-"), pre_snapshot=pre.id if pre is not None else "", stores=touched, cow_stores=cow, run_id=run_id)
+            # the begin record is the write log's first line; when every touched store is copy-on-write its
+            # fsync rides on the first pre-image line, which precedes the batch's first store write
+            self.journal.begin_logged(rec, durable=bool(scanned))
             roots = {s: all_roots[s] for s in scanned}
-            last = {s: dict(pre.stores[s].files) if s in pre.stores else {} for s in scanned}
+            last = {s: dict(pre.stores[s].files) if pre is not None and s in pre.stores else {} for s in scanned}
             try:
                 with observe_writes(self._observer({s: all_roots[s] for s in cow})):
                     for i, (edit, st, note) in enumerate(admitted):

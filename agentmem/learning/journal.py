@@ -1,10 +1,14 @@
 """The write-ahead journal that makes applying a batch of edits all-or-nothing.
 
 Before the first store file changes, the engine snapshots the touched stores (content-addressed,
-so unchanged files cost nothing) and writes ``<home>/learning.journal.json`` with
-``state = "applying"``, the snapshot id and the audit/provenance records it will write. After
-the last edit it flips the journal to ``committed``, writes the audit log and provenance graph,
-then deletes the journal.
+so unchanged files cost nothing) and begins the batch with a record holding
+``state = "applying"``, the snapshot id and the audit/provenance records it will write: the first
+line (``B``) of the write log ``<home>/learning.journal.writes`` (older versions wrote it to
+``<home>/learning.journal.json``, which is still read). After
+the last edit it marks the batch ``committed`` (one fsynced ``C`` line with the full record in the
+write log below, which :meth:`Journal.pending` reads), writes the audit log and provenance graph,
+then deletes the journal. A batch that touches only copy-on-write stores takes no whole-store
+snapshot (``pre_snapshot`` is empty).
 
 :func:`Journal.pending` finds a journal left behind by a crash or kill. Recovery (done by the
 engine under the home lock before any read-modify-write) restores the snapshot of an
@@ -23,6 +27,7 @@ left as it is, and a file missing from its store comes back (nothing is ever los
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +71,44 @@ class WriteLog:
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
+    def begin(self, record: dict[str, Any], *, durable: bool) -> None:
+        """Start the log with the batch's begin record (``B<TAB>json``). ``durable=False`` leaves
+        the fsync to the next logged line: right for a batch whose every store write is observed
+        (a pre-image line is fsynced before each), so the record is on disk before any store file
+        changes."""
+        self.open()
+        line = "B\t" + json.dumps(record, sort_keys=True, default=str)
+        if durable:
+            self._write(line)
+        else:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+
+    def begun(self) -> dict[str, Any] | None:
+        """The begin record of :meth:`begin`, or None (no log, a log without one, or a torn one)."""
+        lines = self._lines()
+        if not lines or not lines[0].startswith("B\t"):
+            return None
+        try:
+            return json.loads(lines[0][2:])
+        except ValueError:
+            return None
+
+    def commit(self, record: dict[str, Any]) -> None:
+        """Log the batch's commit record (``C<TAB>json``) with one fsync: cheaper than rewriting
+        the journal file (fsync, rename, fsync of the folder)."""
+        self._write("C\t" + json.dumps(record, sort_keys=True, default=str))
+
+    def committed(self) -> dict[str, Any] | None:
+        """The commit record logged by :meth:`commit`, or None (none, or torn by a crash: not committed)."""
+        for line in self._lines():
+            if line.startswith("C\t"):
+                try:
+                    return json.loads(line[2:])
+                except ValueError:
+                    return None
+        return None
+
     def record(self, path: Path | str, sha: str | None) -> None:
         self._write(f"{os.path.realpath(path)}\t{sha or '-'}")
 
@@ -84,6 +127,8 @@ class WriteLog:
     def read(self) -> dict[str, set[str | None]]:
         out: dict[str, set[str | None]] = {}
         for line in self._lines():
+            if line.startswith(("B\t", "C\t")):
+                continue
             path, _, sha = line.rpartition("\t")
             if path and not path.startswith("P\t"):
                 out.setdefault(path, set()).add(None if sha == "-" else sha)
@@ -117,16 +162,36 @@ class Journal:
         self.path = Path(path)
         self.writes = WriteLog(self.path.with_name(self.path.name.replace(".json", "") + ".writes"))
 
+    def exists(self) -> bool:
+        """Whether a batch may be pending (a journal file, or a write log that may hold a begin record)."""
+        return self.path.exists() or self.writes.path.exists()
+
     def pending(self) -> JournalRecord | None:
-        data = read_json(self.path)
-        return JournalRecord(**data) if data else None
+        data = read_json(self.path) or self.writes.begun()
+        if not data:
+            return None
+        rec = JournalRecord(**data)
+        if rec.state == "applying":
+            done = self.writes.committed()
+            if done is not None and done.get("txn_id") == rec.txn_id:
+                return JournalRecord(**{**done, "state": "committed"})
+        return rec
 
     def begin(self, record: JournalRecord) -> None:
+        """Begin a batch in the journal file (the write log is opened separately)."""
         atomic_write_json(self.path, record.model_dump(mode="json"))
 
+    def begin_logged(self, record: JournalRecord, *, durable: bool = True) -> None:
+        """Begin a batch in the write log alone (opened here; no journal file to write, rename and
+        delete). ``durable=False`` for batches whose store writes are all observed (see
+        :meth:`WriteLog.begin`)."""
+        self.writes.begin(record.model_dump(mode="json"), durable=durable)
+
     def commit(self, record: JournalRecord) -> None:
+        """Mark the batch committed: its record (audit and provenance rows included) is appended
+        to the write log with one fsync; :meth:`pending` reads it from there."""
         record.state = "committed"
-        atomic_write_json(self.path, record.model_dump(mode="json"))
+        self.writes.commit(record.model_dump(mode="json"))
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,9 +103,33 @@ def outcome_queries(memory: Any, scorer: OutcomeLogScorer, embedder: Any, candid
     return out
 
 
-def train_from_outcome_log(memory: Any, rows: Sequence[OutcomeRow], out: str | Path, embedder: Any, config: ProxyConfig | None = None, log: Log | None = None, min_tasks: int = 2) -> dict[str, Any]:
+def finetune_from_outcomes(queries: Sequence[ShortlistQuery], embedder: Any, out: str | Path, seed: int = 0, log: Log | None = None, min_tasks: int = 8) -> tuple[Any | None, dict[str, Any]]:
+    """Fine-tune the MiniLM query encoder on the logged tasks (positives: the items that helped,
+    negatives: the rest of each task's shortlist; items keep the store's vectors) into
+    ``<out>/query-encoder``. Returns the encoder (``None`` when skipped) and what was done."""
+    from ..retrieval.proxy.trained import QUERY_ENCODER
+
+    path = getattr(embedder, "model_path", None)
+    if not str(getattr(embedder, "name", "")).startswith("minilm:") or not path:
+        return None, {"query_encoder": f"skipped: the store embedder {getattr(embedder, 'name', None)!r} is not MiniLM"}
+    groups = [([q.query], [[q.ids.index(i) for i in q.relevant]], q.d_vecs) for q in queries if q.relevant]
+    if len(groups) < min_tasks:
+        return None, {"query_encoder": f"skipped: {len(groups)} task(s) with an item that helped, need {min_tasks}"}
+    from ..retrieval.embedder import MiniLMEmbedder
+    from ..retrieval.proxy.finetune import finetune_query_encoder
+
+    target = Path(out) / QUERY_ENCODER
+    info = finetune_query_encoder(groups, target, base_path=str(path), seed=seed, record={"source": "outcome-log", "tasks": len(groups)}, log=log)
+    return MiniLMEmbedder(model_path=str(target)), {"query_encoder": QUERY_ENCODER, "query_encoder_seconds": info.get("seconds"), "query_encoder_tasks": len(groups)}
+
+
+def train_from_outcome_log(memory: Any, rows: Sequence[OutcomeRow], out: str | Path, embedder: Any, config: ProxyConfig | None = None, log: Log | None = None, min_tasks: int = 2,
+                           finetune_encoder: bool = False) -> dict[str, Any]:
     """Train a proxy from logged outcomes and save it to ``out``; returns the training record.
 
+    ``finetune_encoder``: first fine-tune the MiniLM query encoder on the logged tasks
+    (:func:`finetune_from_outcomes`, saved in the checkpoint; recall then embeds tasks with it);
+    skipped, with the reason in the record, for another embedder or too few tasks.
     Raises :class:`~agentmem.errors.ConfigError` when the log holds fewer than ``min_tasks`` tasks
     with recalled items (nothing to learn from).
     """
@@ -114,17 +139,23 @@ def train_from_outcome_log(memory: Any, rows: Sequence[OutcomeRow], out: str | P
     if len(queries) < min_tasks:
         raise ConfigError(f"the outcome log holds {len(queries)} task(s) with recalled items that stage 1 still finds; need at least {min_tasks} "
                           "(run tasks through the controller first, or train with --corpus FILE)")
+    encoder, done = finetune_from_outcomes(queries, embedder, out, seed=config.seed, log=log) if finetune_encoder else (None, {"query_encoder": "off"})
+    if encoder is not None:
+        qv = np.asarray(encoder.embed([q.query for q in queries]), dtype=np.float32)
+        queries = [dataclasses.replace(q, q_vec=v) for q, v in zip(queries, qv)]
     groups = [AdapterGroup(corpus=q.d_vecs, queries=q.q_vec[None, :], positives=[[q.ids.index(i) for i in q.relevant]]) for q in queries]
     weights, record = fit_proxy(groups, queries, scorer, config, log=log)
-    record.update(reward="outcome-log", reward_source=f"outcome:{OutcomeLogScorer.name}", tasks=len(queries), runs=len({r.run_id for r in rows}))
+    record.update(reward="outcome-log", reward_source=f"outcome:{OutcomeLogScorer.name}", tasks=len(queries), runs=len({r.run_id for r in rows}), **done)
     save_checkpoint(out, weights, config, getattr(embedder, "name", "unknown"), record)
     return {k: v for k, v in record.items() if k != "history"} | {"checkpoint": str(out)}
 
 
-def train_proxy_from_home(settings: Any, out: str | Path, config: ProxyConfig | None = None, log: Log | None = None) -> dict[str, Any]:
+def train_proxy_from_home(settings: Any, out: str | Path, config: ProxyConfig | None = None, log: Log | None = None, finetune_encoder: bool = True) -> dict[str, Any]:
     """``agentmem retriever train`` with no source: the home's stores give today's shortlists, its
     outcome log the reward. ``config`` overrides ``candidates``, the epoch counts and the seed;
-    with few logged tasks nothing is held out (no adapter strength grid, no refit)."""
+    with few logged tasks nothing is held out (no adapter strength grid, no refit).
+    ``finetune_encoder``: also fine-tune the MiniLM query encoder on the logged tasks (when the
+    home's embedder is MiniLM and at least 8 tasks had an item that helped)."""
     from ..memory import Memory
     from ..retrieval.factory import make_embedder
     from .outcome_log import OutcomeLog
@@ -137,4 +168,4 @@ def train_proxy_from_home(settings: Any, out: str | Path, config: ProxyConfig | 
     if config is not None:
         keep = ("candidates", "rl_epochs", "warm_epochs", "adapter_epochs", "seed")
         cfg = cfg.model_copy(update={k: v for k, v in config.model_dump().items() if k in keep})
-    return train_from_outcome_log(memory, rows, out, make_embedder(settings), cfg, log=log)
+    return train_from_outcome_log(memory, rows, out, make_embedder(settings), cfg, log=log, finetune_encoder=finetune_encoder)

@@ -233,6 +233,13 @@ class ChromaIndex:
         coll = self._collection(namespace, create=False)
         return [] if coll is None else list(coll.get(include=[])["ids"])
 
+    def existing(self, namespace: str, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the collection holds (one lookup by id)."""
+        coll = self._collection(namespace, create=False)
+        if coll is None or not ids:
+            return set()
+        return set(coll.get(ids=list(ids), include=[])["ids"])
+
     def delete(self, namespace: str, ids: list[str]) -> None:
         coll = self._collection(namespace, create=False)
         if coll is not None and ids:

@@ -30,7 +30,12 @@ def make_index(settings: "Settings") -> VectorIndex:
 
     if settings.index.chroma_url:
         return ChromaIndex.http(settings.index.chroma_url)
-    return ChromaIndex.persistent(settings.paths.index)
+    index = ChromaIndex.persistent(settings.paths.index)
+    if settings.index.write_buffer_items <= 0:
+        return index
+    from .write_buffer import BufferedIndex
+
+    return BufferedIndex(index, settings.paths.index / "write_buffer", max_items=settings.index.write_buffer_items, max_age_s=settings.index.write_buffer_age_s)
 
 
 def make_lexical(settings: "Settings", collection: str) -> LexicalIndex:

@@ -42,6 +42,15 @@ class InMemoryIndex:
         for id_ in ids:
             table.pop(id_, None)
 
+    def ids(self, namespace: str) -> list[str]:
+        """Every id in the table."""
+        return list(self._tables.get(namespace, {}))
+
+    def existing(self, namespace: str, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the table holds."""
+        table = self._tables.get(namespace, {})
+        return {i for i in ids if i in table}
+
     def count(self, namespace: str) -> int:
         return len(self._tables.get(namespace, {}))
 

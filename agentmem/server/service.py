@@ -141,6 +141,9 @@ class HomeService:
         self._closed = True
         self._queue.put(None)
         self._writer.join(timeout=60)
+        close = getattr(getattr(getattr(self.facts, "hybrid", None), "index", None), "close", None)
+        if close is not None:
+            close()  # flush the vector write buffer into Chroma
 
     def _settle(self) -> None:
         """Build lazily-built indexes now, under the write lock, so concurrent reads never build them."""

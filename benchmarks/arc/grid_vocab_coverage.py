@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -35,31 +34,13 @@ from agentmem.evals.arc.data import load_arc
 from agentmem.evals.arc.library import Transform, TransformLibrary
 from agentmem.evals.arc.search import CompositionSearch
 
-
-def _feasible(t: Transform, ins: list[np.ndarray], outs: list[np.ndarray]) -> bool:
-    if t.shape == "same" and any(a.shape != b.shape for a, b in zip(ins, outs)):
-        return False
-    if t.colors == "same" and any(not set(np.unique(b).tolist()) <= set(np.unique(a).tolist()) for a, b in zip(ins, outs)):
-        return False
-    return True
-
-
-def _call(t: Transform, grid: np.ndarray, params: dict[str, Any], costs: list[float]) -> np.ndarray | None:
-    t0 = time.process_time()  # CPU time: the box is shared, wall time would measure the neighbours
-    try:
-        out = np.asarray(t.apply(grid, params))
-    except Exception:
-        out = None
-    costs.append(time.process_time() - t0)
-    if out is None or out.ndim != 2 or out.size == 0:
-        return None
-    return out
+from depth1_common import feasible, timed_call
 
 
 def try_transform(t: Transform, ins: list[np.ndarray], outs: list[np.ndarray], tests: list[np.ndarray],
                   costs: list[float], fit_costs: list[float]) -> list[list[np.ndarray]]:
     """Up to two verified settings' predictions on the test inputs (distinct)."""
-    if not _feasible(t, ins, outs):
+    if not feasible(t, ins, outs):
         return []
     if t.can_fit:
         t0 = time.process_time()
@@ -75,13 +56,13 @@ def try_transform(t: Transform, ins: list[np.ndarray], outs: list[np.ndarray], t
     for p in settings:
         ok = True
         for a, b in zip(ins, outs):
-            got = _call(t, a, p, costs)
+            got = timed_call(t, a, p, costs)
             if got is None or got.shape != b.shape or not np.array_equal(got, b):
                 ok = False
                 break
         if not ok:
             continue
-        pred = [_call(t, g, p, costs) for g in tests]
+        pred = [timed_call(t, g, p, costs) for g in tests]
         if any(x is None for x in pred):
             continue
         key = b"|".join(x.tobytes() + str(x.shape).encode() for x in pred)  # type: ignore[union-attr]

@@ -30,18 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from agentmem.evals.arc.data import load_split  # noqa: E402
 from agentmem.evals.arc.library import Transform, TransformLibrary  # noqa: E402
-
-
-def _safe(t: Transform, g: np.ndarray, params: dict, costs: list[float]) -> np.ndarray | None:
-    t0 = time.perf_counter()
-    try:
-        out = np.asarray(t.apply(g, params))
-    except Exception:
-        out = None
-    costs.append(time.perf_counter() - t0)
-    if out is None or out.ndim != 2 or out.size == 0:
-        return None
-    return out
+from depth1_common import feasible, timed_call  # noqa: E402
 
 
 def _settings(t: Transform, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[dict]:
@@ -53,26 +42,18 @@ def _settings(t: Transform, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[
     return t.params
 
 
-def _feasible(t: Transform, ins: list[np.ndarray], outs: list[np.ndarray]) -> bool:
-    if t.shape == "same" and any(i.shape != o.shape for i, o in zip(ins, outs)):
-        return False
-    if t.colors == "same" and any(not set(np.unique(o).tolist()) <= set(np.unique(i).tolist()) for i, o in zip(ins, outs)):
-        return False
-    return True
-
-
 def solve_depth1(t: Transform, task, costs: list[float]) -> tuple[bool, bool, int]:
     """(verified on train, right on test, settings tried) for transform ``t`` on ``task``."""
     ins = [np.asarray(i) for i, _ in task.train_pairs]
     outs = [np.asarray(o) for _, o in task.train_pairs]
-    if not _feasible(t, ins, outs):
+    if not feasible(t, ins, outs):
         return False, False, 0
     tried = 0
     for params in _settings(t, list(zip(ins, outs))):
         tried += 1
         ok = True
         for i, o in zip(ins, outs):
-            got = _safe(t, i, params, costs)
+            got = timed_call(t, i, params, costs)
             if got is None or got.shape != o.shape or not np.array_equal(got, o):
                 ok = False
                 break
@@ -81,7 +62,7 @@ def solve_depth1(t: Transform, task, costs: list[float]) -> tuple[bool, bool, in
         # verified on every train pair: now (and only now) compare with the hidden test outputs
         right = True
         for p in task.test:
-            got = _safe(t, np.asarray(p.input), params, costs)
+            got = timed_call(t, np.asarray(p.input), params, costs)
             if got is None or got.shape != np.asarray(p.output).shape or not np.array_equal(got, np.asarray(p.output)):
                 right = False
         return True, right, tried
@@ -140,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         md = [f"# ARC-AGI-1 {args.split}: depth-1 coverage of the shipped transforms", "",
               f"Command: `python benchmarks/arc/object_vocab_coverage.py --split {args.split}`. Each transform alone: fit (or PARAMS) "
               "on the train pairs, the first setting verified on every train pair is run on the test inputs; test outputs "
-              "are read only to count a solve. Per-call cost: milliseconds per grid over the verification calls.", "",
+              "are read only to count a solve. Per-call cost: milliseconds per grid over the verification calls."
+              + ("" if args.split == "training" else " Held out: transforms are chosen on the training split only."), "",
               "| transform | solved | verified on train | solved by no other | settings checked | median ms | p95 ms |",
               "|---|---|---|---|---|---|---|", *rows, "",
               f"Union: **{len(union)} / {len(tasks)}** solved (verified on train: {len(vunion)}). "

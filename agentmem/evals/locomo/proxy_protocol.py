@@ -80,14 +80,19 @@ def finetuned_query_embedder(corpora: Sequence[ConversationCorpus], reward: str,
     from agentmem.retrieval.proxy.finetune import finetune_query_encoder, read_finetune_record
 
     ids = sorted(c.conv.sample_id for c in corpora)
-    key = hashlib.sha1(json.dumps([ids, reward, seed, "query-encoder"]).encode()).hexdigest()[:8]
+    from agentmem.evals.locomo.proxy_data import READER_QUESTION_WEIGHT
+
+    tag_parts: list[Any] = [ids, reward, seed, "query-encoder"]
+    if reward == "outcome" and READER_QUESTION_WEIGHT:
+        tag_parts.append(f"reader-question-weight={READER_QUESTION_WEIGHT}")  # another reader gives other positives: another encoder
+    key = hashlib.sha1(json.dumps(tag_parts).encode()).hexdigest()[:8]
     folder = Path(root) / f"minilm-qft-{tag}-{reward}-{key}"
     rec = read_finetune_record(folder)
     if not (rec and rec.get("conversations") == ids and rec.get("reward") == reward and rec.get("seed") == seed):
         groups = finetune_groups(corpora, reward)
         if log:
             log(f"fine-tuning the MiniLM query encoder on {sum(len(g[0]) for g in groups)} {reward} questions of {', '.join(ids)} -> {folder}")
-        source = "locomo-evidence-labels" if reward == "gold" else "outcome:reader-pseudo-relevant"
+        source = "locomo-evidence-labels" if reward == "gold" else f"outcome:reader-pseudo-relevant(question_weight={READER_QUESTION_WEIGHT})"
         finetune_query_encoder(groups, folder, seed=seed, record={"conversations": ids, "reward": reward, "positives": source}, log=log)
     elif log:
         log(f"reusing the fine-tuned query encoder {folder}")
@@ -146,8 +151,12 @@ def run_protocol(
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
     finetune: bool = False,
+    reward_config: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Baselines once, then one proxy per (protocol, reward, seed); returns the JSON report.
+
+    ``reward_config``: per reward, :class:`ProxyConfig` fields that differ from ``config``
+    (e.g. ``{"gold": {"rl_epochs": 0}}``); each proxy row records the configuration it used.
 
     ``finetune``: per fold and reward, MiniLM is first fine-tuned contrastively as the query
     encoder on the training conversations (:func:`finetune_groups`; saved under
@@ -196,6 +205,7 @@ def run_protocol(
         for mode, rows in base_rows.items():
             entry["rankers"][mode] = {**score_rankings([r for r in rows if r["conversation"] in test_ids]), "ranker": mode}
         for reward in rewards:
+            cfg_r = base.model_copy(update=(reward_config or {}).get(reward, {}))
             per_seed_rows: dict[int, list[dict[str, Any]]] = {seed: [] for seed in seed_sets[name]}
             training: list[list[dict[str, Any]]] = [[] for _ in seed_sets[name]]
             cand: list[float] = []
@@ -216,7 +226,7 @@ def run_protocol(
                     if log:
                         log(f"{name}: fold {f} reward={reward} seed={seed}")
                     folder = Path(checkpoint_root) / name / reward / f"seed{seed}" if checkpoint_root else None
-                    res = run_proxy_folds(convs, corp_f, emb_f, [(train, test)], config=base.model_copy(update={"seed": seed}), checkpoint_dir=folder, progress=progress, log=log, reward=reward, first_fold=f)
+                    res = run_proxy_folds(convs, corp_f, emb_f, [(train, test)], config=cfg_r.model_copy(update={"seed": seed}), checkpoint_dir=folder, progress=progress, log=log, reward=reward, first_fold=f)
                     per_seed_rows[seed] += res["_rows"]
                     cand.append(res["candidate_recall"])
                     training[n_seed] += [{k: t.get(k) for k in ("reward", "reward_source", "conversations", "adapter_l2", "adapter_epochs", "seconds")} for t in res["training"]]
@@ -227,7 +237,7 @@ def run_protocol(
             if stage1_rows:
                 entry["rankers"][f"hybrid-ft:{reward}"] = {**score_rankings(stage1_rows), "ranker": f"hybrid RRF with the MiniLM query encoder fine-tuned on the training conversations ({reward} positives)", "embedders": embedders}
             entry["rankers"][f"proxy:{reward}"] = {**mean_tables(per_seed), "ranker": f"trained proxy ({reward} reward)", "per_seed": [s["main"] for s in per_seed],
-                                                   "candidate_recall": float(np.mean(cand)), "candidates": base.candidates, "neighbours": base.neighbours, "training": training,
+                                                   "candidate_recall": float(np.mean(cand)), "candidates": cfg_r.candidates, "neighbours": cfg_r.neighbours, "training": training, "config": cfg_r.model_dump(),
                                                    "embedders": embedders, "embedder_paths": paths}
         report["protocols"][name] = entry
     save = getattr(embedder, "save", None)

@@ -36,6 +36,26 @@ FEATURE_NAMES = [
     "recency",  # position of the candidate's session / creation time within the shortlist (1 = latest)
     "has_image",
     "log_len",
+    # question type (constant over a shortlist; the hidden layer crosses them with the rest)
+    "q_who",
+    "q_what",
+    "q_where",
+    "q_why",
+    "q_how",
+    "q_would",  # would / likely / might / could (open-domain inference questions)
+    "q_yesno",
+    "q_how_many",
+    "q_conj",  # the question joins two things (and / both): multi-hop
+    "q_plural",  # asks for kinds / activities / things / ...: several evidence turns
+    "adapted_rrank",  # 1 / (1 + rank by the adapted cosine within the shortlist)
+    "bm25_rrank",  # 1 / (1 + rank by the local BM25)
+    "window_coverage",  # share of the query's content words in the candidate and its same-session turns at +-1, +-2 (in the shortlist)
+    "window_adapted",  # mean adapted cosine of those window turns
+    "window_bm25",  # best local BM25 among those window turns
+    "window_size",  # how many of the 4 window turns are in the shortlist
+    "session_rank",  # 1 / (1 + rank of the candidate's session by its best adapted cosine)
+    "session_best_dist",  # 1 / (1 + distance in turns to its session's best adapted turn)
+    "entity_match",  # share of the question's capitalised names (speakers aside) the candidate mentions
 ]
 N_FEATURES = len(FEATURE_NAMES)
 
@@ -52,6 +72,22 @@ _TIME = re.compile(
     r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|"
     r"summer|winter|spring|fall|autumn|birthday|since|(?:19|20)\d\d)\b"
 )
+_QTYPES = [
+    re.compile(p)
+    for p in (
+        r"^\s*who\b",
+        r"^\s*what\b",
+        r"^\s*where\b",
+        r"^\s*why\b",
+        r"^\s*how\b",
+        r"\b(would|likely|might|could)\b",
+        r"^\s*(is|are|does|did|do|was|has|have|can)\b",
+        r"\bhow many\b",
+        r"\b(and|both)\b",
+        r"\b(kinds?|types?|activities|things|books|ways|events)\b",
+    )
+]
+_NAME = re.compile(r"\b[A-Z][a-z]+\b")
 _TEMPORAL_Q = re.compile(r"\b(when|how long|what year|which year|what month|what date|what time|how many (?:years|months|weeks|days))\b")
 
 
@@ -95,6 +131,13 @@ def local_bm25(query_words: Sequence[str], docs: Sequence[Sequence[str]], k1: fl
                 tf = d.count(w)
                 out[j] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(d) / avg))
     return out
+
+
+def _rrank(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(-x, kind="stable")
+    r = np.empty(len(x), dtype=np.float32)
+    r[order] = np.arange(len(x), dtype=np.float32)
+    return 1.0 / (1.0 + r)
 
 
 def candidate_features(
@@ -170,4 +213,42 @@ def candidate_features(
         feats[j, 16] = (times[j] - t_lo) / (t_hi - t_lo) if t_hi > t_lo else 0.0
         feats[j, 17] = 1.0 if (m.get("has_image") or "[image:" in texts[j]) else 0.0
         feats[j, 18] = math.log1p(len(dwords[j])) / 5.0
+    _context_features(feats, query, analysed, np.asarray(adapted, dtype=np.float32), metas, pos, named, qset)
     return feats
+
+
+def _context_features(feats: np.ndarray, query: str, analysed: Sequence[tuple[tuple[str, ...], frozenset[str], bool]], adapted: np.ndarray,
+                      metas: Sequence[dict[str, Any]], pos: dict[tuple[Any, Any], int], named: set[str], qset: set[str]) -> None:
+    """Columns 19 on (question type, rank, window and session-context, name matches), in place."""
+    ql = query.lower()
+    for c, pattern in enumerate(_QTYPES):
+        feats[:, 19 + c] = 1.0 if pattern.search(ql) else 0.0
+    feats[:, 29] = _rrank(adapted)
+    feats[:, 30] = _rrank(feats[:, 6])
+    best_of: dict[Any, int] = {}
+    for j, m in enumerate(metas):
+        s = m.get("session")
+        if s is not None and (s not in best_of or adapted[j] > adapted[best_of[s]]):
+            best_of[s] = j
+    session_rank = {s: r for r, s in enumerate(sorted(best_of, key=lambda s: -adapted[best_of[s]]))}
+    speakers = {str(m.get("speaker", "")).lower() for m in metas} | named
+    names = {w.lower() for w in _NAME.findall(query)[1:]} - speakers
+    for j, m in enumerate(metas):
+        s, i = m.get("session"), m.get("index")
+        if names:
+            feats[j, 37] = len(names & analysed[j][1]) / len(names)
+        if s is None:
+            continue
+        feats[j, 35] = 1.0 / (1.0 + session_rank[s])
+        best_index = metas[best_of[s]].get("index")
+        if i is None:
+            continue
+        if best_index is not None:
+            feats[j, 36] = 1.0 / (1.0 + abs(int(i) - int(best_index)))
+        window = [pos[(s, int(i) + d)] for d in (-2, -1, 1, 2) if (s, int(i) + d) in pos]
+        words = analysed[j][1].union(*[analysed[k][1] for k in window])
+        feats[j, 31] = len(qset & words) / len(qset) if qset else 0.0
+        if window:
+            feats[j, 32] = float(np.mean([adapted[k] for k in window]))
+            feats[j, 33] = max(float(feats[k, 6]) for k in window)
+        feats[j, 34] = len(window) / 4.0

@@ -46,7 +46,7 @@ class ProxyConfig(BaseModel):
     adapter_l2: float = Field(default=0.1, description="Penalty pulling the adapter towards the identity (used when nothing is held out).")
     adapter_l2_grid: list[float] = Field(default_factory=lambda: [0.03, 0.1, 0.3, 1.0], description="Penalties tried on the held-out conversations.")
     adapter_scale: float = Field(default=20.0, description="Inverse temperature of the contrastive adapter loss.")
-    warm_epochs: int = Field(default=30, ge=0, description="Listwise (softmax over evidence) warm start of the head.")
+    warm_epochs: int = Field(default=10, ge=0, description="Listwise (softmax over evidence) warm start of the head (10: with the context features, more epochs overfit on LoCoMo dev fold 0's held-out conversation).")
     rl_epochs: int = Field(default=30, ge=0, description="Plackett-Luce policy-gradient epochs with the MemSifter reward.")
     samples: int = Field(default=8, gt=1, description="Rankings sampled per query and epoch (leave-one-out baseline).")
     lr: float = 5e-3

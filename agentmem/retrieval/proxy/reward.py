@@ -155,11 +155,19 @@ class ReaderScorer:
 
     name = "reader-span-f1"
 
-    def __init__(self, references: dict[str, str], texts: dict[str, str], slack: int = 3, tasks: dict[str, str] | None = None) -> None:
+    def __init__(self, references: dict[str, str], texts: dict[str, str], slack: int = 3, tasks: dict[str, str] | None = None, question_weight: float = 0.0) -> None:
         """``tasks`` (task id -> task text), when given, breaks ties in :meth:`pseudo_relevant`:
-        among memories with the same answer score the reader prefers the one sharing more task words."""
+        among memories with the same answer score the reader prefers the one sharing more task words.
+
+        ``question_weight`` in [0, 1] makes the reader question-aware: a memory's answer score is
+        scaled by ``(1 - question_weight) + question_weight * c``, where ``c`` is the share of the
+        task's content words the memory holds (a reader reads the answer where the question's
+        words are; 0 = the answer anywhere counts in full)."""
+        if not 0.0 <= question_weight <= 1.0:
+            raise ValueError(f"question_weight={question_weight}: expected a value in [0, 1]")
         self.references, self.texts, self.slack = references, texts, slack
         self.tasks = tasks or {}
+        self.question_weight = question_weight
         self._memo: dict[tuple[str, str], float] = {}
 
     def item_score(self, query_id: str, item_id: str) -> float:
@@ -167,8 +175,17 @@ class ReaderScorer:
         if key not in self._memo:
             ref = self.references.get(query_id, "")
             text = self.texts.get(item_id, "")
-            self._memo[key] = best_span_f1(text, ref, self.slack) if ref and text else 0.0
+            f1 = best_span_f1(text, ref, self.slack) if ref and text else 0.0
+            if f1 > 0 and self.question_weight > 0:
+                f1 *= (1.0 - self.question_weight) + self.question_weight * self._coverage(query_id, text)
+            self._memo[key] = f1
         return self._memo[key]
+
+    def _coverage(self, query_id: str, text: str) -> float:
+        from .features import analyse, content_words
+
+        words = set(content_words(self.tasks.get(query_id, "")))
+        return len(words & analyse(text)[1]) / len(words) if words else 1.0
 
     def score(self, query_id: str, top_ids: Sequence[str]) -> float:
         return max((self.item_score(query_id, i) for i in top_ids), default=0.0)

@@ -162,8 +162,9 @@ class _Head:
         torch.manual_seed(seed)
         nn = torch.nn
         self.mean, self.std = torch.from_numpy(mean), torch.from_numpy(std)
-        self.lin = nn.Linear(N_FEATURES, 1)
-        self.l1 = nn.Linear(N_FEATURES, hidden)
+        width = len(mean)
+        self.lin = nn.Linear(width, 1)
+        self.l1 = nn.Linear(width, hidden)
         self.l2 = nn.Linear(hidden, 1)
         with torch.no_grad():
             self.lin.weight.zero_()
@@ -191,7 +192,8 @@ class _Head:
 def _stack(queries: Sequence[ShortlistQuery], feats: Sequence[np.ndarray], n: int):
     """Pad shortlists to ``n``: features (Q, n, F), relevance (Q, n), validity mask (Q, n)."""
     torch = _torch()
-    X = np.zeros((len(queries), n, N_FEATURES), dtype=np.float32)
+    width = next((f.shape[1] for f in feats if f.ndim == 2), N_FEATURES)
+    X = np.zeros((len(queries), n, width), dtype=np.float32)
     rel = np.zeros((len(queries), n), dtype=np.float32)
     valid = np.zeros((len(queries), n), dtype=bool)
     for i, (q, f) in enumerate(zip(queries, feats)):

@@ -33,22 +33,30 @@ from .model import ProxyConfig, ProxyWeights, load_checkpoint
 log = logging.getLogger(__name__)
 
 
+QUERY_ENCODER = "query-encoder"
+
+
 class TrainedProxy:
-    """Scores a shortlist with the trained head over :mod:`.features` and reorders it."""
+    """Scores a shortlist with the trained head over :mod:`.features` and reorders it.
+
+    ``query_embedder``: a fine-tuned query encoder (a checkpoint's ``query-encoder/`` folder,
+    written by ``agentmem retriever train``): the task is embedded with it while the candidates
+    keep the store's vectors; ``None`` = the store's embedder for both."""
 
     name = "trained"
 
-    def __init__(self, embedder: Any, weights: ProxyWeights, config: ProxyConfig | None = None, training: dict[str, Any] | None = None) -> None:
+    def __init__(self, embedder: Any, weights: ProxyWeights, config: ProxyConfig | None = None, training: dict[str, Any] | None = None, query_embedder: Any | None = None) -> None:
         self.embedder = embedder
         self.weights = weights
         self.config = config or ProxyConfig()
         self.training = training or {}
+        self.query_embedder = query_embedder
 
     @classmethod
     def load(cls, folder: str | Path, embedder: Any) -> TrainedProxy:
         """Load a checkpoint; raises :class:`ProxyCheckpointError` when missing or foreign."""
         weights, config, training = load_checkpoint(folder, getattr(embedder, "name", None))
-        return cls(embedder, weights, config, training)
+        return cls(embedder, weights, config, training, query_encoder(folder, embedder))
 
     def score_arrays(self, query: str, texts: Sequence[str], stage1: np.ndarray, q_vec: np.ndarray, d_vecs: np.ndarray, metadatas: Sequence[dict[str, Any]] | None = None) -> np.ndarray:
         """Proxy scores of candidates whose embeddings are already at hand (training and benchmarks)."""
@@ -66,10 +74,32 @@ class TrainedProxy:
             return ProxyResult(items=list(candidates), report=ProxyReport(proxy=self.name, fallback="empty query or shortlist" if candidates else None))
         texts = [c.record.text for c in candidates]
         vecs = np.asarray(self.embedder.embed([query, *texts]), dtype=np.float32)
+        q_vec = vecs[0] if self.query_embedder is None else np.asarray(self.query_embedder.embed([query]), dtype=np.float32)[0]
         stage1 = np.array([c.score for c in candidates], dtype=np.float32)
-        scores = self.score_arrays(query, texts, stage1, vecs[0], vecs[1:], [c.record.metadata for c in candidates])
+        scores = self.score_arrays(query, texts, stage1, q_vec, vecs[1:], [c.record.metadata for c in candidates])
         order = np.argsort(-scores, kind="stable")
         return ProxyResult(items=rescore([candidates[int(i)] for i in order], "proxy:trained"), report=ProxyReport(proxy=self.name))
+
+
+def query_encoder(folder: str | Path, embedder: Any) -> Any | None:
+    """The checkpoint's fine-tuned query encoder (``<folder>/query-encoder``), or ``None`` when it has none.
+
+    It was fine-tuned against the base MiniLM's item vectors, so it is only used beside a
+    MiniLM store embedder; a checkpoint that has one next to another embedder is refused
+    (:class:`ProxyCheckpointError`). The model loads on the first query."""
+    from .finetune import read_finetune_record
+
+    path = Path(folder) / QUERY_ENCODER
+    if not path.is_dir():
+        return None
+    record = read_finetune_record(path)
+    if record is None:
+        raise ProxyCheckpointError(f"{path}: query encoder without a readable finetune.json")
+    if not str(getattr(embedder, "name", "")).startswith("minilm:"):
+        raise ProxyCheckpointError(f"{path}: a MiniLM query encoder cannot pair with embedder {getattr(embedder, 'name', None)!r}")
+    from ..embedder import MiniLMEmbedder
+
+    return MiniLMEmbedder(model_path=str(path))
 
 
 def load_proxy(folder: str | Path, embedder: Any) -> TrainedProxy:

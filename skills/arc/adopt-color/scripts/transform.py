@@ -6,26 +6,40 @@ PARAMS = []
 SOURCES = ("nearest", "row", "column", "line")
 
 
-def _source_colour(g, cells, color, source):
-    """Colour of the nearest non-background cell not of ``color`` reachable from ``cells`` by ``source``."""
+def _along(g, color, axis):
+    """(distance to, colour of) the nearest source cell in the same row (axis 1) or column (axis 0), per cell."""
     h, w = g.shape
-    best = None
-    for y, x in cells:
-        if source in ("row", "line"):
-            for xx in range(w):
-                v = int(g[y, xx])
-                if v not in (0, color):
-                    d = abs(xx - x)
-                    if best is None or d < best[0]:
-                        best = (d, v)
-        if source in ("column", "line"):
-            for yy in range(h):
-                v = int(g[yy, x])
-                if v not in (0, color):
-                    d = abs(yy - y)
-                    if best is None or d < best[0]:
-                        best = (d, v)
-    return None if best is None else best[1]
+    big = h + w + 1
+    src = (g != 0) & (g != color)
+    grid = g if axis == 1 else g.T
+    mask = src if axis == 1 else src.T
+    dist = np.full(grid.shape, big)
+    col = np.zeros(grid.shape, dtype=g.dtype)
+    pos = np.arange(grid.shape[1])
+    for r in range(grid.shape[0]):
+        xs = np.nonzero(mask[r])[0]
+        if len(xs) == 0:
+            continue
+        d = np.abs(pos[:, None] - xs[None, :])
+        k = d.argmin(axis=1)  # the first (leftmost / topmost) of equally near sources
+        dist[r] = d[pos, k]
+        col[r] = grid[r, xs[k]]
+    return (dist, col) if axis == 1 else (dist.T, col.T)
+
+
+def _source_map(g, color, source):
+    """(distance, colour) of each cell's source along ``source`` (row, column or line), or None."""
+    if source == "row":
+        dist, col = _along(g, color, 1)
+    elif source == "column":
+        dist, col = _along(g, color, 0)
+    else:
+        dr, cr = _along(g, color, 1)
+        dc, cc = _along(g, color, 0)
+        use_col = dc < dr  # the row wins ties
+        dist, col = np.where(use_col, dc, dr), np.where(use_col, cc, cr)
+    big = g.shape[0] + g.shape[1] + 1
+    return dist, col, big
 
 
 def _nearest(g, color):
@@ -56,26 +70,26 @@ def _adopt(g, color, unit, source):
     from scipy import ndimage
 
     out = g.copy()
-    near = _nearest(g, color) if source == "nearest" else None
-    if source == "nearest" and near is None:
-        return out
-    if unit == "cell" and near is not None:
-        out[g == color] = near[1][g == color]
-        return out
-    if unit == "cell":
-        groups = [[(int(y), int(x))] for y, x in zip(*np.nonzero(g == color))]
+    if source == "nearest":
+        near = _nearest(g, color)
+        if near is None:
+            return out
+        dist, col, big = near[0], near[1], None
     else:
-        lab, n = ndimage.label(g == color)  # 4-connected: blocks touching at a corner stay apart
-        groups = [list(zip(*[v.tolist() for v in np.nonzero(lab == k)])) for k in range(1, n + 1)]
-    for cells in groups:
-        if near is not None:
-            y, x = min(cells, key=lambda c: near[0][c])
-            v = int(near[1][y, x])
-        else:
-            v = _source_colour(g, cells, color, source)
-        if v is not None:
-            for y, x in cells:
-                out[y, x] = v
+        dist, col, big = _source_map(g, color, source)
+    if unit == "cell":
+        mask = g == color
+        if big is not None:
+            mask &= dist < big  # a cell with no source in its row/column keeps its colour
+        out[mask] = col[mask]
+        return out
+    lab, n = ndimage.label(g == color)  # 4-connected: blocks touching at a corner stay apart
+    for k in range(1, n + 1):
+        ys, xs = np.nonzero(lab == k)
+        i = int(np.argmin(dist[ys, xs]))  # the first cell (scan order) of those nearest a source
+        if big is not None and dist[ys[i], xs[i]] >= big:
+            continue
+        out[ys, xs] = col[ys[i], xs[i]]
     return out
 
 
