@@ -88,7 +88,7 @@ class FactStore:
     name = "facts"
 
     def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60,
-                 lexical: Any | None = None) -> None:
+                 lexical: Any | None = None, defer_vectors: bool = True) -> None:
         from ..retrieval.memory_index import InMemoryIndex
 
         self.root = Path(root)
@@ -108,6 +108,9 @@ class FactStore:
         self._index_ids: set[str] = set()
         #: times the index was diffed against every item file (a test checks writes never cause one)
         self.full_syncs = 0
+        #: a write returns before its item's vector is computed, when the index can hold a row
+        #: without one (the write buffer): see :class:`~agentmem.retrieval.hybrid.HybridIndex`
+        self.defer_vectors = defer_vectors
 
     @classmethod
     def from_settings(cls, settings: Any, *, embedder: Embedder | None = None) -> "FactStore":
@@ -122,7 +125,7 @@ class FactStore:
 
         emb, idx = wiring(settings, embedder, None)
         return cls(settings.paths.stores / "facts", emb, idx, namespace=Namespace.parse(settings.namespace).key(),
-                   rrf_k=settings.recall.rrf_k, lexical=make_lexical(settings, "facts"))
+                   rrf_k=settings.recall.rrf_k, lexical=make_lexical(settings, "facts"), defer_vectors=settings.index.defer_item_vectors)
 
     # ------------------------------------------------------------------ files
     @staticmethod
@@ -197,7 +200,7 @@ class FactStore:
 
     def _index_item(self, item: FactItem) -> None:
         if item.state == Lifecycle.active:
-            self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
+            self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}], defer_vectors=self.defer_vectors)
             self._index_ids.add(item.id)
         else:
             self.hybrid.delete([item.id])
