@@ -5,6 +5,9 @@
   a reader (or a crash) sees either the old or the new file, never half of one.
 * :func:`home_lock` is an inter-process lock (``filelock``) that serialises writers of the
   same home, so two processes never lose each other's updates.
+* :func:`fsync_group` lets a writer's fsyncs run concurrently (the file system commits them
+  together) where only their completion before a later step matters; :func:`fsync_barrier`
+  is that later step.
 * :class:`FileHistory` keeps every previous version of a file under a ``.history`` folder, so
   stores can list versions and roll back byte-for-byte.
 """
@@ -39,6 +42,77 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+_FSYNC_GROUP: "contextvars.ContextVar[list[Any] | None]" = contextvars.ContextVar("agentmem_fsync_group", default=None)
+_FSYNC_POOL: Any = None
+
+
+def _fsync_pool() -> Any:
+    global _FSYNC_POOL
+    if _FSYNC_POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _FSYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agentmem-fsync")
+    return _FSYNC_POOL
+
+
+def _fsync_and_close(fd: int, best_effort: bool) -> None:
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not best_effort:
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def fsync_group() -> Iterator[None]:
+    """Inside this context, :func:`atomic_write_bytes` (and the write buffer's appends) start their
+    fsyncs on background threads instead of waiting for each in turn; every one of them is
+    complete when the context ends and at each :func:`fsync_barrier` (the journal's lines are
+    barriers: nothing is renamed into place, and no batch is committed, before what precedes it
+    is on disk). Concurrent fsyncs cost about one: the file system commits them together."""
+    pending: list[Any] = []
+    token = _FSYNC_GROUP.set(pending)
+    try:
+        yield
+    finally:
+        _FSYNC_GROUP.reset(token)
+        _wait(pending)
+
+
+def _wait(pending: list[Any]) -> None:
+    futures, pending[:] = list(pending), []
+    errors = []
+    for f in futures:
+        try:
+            f.result()
+        except OSError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def defer_fsync(fd: int, *, best_effort: bool = False) -> bool:
+    """Start fsyncing ``fd`` (a duplicate of it: the caller may close its own) on a background
+    thread when inside :func:`fsync_group` and return True; return False (nothing done) outside."""
+    pending = _FSYNC_GROUP.get()
+    if pending is None:
+        return False
+    pending.append(_fsync_pool().submit(_fsync_and_close, os.dup(fd), best_effort))
+    return True
+
+
+def fsync_barrier(fd: int | None = None) -> None:
+    """fsync ``fd`` (if given) while the fsyncs started in this :func:`fsync_group` finish, and
+    return when all of them are on disk."""
+    pending = _FSYNC_GROUP.get()
+    if fd is not None:
+        os.fsync(fd)
+    if pending:
+        _wait(pending)
+
+
 _WRITE_OBSERVER: "contextvars.ContextVar[Callable[[Path, str], None] | None]" = contextvars.ContextVar("agentmem_write_observer", default=None)
 
 
@@ -63,16 +137,26 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if not defer_fsync(handle.fileno()):  # in an fsync group it runs beside the journal line's
+                os.fsync(handle.fileno())
         observer = _WRITE_OBSERVER.get()
         if observer is not None:
             observer(target.absolute(), sha256_bytes(data))
+        fsync_barrier()  # the new bytes (and the journal's record of them) are on disk before the rename
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(target.parent)
+    if _FSYNC_GROUP.get() is not None:
+        with contextlib.suppress(OSError):
+            dfd = os.open(target.parent, os.O_RDONLY)
+            try:
+                defer_fsync(dfd, best_effort=True)
+            finally:
+                os.close(dfd)
+    else:
+        fsync_dir(target.parent)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

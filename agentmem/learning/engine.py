@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..errors import AgentmemError
-from ..fileio import atomic_write_bytes, home_lock, observe_writes, sha256_file
+from ..fileio import atomic_write_bytes, fsync_group, home_lock, observe_writes, sha256_file
 from ..types import Lifecycle, Outcome, Trust, new_id
 from .appliers import ApplierRegistry
 from .audit import AuditEntry, AuditLog
@@ -398,7 +398,9 @@ class EditEngine:
             roots = {s: all_roots[s] for s in scanned}
             last = {s: dict(pre.stores[s].files) if pre is not None and s in pre.stores else {} for s in scanned}
             try:
-                with observe_writes(self._observer({s: all_roots[s] for s in cow})):
+                # A copy-on-write batch (every write an atomic_write_bytes) lets its fsyncs overlap (fsync_group):
+                # all are on disk before each journal line, before each rename and before the commit.
+                with observe_writes(self._observer({s: all_roots[s] for s in cow})), fsync_group() if not scanned else contextlib.nullcontext():
                     for i, (edit, st, note) in enumerate(admitted):
                         applier = self.registry.find(edit.store, edit.kind)
                         assert applier is not None

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..fileio import atomic_write_json, read_json
+from ..fileio import atomic_write_json, fsync_barrier, read_json
 
 
 class JournalRecord(BaseModel):
@@ -69,7 +69,7 @@ class WriteLog:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._fh.write("".join(line + "\n" for line in lines))
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        fsync_barrier(self._fh.fileno())  # and every fsync the batch started before this line
 
     def begin(self, record: dict[str, Any], *, durable: bool) -> None:
         """Start the log with the batch's begin record (``B<TAB>json``). ``durable=False`` leaves

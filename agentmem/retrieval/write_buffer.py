@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fileio import fsync_dir, home_lock
+from ..fileio import defer_fsync, fsync_dir, home_lock
 from .base import Hit, VectorIndex, matches, normalise_rows
 
 _log = logging.getLogger(__name__)
@@ -271,7 +271,8 @@ class BufferedIndex:
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     data = b"\n" + data  # end a line torn by a killed writer, so this record stands alone
                 os.write(fd, data)
-                os.fsync(fd)
+                if not defer_fsync(fd):  # in the edit engine's fsync group: on disk before the batch commits
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             self.wrote = True
