@@ -18,6 +18,7 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -42,8 +43,17 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-_FSYNC_GROUP: "contextvars.ContextVar[list[Any] | None]" = contextvars.ContextVar("agentmem_fsync_group", default=None)
+class _FsyncGroup:
+    """The fsyncs started in one :func:`fsync_group`, and the CPU work to do while they run."""
+
+    def __init__(self) -> None:
+        self.pending: list[Any] = []
+        self.idle: list[Callable[[], Any]] = []
+
+
+_FSYNC_GROUP: "contextvars.ContextVar[_FsyncGroup | None]" = contextvars.ContextVar("agentmem_fsync_group", default=None)
 _FSYNC_POOL: Any = None
+_log = logging.getLogger(__name__)
 
 
 def _fsync_pool() -> Any:
@@ -53,6 +63,15 @@ def _fsync_pool() -> Any:
 
         _FSYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agentmem-fsync")
     return _FSYNC_POOL
+
+
+def _forget_fsync_pool() -> None:
+    global _FSYNC_POOL
+    _FSYNC_POOL = None  # a forked child has none of the parent's threads: it starts its own pool
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_fsync_pool)
 
 
 def _fsync_and_close(fd: int, best_effort: bool) -> None:
@@ -71,14 +90,16 @@ def fsync_group() -> Iterator[None]:
     fsyncs on background threads instead of waiting for each in turn; every one of them is
     complete when the context ends and at each :func:`fsync_barrier` (the journal's lines are
     barriers: nothing is renamed into place, and no batch is committed, before what precedes it
-    is on disk). Concurrent fsyncs cost about one: the file system commits them together."""
-    pending: list[Any] = []
-    token = _FSYNC_GROUP.set(pending)
+    is on disk). Concurrent fsyncs cost about one: the file system commits them together. Work
+    handed to :func:`while_syncing` runs in this thread at the first barrier, while the disk works."""
+    group = _FsyncGroup()
+    token = _FSYNC_GROUP.set(group)
     try:
         yield
     finally:
         _FSYNC_GROUP.reset(token)
-        _wait(pending)
+        _run_idle(group)
+        _wait(group.pending)
 
 
 def _wait(pending: list[Any]) -> None:
@@ -93,24 +114,65 @@ def _wait(pending: list[Any]) -> None:
         raise errors[0]
 
 
+def _run_idle(group: _FsyncGroup) -> None:
+    work, group.idle = group.idle, []
+    for fn in work:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - idle work is an optimisation (e.g. warming a cache); its owner redoes it
+            _log.warning("work done while syncing failed (done again later): %s", exc)
+
+
+def while_syncing(fn: Callable[[], Any]) -> bool:
+    """Run ``fn`` at the next :func:`fsync_barrier` of the current :func:`fsync_group` (in this
+    thread, while the disk completes the fsyncs in flight) and return True; return False outside
+    a group (``fn`` is not run). For work whose result is only a cache (e.g. an embedding)."""
+    group = _FSYNC_GROUP.get()
+    if group is None:
+        return False
+    group.idle.append(fn)
+    return True
+
+
 def defer_fsync(fd: int, *, best_effort: bool = False) -> bool:
     """Start fsyncing ``fd`` (a duplicate of it: the caller may close its own) on a background
     thread when inside :func:`fsync_group` and return True; return False (nothing done) outside."""
-    pending = _FSYNC_GROUP.get()
-    if pending is None:
+    group = _FSYNC_GROUP.get()
+    if group is None:
         return False
-    pending.append(_fsync_pool().submit(_fsync_and_close, os.dup(fd), best_effort))
+    group.pending.append(_fsync_pool().submit(_fsync_and_close, os.dup(fd), best_effort))
     return True
 
 
 def fsync_barrier(fd: int | None = None) -> None:
-    """fsync ``fd`` (if given) while the fsyncs started in this :func:`fsync_group` finish, and
-    return when all of them are on disk."""
-    pending = _FSYNC_GROUP.get()
-    if fd is not None:
+    """fsync ``fd`` (if given) while the fsyncs started in this :func:`fsync_group` finish (and
+    the :func:`while_syncing` work runs), and return when all of them are on disk."""
+    group = _FSYNC_GROUP.get()
+    if group is None:
+        if fd is not None:
+            os.fsync(fd)
+        return
+    if group.idle:
+        if fd is not None:
+            defer_fsync(fd)
+        _run_idle(group)
+    elif fd is not None:
         os.fsync(fd)
-    if pending:
-        _wait(pending)
+    _wait(group.pending)
+
+
+def _defer_dir_fsync(path: Path) -> bool:
+    """:func:`fsync_dir` started in the current :func:`fsync_group` (False outside one)."""
+    if _FSYNC_GROUP.get() is None:
+        return False
+    try:
+        dfd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True  # best effort, as fsync_dir
+    try:
+        return defer_fsync(dfd, best_effort=True)
+    finally:
+        os.close(dfd)
 
 
 _WRITE_OBSERVER: "contextvars.ContextVar[Callable[[Path, str], None] | None]" = contextvars.ContextVar("agentmem_write_observer", default=None)
@@ -148,14 +210,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if _FSYNC_GROUP.get() is not None:
-        with contextlib.suppress(OSError):
-            dfd = os.open(target.parent, os.O_RDONLY)
-            try:
-                defer_fsync(dfd, best_effort=True)
-            finally:
-                os.close(dfd)
-    else:
+    if not _defer_dir_fsync(target.parent):
         fsync_dir(target.parent)
 
 

@@ -12,9 +12,14 @@ id so the home's embedding cache never answers for the model); remembers go thro
 
 Use a home built by ``recall_latency_bench.py --keep`` (or ``--reuse-homes``); it gains the notes.
 
-``--ab-defer`` alternates the steps between the two ways a remember can index its item's vector
-(``index.defer_item_vectors``: computed off the acknowledged path, or before remember returns) by
-flipping the fact store's ``defer_vectors`` per step, and reports each side, at the same load.
+``--ab`` alternates the steps between three write paths, and reports each at the same load:
+``grouped`` = the batch's fsyncs overlapped (``agentmem.fileio.fsync_group``) and the item
+embedded while the journal's first fsyncs are in flight (``HybridIndex.prefetch``); ``deferred``
+= fsyncs overlapped and the item's vector computed off the acknowledged path on a background
+thread (``index.defer_item_vectors``); ``inline`` = the write path before this work (the vector
+computed before the write, every fsync waited for in turn). The benchmark switches per step: the
+fact store's ``defer_vectors`` flag, and ``defer_fsync`` / ``while_syncing`` answering "not in a
+group" for the inline steps.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ def main() -> None:
     ap.add_argument("--namespace", default="bench/agent")
     ap.add_argument("--steps", type=int, default=80)
     ap.add_argument("--data", type=Path, default=None)
-    ap.add_argument("--ab-defer", action="store_true", help="Alternate steps with deferred and inline item vectors; report both.")
+    ap.add_argument("--ab", action="store_true", help="Alternate steps between the deferred write path and the inline one (see above); report both.")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "recall_write_ab.json")
     args = ap.parse_args()
     import torch
@@ -68,7 +73,21 @@ def main() -> None:
         mem.recall(q)
     mem.remember(f"warm-up note {tag}", namespace=args.namespace)
     facts = svc.facts
-    modes = ["deferred", "inline"] if args.ab_defer else ["deferred" if facts.defer_vectors else "inline"]
+    modes = ["grouped", "deferred", "inline"] if args.ab else ["deferred" if facts.defer_vectors else "grouped"]
+    import agentmem.fileio as fileio
+    import agentmem.retrieval.write_buffer as write_buffer
+
+    real = (fileio.defer_fsync, fileio.while_syncing)
+
+    def no_group(*a, **kw) -> bool:  # noqa: ANN002, ANN003, ARG001
+        return False
+
+    def set_mode(mode: str) -> None:
+        facts.defer_vectors = mode == "deferred"
+        defer, idle = real if mode != "inline" else (no_group, no_group)
+        fileio.defer_fsync = write_buffer.defer_fsync = defer  # type: ignore[assignment]
+        fileio.while_syncing = idle  # type: ignore[assignment]
+
     wall: dict[str, dict[str, list[float]]] = {m: {"recall_alone": [], "remember": [], "recall_after_write": []} for m in modes}
     cpu: dict[str, dict[str, list[float]]] = {m: {k: [] for k in wall[m]} for m in modes}
     qi = iter(qs[3:])
@@ -81,7 +100,7 @@ def main() -> None:
 
     for j in range(args.steps):
         mode = modes[j % len(modes)]
-        facts.defer_vectors = mode == "deferred"
+        set_mode(mode)
         timed(mode, "recall_alone", mem.recall, next(qi))
         q = next(qi)
         timed(mode, "remember", mem.remember, f"note {j} ({tag}): {q}", namespace=args.namespace)

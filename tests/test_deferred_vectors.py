@@ -47,7 +47,7 @@ def _store(tmp_path: Path, emb, max_items: int = 50):  # noqa: ANN001, ANN202
     from agentmem.stores.facts import FactStore
 
     idx = BufferedIndex(InMemoryIndex(), tmp_path / "buf", max_items=max_items)
-    return FactStore(tmp_path / "facts", emb, idx, lexical=IncrementalBM25(tmp_path / "lex.sqlite"))
+    return FactStore(tmp_path / "facts", emb, idx, lexical=IncrementalBM25(tmp_path / "lex.sqlite"), defer_vectors=True)
 
 
 def test_a_write_returns_before_its_vector_and_the_next_dense_search_finds_it(tmp_path) -> None:  # noqa: ANN001
@@ -117,7 +117,7 @@ from agentmem.settings import Settings
 if sys.argv[3] == "hang":  # the vector thread is busy forever: every remember is acknowledged before its vector exists
     hybrid._POOL = ThreadPoolExecutor(max_workers=1)
     hybrid._POOL.submit(time.sleep, 10 ** 6)
-s = Settings.load(home=Path(sys.argv[1]), embedder={"backend": "hash"}).ensure_home()
+s = Settings.load(home=Path(sys.argv[1]), embedder={"backend": "hash"}, index={"defer_item_vectors": True}).ensure_home()
 svc = MemoryService(s)
 mem = svc.memory()
 start = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -179,13 +179,15 @@ def test_a_kill_between_acknowledgement_and_embedding_loses_nothing(tmp_path) ->
     assert got["chroma_count"] == 3 and got["count"] == 3 and got["pending_before"] == 0 and [got["dense"][q][0] for q in queries] == ids
 
 
-def test_remember_then_recall_finds_the_item_at_once_in_a_home(tmp_path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("defer", [False, True])
+def test_remember_then_recall_finds_the_item_at_once_in_a_home(tmp_path, defer: bool) -> None:  # noqa: ANN001
     """Through the product path: Memory.remember on a home's default back ends (hash embedder),
-    then recall at once: the item is in context, and the fact index holds its vector."""
+    with the item's vector embedded during the write's fsyncs (default) or deferred, then recall
+    at once: the item is in context, and the fact index holds its vector."""
     from agentmem.mcp_server import MemoryService
     from agentmem.settings import Settings
 
-    s = Settings.load(home=tmp_path / "home", embedder={"backend": "hash"}).ensure_home()
+    s = Settings.load(home=tmp_path / "home", embedder={"backend": "hash"}, index={"defer_item_vectors": defer}).ensure_home()
     svc = MemoryService(s)
     try:
         mem = svc.memory()

@@ -275,12 +275,15 @@ class EditEngine:
                 self.preimages._blob_path(digest).unlink()
 
     def _finish(self, rec: JournalRecord) -> None:
-        self.audit.record(AuditEntry(**a) for a in rec.audit)
-        if rec.provenance:
-            g = self.graph()
-            for p in rec.provenance:
-                g.add_edit(**p)
-            self.save_graph()
+        # the provenance log's fsync runs while the audit rows are written (both replay idempotently
+        # from the committed journal, which is deleted only after both are on disk)
+        with fsync_group():
+            if rec.provenance:
+                g = self.graph()
+                for p in rec.provenance:
+                    g.add_edit(**p)
+                self.save_graph()
+            self.audit.record(AuditEntry(**a) for a in rec.audit)
 
     # ---- validation and admission ------------------------------------------------------------
     def _target_trust(self, edit: Any, store: Any) -> Trust | None:

@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -36,6 +37,15 @@ from .lexical import LexicalIndex
 _log = logging.getLogger(__name__)
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+
+
+def _forget_pool() -> None:
+    global _POOL
+    _POOL = None  # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -85,6 +95,13 @@ class HybridIndex:
             return
         self.index.upsert(self.collection, ids, self.embedder.embed(texts), texts, metas)
         self.lexical.upsert(ids, texts, metas)
+
+    def prefetch(self, texts: list[str]) -> bool:
+        """Embed ``texts`` into the embedder's cache while the current write's fsyncs are in
+        flight (:func:`agentmem.fileio.while_syncing`); False outside an fsync group."""
+        from ..fileio import while_syncing
+
+        return while_syncing(lambda: self.embedder.embed(list(texts)))
 
     def _query_vector(self, query: str) -> Any:
         """The query's vector, after giving the index the vectors of its pending rows (waiting for

@@ -88,7 +88,7 @@ class FactStore:
     name = "facts"
 
     def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60,
-                 lexical: Any | None = None, defer_vectors: bool = True) -> None:
+                 lexical: Any | None = None, defer_vectors: bool = False) -> None:
         from ..retrieval.memory_index import InMemoryIndex
 
         self.root = Path(root)
@@ -211,6 +211,8 @@ class FactStore:
         with home_lock(self.root / ".write.lock"):
             self._check_fresh()  # another process wrote since our last look: forget what we cached
             before = self._files_stamp() if self._persistent else None
+            if reindex and not self.defer_vectors and item.state == Lifecycle.active and (self._indexed or self._persistent):
+                self.hybrid.prefetch([item.content])  # in the edit engine: embedded while the journal's fsyncs run
             atomic_write_json(self._path(item.id), item.model_dump(mode="json"))
             if (self._indexed or self._persistent) and reindex:
                 self._index_item(item)
