@@ -75,6 +75,7 @@ def main() -> None:
     facts = svc.facts
     modes = ["grouped", "deferred", "inline"] if args.ab else ["deferred" if facts.defer_vectors else "grouped"]
     import agentmem.fileio as fileio
+    import agentmem.learning.provenance as provenance
     import agentmem.retrieval.write_buffer as write_buffer
 
     real = (fileio.defer_fsync, fileio.while_syncing)
@@ -85,7 +86,7 @@ def main() -> None:
     def set_mode(mode: str) -> None:
         facts.defer_vectors = mode == "deferred"
         defer, idle = real if mode != "inline" else (no_group, no_group)
-        fileio.defer_fsync = write_buffer.defer_fsync = defer  # type: ignore[assignment]
+        fileio.defer_fsync = write_buffer.defer_fsync = provenance.defer_fsync = defer  # type: ignore[assignment]
         fileio.while_syncing = idle  # type: ignore[assignment]
 
     wall: dict[str, dict[str, list[float]]] = {m: {"recall_alone": [], "remember": [], "recall_after_write": []} for m in modes}

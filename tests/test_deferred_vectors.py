@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -54,14 +55,15 @@ def test_a_write_returns_before_its_vector_and_the_next_dense_search_finds_it(tm
     emb = GatedEmbedder(gate_word="okapi")
     store = _store(tmp_path, emb)
     item = store.insert("the okapi is a giraffid of the Congo rainforest")  # returns while its vector is blocked
+    idx: Any = store.hybrid.index
     main = threading.current_thread().name
     assert not any(name == main and "okapi" in " ".join(texts) for name, texts in emb.seen)
-    assert store.hybrid.index.unvectored("facts") == [(item.id, item.content)]
-    assert store.hybrid.index.count("facts") == len(store.hybrid.lexical) == 1  # durable and counted already
+    assert idx.unvectored("facts") == [(item.id, item.content)]
+    assert idx.count("facts") == len(store.hybrid.lexical) == 1  # durable and counted already
     assert [h.id for h in store.hybrid.search("okapi giraffid", k=3, mode="bm25")] == [item.id]  # found lexically at once
     threading.Timer(0.2, emb.gate.set).start()  # the model call finishes while the search waits for it
     assert [h.id for h in store.hybrid.search("the okapi is a giraffid of the Congo rainforest", k=1, mode="dense")] == [item.id]
-    assert store.hybrid.index.unvectored("facts") == []
+    assert idx.unvectored("facts") == []
     assert [r.record.id for r in store.search("okapi", k=1)] == [item.id]
 
 

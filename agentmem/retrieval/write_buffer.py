@@ -304,8 +304,11 @@ class BufferedIndex:
             docs = [buf.rows[i][1] for i in todo]
             buf.fill(todo, normalise_rows(embed(docs)), docs)
         ids = list(buf.rows)
+        vecs = [v for v in (buf.rows[i][0] for i in ids) if v is not None]
+        if len(vecs) < len(ids):
+            return 0  # a row the embedder left without a vector: nothing moves (never an id without its vector)
         if ids:
-            self.inner.upsert(namespace, ids, np.stack([buf.rows[i][0] for i in ids]), [buf.rows[i][1] for i in ids], [buf.rows[i][2] for i in ids])
+            self.inner.upsert(namespace, ids, np.stack(vecs), [buf.rows[i][1] for i in ids], [buf.rows[i][2] for i in ids])
         gone = sorted(buf.gone)
         if gone:
             self.inner.delete(namespace, gone)
