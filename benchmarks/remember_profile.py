@@ -3,7 +3,10 @@
 Opens a home through :class:`~agentmem.mcp_server.MemoryService` (the production wiring), warms it
 (one recall, one remember), then runs ``--steps`` remembers with ``os.fsync`` and the embedder's
 model call wrapped, and prints per remember: wall and CPU ms, the number of fsyncs and their ms
-grouped by the function that asked for them, the model's ms, and a cProfile top list (cumulative).
+grouped by the function that asked for them, the model's ms, the time the calling thread was
+blocked on the disk (its own fsyncs plus waits for the overlapped ones), and optionally a cProfile
+top list. ``--inline`` runs the write path without overlapped fsyncs (as before they existed: every
+fsync waited for in turn, the item embedded before its write).
 
     nice python benchmarks/remember_profile.py --home .bench/recall/home-10000 --steps 40
 """
@@ -37,6 +40,7 @@ def main() -> None:
     ap.add_argument("--namespace", default="bench/agent")
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--profile", action="store_true", help="Also print a cProfile top list of the remembers.")
+    ap.add_argument("--inline", action="store_true", help="No overlapped fsyncs and no embedding during them (the write path before them).")
     args = ap.parse_args()
     import torch
 
@@ -53,11 +57,37 @@ def main() -> None:
 
     fsyncs: dict[str, list[float]] = defaultdict(list)
     real_fsync = os.fsync
+    import threading
+
+    import agentmem.fileio as fileio
+    import agentmem.learning.provenance as provenance
+    import agentmem.retrieval.write_buffer as write_buffer
+
+    if args.inline:
+        def no_group(*a, **kw) -> bool:  # noqa: ANN002, ANN003, ARG001
+            return False
+
+        fileio.defer_fsync = write_buffer.defer_fsync = provenance.defer_fsync = no_group  # type: ignore[assignment]
+        fileio.while_syncing = no_group  # type: ignore[assignment]
+    main = threading.main_thread()
+    blocked: list[float] = []
+    real_wait = fileio._wait
+
+    def timed_wait(pending):  # noqa: ANN001, ANN202
+        t0 = time.perf_counter()
+        try:
+            return real_wait(pending)
+        finally:
+            blocked.append(1000 * (time.perf_counter() - t0))
+
+    fileio._wait = timed_wait
 
     def timed_fsync(fd: int) -> None:
         t0 = time.perf_counter()
         real_fsync(fd)
         dt = 1000 * (time.perf_counter() - t0)
+        if threading.current_thread() is main:
+            blocked.append(dt)
         frames = [f for f in traceback.extract_stack(limit=6)[:-1] if "agentmem" in f.filename]
         where = " < ".join(f"{Path(f.filename).stem}.{f.name}" for f in reversed(frames[-3:])) or "?"
         fsyncs[where].append(dt)
@@ -97,6 +127,7 @@ def main() -> None:
         "model_ms_per_remember": round(sum(model_ms) / n, 1), "model_calls_per_remember": round(len(model_ms) / n, 2),
         "fsyncs_per_remember": round(sum(len(v) for v in fsyncs.values()) / n, 2),
         "fsync_ms_per_remember": round(sum(sum(v) for v in fsyncs.values()) / n, 1),
+        "blocked_on_disk_ms_per_remember": round(sum(blocked) / n, 1), "write_path": "inline" if args.inline else "overlapped",
         "fsync_by_caller": {k: {"per_remember": round(len(v) / n, 2), "ms_mean": round(float(np.mean(v)), 2), "ms_p95": round(float(np.percentile(v, 95)), 2)} for k, v in sorted(fsyncs.items(), key=lambda kv: -sum(kv[1]))},
     }
     print(json.dumps(out, indent=2))
