@@ -127,7 +127,7 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=80, help="Shortlist size: the stage-1 top N (default 80; the proxy's latency is also measured at 50).")
     ap.add_argument("--neighbours", type=int, default=10, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default 10).")
     ap.add_argument("--gold-rl-epochs", type=int, default=0, help="Policy-gradient epochs of the gold row (default 0: listwise on the evidence labels alone measured best on the development folds).")
-    ap.add_argument("--outcome-rl-epochs", type=int, default=None, help="Policy-gradient epochs of the outcome row (default: ProxyConfig's).")
+    ap.add_argument("--outcome-rl-epochs", type=int, default=0, help="Policy-gradient epochs of the outcome row (default 0: with the reader reading each question's own conversation, the listwise head on the reader's best turns was chosen on the development folds; session 4 used 30).")
     ap.add_argument("--latency-queries", type=int, default=200, help="Questions timed for the proxy-stage and whole-query latency (0 = skip).")
     ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
     ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
@@ -171,7 +171,7 @@ def main() -> None:
     report = run_protocol(
         args.data, None if args.split == "none" else Path(args.split), rewards=args.rewards, seeds=args.seeds, dev_seeds=args.dev_seeds, folds=args.folds, settings=settings,
         checkpoint_root=ckpt, cache_dir=settings.paths.cache, config=config, finetune=args.finetune,
-        reward_config={"gold": {"rl_epochs": args.gold_rl_epochs}, "outcome": {} if args.outcome_rl_epochs is None else {"rl_epochs": args.outcome_rl_epochs}},
+        reward_config={"gold": {"rl_epochs": args.gold_rl_epochs}, "outcome": {"rl_epochs": args.outcome_rl_epochs}},
         progress=lambda s, n, N: print(f"[{time.time() - t0:7.1f}s] {s} {n + 1}/{N}", flush=True),
         log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
     )

@@ -33,7 +33,7 @@ def test_protocol_runs_both_rewards_on_folds_and_final_split(tmp_path) -> None:
     assert set(final["rankers"]) == {"bm25", "dense", "hybrid", "proxy:gold", "proxy:outcome"}
     out = final["rankers"]["proxy:outcome"]
     assert out["seeds"] == 2 and len(out["per_seed"]) == 2 and "R@10" in out["main_sd"]
-    assert {t[0]["reward_source"] for t in out["training"]} == {"outcome:reader-span-f1(question_weight=0.0,reader_version=2)"}
+    assert {t[0]["reward_source"] for t in out["training"]} == {"outcome:reader-span-f1(question_weight=0.0,reader_version=2,head_labels=shortlist)"}
     assert {t[0]["reward_source"] for t in final["rankers"]["proxy:gold"]["training"]} == {"locomo-evidence-recall"}
     assert final["rankers"]["hybrid"]["main"]["queries"] == out["main"]["queries"]  # same held-out queries
     assert report["protocols"]["dev"]["seeds"] == [0] and len(report["protocols"]["dev"]["splits"]) == 2

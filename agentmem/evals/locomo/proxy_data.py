@@ -142,12 +142,22 @@ def reader_for(corpora: Sequence[ConversationCorpus], question_weight: float = R
 
 def reward_source(reward: str) -> str:
     """What a LoCoMo proxy of this reward is trained on (recorded in its checkpoint; a checkpoint of another source is retrained)."""
-    return "locomo-evidence-recall" if reward == "gold" else f"outcome:{ReaderScorer.name}(question_weight={READER_QUESTION_WEIGHT},reader_version={READER_VERSION})"
+    return "locomo-evidence-recall" if reward == "gold" else f"outcome:{ReaderScorer.name}(question_weight={READER_QUESTION_WEIGHT},reader_version={READER_VERSION},head_labels={HEAD_LABEL_SCOPE})"
 
 
-def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], corpora: Sequence[ConversationCorpus], reader: ReaderScorer) -> tuple[list[AdapterGroup], list[ShortlistQuery]]:
+#: Where the head's outcome positives are picked: ``"shortlist"`` (the reader's best turns among the
+#: query's shortlist, the memories the proxy reranks) or ``"conversation"`` (its best turns in the whole
+#: conversation, kept when shortlisted; session 4). Picked on the development folds (session 5).
+HEAD_LABEL_SCOPE = "shortlist"
+
+
+def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], corpora: Sequence[ConversationCorpus], reader: ReaderScorer,
+                   head_scope: str = HEAD_LABEL_SCOPE) -> tuple[list[AdapterGroup], list[ShortlistQuery]]:
     """Replace every gold label by the reader's outcome: positives are the turns the reader answers
-    best from (over the whole conversation for the adapter, over the shortlist for the head)."""
+    best from (over the whole conversation for the adapter; for the head over the shortlist, or with
+    ``head_scope="conversation"`` over the conversation and then kept when shortlisted)."""
+    if head_scope not in ("shortlist", "conversation"):
+        raise ConfigError(f"head_scope={head_scope!r}: expected 'shortlist' or 'conversation'")
     by_conv = {c.conv.sample_id: c for c in corpora}
     out_groups = []
     for g, corpus in zip(groups, [c for c in corpora if queries_of(c.conv)]):
@@ -159,8 +169,8 @@ def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], co
         out_groups.append(AdapterGroup(corpus=g.corpus, queries=g.queries, positives=pos))
     out_queries = []
     for q in queries:
-        corpus = by_conv[q.qid.split("#")[0]]
-        rel = set(reader.pseudo_relevant(q.qid, corpus.ids))
+        pool = q.ids if head_scope == "shortlist" else by_conv[conversation_of(q.qid)].ids
+        rel = set(reader.pseudo_relevant(q.qid, pool))
         out_queries.append(ShortlistQuery(qid=q.qid, query=q.query, q_vec=q.q_vec, ids=q.ids, texts=q.texts, stage1=q.stage1, d_vecs=q.d_vecs, metadatas=q.metadatas, relevant=rel & set(q.ids), n_relevant=len(rel)))
     return out_groups, out_queries
 
