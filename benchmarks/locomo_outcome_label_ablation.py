@@ -40,6 +40,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +125,9 @@ class LabelReader:
     def item_score(self, qid: str, iid: str) -> float:
         return max(self.part_scores(qid, iid), default=0.0)
 
-    def score(self, qid: str, ids: list[str]) -> float:
+    def score(self, query_id: str, top_ids: Sequence[str]) -> float:
         """``s(k)``: the best turn's score; with ``parts``, the mean over answer parts of each part's best turn."""
-        rows = [self.part_scores(qid, i) for i in ids]
+        rows = [self.part_scores(query_id, i) for i in top_ids]
         return float(np.mean(np.max(np.array(rows), axis=0))) if rows else 0.0
 
 

@@ -89,8 +89,9 @@ def markdown(report: dict, command: str) -> str:
         f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s, CPU time of the process {report.get('cpu_seconds', '?')} s (CPU shared with other jobs).",
         "",
         "Rankers: `bm25`, `dense`, `hybrid` (RRF k=60) are stage 1; `proxy:gold` is the trained proxy with LoCoMo's evidence labels as the reward;"
-        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k,"
-        " each turn's F1 scaled by the share of the question's content words it holds (question-aware reader; MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
+        " `proxy:outcome` never reads an evidence label: the LLM-free reader (each question reads its own conversation's turns) scores a turn by the best span token F1"
+        " of the reference answer in it (MemSifter's s(k) = the best over the top k); the query encoder, the adapter and the listwise head learn from the turns the reader answers"
+        " best from, and the row's policy-gradient epochs (listed per row; 0 by default since session 5) use that s(k) in the MemSifter reward. Proxy rows are the mean over seeds (± sd).",
         "",
     ]
     if report.get("finetune"):
