@@ -17,6 +17,11 @@ Variants (``--variants``; default: all of the reward's):
 * ``f38-w10-rl30``: the same plus 30 policy-gradient epochs with the reward's ``s(k)``;
 * outcome only, ``qw0-...`` / ``qw1-...``: the reader's question weight (0 = session 3's reader).
 
+The committed outcome report (``locomo_proxy_head_ablation_outcome.md``) is session 4's, measured
+while the reader read every training conversation's turns from the last conversation (LoCoMo turn
+ids repeat); session 5 fixed that and compared outcome labels with
+``benchmarks/locomo_outcome_label_ablation.py``.
+
     python benchmarks/locomo_proxy_head_ablation.py --reward gold      # -> benchmarks/results/locomo_proxy_head_ablation_gold.{json,md}
     python benchmarks/locomo_proxy_head_ablation.py --reward outcome
 """

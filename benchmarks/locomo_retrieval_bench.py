@@ -89,8 +89,9 @@ def markdown(report: dict, command: str) -> str:
         f"Machine: {report.get('machine')}; load average at start {report.get('load_start')}, at end {report.get('load_end')}. Run time {report['seconds']} s, CPU time of the process {report.get('cpu_seconds', '?')} s (CPU shared with other jobs).",
         "",
         "Rankers: `bm25`, `dense`, `hybrid` (RRF k=60) are stage 1; `proxy:gold` is the trained proxy with LoCoMo's evidence labels as the reward;"
-        " `proxy:outcome` never reads an evidence label: its reward is the LLM-free reader's best span token F1 of the reference answer in the top k,"
-        " each turn's F1 scaled by the share of the question's content words it holds (question-aware reader; MemSifter's s(k)), and its warm start and query adapter use the turns the reader answers best from. Proxy rows are the mean over seeds (± sd).",
+        " `proxy:outcome` never reads an evidence label: the LLM-free reader (each question reads its own conversation's turns) scores a turn by the best span token F1"
+        " of the reference answer in it (MemSifter's s(k) = the best over the top k); the query encoder, the adapter and the listwise head learn from the turns the reader answers"
+        " best from, and the row's policy-gradient epochs (listed per row; 0 by default since session 5) use that s(k) in the MemSifter reward. Proxy rows are the mean over seeds (± sd).",
         "",
     ]
     if report.get("finetune"):
@@ -127,7 +128,7 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=80, help="Shortlist size: the stage-1 top N (default 80; the proxy's latency is also measured at 50).")
     ap.add_argument("--neighbours", type=int, default=10, help="Add the same-session neighbours of the stage-1 top N to the shortlist (default 10).")
     ap.add_argument("--gold-rl-epochs", type=int, default=0, help="Policy-gradient epochs of the gold row (default 0: listwise on the evidence labels alone measured best on the development folds).")
-    ap.add_argument("--outcome-rl-epochs", type=int, default=None, help="Policy-gradient epochs of the outcome row (default: ProxyConfig's).")
+    ap.add_argument("--outcome-rl-epochs", type=int, default=0, help="Policy-gradient epochs of the outcome row (default 0: with the reader reading each question's own conversation, the listwise head on the reader's best turns was chosen on the development folds; session 4 used 30).")
     ap.add_argument("--latency-queries", type=int, default=200, help="Questions timed for the proxy-stage and whole-query latency (0 = skip).")
     ap.add_argument("--checkpoints", type=Path, default=None, help="Checkpoint root (default <home>/checkpoints/proxy-locomo-protocol).")
     ap.add_argument("--fresh", action="store_true", help="Retrain every checkpoint even if present.")
@@ -171,7 +172,7 @@ def main() -> None:
     report = run_protocol(
         args.data, None if args.split == "none" else Path(args.split), rewards=args.rewards, seeds=args.seeds, dev_seeds=args.dev_seeds, folds=args.folds, settings=settings,
         checkpoint_root=ckpt, cache_dir=settings.paths.cache, config=config, finetune=args.finetune,
-        reward_config={"gold": {"rl_epochs": args.gold_rl_epochs}, "outcome": {} if args.outcome_rl_epochs is None else {"rl_epochs": args.outcome_rl_epochs}},
+        reward_config={"gold": {"rl_epochs": args.gold_rl_epochs}, "outcome": {"rl_epochs": args.outcome_rl_epochs}},
         progress=lambda s, n, N: print(f"[{time.time() - t0:7.1f}s] {s} {n + 1}/{N}", flush=True),
         log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
     )

@@ -233,6 +233,10 @@ def test_outcome_log_scorer_and_training(tmp_path) -> None:
     assert ranked.index("helpful") < items.index("helpful")  # learned to lift what helped
     with pytest.raises(ConfigError, match="outcome log holds 0 task"):
         train_from_outcome_log(_StageOne(items), [], tmp_path / "ck2", emb, cfg)
+    # the default recipe is the LoCoMo outcome row's: listwise head on the items that helped, no policy gradient
+    default = train_from_outcome_log(_StageOne(items), rows, tmp_path / "ck3", emb)
+    assert default["config"]["rl_epochs"] == 0 and default["config"]["warm_epochs"] > 0
+    assert {h["phase"] for h in json.loads((tmp_path / "ck3" / "training.json").read_text())["history"]} == {"warm"}
 
 
 def test_cli_eval_retrieval_and_train_on_corpus(tmp_path, monkeypatch) -> None:

@@ -12,9 +12,9 @@ from agentmem.evals.corpus.format import load_corpus
 from agentmem.evals.corpus.run import evaluate_corpus
 from agentmem.evals.locomo.corpus import locomo_to_corpus
 from agentmem.evals.locomo.data import load_locomo
-from agentmem.evals.locomo.proxy_data import train_on
+from agentmem.evals.locomo.proxy_data import reader_for, train_on
 from agentmem.evals.locomo.proxy_protocol import load_split, run_protocol
-from agentmem.evals.locomo.retrieval import build_corpora, evaluate_retrieval
+from agentmem.evals.locomo.retrieval import build_corpora, evaluate_retrieval, queries_of
 from agentmem.retrieval.proxy.model import ProxyConfig
 from agentmem.testing import HashEmbedder
 from tests.test_recall_locomo_retrieval import _tiny_locomo
@@ -33,7 +33,7 @@ def test_protocol_runs_both_rewards_on_folds_and_final_split(tmp_path) -> None:
     assert set(final["rankers"]) == {"bm25", "dense", "hybrid", "proxy:gold", "proxy:outcome"}
     out = final["rankers"]["proxy:outcome"]
     assert out["seeds"] == 2 and len(out["per_seed"]) == 2 and "R@10" in out["main_sd"]
-    assert {t[0]["reward_source"] for t in out["training"]} == {"outcome:reader-span-f1(question_weight=1.0)"}
+    assert {t[0]["reward_source"] for t in out["training"]} == {"outcome:reader-span-f1(question_weight=0.0,reader_version=2,head_labels=shortlist)"}
     assert {t[0]["reward_source"] for t in final["rankers"]["proxy:gold"]["training"]} == {"locomo-evidence-recall"}
     assert final["rankers"]["hybrid"]["main"]["queries"] == out["main"]["queries"]  # same held-out queries
     assert report["protocols"]["dev"]["seeds"] == [0] and len(report["protocols"]["dev"]["splits"]) == 2
@@ -58,6 +58,22 @@ def test_outcome_training_reads_no_evidence_label(tmp_path) -> None:
     assert scrambled["history"] == clean["history"]
     with pytest.raises(ConfigError, match="reward="):
         train_on(corpora, emb, FAST, reward="oracle")
+
+
+def test_reader_reads_each_conversation_s_own_turns(tmp_path) -> None:
+    """Turn ids (``D1:1``) repeat across conversations: the outcome reader must read the query's own
+    conversation (session 4 read the last conversation's turn for every conversation)."""
+    p = tmp_path / "locomo.json"
+    _tiny_locomo(p)
+    corpora, _ = build_corpora(load_locomo(p)[:2], HashEmbedder())
+    reader = reader_for(corpora)
+    for corpus in corpora:
+        sid = corpus.conv.sample_id
+        qa = queries_of(corpus.conv)[0]
+        assert reader.text_of(f"{sid}#0", "D1:1") == corpus.texts[corpus.pos["D1:1"]]
+        assert reader.item_score(f"{sid}#0", qa.evidence[0]) == 1.0  # the answer word is in its evidence turn
+        assert qa.evidence[0] in reader.pseudo_relevant(f"{sid}#0", corpus.ids)
+    assert reader.text_of("conv-0#0", "D1:1") != reader.text_of("conv-1#0", "D1:1")
 
 
 def test_split_file_errors(tmp_path) -> None:

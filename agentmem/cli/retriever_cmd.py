@@ -67,7 +67,7 @@ def train(
     reward: str = typer.Option("gold", "--reward", help="--corpus/--locomo: gold (labelled ids) | outcome (LLM-free reader: span F1 of the reference answer; no labels read)."),
     out: Path | None = typer.Option(None, "--out", help="Checkpoint folder (default <home>/checkpoints/proxy/<UTC time>-<source>; recall uses the newest usable one)."),
     candidates: int | None = typer.Option(None, help="Shortlist size the proxy reranks."),
-    rl_epochs: int | None = typer.Option(None, help="Policy-gradient epochs (MemSifter reward)."),
+    rl_epochs: int | None = typer.Option(None, help="Policy-gradient epochs (MemSifter reward) after the listwise warm start; default 0: on LoCoMo's development folds the listwise head on the outcome's best items matched or beat 30 REINFORCE epochs for both the evidence and the reader signal (docs/proxy-retriever.md)."),
     warm_epochs: int | None = typer.Option(None, help="Listwise warm-start epochs."),
     adapter_epochs: int | None = typer.Option(None, help="Query-adapter epochs (0 = base embedder)."),
     seed: int = typer.Option(0, help="Random seed."),
@@ -91,7 +91,7 @@ def train(
     if reward not in ("gold", "outcome"):
         raise ConfigError(f"--reward {reward!r}: expected gold or outcome")
     target = out or settings.paths.checkpoints / "proxy" / _stamp(source if source == "outcome-log" else f"{source}-{reward}")
-    config = _config(candidates, rl_epochs, warm_epochs, adapter_epochs, seed)
+    config = _config(candidates, 0 if rl_epochs is None else rl_epochs, warm_epochs, adapter_epochs, seed)
     logs: list[str] = []
     with _progress_bar(not st.json) as bar:
         def log(msg: str) -> None:

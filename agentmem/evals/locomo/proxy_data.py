@@ -105,33 +105,59 @@ def build_queries(corpora: Sequence[ConversationCorpus], embedder: Any, n: int, 
 REWARDS = ("gold", "outcome")
 
 
-#: The LoCoMo protocol's reader is question-aware (:class:`ReaderScorer` ``question_weight``):
-#: a turn's answer score is scaled by the share of the question's words it holds. Picked on the
-#: development folds (outcome row, listwise head: R@10 63.7 at 0.0, 67.4 at 0.5, 71.1 at 1.0).
-READER_QUESTION_WEIGHT = 1.0
+#: The LoCoMo protocol's reader question weight (:class:`ReaderScorer` ``question_weight``).
+#: Session 4 picked 1.0 (R@10 63.7 at 0.0, 71.1 at 1.0) while the reader read every training
+#: conversation's turn ``D1:3`` as the last conversation's (turn ids repeat across
+#: conversations); the question weight mostly filtered those wrong texts out. With the texts
+#: read per conversation (session 5), 0.0 measured best on the development folds (listwise
+#: head: R@10 79.2 at 0.0, 79.4 at 0.5, 73.3 at 1.0; R@5 71.0 / 70.7 / 65.0).
+READER_QUESTION_WEIGHT = 0.0
+
+#: Version of the reader's labels, part of the outcome encoder's cache key and the reward source
+#: (2: texts read per conversation; 1: the colliding turn ids of session 4).
+READER_VERSION = 2
+
+
+def conversation_of(query_id: str) -> str:
+    """The conversation (``sample_id``) of a LoCoMo query id ``<sample_id>#<j>``."""
+    return query_id.split("#", 1)[0]
 
 
 def reader_for(corpora: Sequence[ConversationCorpus], question_weight: float = READER_QUESTION_WEIGHT) -> ReaderScorer:
-    """The LLM-free outcome scorer over these conversations: query ids ``<sample_id>#<j>`` -> reference answers."""
+    """The LLM-free outcome scorer over these conversations: query ids ``<sample_id>#<j>`` -> reference answers.
+
+    Turn ids repeat across conversations, so texts are keyed ``<sample_id>/<turn id>`` and each
+    query reads its own conversation's turns (``scope``)."""
     refs: dict[str, str] = {}
     tasks: dict[str, str] = {}
     texts: dict[str, str] = {}
     for corpus in corpora:
-        texts.update(zip(corpus.ids, corpus.texts))
+        sid = corpus.conv.sample_id
+        texts.update((f"{sid}/{i}", t) for i, t in zip(corpus.ids, corpus.texts))
         for j, qa in enumerate(queries_of(corpus.conv)):
-            refs[f"{corpus.conv.sample_id}#{j}"] = qa.answer or qa.adversarial_answer or ""
-            tasks[f"{corpus.conv.sample_id}#{j}"] = qa.question
-    return ReaderScorer(refs, texts, tasks=tasks, question_weight=question_weight)
+            refs[f"{sid}#{j}"] = qa.answer or qa.adversarial_answer or ""
+            tasks[f"{sid}#{j}"] = qa.question
+    return ReaderScorer(refs, texts, tasks=tasks, question_weight=question_weight, scope=conversation_of)
 
 
 def reward_source(reward: str) -> str:
     """What a LoCoMo proxy of this reward is trained on (recorded in its checkpoint; a checkpoint of another source is retrained)."""
-    return "locomo-evidence-recall" if reward == "gold" else f"outcome:{ReaderScorer.name}(question_weight={READER_QUESTION_WEIGHT})"
+    return "locomo-evidence-recall" if reward == "gold" else f"outcome:{ReaderScorer.name}(question_weight={READER_QUESTION_WEIGHT},reader_version={READER_VERSION},head_labels={HEAD_LABEL_SCOPE})"
 
 
-def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], corpora: Sequence[ConversationCorpus], reader: ReaderScorer) -> tuple[list[AdapterGroup], list[ShortlistQuery]]:
+#: Where the head's outcome positives are picked: ``"shortlist"`` (the reader's best turns among the
+#: query's shortlist, the memories the proxy reranks) or ``"conversation"`` (its best turns in the whole
+#: conversation, kept when shortlisted; session 4). Picked on the development folds (session 5).
+HEAD_LABEL_SCOPE = "shortlist"
+
+
+def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], corpora: Sequence[ConversationCorpus], reader: ReaderScorer,
+                   head_scope: str = HEAD_LABEL_SCOPE) -> tuple[list[AdapterGroup], list[ShortlistQuery]]:
     """Replace every gold label by the reader's outcome: positives are the turns the reader answers
-    best from (over the whole conversation for the adapter, over the shortlist for the head)."""
+    best from (over the whole conversation for the adapter; for the head over the shortlist, or with
+    ``head_scope="conversation"`` over the conversation and then kept when shortlisted)."""
+    if head_scope not in ("shortlist", "conversation"):
+        raise ConfigError(f"head_scope={head_scope!r}: expected 'shortlist' or 'conversation'")
     by_conv = {c.conv.sample_id: c for c in corpora}
     out_groups = []
     for g, corpus in zip(groups, [c for c in corpora if queries_of(c.conv)]):
@@ -143,8 +169,8 @@ def outcome_labels(groups: list[AdapterGroup], queries: list[ShortlistQuery], co
         out_groups.append(AdapterGroup(corpus=g.corpus, queries=g.queries, positives=pos))
     out_queries = []
     for q in queries:
-        corpus = by_conv[q.qid.split("#")[0]]
-        rel = set(reader.pseudo_relevant(q.qid, corpus.ids))
+        pool = q.ids if head_scope == "shortlist" else by_conv[conversation_of(q.qid)].ids
+        rel = set(reader.pseudo_relevant(q.qid, pool))
         out_queries.append(ShortlistQuery(qid=q.qid, query=q.query, q_vec=q.q_vec, ids=q.ids, texts=q.texts, stage1=q.stage1, d_vecs=q.d_vecs, metadatas=q.metadatas, relevant=rel & set(q.ids), n_relevant=len(rel)))
     return out_groups, out_queries
 

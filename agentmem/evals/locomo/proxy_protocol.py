@@ -80,11 +80,11 @@ def finetuned_query_embedder(corpora: Sequence[ConversationCorpus], reward: str,
     from agentmem.retrieval.proxy.finetune import finetune_query_encoder, read_finetune_record
 
     ids = sorted(c.conv.sample_id for c in corpora)
-    from agentmem.evals.locomo.proxy_data import READER_QUESTION_WEIGHT
+    from agentmem.evals.locomo.proxy_data import READER_QUESTION_WEIGHT, READER_VERSION
 
     tag_parts: list[Any] = [ids, reward, seed, "query-encoder"]
-    if reward == "outcome" and READER_QUESTION_WEIGHT:
-        tag_parts.append(f"reader-question-weight={READER_QUESTION_WEIGHT}")  # another reader gives other positives: another encoder
+    if reward == "outcome":  # another reader gives other positives: another encoder
+        tag_parts.append(f"reader-question-weight={READER_QUESTION_WEIGHT},reader-version={READER_VERSION}")
     key = hashlib.sha1(json.dumps(tag_parts).encode()).hexdigest()[:8]
     folder = Path(root) / f"minilm-qft-{tag}-{reward}-{key}"
     rec = read_finetune_record(folder)
@@ -92,7 +92,7 @@ def finetuned_query_embedder(corpora: Sequence[ConversationCorpus], reward: str,
         groups = finetune_groups(corpora, reward)
         if log:
             log(f"fine-tuning the MiniLM query encoder on {sum(len(g[0]) for g in groups)} {reward} questions of {', '.join(ids)} -> {folder}")
-        source = "locomo-evidence-labels" if reward == "gold" else f"outcome:reader-pseudo-relevant(question_weight={READER_QUESTION_WEIGHT})"
+        source = "locomo-evidence-labels" if reward == "gold" else f"outcome:reader-pseudo-relevant(question_weight={READER_QUESTION_WEIGHT},reader_version={READER_VERSION})"
         finetune_query_encoder(groups, folder, seed=seed, record={"conversations": ids, "reward": reward, "positives": source}, log=log)
     elif log:
         log(f"reusing the fine-tuned query encoder {folder}")

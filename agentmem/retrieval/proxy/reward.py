@@ -155,26 +155,38 @@ class ReaderScorer:
 
     name = "reader-span-f1"
 
-    def __init__(self, references: dict[str, str], texts: dict[str, str], slack: int = 3, tasks: dict[str, str] | None = None, question_weight: float = 0.0) -> None:
+    def __init__(self, references: dict[str, str], texts: dict[str, str], slack: int = 3, tasks: dict[str, str] | None = None, question_weight: float = 0.0,
+                 scope: Callable[[str], str] | None = None) -> None:
         """``tasks`` (task id -> task text), when given, breaks ties in :meth:`pseudo_relevant`:
         among memories with the same answer score the reader prefers the one sharing more task words.
 
         ``question_weight`` in [0, 1] makes the reader question-aware: a memory's answer score is
         scaled by ``(1 - question_weight) + question_weight * c``, where ``c`` is the share of the
         task's content words the memory holds (a reader reads the answer where the question's
-        words are; 0 = the answer anywhere counts in full)."""
+        words are; 0 = the answer anywhere counts in full).
+
+        ``scope`` maps a task id to the namespace its memory ids live in, when ids repeat across
+        corpora (LoCoMo's turn ids ``D1:3`` exist in every conversation): memory ``i`` of task
+        ``q`` is then read from ``texts[f"{scope(q)}/{i}"]``. Without it ids must be unique."""
         if not 0.0 <= question_weight <= 1.0:
             raise ValueError(f"question_weight={question_weight}: expected a value in [0, 1]")
         self.references, self.texts, self.slack = references, texts, slack
         self.tasks = tasks or {}
         self.question_weight = question_weight
+        self.scope = scope
         self._memo: dict[tuple[str, str], float] = {}
+
+    def text_of(self, query_id: str, item_id: str) -> str:
+        """The text of memory ``item_id`` as task ``query_id`` sees it ("" when unknown)."""
+        if self.scope is not None:
+            return self.texts.get(f"{self.scope(query_id)}/{item_id}", "")
+        return self.texts.get(item_id, "")
 
     def item_score(self, query_id: str, item_id: str) -> float:
         key = (query_id, item_id)
         if key not in self._memo:
             ref = self.references.get(query_id, "")
-            text = self.texts.get(item_id, "")
+            text = self.text_of(query_id, item_id)
             f1 = best_span_f1(text, ref, self.slack) if ref and text else 0.0
             if f1 > 0 and self.question_weight > 0:
                 f1 *= (1.0 - self.question_weight) + self.question_weight * self._coverage(query_id, text)
@@ -196,7 +208,7 @@ class ReaderScorer:
         task = set(answer_tokens(self.tasks.get(query_id, "")))
 
         def overlap(i: str) -> float:
-            return len(task & set(answer_tokens(self.texts.get(i, "")))) / len(task) if task else 0.0
+            return len(task & set(answer_tokens(self.text_of(query_id, i)))) / len(task) if task else 0.0
 
         scored = sorted(((self.item_score(query_id, i), i) for i in ids), key=lambda t: -t[0])
         if not scored or scored[0][0] < floor:

@@ -53,6 +53,7 @@ class ShortlistQuery:
     metadatas: list[dict[str, Any]] = field(default_factory=list)
     relevant: set[str] = field(default_factory=set)
     n_relevant: int = 0  # all labelled evidence, including what the shortlist missed
+    targets: dict[str, float] = field(default_factory=dict)  # soft warm-start targets (id -> weight > 0); empty = ``relevant`` with weight 1
 
 
 def _torch():
@@ -200,7 +201,7 @@ def _stack(queries: Sequence[ShortlistQuery], feats: Sequence[np.ndarray], n: in
         m = min(n, len(q.ids))
         X[i, :m] = f[:m]
         valid[i, :m] = True
-        rel[i, :m] = [1.0 if x in q.relevant else 0.0 for x in q.ids[:m]]
+        rel[i, :m] = [q.targets.get(x, 0.0) for x in q.ids[:m]] if q.targets else [1.0 if x in q.relevant else 0.0 for x in q.ids[:m]]
     return torch.from_numpy(X), torch.from_numpy(rel), torch.from_numpy(valid)
 
 
@@ -262,7 +263,8 @@ def train_head(
                 has = r.sum(1) > 0
                 if not bool(has.any()):
                     continue
-                loss = (torch.logsumexp(s, 1) - torch.logsumexp(s.masked_fill(r == 0, -1e9), 1))[has].mean()
+                # multi-positive softmax: maximise log sum_i r_i p_i (r = 1 on the positives, or soft targets)
+                loss = (torch.logsumexp(s, 1) - torch.logsumexp(s.masked_fill(r == 0, -1e9) + torch.log(r.clamp_min(1e-12)), 1))[has].mean()
             else:
                 S = config.samples
                 g = -torch.log(-torch.log(torch.rand(len(idx), S, n, generator=gen).clamp_min(1e-12)))
