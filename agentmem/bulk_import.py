@@ -74,9 +74,9 @@ class ImportReport(BaseModel):
 
     file: str
     store: str
-    rows: int = Field(0, description="Rows read (blank and comment lines excluded).")
+    rows: int = Field(default=0, description="Rows read (blank and comment lines excluded).")
     added: int = 0
-    skipped_existing: int = Field(0, description="Rows whose id was already stored (an earlier run, or a repeat in the file).")
+    skipped_existing: int = Field(default=0, description="Rows whose id was already stored (an earlier run, or a repeat in the file).")
     bad_lines: list[str] = Field(default_factory=list, description="file:line: why (only with skip_bad).")
     refused: list[str] = Field(default_factory=list, description="Edits the controller refused, with its reason.")
     batches: int = 0
@@ -102,7 +102,7 @@ def parse_line(path: Path, lineno: int, raw: str, namespace: str) -> ImportRow |
         return None
     try:
         obj = json.loads(s)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise _bad(path, lineno, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     if isinstance(obj, str):
         obj = {"text": obj}

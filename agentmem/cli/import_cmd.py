@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -34,8 +35,8 @@ def import_items(
     settings.ensure_home()
     svc = MemoryService(settings, namespace=namespace)
     memory = svc.memory()
-    bar = None
-    callback = None
+    bar: Any = None
+    callback: Any = None
     if progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
         from rich.console import Console
@@ -44,8 +45,10 @@ def import_items(
                        TimeElapsedColumn(), TimeRemainingColumn(), console=Console(file=sys.stderr))
         task = bar.add_task("import", total=None, added=0, skipped=0)
 
-        def callback(done: int, total: int, report: object) -> None:
-            bar.update(task, completed=done, total=total, added=getattr(report, "added", 0), skipped=getattr(report, "skipped_existing", 0))
+        def on_batch(done: int, total: int, report: Any) -> None:
+            bar.update(task, completed=done, total=total, added=report.added, skipped=report.skipped_existing)
+
+        callback = on_batch
 
         bar.start()
     try:
