@@ -189,6 +189,8 @@ class BulkImporter:
         self.store = memory.stores[store]
         self.batch_size = batch_size
         self.run_id = run_id or new_id("import-")
+        #: the report of the import in progress (or the last one), also when a progress callback stopped it
+        self.last_report: ImportReport | None = None
         # The controller that applies the batches: the home's engine, journal, audit and provenance;
         # its admission gate admits a whole batch of an explicit user import (learned proposals
         # keep the default limits in every other controller).
@@ -212,8 +214,8 @@ class BulkImporter:
         c0, t0 = time.process_time(), time.perf_counter()
         path = Path(path)
         ns = namespace_key(namespace) if namespace is not None else self.memory.namespace
-        report = ImportReport(file=str(path), store=self.store_name, run_id=self.run_id)
-        timings = {"parse": 0.0, "check": 0.0, "apply": 0.0, "index": 0.0}
+        report = self.last_report = ImportReport(file=str(path), store=self.store_name, run_id=self.run_id)
+        timings = report.timings = {"parse": 0.0, "check": 0.0, "apply": 0.0, "index": 0.0}  # kept current: a caller that stops the import reads them
         rows = read_rows(path, ns, skip_bad=skip_bad, bad=report.bad_lines)
         report.rows = len(rows)
         timings["parse"] = time.perf_counter() - t0

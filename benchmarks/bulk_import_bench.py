@@ -131,7 +131,7 @@ def main() -> None:
         report = importer.import_file(jsonl, namespace=rlb.NS, progress=progress)
     except Stop:
         stopped = True
-        report = None
+        report = importer.last_report
     wall, cpu = time.perf_counter() - t_imp, time.process_time() - c_imp
     svc.close()
     count = svc.facts.hybrid.index.count(svc.facts.hybrid.collection)
