@@ -111,6 +111,7 @@ def main() -> None:
     svc, _stores, memory = rlb.open_memory(settings)
     importer = BulkImporter(memory, "facts", batch_size=args.batch_size)
     log: list[dict] = []
+    printed: list[int] = []
     t_imp, c_imp = time.perf_counter(), time.process_time()
 
     class Stop(Exception):
@@ -120,8 +121,9 @@ def main() -> None:
         el = time.perf_counter() - t_imp
         row = {"rows": done, "total": total, "added": rep.added, "skipped": rep.skipped_existing, "wall_s": round(el, 1),
                "cpu_s": round(time.process_time() - c_imp, 1), "rss_mb": rss_mb(), "load_1m": round(os.getloadavg()[0], 2)}
-        if not log or done - log[-1]["rows"] >= 20 * args.batch_size or done == total:
+        if not printed or done - printed[-1] >= 20 * args.batch_size or done == total:
             print(json.dumps(row), flush=True)
+            printed.append(done)
         log.append(row)
         if args.limit_s is not None and el > args.limit_s and done < total:
             raise Stop
