@@ -138,23 +138,18 @@ def read_rows(path: Path, namespace: str, *, skip_bad: bool = False, bad: list[s
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     rows: list[ImportRow] = []
-    with open(path, encoding="utf-8", errors="strict") as fh:
-        lineno = 0
-        while True:
+    with open(path, "rb") as fh:
+        for lineno, raw_bytes in enumerate(fh, start=1):
             try:
-                raw = fh.readline()
+                raw = raw_bytes.decode("utf-8")
+                row = parse_line(path, lineno, raw, namespace)
             except UnicodeDecodeError as exc:
-                err = _bad(path, lineno + 1, f"not UTF-8 text ({exc.reason})")
+                err = _bad(path, lineno, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
                 if not skip_bad:
                     raise err from None
                 if bad is not None:
                     bad.append(str(err))
-                break  # the decoder cannot resynchronise reliably: stop at the first undecodable line
-            if not raw:
-                break
-            lineno += 1
-            try:
-                row = parse_line(path, lineno, raw, namespace)
+                continue
             except ImportFileError as exc:
                 if not skip_bad:
                     raise

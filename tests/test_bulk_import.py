@@ -83,6 +83,12 @@ def test_a_bad_line_is_named_by_file_and_line_and_nothing_is_written(tmp_path) -
     assert "unknown field(s) ['txt']" in rep.bad_lines[1] and "field 'text': missing or empty" in rep.bad_lines[2]
     with pytest.raises(ImportFileError, match="no such file"):
         mem.import_file(tmp_path / "missing.jsonl")
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n{"text": "after the bad byte"}\n')
+    with pytest.raises(ImportFileError, match=r"latin\.jsonl:2: not UTF-8"):
+        read_rows(latin, "default/default")
+    skipped: list[str] = []
+    assert [r.text for r in read_rows(latin, "default/default", skip_bad=True, bad=skipped)] == ["ok", "after the bad byte"] and len(skipped) == 1
     bad_ns = _write(tmp_path / "ns.jsonl", [{"text": "x", "namespace": "a/b/c/d/e"}])
     with pytest.raises(ImportFileError, match=r"ns\.jsonl:1: field 'namespace'"):
         read_rows(bad_ns, "default/default")
