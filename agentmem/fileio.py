@@ -5,6 +5,9 @@
   a reader (or a crash) sees either the old or the new file, never half of one.
 * :func:`home_lock` is an inter-process lock (``filelock``) that serialises writers of the
   same home, so two processes never lose each other's updates.
+* :func:`fsync_group` lets a writer's fsyncs run concurrently (the file system commits them
+  together) where only their completion before a later step matters; :func:`fsync_barrier`
+  is that later step.
 * :class:`FileHistory` keeps every previous version of a file under a ``.history`` folder, so
   stores can list versions and roll back byte-for-byte.
 """
@@ -15,6 +18,7 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -37,6 +41,138 @@ def fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class _FsyncGroup:
+    """The fsyncs started in one :func:`fsync_group`, and the CPU work to do while they run."""
+
+    def __init__(self) -> None:
+        self.pending: list[Any] = []
+        self.idle: list[Callable[[], Any]] = []
+
+
+_FSYNC_GROUP: "contextvars.ContextVar[_FsyncGroup | None]" = contextvars.ContextVar("agentmem_fsync_group", default=None)
+_FSYNC_POOL: Any = None
+_log = logging.getLogger(__name__)
+
+
+def _fsync_pool() -> Any:
+    global _FSYNC_POOL
+    if _FSYNC_POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _FSYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agentmem-fsync")
+    return _FSYNC_POOL
+
+
+def _forget_fsync_pool() -> None:
+    global _FSYNC_POOL
+    _FSYNC_POOL = None  # a forked child has none of the parent's threads: it starts its own pool
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_fsync_pool)
+
+
+def _fsync_and_close(fd: int, best_effort: bool) -> None:
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not best_effort:
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def fsync_group() -> Iterator[None]:
+    """Inside this context, :func:`atomic_write_bytes` (and the write buffer's appends) start their
+    fsyncs on background threads instead of waiting for each in turn; every one of them is
+    complete when the context ends and at each :func:`fsync_barrier` (the journal's lines are
+    barriers: nothing is renamed into place, and no batch is committed, before what precedes it
+    is on disk). Concurrent fsyncs cost about one: the file system commits them together. Work
+    handed to :func:`while_syncing` runs in this thread at the first barrier, while the disk works."""
+    group = _FsyncGroup()
+    token = _FSYNC_GROUP.set(group)
+    try:
+        yield
+    finally:
+        _FSYNC_GROUP.reset(token)
+        _run_idle(group)
+        _wait(group.pending)
+
+
+def _wait(pending: list[Any]) -> None:
+    futures, pending[:] = list(pending), []
+    errors = []
+    for f in futures:
+        try:
+            f.result()
+        except OSError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _run_idle(group: _FsyncGroup) -> None:
+    work, group.idle = group.idle, []
+    for fn in work:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - idle work is an optimisation (e.g. warming a cache); its owner redoes it
+            _log.warning("work done while syncing failed (done again later): %s", exc)
+
+
+def while_syncing(fn: Callable[[], Any]) -> bool:
+    """Run ``fn`` at the next :func:`fsync_barrier` of the current :func:`fsync_group` (in this
+    thread, while the disk completes the fsyncs in flight) and return True; return False outside
+    a group (``fn`` is not run). For work whose result is only a cache (e.g. an embedding)."""
+    group = _FSYNC_GROUP.get()
+    if group is None:
+        return False
+    group.idle.append(fn)
+    return True
+
+
+def defer_fsync(fd: int, *, best_effort: bool = False) -> bool:
+    """Start fsyncing ``fd`` (a duplicate of it: the caller may close its own) on a background
+    thread when inside :func:`fsync_group` and return True; return False (nothing done) outside."""
+    group = _FSYNC_GROUP.get()
+    if group is None:
+        return False
+    group.pending.append(_fsync_pool().submit(_fsync_and_close, os.dup(fd), best_effort))
+    return True
+
+
+def fsync_barrier(fd: int | None = None) -> None:
+    """fsync ``fd`` (if given) while the fsyncs started in this :func:`fsync_group` finish (and
+    the :func:`while_syncing` work runs), and return when all of them are on disk."""
+    group = _FSYNC_GROUP.get()
+    if group is None:
+        if fd is not None:
+            os.fsync(fd)
+        return
+    if group.idle:
+        if fd is not None:
+            defer_fsync(fd)
+        _run_idle(group)
+    elif fd is not None:
+        os.fsync(fd)
+    _wait(group.pending)
+
+
+def _defer_dir_fsync(path: Path) -> bool:
+    """:func:`fsync_dir` started in the current :func:`fsync_group` (False outside one)."""
+    if _FSYNC_GROUP.get() is None:
+        return False
+    try:
+        dfd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True  # best effort, as fsync_dir
+    try:
+        return defer_fsync(dfd, best_effort=True)
+    finally:
+        os.close(dfd)
 
 
 _WRITE_OBSERVER: "contextvars.ContextVar[Callable[[Path, str], None] | None]" = contextvars.ContextVar("agentmem_write_observer", default=None)
@@ -117,11 +253,11 @@ def _syncfs(paths: list[str]) -> None:
 
 
 def fsync_fd(fd: int, path: str | os.PathLike[str] | None = None) -> None:
-    """``os.fsync(fd)``, or, inside a :func:`group_commit`, leave it to the group's sync (``path``:
-    the file, so its folder is synced too)."""
+    """:func:`fsync_barrier` on ``fd``, or, inside a :func:`group_commit`, leave it to the group's
+    sync (``path``: the file, so its folder is synced too)."""
     group = _GROUP.get()
     if group is None:
-        os.fsync(fd)
+        fsync_barrier(fd)
     elif path is not None:
         group.add(os.path.dirname(os.path.abspath(path)))
 
@@ -137,20 +273,23 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            if group is None:
+            # a bulk import's group commit syncs the whole batch once; an fsync group runs it beside the journal line's
+            if group is None and not defer_fsync(handle.fileno()):
                 os.fsync(handle.fileno())
         observer = _WRITE_OBSERVER.get()
         if observer is not None:
             observer(target.absolute(), sha256_bytes(data))
+        if group is None:
+            fsync_barrier()  # the new bytes (and the journal's record of them) are on disk before the rename
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if group is None:
-        fsync_dir(target.parent)
-    else:
+    if group is not None:
         group.add(str(target.parent.absolute()))
+    elif not _defer_dir_fsync(target.parent):
+        fsync_dir(target.parent)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

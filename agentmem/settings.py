@@ -62,6 +62,7 @@ class IndexSettings(_Section):
     chroma_url: str | None = Field(default=None, description="Use a Chroma server (`chroma run`) instead of the embedded client; env AGENTMEM_CHROMA_URL.")
     write_buffer_items: int = Field(default=256, ge=0, description="Embedded Chroma only: new vectors go to a fsynced write-behind buffer under <home>/index/write_buffer (searched exactly with every query) and reach Chroma in batches of this many ids; 0 = write every vector to Chroma at once.")
     write_buffer_age_s: float = Field(default=300.0, gt=0, description="A write also flushes the buffer when its oldest record is older than this.")
+    defer_item_vectors: bool = Field(default=False, description="With the write buffer on: a fact written by remember (or any fact store write) is durable and found lexically when the call returns, and its vector is computed on a background thread and given to the index before the next dense search (off the writer's acknowledged path). Off by default: on a busy machine the thread slowed the remember-then-recall step (benchmarks/recall_write_ab.py --ab); the default embeds the item while the write's first fsyncs are in flight.")
 
 
 class RecallSettings(_Section):

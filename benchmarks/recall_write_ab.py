@@ -11,6 +11,15 @@ id so the home's embedding cache never answers for the model); remembers go thro
     nice python benchmarks/recall_write_ab.py --home /tmp/recall-bench/home-100000 --steps 80
 
 Use a home built by ``recall_latency_bench.py --keep`` (or ``--reuse-homes``); it gains the notes.
+
+``--ab`` alternates the steps between three write paths, and reports each at the same load:
+``grouped`` = the batch's fsyncs overlapped (``agentmem.fileio.fsync_group``) and the item
+embedded while the journal's first fsyncs are in flight (``HybridIndex.prefetch``); ``deferred``
+= fsyncs overlapped and the item's vector computed off the acknowledged path on a background
+thread (``index.defer_item_vectors``); ``inline`` = the write path before this work (the vector
+computed before the write, every fsync waited for in turn). The benchmark switches per step: the
+fact store's ``defer_vectors`` flag, and ``defer_fsync`` / ``while_syncing`` answering "not in a
+group" for the inline steps.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ def main() -> None:
     ap.add_argument("--namespace", default="bench/agent")
     ap.add_argument("--steps", type=int, default=80)
     ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--ab", action="store_true", help="Alternate steps between the deferred write path and the inline one (see above); report both.")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "recall_write_ab.json")
     args = ap.parse_args()
     import torch
@@ -62,34 +72,58 @@ def main() -> None:
     for q in qs[:3]:
         mem.recall(q)
     mem.remember(f"warm-up note {tag}", namespace=args.namespace)
-    wall: dict[str, list[float]] = {"recall_alone": [], "remember": [], "recall_after_write": []}
-    cpu: dict[str, list[float]] = {k: [] for k in wall}
+    facts = svc.facts
+    modes = ["grouped", "deferred", "inline"] if args.ab else ["deferred" if facts.defer_vectors else "grouped"]
+    import agentmem.fileio as fileio
+    import agentmem.learning.provenance as provenance
+    import agentmem.retrieval.write_buffer as write_buffer
+
+    real = (fileio.defer_fsync, fileio.while_syncing)
+
+    def no_group(*a, **kw) -> bool:  # noqa: ANN002, ANN003, ARG001
+        return False
+
+    def set_mode(mode: str) -> None:
+        facts.defer_vectors = mode == "deferred"
+        defer, idle = real if mode != "inline" else (no_group, no_group)
+        fileio.defer_fsync = write_buffer.defer_fsync = provenance.defer_fsync = defer  # type: ignore[assignment]
+        fileio.while_syncing = idle  # type: ignore[assignment]
+
+    wall: dict[str, dict[str, list[float]]] = {m: {"recall_alone": [], "remember": [], "recall_after_write": []} for m in modes}
+    cpu: dict[str, dict[str, list[float]]] = {m: {k: [] for k in wall[m]} for m in modes}
     qi = iter(qs[3:])
 
-    def timed(name: str, fn, *a, **kw) -> None:  # noqa: ANN001
+    def timed(mode: str, name: str, fn, *a, **kw) -> None:  # noqa: ANN001
         c0, t0 = time.process_time(), time.perf_counter()
         fn(*a, **kw)
-        wall[name].append(1000 * (time.perf_counter() - t0))
-        cpu[name].append(1000 * (time.process_time() - c0))
+        wall[mode][name].append(1000 * (time.perf_counter() - t0))
+        cpu[mode][name].append(1000 * (time.process_time() - c0))
 
     for j in range(args.steps):
-        timed("recall_alone", mem.recall, next(qi))
+        mode = modes[j % len(modes)]
+        set_mode(mode)
+        timed(mode, "recall_alone", mem.recall, next(qi))
         q = next(qi)
-        timed("remember", mem.remember, f"note {j} ({tag}): {q}", namespace=args.namespace)
-        timed("recall_after_write", mem.recall, q)
-    step_wall = np.add(wall["remember"], wall["recall_after_write"])
-    step_cpu = np.add(cpu["remember"], cpu["recall_after_write"])
-    idx = svc.facts.hybrid.index
-    report = {
-        "benchmark": "recall-write-ab", "home": str(args.home), "items": len(svc.facts.hybrid.lexical), "steps": args.steps,
+        timed(mode, "remember", mem.remember, f"note {j} ({tag}): {q}", namespace=args.namespace)
+        timed(mode, "recall_after_write", mem.recall, q)
+    idx = facts.hybrid.index
+    report: dict = {
+        "benchmark": "recall-write-ab", "home": str(args.home), "items": len(facts.hybrid.lexical), "steps": args.steps,
         "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in os.getloadavg()],
-        "wall_ms": {k: stats(v) for k, v in wall.items()}, "cpu_ms": {k: stats(v) for k, v in cpu.items()},
-        "step_wall_ms": stats(list(step_wall)), "step_cpu_ms": stats(list(step_cpu)),
-        "step_wall_p95_over_recall_alone_p95": round(float(np.percentile(step_wall, 95) / np.percentile(wall["recall_alone"], 95)), 2),
-        "step_wall_mean_over_recall_alone_mean": round(float(np.mean(step_wall) / np.mean(wall["recall_alone"])), 2),
-        "step_cpu_mean_over_recall_alone_cpu_mean": round(float(np.mean(step_cpu) / np.mean(cpu["recall_alone"])), 2),
         "write_buffer_flushes": getattr(idx, "flushes", None), "write_buffer_flush_ms": [round(1000 * x, 1) for x in getattr(idx, "flush_seconds", [])],
     }
+    for mode in modes:
+        w, c = wall[mode], cpu[mode]
+        step_wall = np.add(w["remember"], w["recall_after_write"])
+        step_cpu = np.add(c["remember"], c["recall_after_write"])
+        report[mode] = {
+            "steps": len(step_wall), "wall_ms": {k: stats(v) for k, v in w.items()}, "cpu_ms": {k: stats(v) for k, v in c.items()},
+            "step_wall_ms": stats(list(step_wall)), "step_cpu_ms": stats(list(step_cpu)),
+            "step_wall_p95_over_recall_alone_p95": round(float(np.percentile(step_wall, 95) / np.percentile(w["recall_alone"], 95)), 2),
+            "step_wall_p50_over_recall_alone_p50": round(float(np.percentile(step_wall, 50) / np.percentile(w["recall_alone"], 50)), 2),
+            "step_wall_mean_over_recall_alone_mean": round(float(np.mean(step_wall) / np.mean(w["recall_alone"])), 2),
+            "step_cpu_mean_over_recall_alone_cpu_mean": round(float(np.mean(step_cpu) / np.mean(c["recall_alone"])), 2),
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))

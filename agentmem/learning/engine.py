@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..errors import AgentmemError
-from ..fileio import atomic_write_bytes, home_lock, observe_writes, sha256_file
+from ..fileio import atomic_write_bytes, fsync_group, home_lock, observe_writes, sha256_file
 from ..types import Lifecycle, Outcome, Trust, new_id
 from .appliers import ApplierRegistry
 from .audit import AuditEntry, AuditLog
@@ -275,12 +275,15 @@ class EditEngine:
                 self.preimages._blob_path(digest).unlink()
 
     def _finish(self, rec: JournalRecord) -> None:
-        self.audit.record(AuditEntry(**a) for a in rec.audit)
-        if rec.provenance:
-            g = self.graph()
-            for p in rec.provenance:
-                g.add_edit(**p)
-            self.save_graph()
+        # the provenance log's fsync runs while the audit rows are written (both replay idempotently
+        # from the committed journal, which is deleted only after both are on disk)
+        with fsync_group():
+            if rec.provenance:
+                g = self.graph()
+                for p in rec.provenance:
+                    g.add_edit(**p)
+                self.save_graph()
+            self.audit.record(AuditEntry(**a) for a in rec.audit)
 
     # ---- validation and admission ------------------------------------------------------------
     def _target_trust(self, edit: Any, store: Any) -> Trust | None:
@@ -398,7 +401,9 @@ class EditEngine:
             roots = {s: all_roots[s] for s in scanned}
             last = {s: dict(pre.stores[s].files) if pre is not None and s in pre.stores else {} for s in scanned}
             try:
-                with observe_writes(self._observer({s: all_roots[s] for s in cow})):
+                # A copy-on-write batch (every write an atomic_write_bytes) lets its fsyncs overlap (fsync_group):
+                # all are on disk before each journal line, before each rename and before the commit.
+                with observe_writes(self._observer({s: all_roots[s] for s in cow})), fsync_group() if not scanned else contextlib.nullcontext():
                     for i, (edit, st, note) in enumerate(admitted):
                         applier = self.registry.find(edit.store, edit.kind)
                         assert applier is not None

@@ -69,7 +69,8 @@ class WriteLog:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._fh.write("".join(line + "\n" for line in lines))
         self._fh.flush()
-        fsync_fd(self._fh.fileno(), self.path)  # inside a bulk import's group commit: synced with the batch
+        # fsync_barrier: and every fsync the batch started before this line; inside a bulk import's group commit: synced with the batch
+        fsync_fd(self._fh.fileno(), self.path)
 
     def begin(self, record: dict[str, Any], *, durable: bool) -> None:
         """Start the log with the batch's begin record (``B<TAB>json``). ``durable=False`` leaves

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..fileio import atomic_write_bytes, atomic_write_json, read_json
+from ..fileio import atomic_write_bytes, atomic_write_json, defer_fsync, read_json
 
 
 def item_node(store: str, item_id: str) -> str:
@@ -164,7 +164,8 @@ class ProvenanceGraph:
                             data = b"\n" + data  # end a torn line (a writer killed mid-append) so it costs only itself
                     fh.write(data)
                     fh.flush()
-                    os.fsync(fh.fileno())
+                    if not defer_fsync(fh.fileno()):  # in the engine's fsync group: on disk before the journal goes
+                        os.fsync(fh.fileno())
                     if caught_up:  # otherwise the next replay reads the unseen lines, ours again among them (idempotent)
                         self._log_offset = fh.tell()
                 self._log_calls += len(self._pending)

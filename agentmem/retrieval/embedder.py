@@ -25,6 +25,17 @@ _log = logging.getLogger(__name__)
 #: ``(model path, device) -> [model or None, in-memory cache, lock]`` shared by the instances of one model
 _SHARED: dict[tuple[str, str], list] = {}
 _SHARED_LOCK = threading.Lock()
+#: ``(model path, device) -> lock`` held around every model call: a fast tokenizer must not be used
+#: by two threads at once (deferred item vectors are computed on a background thread)
+_ENCODE_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _fresh_encode_locks() -> None:
+    _ENCODE_LOCKS.clear()  # a forked child starts with none held (the parent's threads are gone)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_encode_locks)
 #: the in-memory cache stops growing past this many vectors (the disk cache keeps the rest)
 MEMORY_CACHE_MAX = 200_000
 
@@ -51,6 +62,7 @@ class MiniLMEmbedder:
             shared = _SHARED.setdefault((str(self.model_path), device), [None, {}, threading.Lock()])
         self._shared = shared
         self._lock = shared[2]
+        self._encode_key = (str(self.model_path), device)
         self._cache: dict[str, np.ndarray] = shared[1]
         self._disk_lock = threading.Lock()
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -154,7 +166,8 @@ class MiniLMEmbedder:
                 uniq.setdefault(k, t)
         if uniq:
             model = self._load()
-            vecs = model.encode(list(uniq.values()), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+            with _ENCODE_LOCKS.setdefault(self._encode_key, threading.Lock()):
+                vecs = model.encode(list(uniq.values()), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
             self.texts_embedded += len(uniq)
             fresh = {k: np.asarray(v, dtype=np.float32) for k, v in zip(uniq, vecs)}
             for k, v in fresh.items():

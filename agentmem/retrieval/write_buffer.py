@@ -20,6 +20,16 @@ another one (the *inner* index) and takes writes into a small buffer instead:
   of every buffered id is written to the inner index in one batch (upserts, then deletes), and only
   then is the file replaced by an empty one with a new generation id. Both steps are idempotent, so
   a kill mid-flush just leaves the records to be applied again.
+* **Vectors may come later.** :meth:`BufferedIndex.upsert_pending` appends (and fsyncs) an id
+  with its document and metadata but no vector: the write is durable and counted at once, and
+  the vector is computed afterwards (:class:`~agentmem.retrieval.hybrid.HybridIndex` does it off
+  the writer's path, and before its next dense search: :meth:`BufferedIndex.unvectored` lists
+  what is still missing, :meth:`BufferedIndex.fill_vectors` gives it, in memory). Until then the
+  id shadows any older vector of it in the inner index. A process that reads a pending record
+  (another process, or the same home after a kill) computes the vector itself; a flush embeds
+  what is still pending with the embedder bound by :meth:`BufferedIndex.bind_embedder` (and
+  leaves the buffer as it is when none is bound), so no id ever reaches the inner index without
+  its vector.
 * **Shared by processes.** Appends and flushes hold a file lock per collection. Before every read
   a process ``stat`` s the file; when it changed it reads the new lines (or, after another process
   flushed, the new generation from the start). It reads the buffer *before* asking the inner
@@ -53,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fileio import fsync_dir, home_lock
+from ..fileio import defer_fsync, fsync_dir, home_lock
 from .base import Hit, VectorIndex, matches, normalise_rows
 
 _log = logging.getLogger(__name__)
@@ -85,7 +95,10 @@ class _Buffer:
         self.gen: str | None = None
         self.offset = 0
         self.stat: tuple[int, int, int] | None = None
-        self.rows: dict[str, tuple[np.ndarray, str, dict[str, Any]]] = {}
+        #: id -> (vector, document, metadata); the vector is None for a *pending* row (written
+        #: with :meth:`BufferedIndex.upsert_pending`: durable, its vector not computed yet)
+        self.rows: dict[str, tuple[np.ndarray | None, str, dict[str, Any]]] = {}
+        self.unvectored: set[str] = set()
         self.gone: set[str] = set()
         self.first_at: float | None = None
         self._matrix: tuple[list[str], np.ndarray] | None = None
@@ -94,6 +107,7 @@ class _Buffer:
     def reset(self, gen: str | None) -> None:
         self.gen, self.offset, self.stat = gen, 0, None
         self.rows, self.gone, self.first_at = {}, set(), None
+        self.unvectored = set()
         self._matrix = self._count = None
 
     def apply(self, rec: dict[str, Any]) -> None:
@@ -106,10 +120,19 @@ class _Buffer:
             for j, i in enumerate(ids):
                 self.rows[i] = (vecs[j], docs[j], dict(metas[j] or {}))
                 self.gone.discard(i)
+                self.unvectored.discard(i)
+        elif rec.get("op") == "p":
+            docs = rec.get("d") or [""] * len(ids)
+            metas = rec.get("m") or [{}] * len(ids)
+            for j, i in enumerate(ids):
+                self.rows[i] = (None, docs[j], dict(metas[j] or {}))
+                self.gone.discard(i)
+                self.unvectored.add(i)
         elif rec.get("op") == "d":
             for i in ids:
                 self.rows.pop(i, None)
                 self.gone.add(i)
+                self.unvectored.discard(i)
         else:
             return
         if self.first_at is None:
@@ -122,11 +145,22 @@ class _Buffer:
         return len(self.rows) + len(self.gone)
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
+        """The ids and vectors of the rows that have one (pending rows are left out)."""
         if self._matrix is None:
-            ids = list(self.rows)
-            mat = np.stack([self.rows[i][0] for i in ids]) if ids else np.zeros((0, 1), dtype=np.float32)
+            ids = [i for i, row in self.rows.items() if row[0] is not None]
+            mat = np.stack([self.rows[i][0] for i in ids]) if ids else np.zeros((0, 1), dtype=np.float32)  # type: ignore[misc]
             self._matrix = (ids, mat)
         return self._matrix
+
+    def fill(self, ids: list[str], vectors: np.ndarray, documents: list[str]) -> None:
+        """Give pending rows their vectors (in memory: the file keeps the pending record, and a
+        process that reads it computes the same vector, from the embedder's cache when it is warm)."""
+        for i, v, d in zip(ids, vectors, documents):
+            row = self.rows.get(i)
+            if row is not None and row[0] is None and row[1] == d:
+                self.rows[i] = (np.asarray(v, dtype=np.float32), row[1], row[2])
+                self.unvectored.discard(i)
+                self._matrix = None
 
 
 class BufferedIndex:
@@ -145,6 +179,8 @@ class BufferedIndex:
         self.flushes = 0
         self.flushed_ids = 0
         self.flush_seconds: list[float] = []
+        #: per collection, how to embed pending rows at a flush (bound by the HybridIndex over it)
+        self._embedders: dict[str, Any] = {}
         #: whether this instance buffered a write (only then does it flush at interpreter exit)
         self.wrote = False
         _LIVE.add(self)
@@ -235,7 +271,8 @@ class BufferedIndex:
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     data = b"\n" + data  # end a line torn by a killed writer, so this record stands alone
                 os.write(fd, data)
-                os.fsync(fd)
+                if not defer_fsync(fd):  # in the edit engine's fsync group: on disk before the batch commits
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             self.wrote = True
@@ -259,9 +296,19 @@ class BufferedIndex:
         if not buf.pending:
             return 0
         t0 = time.perf_counter()
+        if buf.unvectored:
+            embed = self._embedders.get(namespace)
+            if embed is None:
+                return 0  # pending rows and no embedder here: they stay buffered for a process that has one
+            todo = sorted(buf.unvectored)
+            docs = [buf.rows[i][1] for i in todo]
+            buf.fill(todo, normalise_rows(embed(docs)), docs)
         ids = list(buf.rows)
+        vecs = [v for v in (buf.rows[i][0] for i in ids) if v is not None]
+        if len(vecs) < len(ids):
+            return 0  # a row the embedder left without a vector: nothing moves (never an id without its vector)
         if ids:
-            self.inner.upsert(namespace, ids, np.stack([buf.rows[i][0] for i in ids]), [buf.rows[i][1] for i in ids], [buf.rows[i][2] for i in ids])
+            self.inner.upsert(namespace, ids, np.stack(vecs), [buf.rows[i][1] for i in ids], [buf.rows[i][2] for i in ids])
         gone = sorted(buf.gone)
         if gone:
             self.inner.delete(namespace, gone)
@@ -306,6 +353,30 @@ class BufferedIndex:
         self._append(namespace, {"op": "u", "t": time.time(), "ids": list(ids), "dim": int(emb.shape[1]), "v": base64.b64encode(emb.astype(np.float32).tobytes()).decode("ascii"),
                                  "d": list(documents) if documents is not None else None, "m": [dict(m) for m in metadatas] if metadatas is not None else None})
 
+    def upsert_pending(self, namespace: str, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]] | None = None) -> None:
+        """Write ``ids`` with their documents and metadata now (fsynced, counted, shadowing older
+        vectors) and their vectors later (:meth:`fill_vectors`, or a flush with the bound embedder)."""
+        if not ids:
+            return
+        if len(documents) != len(ids):
+            raise ValueError(f"upsert_pending: {len(ids)} ids but {len(documents)} documents")
+        self._append(namespace, {"op": "p", "t": time.time(), "ids": list(ids), "d": list(documents), "m": [dict(m) for m in metadatas] if metadatas is not None else None})
+
+    def unvectored(self, namespace: str) -> list[tuple[str, str]]:
+        """``(id, document)`` of the pending rows of ``namespace`` that have no vector in this process yet."""
+        with self._lock:
+            buf = self._sync(namespace)
+            return [(i, buf.rows[i][1]) for i in sorted(buf.unvectored)]
+
+    def fill_vectors(self, namespace: str, ids: list[str], embeddings: np.ndarray, documents: list[str]) -> None:
+        """Give pending rows their vectors (ignored for a row rewritten since with another document)."""
+        with self._lock:
+            self._buf(namespace).fill(list(ids), normalise_rows(embeddings), list(documents))
+
+    def bind_embedder(self, namespace: str, embed: Any) -> None:
+        """How a flush embeds the pending rows of ``namespace`` (``embed(texts) -> vectors``)."""
+        self._embedders[namespace] = embed
+
     def delete(self, namespace: str, ids: list[str]) -> None:
         if ids:
             self._append(namespace, {"op": "d", "t": time.time(), "ids": list(ids)})
@@ -316,7 +387,7 @@ class BufferedIndex:
         with self._lock:
             buf = self._sync(namespace)  # the buffer first: a concurrent flush then only duplicates an id, never hides one
             rows, gone = dict(buf.rows), set(buf.gone)
-            ids, mat = buf.matrix()
+            ids, mat = buf.matrix()  # rows with a vector; a pending row only shadows its older vector
         shadow = set(rows) | gone
         hits = self.inner.query(namespace, embedding, k=k, where=where)
         if shadow:

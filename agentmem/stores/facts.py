@@ -90,7 +90,7 @@ class FactStore:
     name = "facts"
 
     def __init__(self, root: str | Path, embedder: Embedder, index: VectorIndex | None = None, *, namespace: str = "default/default", rrf_k: int = 60,
-                 lexical: Any | None = None) -> None:
+                 lexical: Any | None = None, defer_vectors: bool = False) -> None:
         from ..retrieval.memory_index import InMemoryIndex
 
         self.root = Path(root)
@@ -110,6 +110,9 @@ class FactStore:
         self._index_ids: set[str] = set()
         #: times the index was diffed against every item file (a test checks writes never cause one)
         self.full_syncs = 0
+        #: a write returns before its item's vector is computed, when the index can hold a row
+        #: without one (the write buffer): see :class:`~agentmem.retrieval.hybrid.HybridIndex`
+        self.defer_vectors = defer_vectors
         #: rows waiting for :meth:`flush_index` inside :meth:`deferred_index` (None: index every write at once)
         self._deferred: list[tuple[str, str, dict[str, Any]]] | None = None
         self._deferred_current = False
@@ -127,7 +130,7 @@ class FactStore:
 
         emb, idx = wiring(settings, embedder, None)
         return cls(settings.paths.stores / "facts", emb, idx, namespace=Namespace.parse(settings.namespace).key(),
-                   rrf_k=settings.recall.rrf_k, lexical=make_lexical(settings, "facts"))
+                   rrf_k=settings.recall.rrf_k, lexical=make_lexical(settings, "facts"), defer_vectors=settings.index.defer_item_vectors)
 
     # ------------------------------------------------------------------ files
     @staticmethod
@@ -208,7 +211,7 @@ class FactStore:
         if self._deferred is not None:
             self.flush_index()  # a retirement inside a deferred batch: index what came before it first
         if item.state == Lifecycle.active:
-            self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}])
+            self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}], defer_vectors=self.defer_vectors)
             self._index_ids.add(item.id)
         else:
             self.hybrid.delete([item.id])
@@ -219,6 +222,8 @@ class FactStore:
         with self._lock():
             self._check_fresh()  # another process wrote since our last look: forget what we cached
             before = self._files_stamp() if self._persistent else None
+            if reindex and not self.defer_vectors and self._deferred is None and item.state == Lifecycle.active and (self._indexed or self._persistent):
+                self.hybrid.prefetch([item.content])  # in the edit engine: embedded while the journal's fsyncs run
             atomic_write_json(self._path(item.id), item.model_dump(mode="json"))
             if (self._indexed or self._persistent) and reindex:
                 self._index_item(item)
