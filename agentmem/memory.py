@@ -345,6 +345,21 @@ class Memory:
             raise ConfigError(f"remember: the edit was refused: {'; '.join(r.reason for r in report.refused)}")
         return report.applied[0].item_ids[0]
 
+    def import_file(self, path: Any, *, store: str = "facts", namespace: str | None = None, batch_size: int = 1000, skip_bad: bool = False,
+                    progress: Any = None) -> Any:
+        """Import a JSON Lines file (one item per line) into ``store`` in batches of ``add_item`` edits
+        through the reflective controller; resumable (rows already stored are skipped). Returns an
+        :class:`~agentmem.bulk_import.ImportReport`. See :mod:`agentmem.bulk_import`.
+
+        Example::
+
+            report = memory.import_file("notes.jsonl", namespace="alice")
+            print(report.added, report.skipped_existing)
+        """
+        from .bulk_import import import_file
+
+        return import_file(self, path, store=store, namespace=namespace, batch_size=batch_size, skip_bad=skip_bad, progress=progress)
+
     def learn(self, task: str | TaskSpec, context: RecallContext, outcome: Outcome, *, run_id: str | None = None, trajectory: Sequence[Any] = ()) -> str:
         """Learn from how ``task`` went, through the reflective controller in updating mode; returns the run id.
 

@@ -28,6 +28,7 @@ _GROUP_MODULES = [
     "agentmem.cli.serve_cmd",
     "agentmem.cli.keys_cmd",
     "agentmem.cli.plugins_cmd",
+    "agentmem.cli.import_cmd",
 ]
 
 for _mod in _GROUP_MODULES:

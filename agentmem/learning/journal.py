@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..fileio import atomic_write_json, fsync_barrier, read_json
+from ..fileio import atomic_write_json, flush_group, fsync_fd, read_json
 
 
 class JournalRecord(BaseModel):
@@ -69,7 +69,8 @@ class WriteLog:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._fh.write("".join(line + "\n" for line in lines))
         self._fh.flush()
-        fsync_barrier(self._fh.fileno())  # and every fsync the batch started before this line
+        # fsync_barrier: and every fsync the batch started before this line; inside a bulk import's group commit: synced with the batch
+        fsync_fd(self._fh.fileno(), self.path)
 
     def begin(self, record: dict[str, Any], *, durable: bool) -> None:
         """Start the log with the batch's begin record (``B<TAB>json``). ``durable=False`` leaves
@@ -97,7 +98,9 @@ class WriteLog:
     def commit(self, record: dict[str, Any]) -> None:
         """Log the batch's commit record (``C<TAB>json``) with one fsync: cheaper than rewriting
         the journal file (fsync, rename, fsync of the folder)."""
+        flush_group()  # a bulk import's batch: its files and log lines are on disk before its commit line
         self._write("C\t" + json.dumps(record, sort_keys=True, default=str))
+        flush_group()
 
     def committed(self) -> dict[str, Any] | None:
         """The commit record logged by :meth:`commit`, or None (none, or torn by a crash: not committed)."""

@@ -30,7 +30,9 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,9 @@ class FactStore:
         #: a write returns before its item's vector is computed, when the index can hold a row
         #: without one (the write buffer): see :class:`~agentmem.retrieval.hybrid.HybridIndex`
         self.defer_vectors = defer_vectors
+        #: rows waiting for :meth:`flush_index` inside :meth:`deferred_index` (None: index every write at once)
+        self._deferred: list[tuple[str, str, dict[str, Any]]] | None = None
+        self._deferred_current = False
 
     @classmethod
     def from_settings(cls, settings: Any, *, embedder: Embedder | None = None) -> "FactStore":
@@ -199,6 +204,12 @@ class FactStore:
         return self.items_dir / f"{safe_name(item_id)}.json"
 
     def _index_item(self, item: FactItem) -> None:
+        if self._deferred is not None and item.state == Lifecycle.active:
+            self._deferred.append((item.id, item.content, {"namespace": item.namespace}))
+            self._index_ids.add(item.id)
+            return
+        if self._deferred is not None:
+            self.flush_index()  # a retirement inside a deferred batch: index what came before it first
         if item.state == Lifecycle.active:
             self.hybrid.upsert([item.id], [item.content], [{"namespace": item.namespace}], defer_vectors=self.defer_vectors)
             self._index_ids.add(item.id)
@@ -208,21 +219,60 @@ class FactStore:
 
     def _write(self, item: FactItem, *, reindex: bool = True) -> None:
         """Write one item under the lock; ``reindex=False`` (usage-only writes) leaves the index alone."""
-        with home_lock(self.root / ".write.lock"):
+        with self._lock():
             self._check_fresh()  # another process wrote since our last look: forget what we cached
             before = self._files_stamp() if self._persistent else None
-            if reindex and not self.defer_vectors and item.state == Lifecycle.active and (self._indexed or self._persistent):
+            if reindex and not self.defer_vectors and self._deferred is None and item.state == Lifecycle.active and (self._indexed or self._persistent):
                 self.hybrid.prefetch([item.content])  # in the edit engine: embedded while the journal's fsyncs run
             atomic_write_json(self._path(item.id), item.model_dump(mode="json"))
             if (self._indexed or self._persistent) and reindex:
                 self._index_item(item)
-            if self._persistent:
+            if self._persistent and self._deferred is None:
                 stamp = self._plex.stamp()
                 if stamp == before or (stamp is None and before == "absent" and len(self.hybrid.lexical) <= 1):
                     # the index was current before this write (or both were empty) and now holds it: still current
                     self._plex.set_stamp(self._files_stamp())
-            self._items[item.id] = item
+            if self._deferred is None:
+                self._items[item.id] = item
+            else:  # a bulk import does not keep its items in memory: they are read back on demand
+                self._items.pop(item.id, None)
+                self._all_loaded = False
             self._items_stamp = self._files_stamp()
+
+    @contextlib.contextmanager
+    def deferred_index(self) -> Iterator[None]:
+        """Inside, new active items are written to their files only; their index rows (vectors,
+        lexical row) wait for :meth:`flush_index`, which embeds them in large batches and writes
+        each index once (``agentmem.bulk_import`` applies a batch of ``add_item`` edits this way).
+        Leaving the context flushes. A process killed before the flush leaves the index stamp
+        behind the files, so the next search re-indexes exactly the items the index lacks."""
+        if self._deferred is not None:
+            yield
+            return
+        self._ensure_index()  # the index is current (or made so) before the batch
+        with home_lock(self.root / ".write.lock"):  # held for the batch: its writes skip taking it one by one
+            self._deferred = []
+            self._deferred_current = (not self._persistent) or self._plex.stamp() == self._files_stamp()
+            try:
+                yield
+                self.flush_index()
+            finally:
+                self._deferred = None
+
+    def _lock(self) -> Any:
+        """The store's write lock; inside :meth:`deferred_index` it is already held for the batch."""
+        return contextlib.nullcontext() if self._deferred is not None else home_lock(self.root / ".write.lock")
+
+    def flush_index(self) -> int:
+        """Index the rows :meth:`deferred_index` held back (one embedding call, one upsert per index);
+        returns how many."""
+        rows, self._deferred = (self._deferred or []), ([] if self._deferred is not None else None)
+        if rows:
+            with self._lock():
+                self.hybrid.upsert([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+                if self._persistent and self._deferred_current:
+                    self._plex.set_stamp(self._files_stamp())
+        return len(rows)
 
     @property
     def _plex(self) -> Any:
@@ -290,7 +340,7 @@ class FactStore:
         now = time.time()
         item = FactItem(id=item_id, content=content.strip(), namespace=namespace or self.namespace, provenance=provenance or Provenance(source="learned"),
                         created_at=now, updated_at=now, history=[FactRevision(op=FactOp.INSERT, content=content.strip(), span_id=span_id, skill=skill, reason=reason, at=now)])
-        with home_lock(self.root / ".write.lock"):  # check and write under one lock: two processes never both insert an id
+        with self._lock():  # check and write under one lock: two processes never both insert an id
             if self._path(item_id).exists() or item_id in self._items:
                 raise StoreError(f"facts: item id {item_id!r} already exists")
             self._write(item)
