@@ -59,12 +59,19 @@ def main(argv: list[str] | None = None) -> dict:
     from agentmem.evals.arc.wake_sleep import _describe
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--traces", type=Path, required=True)
+    ap.add_argument("--traces", type=Path, default=None, help="Traces (order_headroom.py) of the prior's training tasks.")
+    ap.add_argument("--records", type=Path, default=None,
+                    help="Or: a wake round's records.jsonl over the training split (the rows the wake/sleep learner itself records).")
     ap.add_argument("--heldout", type=Path, required=True)
     ap.add_argument("--prior", type=Path, required=True, help="Folder for the prior (fresh: its outcome log is rebuilt).")
     ap.add_argument("--budget", type=int, default=3000, help="Only programs found within this many checks count as outcomes.")
     a = ap.parse_args(argv)
-    traces = {t["task"]: t for t in json.loads(a.traces.read_text())}
+    traces = {t["task"]: t for t in json.loads(a.traces.read_text())} if a.traces else {}
+    records = {}
+    if a.records:
+        for line in a.records.read_text().splitlines():
+            r = json.loads(line)
+            records[r["task_id"]] = r
     held = {t["task"]: t for t in json.loads(a.heldout.read_text())}
     ds = load_arc()
     by_id = {t.id: t for t in ds.training}
@@ -75,13 +82,21 @@ def main(argv: list[str] | None = None) -> dict:
     prior = ArcPrior(a.prior, [(t.name, _describe(t)) for t in lib.all])
     units = [t.name for t in lib.all]
     rows = 0
-    train_ids = sorted(set(traces) - set(held))
+    train_ids = sorted((set(traces) | set(records)) - set(held))
     for tid in train_ids:
-        tr, task = traces[tid], by_id[tid]
-        progs = [p for p in tr["programs"] if p["at"] <= a.budget]
-        correct = {n for p in progs if p["correct"] for n in p["names"]}
-        wrong = {n for p in progs if not p["correct"] for n in p["names"]}
-        rows += prior.record_outcomes("trace", tid, task_text(task.train_pairs, task.test_inputs), correct=sorted(correct), wrong=sorted(wrong), tried=units)
+        task = by_id[tid]
+        if tid in traces:
+            progs = [p for p in traces[tid]["programs"] if p["at"] <= a.budget]
+            correct = {n for p in progs if p["correct"] for n in p["names"]}
+            wrong = {n for p in progs if not p["correct"] for n in p["names"]}
+            tried = units
+        else:  # the same rows as WakeSleepLearner._record_prior
+            d = records[tid]["detail"]
+            pairs = list(zip(d.get("skills_used") or [], d.get("attempt_scores") or []))
+            correct = {n for names, sc in pairs if sc == 1.0 for n in names}
+            wrong = {n for names, sc in pairs if sc < 1.0 for n in names}
+            tried = d.get("tried") or []
+        rows += prior.record_outcomes("trace", tid, task_text(task.train_pairs, task.test_inputs), correct=sorted(correct), wrong=sorted(wrong), tried=tried)
     rep = prior.train()
     print(f"prior trained on {len(train_ids)} training tasks, {rows} rows: {rep.model_dump() if rep else None}")
     search = CompositionSearch(lib)

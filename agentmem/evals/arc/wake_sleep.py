@@ -64,6 +64,7 @@ class WakeSleepConfig(BaseModel):
     rounds: int = Field(default=3, ge=1)
     max_candidates: int = Field(default=20_000, gt=0, description="Candidate checks per task search (deterministic budget).")
     max_seconds: float = Field(default=20.0, gt=0, description="Wall-clock safety net per search.")
+    max_depth: int = Field(default=2, ge=1, le=3, description="Search depth (3: triples of the prior's cheapest units after depth 2).")
     attempts: int = Field(default=2, ge=1, le=3)
     workers: int = Field(default=2, ge=1)
     validation_every: int = Field(default=5, ge=2, description="Every N-th training task (id order) is a validation task.")
@@ -303,7 +304,7 @@ class WakeSleepLearner:
 
 def eval_config(work: Path, config: WakeSleepConfig, name: str, split: str, memory: str, library: str) -> EvalConfig:
     """The eval-framework config of one run under ``work/name`` (its fingerprint makes the run resumable)."""
-    opts = {"solver": "skills", "max_candidates": config.max_candidates, "max_seconds": config.max_seconds, "max_depth": 2,
+    opts = {"solver": "skills", "max_candidates": config.max_candidates, "max_seconds": config.max_seconds, "max_depth": config.max_depth,
             "attempts": config.attempts, "library": library}
     return EvalConfig(benchmark="arc", memory=memory, split=split, workers=config.workers, out_dir=Path(work) / name,  # pyright: ignore[reportArgumentType]  # validated by pydantic
                       write_gate="self_verification", options=opts)
