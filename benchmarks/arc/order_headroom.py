@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     tasks = ds.training if a.split == "training" else ds.evaluation
     step = max(1, len(tasks) // a.sample)
     tasks = tasks[a.offset::step][: a.sample]
-    order = None
+    order: Callable[[Any], dict[str, float]] | None = None
     if a.prior is not None:
         from agentmem.evals.arc.library import TransformLibrary
         from agentmem.evals.arc.prior import ArcPrior, task_text
@@ -102,11 +103,13 @@ def main(argv: list[str] | None = None) -> None:
         if not pr.trained:
             raise SystemExit(f"{a.prior}: no trained prior")
 
-        def order(t: Any) -> dict[str, float]:
+        def order_of(t: Any) -> dict[str, float]:
             return pr.order(task_text(t.train_pairs, t.test_inputs))
+
+        order = order_of
     jobs = [(t.id, t.train_pairs, t.test_inputs, [p.output for p in t.test], a.budget, a.seconds, order(t) if order else None, a.max_depth)
             for t in tasks]
-    t0, c0 = time.time(), time.process_time()
+    t0 = time.time()
     with Pool(a.workers) as pool:
         traces = pool.map(trace_task, jobs, chunksize=1)
     a.out.parent.mkdir(parents=True, exist_ok=True)

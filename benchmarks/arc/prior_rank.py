@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT))
 def ranks(costed_names: list[tuple[float, str]], firsts: set[str], trace: dict) -> int | None:
     """Position of the earliest correct unit (depth 1) or pair (depth 2) in an order given by unit costs."""
     pos = {n: i for i, (_, n) in enumerate(costed_names)}
-    cost = {n: c for c, n in costed_names}
     best: int | None = None
     n_units = len(costed_names)
     pair_list = None
