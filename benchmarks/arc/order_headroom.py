@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budgets", default="1500,3000,6000,10000,20000,30000")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--unsolved-in", type=Path, default=None,
+                    help="Keep only the sampled tasks this earlier trace (JSON) found no correct program for (where depth 3 could add).")
     ap.add_argument("--max-depth", type=int, default=2, choices=[1, 2, 3])
     ap.add_argument("--prior", type=Path, default=None, help="A trained ArcPrior folder: enumerate in its order (else the library default).")
     a = ap.parse_args(argv)
@@ -93,6 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     tasks = ds.training if a.split == "training" else ds.evaluation
     step = max(1, len(tasks) // a.sample)
     tasks = tasks[a.offset::step][: a.sample]
+    if a.unsolved_in is not None:
+        done = {t["task"] for t in json.loads(a.unsolved_in.read_text()) if any(p["correct"] for p in t["programs"])}
+        tasks = [t for t in tasks if t.id not in done]
     order: Callable[[Any], dict[str, float]] | None = None
     if a.prior is not None:
         from agentmem.evals.arc.library import TransformLibrary
