@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--max-candidates", type=int, default=DEFAULT_CANDIDATES)
     ap.add_argument("--max-seconds", type=float, default=DEFAULT_SECONDS)
+    ap.add_argument("--max-depth", type=int, default=2, choices=[1, 2, 3], help="Search depth for every run (both configurations).")
     ap.add_argument("--arc2", action="store_true", help="Also run the ARC-AGI-2 evaluation split (both configurations).")
     ap.add_argument("--ablate-prior", action="store_true",
                     help="Also run the evaluation with the learned library but without the learned prior (paired against both rows).")
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     load_start = load_line()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
-    cfg = WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds, workers=args.workers)
+    cfg = WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds, workers=args.workers,
+                          max_depth=args.max_depth)
     phases = set() if args.report_only else ({"shipped", "learn"} if args.phase == "all" else {args.phase})
     ds = load_arc() if phases else None
     evals = eval_tasks(args.eval_split, ds)[: args.eval_limit] if phases else []
@@ -189,6 +191,7 @@ def assemble(work: Path, args) -> dict:
                      "and test inputs only."),
         "settings": {"rounds": args.rounds, "train_limit": args.train_limit, "eval_split": args.eval_split, "eval_limit": args.eval_limit,
                      "workers": args.workers, "max_candidates": args.max_candidates, "max_seconds": args.max_seconds, "phase": args.phase,
+                     "max_depth": getattr(args, "max_depth", 2),
                      "transforms_shipped": len(TransformLibrary().primitives)},
         "rounds": rounds,
         "training": {"n": rounds[-1]["tasks"] if rounds else 0, "solved": rounds[-1]["solved"] if rounds else 0,
@@ -268,7 +271,7 @@ def render_md(r: dict) -> str:
         "# ARC-AGI-1, LLM-free wake/sleep skill-composition learner",
         "",
         f"Data: {r['data']}. Protocol: {r['protocol']}",
-        f"Search: best-first depth 2 over {st['transforms_shipped']} shipped transform skills (+ learned compositions), budget {st['max_candidates']} "
+        f"Search: best-first depth {st.get('max_depth', 2)} over {st['transforms_shipped']} shipped transform skills (+ learned compositions), budget {st['max_candidates']} "
         f"candidate checks per search ({st['max_seconds']} s wall-clock safety net), {st['workers']} worker processes.",
         "",
         f"Training split, {st['rounds']} wake/sleep rounds: {rounds} (of {r['training']['n']}); {r['skills_written']} composition skills proposed, "

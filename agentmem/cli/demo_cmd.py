@@ -162,7 +162,8 @@ def _render(s: dict[str, Any]) -> str:
         f"- evaluation, + library learned on training: {a['evaluation_learned']['solved']} / {a['evaluation_learned']['tasks']} solved "
         f"(official score {a['evaluation_learned']['score']:.3f}; {a['evaluation_learned']['used_learned_skill']} through a learned skill)",
         f"- learning gain, paired on the same tasks and budget: {len(a['gained']) - len(a['lost']):+d} "
-        f"(gained: {', '.join(a['gained']) or 'none'}; lost: {', '.join(a['lost']) or 'none'})",
+        f"(gained: {', '.join(a['gained']) or 'none'}; lost: {', '.join(a['lost']) or 'none'})"
+        + ("" if len(a["gained"]) > len(a["lost"]) else ": **no learning gain on this run**"),
         "",
         "## LoCoMo retrieval (evidence recall)",
         "",

@@ -216,6 +216,31 @@ class CompositionSearch:
         self._colcache.clear()
         return result
 
+    def trace(self, train_pairs: list[tuple[Any, Any]]) -> Any:
+        """Every program verified on ``train_pairs``, in search order, as ``(checks_spent, steps, depth, names)``.
+
+        The enumeration ``solve`` walks, without attempt selection, until the candidate budget runs out
+        (``_Budget`` ends it); for studying the order (``benchmarks/arc/order_headroom.py``)."""
+        ins = [np.asarray(i) for i, _ in train_pairs]
+        outs = [np.asarray(o) for _, o in train_pairs]
+        self._outs = outs
+        self._out_colours = [_colours(o) for o in outs]
+        self._vorder = sorted(range(len(outs)), key=lambda i: (ins[i].size + outs[i].size, i))
+        self._ins_key = b"|".join(_gbytes(g) for g in ins)
+        self._count, self._limit, self._stage_limit = 0, self.max_candidates, self.max_candidates
+        self._memo, self._mids, self._seen, self._colcache = {}, {}, set(), {}
+        self._tried, self._found, self._depth_spent = set(), False, {}
+        self._deadline = time.perf_counter() + self.max_seconds
+        try:
+            for steps, depth, names in self._programs(ins):
+                yield self._count, steps, depth, names
+        except _Budget:
+            return
+        finally:
+            self._memo.clear()
+            self._mids.clear()
+            self._colcache.clear()
+
     @property
     def _learned_names(self) -> set[str]:
         return {u.name for u in self.units if u.learned}

@@ -21,9 +21,10 @@ One **round** over the training split:
    skills (:mod:`.sleep`): typed ``AddSkill`` edits, quarantined, activated by
    ``verify_quarantined`` once their own test (their source tasks' train pairs) passes in the
    sandbox.
-5. **Prior.** Outcome rows (skills in the first program of a task: success when its first attempt
-   was right; skills tried alone before it: failure) go to the router's outcome log, and the
-   router's head is retrained.
+5. **Prior.** Outcome rows (:meth:`~.prior.ArcPrior.record_outcomes`: the units of a submitted
+   program that was right are successes; the units of programs verified but wrong, and the units
+   tried alone that are in no right program, are failures, unsolved tasks included) go to the
+   router's outcome log, and the router's head is retrained on every round's rows.
 
 Validation tasks (every ``validation_every``-th training task, by id order) are searched and
 scored like the others but never feed sleep (no skill is abstracted from them), so they can show
@@ -63,6 +64,7 @@ class WakeSleepConfig(BaseModel):
     rounds: int = Field(default=3, ge=1)
     max_candidates: int = Field(default=20_000, gt=0, description="Candidate checks per task search (deterministic budget).")
     max_seconds: float = Field(default=20.0, gt=0, description="Wall-clock safety net per search.")
+    max_depth: int = Field(default=2, ge=1, le=3, description="Search depth (3: triples of the prior's cheapest units after depth 2).")
     attempts: int = Field(default=2, ge=1, le=3)
     workers: int = Field(default=2, ge=1)
     validation_every: int = Field(default=5, ge=2, description="Every N-th training task (id order) is a validation task.")
@@ -265,17 +267,21 @@ class WakeSleepLearner:
             rr.activated = sorted(set(self.active()) - before)
 
     def _record_prior(self, prior: ArcPrior, r: int, recs: dict[str, dict], by_id: dict[str, ArcTask]) -> int:
+        """Outcome rows for every searched task: the units of each submitted program that was right are
+        successes; the units of programs verified on train but wrong, and every unit tried alone that is in
+        no right program, are failures (so unsolved tasks teach too)."""
         n = 0
         for tid, rec in sorted(recs.items()):
-            used = (rec["detail"].get("skills_used") or [[]])[0] if rec["detail"].get("skills_used") else []
-            if not used:
+            d = rec["detail"]
+            programs = d.get("skills_used") or []
+            scores = d.get("attempt_scores") or []
+            correct = sorted({u for names, sc in zip(programs, scores) if sc == 1.0 for u in names})
+            wrong = sorted({u for names, sc in zip(programs, scores) if sc < 1.0 for u in names})
+            tried = d.get("tried") or []
+            if not (correct or wrong or tried):
                 continue
             task = by_id[tid]
-            text = task_text(task.train_pairs, task.test_inputs)
-            if rec["metrics"].get("first_attempt", 0.0) == 1.0:
-                n += prior.record(f"arc-round-{r}", tid, text, used, rec["detail"].get("tried") or [])
-            else:
-                n += prior.record(f"arc-round-{r}", tid, text, [], used)  # verified on train, wrong on test: the skills misled
+            n += prior.record_outcomes(f"arc-round-{r}", tid, task_text(task.train_pairs, task.test_inputs), correct=correct, wrong=wrong, tried=tried)
         return n
 
     # ---- the whole run ---------------------------------------------------------------------------
@@ -298,7 +304,7 @@ class WakeSleepLearner:
 
 def eval_config(work: Path, config: WakeSleepConfig, name: str, split: str, memory: str, library: str) -> EvalConfig:
     """The eval-framework config of one run under ``work/name`` (its fingerprint makes the run resumable)."""
-    opts = {"solver": "skills", "max_candidates": config.max_candidates, "max_seconds": config.max_seconds, "max_depth": 2,
+    opts = {"solver": "skills", "max_candidates": config.max_candidates, "max_seconds": config.max_seconds, "max_depth": config.max_depth,
             "attempts": config.attempts, "library": library}
     return EvalConfig(benchmark="arc", memory=memory, split=split, workers=config.workers, out_dir=Path(work) / name,  # pyright: ignore[reportArgumentType]  # validated by pydantic
                       write_gate="self_verification", options=opts)
