@@ -114,7 +114,7 @@ def test_the_ranker_never_sees_test_outputs(tmp_path):
     tasks = [AMB, _task("b", lambda g: g[:, ::-1], 2), _task("c", lambda g: np.rot90(g, 2), 3)]
     cfg = EvalConfig(benchmark="arc", memory="none", split="training", out_dir=tmp_path / "x", write_gate="train_pairs")
     ranker = AttemptRanker({"first": -2.0, "log_votes": 1.0, "identity": -3.0})
-    with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True, pool=8, ranker=ranker, max_candidates=3000) as solver:
+    with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True, pool=8, attempt_ranker=ranker, max_candidates=3000) as solver:
         for t in tasks:
             clean = solver.search(t)
             poisoned = t.model_copy(update={"test": [Pair(input=p.input, output=[[9] * 7] * 7) for p in t.test]})
@@ -133,10 +133,30 @@ def test_the_ranker_never_sees_test_outputs(tmp_path):
         def close(self):
             pass
 
-    with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True, pool=8, ranker=ranker, max_candidates=3000) as solver:
+    with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True, pool=8, attempt_ranker=ranker, max_candidates=3000) as solver:
         solver._pool = Spy()
         out = solver.search(tasks[0])
     assert seen["pool"] == 8 and seen["ranker"] == ranker.to_dict()
     assert seen["train_pairs"] == tasks[0].train_pairs and seen["test_inputs"] == tasks[0].test_inputs
     assert "test" not in seen and not any(k.startswith("expected") for k in seen)
     assert out.programs[0] != out.pool[0]["steps"] or len(out.pool) == 1
+
+
+def test_wake_rounds_train_the_attempt_ranker_from_training_outcomes(tmp_path):
+    from agentmem.evals.arc.harness import eval_tasks
+    from agentmem.evals.arc.ranked_wake_sleep import RankedWakeSleep
+    from agentmem.evals.arc.wake_sleep import WakeSleepConfig
+
+    tasks = [AMB, _task("b", lambda g: g[:, ::-1], 2), _task("c", lambda g: np.rot90(g, 2), 3)]
+    with pytest.raises(ValueError, match="pool must exceed"):
+        RankedWakeSleep(tmp_path / "bad", WakeSleepConfig(rounds=1, workers=1), pool=2, runner=InProcessGridRunner(), progress=False)
+    learner = RankedWakeSleep(tmp_path / "w", WakeSleepConfig(rounds=2, workers=1, max_candidates=1500, max_seconds=60), pool=6,
+                              runner=InProcessGridRunner(), progress=False)
+    assert learner.attempt_ranker() is None
+    rounds = learner.learn(eval_tasks("training", tasks=tasks))
+    rows = learner.attempt_log.rows(store=STORE)
+    assert rows and {r.run_id for r in rows} <= {"arc-wake/round-1", "arc-wake/round-2"}
+    assert any(r.success for r in rows) and not all(r.success for r in rows)
+    assert learner.ranker_fits[0] is not None and learner.attempt_ranker() is not None and learner.attempt_ranker().trained
+    assert rounds[1].solved >= 1
+    assert learner._solver_kwargs(None)["attempt_ranker"].weights == learner.attempt_ranker().weights

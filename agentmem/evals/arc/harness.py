@@ -113,7 +113,7 @@ def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list
     with SkillsSolver(config, learned_dir=learned_dir, shipped_dir=shipped_dir, runner=runner, in_process=in_process,
                       max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
                       max_depth=int(opts.get("max_depth", 2)), attempts=int(opts.get("attempts", 2)), prior=prior,
-                      learned_only=learned_only, home=outcome_home, pool=pool, ranker=attempt_ranker) as solver:
+                      learned_only=learned_only, home=outcome_home, pool=pool, attempt_ranker=attempt_ranker) as solver:
         # memory updating: the solver's controller logs each run with its outcome; otherwise a frozen one does
         solve = log_skill_runs(solver.solve, config, outcome_home) if (outcome_home is not None and solver.controller is None) else solver.solve
         return run_eval(config, items, solve, progress=progress)

@@ -126,7 +126,7 @@ class SkillsSolver:
     def __init__(self, config: EvalConfig, *, learned_dir: Path | None, shipped_dir: Path | None = None, runner: GridRunner | None = None,
                  max_candidates: int = 40_000, max_seconds: float = 30.0, max_depth: int = 2, in_process: bool = False, attempts: int = 2,
                  prior: Callable[[ArcTask], dict[str, float]] | None = None, learned_only: list[str] | None = None,
-                 home: Path | None = None, pool: int = 0, ranker: Any = None) -> None:
+                 home: Path | None = None, pool: int = 0, attempt_ranker: Any = None) -> None:
         if config.memory in ("frozen", "updating") and learned_dir is None:
             raise ValueError("memory frozen/updating needs a learned library folder")
         self.config = config
@@ -146,8 +146,8 @@ class SkillsSolver:
         self.library: Any = None
         self._learner = _CompositionLearner(self.primitives)
         #: ``pool`` > ``attempts``: the search collects that many verified programs in the same budget and
-        #: ``ranker`` (an :class:`~.attempts.AttemptRanker`; None: discovery order) picks the attempts
-        self.pool, self.ranker = pool, ranker
+        #: ``attempt_ranker`` (an :class:`~.attempts.AttemptRanker`; None: discovery order) picks the attempts
+        self.pool, self.ranker = pool, attempt_ranker
 
     def __enter__(self) -> "SkillsSolver":
         if not self.in_process:
