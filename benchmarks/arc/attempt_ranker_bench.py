@@ -15,7 +15,9 @@ as the ranker's labels):
   cross-validation over tasks (trained on the other folds' rows), on ``--eval`` trained on the whole
   training stream and run once on the evaluation stream;
 * headroom: tasks with a right program in the pool (an oracle choice: upper bound, not a method), and
-  in the whole budget (the window is not the limit).
+  in the whole budget (the window is not the limit); ``full_window_shipped``: the first-two rule with the
+  window widened to the whole budget;
+* ``*_top1``: the same rules with a single attempt (how often the first choice is right).
 
     python benchmarks/arc/attempt_ranker_bench.py --train .bench/arcrank/stream-training.jsonl [--eval .bench/arcrank/stream-evaluation.jsonl]
 """
@@ -80,7 +82,9 @@ def evaluate(recs: dict[str, dict], tasks: dict[str, Any], ranker: AttemptRanker
     for tid in ids:
         rec = recs[tid]
         pool = pool_of(rec, args.second_budget, args.pool, args.budget)
-        row = {"shipped": solved(pool[:2]), "vote": solved([pool[i] for i in vote_order(pool)[:2]]),
+        vote = vote_order(pool)
+        row = {"shipped": solved(pool[:2]), "vote": solved([pool[i] for i in vote[:2]]),
+               "shipped_top1": solved(pool[:1]), "vote_top1": solved([pool[i] for i in vote[:1]]),
                "pool_oracle": any(all(e["correct"]) and e["correct"] for e in pool),
                "budget_oracle": any(e["key"] is not None and e["correct"] and all(e["correct"]) for e in rec["stream"]),
                "full_window_shipped": solved(pool_of(rec, args.budget, 2, args.budget))}
@@ -89,6 +93,7 @@ def evaluate(recs: dict[str, dict], tasks: dict[str, Any], ranker: AttemptRanker
             scores = [ranker.score(f) for f in feats]
             order = sorted(range(len(pool)), key=lambda i: (-round(scores[i], 9), i))
             row["learned"] = solved([pool[i] for i in order[:2]])
+            row["learned_top1"] = solved([pool[i] for i in order[:1]])
         out[tid] = row
     return out
 
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--out", type=Path, default=None, help="Write the figures as JSON here.")
     args = ap.parse_args(argv)
-    cols = ["shipped", "vote", "learned", "pool_oracle", "full_window_shipped", "budget_oracle"]
+    cols = ["shipped", "vote", "learned", "pool_oracle", "full_window_shipped", "budget_oracle", "shipped_top1", "vote_top1", "learned_top1"]
 
     recs = load_stream(args.train)
     tasks = {t.id: t for t in load_split("training") if t.id in recs}
@@ -156,11 +161,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                              "vote_vs_shipped": paired(res, "shipped", "vote")}
         print(f"evaluation split, {len(res)} tasks:", json.dumps(table(res, cols)))
         print("  learned vs shipped:", out["evaluation"]["learned_vs_shipped"], " vote vs shipped:", out["evaluation"]["vote_vs_shipped"])
+    out["load"] = "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"load average {os.getloadavg()}")
+        args.out.with_suffix(".md").write_text(render_md(out))
+    print(out["load"])
     return out
+
+
+def render_md(out: dict[str, Any]) -> str:
+    st = out["settings"]
+    lines = ["# Which verified programs become the two ARC attempts", "",
+             f"Replayed from the verified-program streams ({st['train']}" + (f", {st['eval']}" if st.get("eval") else "") + "); "
+             f"pool {st['pool']} programs with distinct test predictions within {st['second_budget']} checks after the first "
+             f"(the first-two rule's window), budget {st['budget']}. Official 2-attempt scoring; `*_top1`: one attempt. "
+             "`pool_oracle` and `budget_oracle` choose with the answer key: upper bounds, not methods.", "",
+             "| split | tasks | shipped (first two) | vote | learned ranker | pool oracle | first two, whole budget as window | budget oracle | "
+             "shipped top1 | vote top1 | learned top1 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, key in (("training, 5-fold CV" if st["folds"] == 5 else f"training, {st['folds']}-fold CV", "training_cv"), ("evaluation (trained on all training)", "evaluation")):
+        r = out.get(key)
+        if r:
+            lines.append(f"| {name} | {r['n']} | {r['shipped']} | {r['vote']} | {r['learned']} | {r['pool_oracle']} | {r['full_window_shipped']} | "
+                         f"{r['budget_oracle']} | {r['shipped_top1']} | {r['vote_top1']} | {r['learned_top1']} |")
+    for key in ("training_cv", "evaluation"):
+        r = out.get(key)
+        if r:
+            lv, vv = r["learned_vs_shipped"], r["vote_vs_shipped"]
+            lines.append(f"\n{key}: learned vs shipped gained {lv['gained'] or 'none'}, lost {lv['lost'] or 'none'}; "
+                         f"vote vs shipped gained {vv['gained'] or 'none'}, lost {vv['lost'] or 'none'}.")
+    lines += ["", f"Ranker fit on all training rows: {out['fit']}. {out['load']} when the replay ran."]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
