@@ -112,7 +112,7 @@ def test_the_ranker_trains_from_outcome_rows_in_the_log(tmp_path):
 def test_the_ranker_never_sees_test_outputs(tmp_path):
     """The firewall with a ranker: poisoned test outputs choose the same attempts; the worker gets no output."""
     tasks = [AMB, _task("b", lambda g: g[:, ::-1], 2), _task("c", lambda g: np.rot90(g, 2), 3)]
-    cfg = EvalConfig(benchmark="arc", memory="none", split="training", out_dir=tmp_path / "x", write_gate="train_pairs")
+    cfg = EvalConfig(benchmark="arc", memory="none", split="training", out_dir=tmp_path / "x", write_gate="self_verification")
     ranker = AttemptRanker({"first": -2.0, "log_votes": 1.0, "identity": -3.0})
     with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True, pool=8, attempt_ranker=ranker, max_candidates=3000) as solver:
         for t in tasks:
@@ -134,7 +134,7 @@ def test_the_ranker_never_sees_test_outputs(tmp_path):
             pass
 
     with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True, pool=8, attempt_ranker=ranker, max_candidates=3000) as solver:
-        solver._pool = Spy()
+        solver._pool = Spy()  # pyright: ignore[reportAttributeAccessIssue]  # a spy in place of the worker pool
         out = solver.search(tasks[0])
     assert seen["pool"] == 8 and seen["ranker"] == ranker.to_dict()
     assert seen["train_pairs"] == tasks[0].train_pairs and seen["test_inputs"] == tasks[0].test_inputs
@@ -157,6 +157,7 @@ def test_wake_rounds_train_the_attempt_ranker_from_training_outcomes(tmp_path):
     rows = learner.attempt_log.rows(store=STORE)
     assert rows and {r.run_id for r in rows} <= {"arc-wake/round-1", "arc-wake/round-2"}
     assert any(r.success for r in rows) and not all(r.success for r in rows)
-    assert learner.ranker_fits[0] is not None and learner.attempt_ranker() is not None and learner.attempt_ranker().trained
+    ranker = learner.attempt_ranker()
+    assert learner.ranker_fits[0] is not None and ranker is not None and ranker.trained
     assert rounds[1].solved >= 1
-    assert learner._solver_kwargs(None)["attempt_ranker"].weights == learner.attempt_ranker().weights
+    assert learner._solver_kwargs(None)["attempt_ranker"].weights == ranker.weights

@@ -38,6 +38,9 @@ _LIB: Any = None
 class StreamSearch(CompositionSearch):
     """The search, logging every verified program as it is yielded (before any attempt rule applies)."""
 
+    stream: list[dict[str, Any]]
+    _cur: tuple[int, list[str], int]
+
     def _programs(self, ins: Any) -> Any:
         for steps, depth, names in super()._programs(ins):
             self._cur = (depth, list(names), self._count)
