@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from agentmem.evals.arc.search import CompositionSearch  # noqa: E402
+from agentmem.fileio import atomic_write_text  # noqa: E402
 
 _LIB: Any = None
 
@@ -82,11 +83,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--budget", type=int, default=3000)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--redo-short", action="store_true",
+                    help="Re-run the tasks of --out that stopped before the candidate budget (the wall-clock net may have cut them "
+                         "short on a loaded machine; give a larger --seconds) and replace their records.")
     args = ap.parse_args(argv)
     tasks = load_split(args.split)[: args.limit]
     done = set()
     if args.out.exists():
-        done = {json.loads(line)["task_id"] for line in args.out.read_text().splitlines() if line.strip()}
+        old = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+        if args.redo_short:
+            keep = [r for r in old if r["candidates"] >= args.budget]
+            atomic_write_text(args.out, "".join(json.dumps(r) + "\n" for r in keep))
+            old = keep
+        done = {r["task_id"] for r in old}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     todo = [t for t in tasks if t.id not in done]
     expected = {t.id: [p.output for p in t.test] for t in tasks}
