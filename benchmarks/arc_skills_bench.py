@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--phase", default="all", choices=["all", "shipped", "learn"],
                     help="shipped: only the shipped-transforms evaluation(s), which need no learning and may run beside "
                          "'learn' (rounds + learned evaluation(s)) in another process on the same --work; all: both in turn.")
+    ap.add_argument("--attempt-pool", type=int, default=0,
+                    help="Learned condition only: collect this many verified programs (same budget window) and choose the two attempts "
+                         "with the attempt ranker learned from the wake rounds (agentmem.evals.arc.ranked_wake_sleep); 0: the first-two rule.")
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--report-only", action="store_true",
                     help="Assemble the report from the records in --work as they are (runs may be partial: paired tables cover the tasks both finished).")
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
         timing = {"load_start": load_line()}
         train = eval_tasks("training", ds)
         train = train[: args.train_limit] if args.train_limit else train
-        learner = WakeSleepLearner(work, cfg, progress=True)
+        learner = WakeSleepLearner(work, cfg, progress=True) if not args.attempt_pool else _ranked(work, cfg, args.attempt_pool)
         timed("rounds", timing, lambda: learner.learn(train))
         timed("eval_learned", timing, lambda: learner.evaluate("eval-learned", args.eval_split, evals, learned=True))
         if args.ablate_prior:
@@ -150,6 +153,12 @@ def main(argv: list[str] | None = None) -> dict:
     write_curve(args.results, out)
     print(render_md(out))
     return out
+
+
+def _ranked(work: Path, cfg, pool: int):
+    from agentmem.evals.arc.ranked_wake_sleep import RankedWakeSleep
+
+    return RankedWakeSleep(work, cfg, pool=pool, progress=True)
 
 
 def _report(work: Path, name: str):
@@ -192,7 +201,7 @@ def assemble(work: Path, args) -> dict:
         "settings": {"rounds": args.rounds, "train_limit": args.train_limit, "eval_split": args.eval_split, "eval_limit": args.eval_limit,
                      "workers": args.workers, "max_candidates": args.max_candidates, "max_seconds": args.max_seconds, "phase": args.phase,
                      "max_depth": getattr(args, "max_depth", 2),
-                     "transforms_shipped": len(TransformLibrary().primitives)},
+                     "transforms_shipped": len(TransformLibrary().primitives), "attempt_pool": getattr(args, "attempt_pool", 0)},
         "rounds": rounds,
         "training": {"n": rounds[-1]["tasks"] if rounds else 0, "solved": rounds[-1]["solved"] if rounds else 0,
                      "first_round_solved": rounds[0]["solved"] if rounds else 0},

@@ -97,13 +97,15 @@ def with_data(config: EvalConfig, items: list[EvalTask] | None, default_split: s
 
 def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list[EvalTask] | None = None, progress: bool = True,
                     shipped_dir: Path | None = None, runner: Any = None, in_process: bool = False, prior: Any = None,
-                    learned_only: list[str] | None = None, outcome_home: Path | None = None) -> EvalReport:
+                    learned_only: list[str] | None = None, outcome_home: Path | None = None, pool: int = 0,
+                    attempt_ranker: Any = None) -> EvalReport:
     """The LLM-free solver (composition search over the transform library) over a split.
 
     ``config.options``: ``max_candidates``, ``max_seconds``, ``max_depth``, ``attempts`` (default 2).
     ``prior(task) -> {skill: score}`` orders the search; ``learned_only`` names the active learned skills.
     ``outcome_home``: log every task's skills and outcome to ``<outcome_home>/outcomes.sqlite``
-    through the controller (:func:`log_skill_runs`; the CLI passes the home)."""
+    through the controller (:func:`log_skill_runs`; the CLI passes the home). ``pool`` > attempts: the attempts are
+    chosen among that many verified programs (same budget) by ``attempt_ranker`` (:mod:`.attempts`; None: discovery order)."""
     from agentmem.evals.arc.skills_solver import SkillsSolver
 
     config, items = with_data(config, tasks, "evaluation")
@@ -111,7 +113,7 @@ def run_skills_eval(config: EvalConfig, *, learned_dir: Path | None, tasks: list
     with SkillsSolver(config, learned_dir=learned_dir, shipped_dir=shipped_dir, runner=runner, in_process=in_process,
                       max_candidates=int(opts.get("max_candidates", 40_000)), max_seconds=float(opts.get("max_seconds", 30.0)),
                       max_depth=int(opts.get("max_depth", 2)), attempts=int(opts.get("attempts", 2)), prior=prior,
-                      learned_only=learned_only, home=outcome_home) as solver:
+                      learned_only=learned_only, home=outcome_home, pool=pool, attempt_ranker=attempt_ranker) as solver:
         # memory updating: the solver's controller logs each run with its outcome; otherwise a frozen one does
         solve = log_skill_runs(solver.solve, config, outcome_home) if (outcome_home is not None and solver.controller is None) else solver.solve
         return run_eval(config, items, solve, progress=progress)

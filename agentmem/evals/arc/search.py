@@ -69,6 +69,8 @@ class SearchResult(BaseModel):
     by_depth: dict[str, int] = Field(default_factory=dict, description="Candidate checks spent per depth.")
     seconds: float = 0.0
     budget_hit: str | None = Field(default=None, description="'candidates' or 'time' when the search stopped on its budget.")
+    pool: list[dict[str, Any]] = Field(default_factory=list, description="With ``pool > attempts``: every verified program with a distinct test prediction found "
+                                       "within the same budget (discovery order; :mod:`.attempts`), from which the attempts were chosen.")
 
 
 class _Budget(Exception):
@@ -147,7 +149,8 @@ class CompositionSearch:
 
     def __init__(self, library: TransformLibrary, *, max_depth: int = 2, max_candidates: int = 40_000, max_seconds: float = 30.0,
                  order: dict[str, float] | None = None, attempts: int = 1, second_budget: int | None = None,
-                 exclude: frozenset[str] | set[str] = frozenset(), depth3_share: float = 0.25, depth3_top: int = 12) -> None:
+                 exclude: frozenset[str] | set[str] = frozenset(), depth3_share: float = 0.25, depth3_top: int = 12,
+                 pool: int = 0, ranker: Any = None) -> None:
         self.library = library
         self.max_depth = max_depth
         self.max_candidates = max_candidates
@@ -159,6 +162,9 @@ class CompositionSearch:
         self.depth3_share = depth3_share
         self.depth3_top = depth3_top
         self.units = [u for u in units_of(library) if u.name not in self.exclude]
+        #: ``pool`` > ``attempts``: keep collecting verified programs with distinct test predictions (inside the same
+        #: ``second_budget`` window) and let ``ranker`` (:class:`~.attempts.AttemptRanker`) choose the attempts among them
+        self.pool, self.ranker = pool, ranker
 
     # ---- public -----------------------------------------------------------------------------------
     def solve(self, train_pairs: list[tuple[Any, Any]], test_inputs: list[Any] | None = None) -> SearchResult:
@@ -166,34 +172,33 @@ class CompositionSearch:
         ins = [np.asarray(i) for i, _ in train_pairs]
         outs = [np.asarray(o) for _, o in train_pairs]
         tests = [np.asarray(t) for t in (test_inputs or [])]
-        self._outs = outs
-        self._out_colours = [_colours(o) for o in outs]
-        self._vorder = sorted(range(len(outs)), key=lambda i: (ins[i].size + outs[i].size, i))  # cheapest pair first
-        self._ins_key = b"|".join(_gbytes(g) for g in ins)
-        self._count = 0
-        self._limit = self.max_candidates
-        self._stage_limit = self.max_candidates
-        self._memo: dict[tuple[str, str, bytes], np.ndarray | None] = {}
-        self._mids: dict[tuple[tuple[str, str], ...], tuple[list[np.ndarray], bytes] | None] = {}
-        self._seen: set[tuple[bytes, tuple]] = set()
-        self._colcache: dict[bytes, list[frozenset[int]]] = {}
-        self._tried: set[str] = set()
-        self._found = False
-        self._depth_spent: dict[str, int] = {}
-        self._deadline = time.perf_counter() + self.max_seconds
+        self._begin(ins, outs)
         t0 = time.perf_counter()
         result = SearchResult()
         seen_preds: list[bytes] = []
+        collect = max(self.attempts, self.pool)
+        votes: dict[bytes, int] = {}
         try:
             for steps, depth, names in self._programs(ins):
                 pred = self._predict(steps, tests)
                 if tests and pred is None:
                     continue  # fails on a test input: not an attempt worth making
                 key = pred if tests else structure_bytes(steps)
+                votes[key] = votes.get(key, 0) + 1  # type: ignore[index]
                 if key in seen_preds:
                     continue
                 seen_preds.append(key)  # type: ignore[arg-type]
                 learned = next((n for n in names if n in self._learned_names), None)
+                if collect > self.attempts:
+                    result.pool.append({"steps": steps, "depth": depth, "skills": names, "learned": learned, "found_at": self._count, "key": key})
+                    if result.steps is None:
+                        self._found = True
+                        result.first_at = self._count
+                        result.steps, result.depth, result.used_learned = steps, depth, learned
+                        self._limit = min(self.max_candidates, self._count + self.second_budget)
+                    if len(result.pool) >= collect:
+                        break
+                    continue
                 if result.steps is None:
                     self._found = True
                     result.first_at = self._count
@@ -207,6 +212,8 @@ class CompositionSearch:
         except _Budget as exc:
             if result.steps is None:
                 result.budget_hit = str(exc)
+        if result.pool:
+            self._choose(result, votes, train_pairs, test_inputs or [])
         result.tried = sorted(self._tried)
         result.candidates = self._count
         result.by_depth = dict(self._depth_spent)
@@ -223,14 +230,7 @@ class CompositionSearch:
         (``_Budget`` ends it); for studying the order (``benchmarks/arc/order_headroom.py``)."""
         ins = [np.asarray(i) for i, _ in train_pairs]
         outs = [np.asarray(o) for _, o in train_pairs]
-        self._outs = outs
-        self._out_colours = [_colours(o) for o in outs]
-        self._vorder = sorted(range(len(outs)), key=lambda i: (ins[i].size + outs[i].size, i))
-        self._ins_key = b"|".join(_gbytes(g) for g in ins)
-        self._count, self._limit, self._stage_limit = 0, self.max_candidates, self.max_candidates
-        self._memo, self._mids, self._seen, self._colcache = {}, {}, set(), {}
-        self._tried, self._found, self._depth_spent = set(), False, {}
-        self._deadline = time.perf_counter() + self.max_seconds
+        self._begin(ins, outs)
         try:
             for steps, depth, names in self._programs(ins):
                 yield self._count, steps, depth, names
@@ -240,6 +240,38 @@ class CompositionSearch:
             self._memo.clear()
             self._mids.clear()
             self._colcache.clear()
+
+    def _choose(self, result: SearchResult, votes: dict[bytes, int], train_pairs: list[tuple[Any, Any]], test_inputs: list[Any]) -> None:
+        """Pick the attempts among the pool: the ranker's order, or (no ranker) discovery order, i.e. the first-two rule."""
+        for e in result.pool:
+            e["votes"] = votes.get(e.pop("key"), 1)
+            e["prediction"] = [None if g is None else g.tolist() for g in (apply_steps(self.library, e["steps"], t) for t in test_inputs)]
+        order = list(range(len(result.pool)))
+        if self.ranker is not None:
+            order = self.ranker.order(train_pairs, test_inputs, result.pool)
+        chosen = [result.pool[i] for i in order[: self.attempts]]
+        result.programs = [e["steps"] for e in chosen]
+        result.learned_used = [e["learned"] for e in chosen]
+        result.skills_used = [e["skills"] for e in chosen]
+        result.steps, result.depth, result.used_learned = chosen[0]["steps"], chosen[0]["depth"], chosen[0]["learned"]
+
+    def _begin(self, ins: list[np.ndarray], outs: list[np.ndarray]) -> None:
+        """Fresh per-task state (budget counters, memo tables) for one search over these train pairs."""
+        self._outs = outs
+        self._out_colours = [_colours(o) for o in outs]
+        self._vorder = sorted(range(len(outs)), key=lambda i: (ins[i].size + outs[i].size, i))  # cheapest pair first
+        self._ins_key = b"|".join(_gbytes(g) for g in ins)
+        self._count = 0
+        self._limit = self.max_candidates
+        self._stage_limit = self.max_candidates
+        self._memo: dict[tuple[str, str, bytes], np.ndarray | None] = {}
+        self._mids: dict[tuple[tuple[str, str], ...], tuple[list[np.ndarray], bytes] | None] = {}
+        self._seen: set[tuple[bytes, tuple]] = set()
+        self._colcache: dict[bytes, list[frozenset[int]]] = {}
+        self._tried: set[str] = set()
+        self._found = False
+        self._depth_spent: dict[str, int] = {}
+        self._deadline = time.perf_counter() + self.max_seconds
 
     @property
     def _learned_names(self) -> set[str]:

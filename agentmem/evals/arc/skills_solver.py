@@ -55,16 +55,33 @@ def _library_key(shipped: str | None, learned: str | None) -> str:
 
 def search_in_worker(shipped: str | None, learned: str | None, train_pairs: list[tuple[Any, Any]], max_candidates: int, max_seconds: float, max_depth: int,
                      test_inputs: list[Any] | None = None, order: dict[str, float] | None = None, attempts: int = 1,
-                     learned_only: list[str] | None = None, exclude: list[str] | None = None) -> dict[str, Any]:
-    """Worker-process entry: (re)load the library when its folder changed, search, return the result."""
+                     learned_only: list[str] | None = None, exclude: list[str] | None = None, pool: int = 0,
+                     ranker: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Worker-process entry: (re)load the library when its folder changed, search, return the result
+    (``pool``/``ranker``: choose the attempts among a pool of verified programs, :mod:`.attempts`)."""
+    from agentmem.evals.arc.attempts import AttemptRanker
+
     only = set(learned_only) if learned_only is not None else None
     key = _library_key(shipped, learned) + repr(sorted(only) if only is not None else None)
     if _WORKER_CACHE.get("key") != key:
         _WORKER_CACHE["key"] = key
         _WORKER_CACHE["library"] = TransformLibrary(Path(shipped) if shipped else None, Path(learned) if learned else None, only=only)
     search = CompositionSearch(_WORKER_CACHE["library"], max_depth=max_depth, max_candidates=max_candidates, max_seconds=max_seconds,
-                               order=order, attempts=attempts, exclude=set(exclude or ()))
+                               order=order, attempts=attempts, exclude=set(exclude or ()), pool=pool,
+                               ranker=AttemptRanker.from_dict(ranker) if ranker else None)
     return search.solve(train_pairs, test_inputs).model_dump()
+
+
+def pool_detail(task: ArcTask, pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pool as recorded: each entry's program, features (inputs only) and whether it got each test output."""
+    from agentmem.evals.arc.attempts import candidate_features
+    from agentmem.evals.arc.grids import grids_equal
+
+    expected = [p.output for p in task.test]
+    return [{"program": describe_steps(e["steps"]), "found_at": e.get("found_at"), "votes": e.get("votes"),
+             "features": candidate_features(task.train_pairs, task.test_inputs, pool, i),
+             "correct": [p is not None and grids_equal(p, x) for p, x in zip(e.get("prediction") or [], expected)]}
+            for i, e in enumerate(pool)]
 
 
 def learned_library(learned_dir: Path, home: Path) -> Any:
@@ -109,7 +126,7 @@ class SkillsSolver:
     def __init__(self, config: EvalConfig, *, learned_dir: Path | None, shipped_dir: Path | None = None, runner: GridRunner | None = None,
                  max_candidates: int = 40_000, max_seconds: float = 30.0, max_depth: int = 2, in_process: bool = False, attempts: int = 2,
                  prior: Callable[[ArcTask], dict[str, float]] | None = None, learned_only: list[str] | None = None,
-                 home: Path | None = None) -> None:
+                 home: Path | None = None, pool: int = 0, attempt_ranker: Any = None) -> None:
         if config.memory in ("frozen", "updating") and learned_dir is None:
             raise ValueError("memory frozen/updating needs a learned library folder")
         self.config = config
@@ -128,6 +145,9 @@ class SkillsSolver:
         self.controller: Any = None
         self.library: Any = None
         self._learner = _CompositionLearner(self.primitives)
+        #: ``pool`` > ``attempts``: the search collects that many verified programs in the same budget and
+        #: ``attempt_ranker`` (an :class:`~.attempts.AttemptRanker`; None: discovery order) picks the attempts
+        self.pool, self.ranker = pool, attempt_ranker
 
     def __enter__(self) -> "SkillsSolver":
         if not self.in_process:
@@ -157,6 +177,8 @@ class SkillsSolver:
                       train_pairs=task.train_pairs, max_candidates=self.max_candidates, max_seconds=self.max_seconds, max_depth=self.max_depth,
                       test_inputs=task.test_inputs, order=self.prior(task) if self.prior else None, attempts=self.attempts,
                       learned_only=self._learned_only(), exclude=exclude)
+        if self.pool > self.attempts:
+            kwargs.update(pool=self.pool, ranker=self.ranker.to_dict() if self.ranker is not None else None)
         if self._pool is None:
             return SearchResult.model_validate(search_in_worker(**kwargs))
         try:
@@ -206,6 +228,8 @@ class SkillsSolver:
         detail["sandbox_train_ok"] = train_ok
         detail["errors"] = sorted(errors)[:3]
         detail["attempt_scores"] = [score_attempts([p], expected).official for p in predictions]
+        if found.pool:  # what the attempts were chosen from; each entry scored here, after the choice (training labels for the ranker)
+            detail["pool"] = pool_detail(task, found.pool)
         if write and self.controller is not None:
             self._learn(task, found.steps, train_ok, score, split, detail)
         metrics = {"strict": score.strict, "found": 1.0, "used_learned": float(found.used_learned is not None), "first_attempt": first}
