@@ -92,7 +92,7 @@ def main() -> None:
         base = np.asarray(cached.embed(turns), dtype=np.float32)
         cached.save()
         texts, vecs, _ = rlb.seed_home(home, n, turns, base, write=False)
-        _seed_cache(rlb.settings_for(home), texts, vecs)
+        rlb.seed_embedding_cache(rlb.settings_for(home), texts, vecs)
         del vecs
         prep = "pre-computed vectors (source turn's MiniLM vector + 0.02 noise) written into the home's embedding cache"
     jsonl = args.workdir / f"items-{n}.jsonl"
@@ -164,26 +164,6 @@ def main() -> None:
     lines += [f"| {r['rows']:,} | {r['added']:,} | {r['wall_s']} | {r['cpu_s']} | {r['rss_mb']} | {r['load_1m']} |" for r in out["progress"]]
     (args.out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print(json.dumps({k: v for k, v in out.items() if k != "progress"}), flush=True)
-
-
-def _seed_cache(settings, texts: list[str], vecs: np.ndarray) -> None:  # noqa: ANN001
-    """The vectors into the home's embedding cache (keyed by the text's hash), where the importer's embedder finds them."""
-    import hashlib
-    import sqlite3
-
-    from agentmem.retrieval.embedder import MiniLMEmbedder
-
-    name = MiniLMEmbedder().name
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    settings.paths.cache.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(settings.paths.cache / f"embeddings-{safe}.sqlite")
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
-    for start in range(0, len(texts), 50_000):
-        with con:
-            con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)",
-                            ((hashlib.sha1(texts[j].encode("utf-8")).hexdigest(), vecs[j].tobytes()) for j in range(start, min(len(texts), start + 50_000))))
-    con.close()
 
 
 if __name__ == "__main__":

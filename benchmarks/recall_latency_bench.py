@@ -80,10 +80,7 @@ def buffer_stats(svc) -> dict:  # noqa: ANN001
 def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int = 0, write: bool = True) -> tuple[list[str], np.ndarray, float]:
     """Write n fact item files and their pre-computed vectors into the home's embedding cache
     (``write=False``: only regenerate the same texts and vectors, for a home already seeded)."""
-    import hashlib
-    import sqlite3
 
-    from agentmem.retrieval.embedder import MiniLMEmbedder
     from agentmem.stores.facts import FactItem, FactOp, FactRevision
 
     t0 = time.perf_counter()
@@ -105,16 +102,29 @@ def seed_home(home: Path, n: int, turns: list[str], base: np.ndarray, seed: int 
         (items_dir / f"{item.id}.json").write_text(item.model_dump_json())
     if not write:
         return texts, vecs, time.perf_counter() - t0
+    seed_embedding_cache(settings, texts, vecs)
+    return texts, vecs, time.perf_counter() - t0
+
+
+def seed_embedding_cache(settings, texts: list[str], vecs: np.ndarray, chunk: int = 50_000) -> None:  # noqa: ANN001
+    """The pre-computed vectors into the home's MiniLM embedding cache (keyed by the text's hash),
+    where the store's embedder finds them instead of running the model; written in chunks."""
+    import hashlib
+    import sqlite3
+
+    from agentmem.retrieval.embedder import MiniLMEmbedder
+
     name = MiniLMEmbedder().name
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     settings.paths.cache.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(settings.paths.cache / f"embeddings-{safe}.sqlite")
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
-    with con:
-        con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)", ((hashlib.sha1(t.encode("utf-8")).hexdigest(), vecs[j].tobytes()) for j, t in enumerate(texts)))
+    for start in range(0, len(texts), chunk):
+        with con:
+            con.executemany("INSERT OR REPLACE INTO emb (k, v) VALUES (?, ?)",
+                            ((hashlib.sha1(texts[j].encode("utf-8")).hexdigest(), vecs[j].tobytes()) for j in range(start, min(len(texts), start + chunk))))
     con.close()
-    return texts, vecs, time.perf_counter() - t0
 
 
 def forget_queries(settings, questions: list[str]) -> None:  # noqa: ANN001
