@@ -3,11 +3,17 @@
 * Real provider calls raise :class:`agentmem.errors.RealCallBlockedError` unless a test is
   marked ``real_llm`` (and then it is skipped without an API key) or ``local_llm``.
 * ``shared_data`` points at ``../shared/data`` (or ``$AGENTMEM_DATA``).
+* ``kill_at_marker`` runs a writer script in its own process and SIGKILLs it at its kill point.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,3 +57,27 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"shared data not found at {root} (set AGENTMEM_DATA)")
     return root
+
+
+@pytest.fixture
+def kill_at_marker(tmp_path: Path) -> Callable[..., None]:
+    """``kill(source, home, *args)``: run the Python ``source`` as ``python writer.py home *args``,
+    wait (at most 120 s) until it creates ``home/reached`` (its kill point: it then sleeps), SIGKILL
+    it and remove the marker. A writer that exits before its kill point fails the test with its
+    stderr."""
+
+    def kill(source: str, home: Path, *args: str) -> None:
+        script = tmp_path / "writer.py"
+        script.write_text(source)
+        marker = Path(home) / "reached"
+        proc = subprocess.Popen([sys.executable, str(script), str(home), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the writer never reached the kill point"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        marker.unlink()
+
+    return kill
