@@ -4,6 +4,7 @@
   marked ``real_llm`` (and then it is skipped without an API key) or ``local_llm``.
 * ``shared_data`` points at ``../shared/data`` (or ``$AGENTMEM_DATA``).
 * ``kill_at_marker`` runs a writer script in its own process and SIGKILLs it at its kill point.
+* ``tiny_conv`` is a five-turn, three-question LoCoMo conversation (one question adversarial).
 """
 
 from __future__ import annotations
@@ -81,3 +82,24 @@ def kill_at_marker(tmp_path: Path) -> Callable[..., None]:
         marker.unlink()
 
     return kill
+
+
+@pytest.fixture
+def tiny_conv():  # noqa: ANN201 - an agentmem.evals.locomo.data.Conversation
+    """Two sessions between Ann and Bob, five turns, three questions (category 4, 1 and an adversarial 5)."""
+    from agentmem.evals.locomo.data import Conversation, QAItem, Turn
+
+    d1, d2 = "1:56 pm on 8 May, 2023", "10:37 am on 27 June, 2023"
+    turns = [
+        Turn(dia_id="D1:1", session=1, index=0, speaker="Ann", text="I adopted a beagle called Rufus last week!", date=d1),
+        Turn(dia_id="D1:2", session=1, index=1, speaker="Bob", text="Congrats! I am training for a marathon in Berlin.", date=d1),
+        Turn(dia_id="D1:3", session=1, index=2, speaker="Ann", text="My sister plays the violin in an orchestra.", date=d1),
+        Turn(dia_id="D2:1", session=2, index=0, speaker="Bob", text="I finished the Berlin marathon yesterday in four hours.", date=d2),
+        Turn(dia_id="D2:2", session=2, index=1, speaker="Ann", text="Rufus learned to fetch tennis balls.", date=d2),
+    ]
+    qa = [
+        QAItem(question="What is the name of Ann's dog?", answer="Rufus", category=4, evidence=["D1:1"]),
+        QAItem(question="Which city marathon did Bob run?", answer="Berlin", category=1, evidence=["D1:2", "D2:1"]),
+        QAItem(question="What instrument does Bob's sister play?", answer="", adversarial_answer="violin", category=5, evidence=["D1:3"]),
+    ]
+    return Conversation(sample_id="conv-t", speaker_a="Ann", speaker_b="Bob", turns=turns, session_dates={1: d1, 2: d2}, qa=qa)
