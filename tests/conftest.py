@@ -4,13 +4,16 @@
   marked ``real_llm`` (and then it is skipped without an API key) or ``local_llm``.
 * ``shared_data`` points at ``../shared/data`` (or ``$AGENTMEM_DATA``).
 * ``kill_at_marker`` runs a writer script in its own process and SIGKILLs it at its kill point.
+* ``chroma_url`` starts a real ``chroma run`` server on 127.0.0.1 (skips where it is not installed).
 * ``tiny_conv`` is a five-turn, three-question LoCoMo conversation (one question adversarial).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -103,3 +106,40 @@ def tiny_conv():  # noqa: ANN201 - an agentmem.evals.locomo.data.Conversation
         QAItem(question="What instrument does Bob's sister play?", answer="", adversarial_answer="violin", category=5, evidence=["D1:3"]),
     ]
     return Conversation(sample_id="conv-t", speaker_a="Ann", speaker_b="Bob", turns=turns, session_dates={1: d1, 2: d2}, qa=qa)
+
+
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path):  # noqa: ANN201 - yields the URL
+    """The URL of a ``chroma run`` server started for this test (terminated after it)."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    if not Path(exe).exists():
+        pytest.skip("the `chroma` server executable is not installed")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "chroma-srv"), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        from agentmem.retrieval.chroma import ChromaIndex
+
+        deadline = time.time() + 60
+        while True:
+            try:
+                ChromaIndex.http(url)
+                break
+            except Exception:
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"chroma server did not come up (exit {proc.poll()})")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
