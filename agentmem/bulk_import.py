@@ -13,8 +13,8 @@ transaction**: validation, the admission gate (sized for the batch: an explicit 
 add ``batch_size`` items per run, learned proposals keep their limits), the journal, the audit
 log and the provenance graph. What makes it fast is what a batch shares:
 
-* the files of a batch are fsynced together (:func:`agentmem.fileio.group_commit`: one
-  ``syncfs`` before the commit line, instead of three fsyncs per item);
+* the files of a batch are fsynced together (:func:`agentmem.fileio.fsync_group` with policy
+  ``sync_once``: one ``syncfs`` before the commit line, instead of three fsyncs per item);
 * the index rows wait for the end of the batch (:meth:`FactStore.deferred_index`): the texts
   are embedded in one call (the model's own batches; the embedding cache skips texts already
   embedded), the vectors go to Chroma in one upsert (through the write buffer) and the lexical
@@ -202,7 +202,7 @@ class BulkImporter:
     def import_file(self, path: str | Path, *, namespace: str | None = None, skip_bad: bool = False,
                     progress: Callable[[int, int, ImportReport], None] | None = None) -> ImportReport:
         """Import every row of ``path``; ``progress(done_rows, total_rows, report)`` after each batch."""
-        from .fileio import group_commit
+        from .fileio import fsync_group
         from .learning.edits import AddItem
         from .types import Provenance, Trust
 
@@ -234,7 +234,7 @@ class BulkImporter:
                                  id_hint=r.id, trust=Trust.shipped, proposer="user:import", reason=f"import {path.name}:{r.line}",
                                  provenance=Provenance(source="import", run_id=self.run_id, note=f"{path}:{r.line}")) for r in todo]
                 with deferred() if deferred is not None else _null():
-                    with group_commit():
+                    with fsync_group("sync_once"):
                         applied = self.controller.apply(edits, run_id=self.run_id)
                     t3 = time.perf_counter()
                     timings["apply"] += t3 - t2

@@ -5,9 +5,10 @@
   a reader (or a crash) sees either the old or the new file, never half of one.
 * :func:`home_lock` is an inter-process lock (``filelock``) that serialises writers of the
   same home, so two processes never lose each other's updates.
-* :func:`fsync_group` lets a writer's fsyncs run concurrently (the file system commits them
-  together) where only their completion before a later step matters; :func:`fsync_barrier`
-  is that later step.
+* :func:`fsync_group` groups the fsyncs of one batch of writes, with one of two policies:
+  ``overlap`` (they run concurrently, and each :func:`fsync_barrier` waits for those before it:
+  the durability of one fsync after another, at about the cost of one) or ``sync_once`` (one
+  ``syncfs`` at the group's commit points: a bulk import's batch).
 * :class:`FileHistory` keeps every previous version of a file under a ``.history`` folder, so
   stores can list versions and roll back byte-for-byte.
 """
@@ -25,12 +26,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import StoreError
 
 if TYPE_CHECKING:
     import sqlite3
+
+#: how an :func:`fsync_group` makes its writes durable (see there)
+SyncPolicy = Literal["overlap", "sync_once"]
 
 
 def fsync_dir(path: Path) -> None:
@@ -44,11 +48,14 @@ def fsync_dir(path: Path) -> None:
 
 
 class _FsyncGroup:
-    """The fsyncs started in one :func:`fsync_group`, and the CPU work to do while they run."""
+    """One :func:`fsync_group`: its policy, the fsyncs in flight, the CPU work to do while they
+    run, and (``sync_once``) the folders whose files the group's one sync must cover."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: SyncPolicy) -> None:
+        self.policy = policy
         self.pending: list[Any] = []
         self.idle: list[Callable[[], Any]] = []
+        self.dirs: set[str] = set()
 
 
 _FSYNC_GROUP: "contextvars.ContextVar[_FsyncGroup | None]" = contextvars.ContextVar("agentmem_fsync_group", default=None)
@@ -85,21 +92,69 @@ def _fsync_and_close(fd: int, best_effort: bool) -> None:
 
 
 @contextlib.contextmanager
-def fsync_group() -> Iterator[None]:
-    """Inside this context, :func:`atomic_write_bytes` (and the write buffer's appends) start their
-    fsyncs on background threads instead of waiting for each in turn; every one of them is
-    complete when the context ends and at each :func:`fsync_barrier` (the journal's lines are
-    barriers: nothing is renamed into place, and no batch is committed, before what precedes it
-    is on disk). Concurrent fsyncs cost about one: the file system commits them together. Work
-    handed to :func:`while_syncing` runs in this thread at the first barrier, while the disk works."""
-    group = _FsyncGroup()
+def fsync_group(policy: SyncPolicy = "overlap") -> Iterator[None]:
+    """Group the fsyncs of one batch of writes: :func:`atomic_write_bytes`, the appends that call
+    :func:`defer_fsync` (write buffer, provenance log) and the lines passed to
+    :func:`fsync_barrier` (the edit journal's). On leaving the context (normally or by an
+    exception) everything written in it is on disk.
+
+    ``policy="overlap"`` (:meth:`EditEngine.apply <agentmem.learning.engine.EditEngine.apply>`,
+    one ``remember``): each fsync starts on a background thread instead of being waited for in
+    turn, and every :func:`fsync_barrier` waits for all those started before it. An atomic
+    write's temporary file is on disk before its rename, and every journal line is on disk with
+    everything written before it, so the on-disk order, and what a crash or a power loss can
+    leave, is exactly that of one fsync after another. Concurrent fsyncs cost about one (the
+    file system commits them together). Work handed to :func:`while_syncing` runs at the first
+    barrier, while the disk works.
+
+    ``policy="sync_once"`` (a bulk-import batch, :mod:`agentmem.bulk_import`): atomic writes and
+    barrier lines are not fsynced one by one; :func:`flush_group` (the journal calls it before and
+    after its commit line) and the end of the group make all of them durable with one ``syncfs``
+    per file system, then one fsync per folder written. Writes stay atomic (temporary file +
+    rename) and a killed process loses nothing the kernel holds, so a crash of the process leaves
+    what the ``overlap`` policy leaves. A committed batch is durable (its commit line is written
+    after the sync). What it gives up is the order on disk before the sync: a *power loss* then
+    may keep any of the group's writes without the journal lines that would undo them, so it is
+    for batches that only create files (nothing stored before is touched; ``docs/import.md``).
+    Appends that call :func:`defer_fsync` are still fsynced (overlapped; barriers wait for them).
+
+    A group opened inside another joins it (the outer group's policy applies); leaving it is a
+    barrier: every fsync started in it is complete, and what the outer group syncs once stays
+    for the outer group's sync."""
+    outer = _FSYNC_GROUP.get()
+    if outer is not None:
+        try:
+            yield
+        finally:
+            fsync_barrier()
+        return
+    group = _FsyncGroup(policy)
     token = _FSYNC_GROUP.set(group)
     try:
         yield
     finally:
         _FSYNC_GROUP.reset(token)
-        _run_idle(group)
-        _wait(group.pending)
+        _flush(group)
+
+
+def _flush(group: _FsyncGroup) -> None:
+    """Everything written in ``group`` on disk: its idle work run, its fsyncs in flight waited
+    for, and (``sync_once``) one sync of its file systems and folders."""
+    _run_idle(group)
+    _wait(group.pending)
+    if group.dirs:
+        dirs, group.dirs = sorted(group.dirs), set()
+        _syncfs(dirs)
+        for d in dirs:
+            fsync_dir(Path(d))
+
+
+def flush_group() -> None:
+    """Make everything written so far in the current :func:`fsync_group` durable now (a commit
+    point: the edit journal calls it around its commit line); nothing outside a group."""
+    group = _FSYNC_GROUP.get()
+    if group is not None:
+        _flush(group)
 
 
 def _wait(pending: list[Any]) -> None:
@@ -136,7 +191,8 @@ def while_syncing(fn: Callable[[], Any]) -> bool:
 
 def defer_fsync(fd: int, *, best_effort: bool = False) -> bool:
     """Start fsyncing ``fd`` (a duplicate of it: the caller may close its own) on a background
-    thread when inside :func:`fsync_group` and return True; return False (nothing done) outside."""
+    thread when inside an :func:`fsync_group` (either policy) and return True; the next
+    :func:`fsync_barrier` or the group's end waits for it. Return False (nothing done) outside."""
     group = _FSYNC_GROUP.get()
     if group is None:
         return False
@@ -144,14 +200,19 @@ def defer_fsync(fd: int, *, best_effort: bool = False) -> bool:
     return True
 
 
-def fsync_barrier(fd: int | None = None) -> None:
-    """fsync ``fd`` (if given) while the fsyncs started in this :func:`fsync_group` finish (and
-    the :func:`while_syncing` work runs), and return when all of them are on disk."""
+def fsync_barrier(fd: int | None = None, path: str | os.PathLike[str] | None = None) -> None:
+    """An ordering point: fsync ``fd`` (if given) and return when it and every fsync started
+    before it in the current :func:`fsync_group` are on disk (the :func:`while_syncing` work runs
+    meanwhile). Outside a group: ``os.fsync(fd)``. In a ``sync_once`` group, ``fd`` is left to
+    the group's sync when ``path`` names its file (so the folder is synced too)."""
     group = _FSYNC_GROUP.get()
     if group is None:
         if fd is not None:
             os.fsync(fd)
         return
+    if fd is not None and group.policy == "sync_once" and path is not None:
+        group.dirs.add(os.path.dirname(os.path.abspath(path)))
+        fd = None
     if group.idle:
         if fd is not None:
             defer_fsync(fd)
@@ -161,18 +222,22 @@ def fsync_barrier(fd: int | None = None) -> None:
     _wait(group.pending)
 
 
-def _defer_dir_fsync(path: Path) -> bool:
-    """:func:`fsync_dir` started in the current :func:`fsync_group` (False outside one)."""
-    if _FSYNC_GROUP.get() is None:
-        return False
-    try:
-        dfd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return True  # best effort, as fsync_dir
-    try:
-        return defer_fsync(dfd, best_effort=True)
-    finally:
-        os.close(dfd)
+def _sync_dir(group: _FsyncGroup | None, path: Path) -> None:
+    """:func:`fsync_dir` now (no group), started (``overlap``) or left to the group's sync (``sync_once``)."""
+    if group is not None and group.policy == "sync_once":
+        group.dirs.add(str(path.absolute()))
+        return
+    if group is not None:
+        try:
+            dfd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return  # best effort, as fsync_dir
+        try:
+            if defer_fsync(dfd, best_effort=True):
+                return
+        finally:
+            os.close(dfd)
+    fsync_dir(path)
 
 
 _WRITE_OBSERVER: "contextvars.ContextVar[Callable[[Path, str], None] | None]" = contextvars.ContextVar("agentmem_write_observer", default=None)
@@ -188,41 +253,6 @@ def observe_writes(observer: Callable[[Path, str], None]) -> Iterator[None]:
         yield
     finally:
         _WRITE_OBSERVER.reset(token)
-
-
-#: the folders written inside the current :func:`group_commit` (None: no group, every write fsyncs itself)
-_GROUP: "contextvars.ContextVar[set[str] | None]" = contextvars.ContextVar("agentmem_group_commit", default=None)
-
-
-@contextlib.contextmanager
-def group_commit() -> Iterator[None]:
-    """Defer the fsyncs of :func:`atomic_write_bytes` and of :func:`fsync_fd` callers (the edit
-    journal's lines) to one :func:`flush_group` (at the latest on leaving the context): a bulk
-    import writes thousands of files per batch at the cost of one file-system sync, not three
-    fsyncs each. Writes keep their order and stay atomic (temp file + rename); a killed process
-    loses nothing the kernel holds. What a power loss mid-group may leave is the group's own
-    new files, as the journal records them (see ``agentmem.bulk_import``)."""
-    if _GROUP.get() is not None:  # nested: the outer group syncs
-        yield
-        return
-    token = _GROUP.set(set())
-    try:
-        yield
-        flush_group()
-    finally:
-        _GROUP.reset(token)
-
-
-def flush_group() -> None:
-    """Make everything written in the current :func:`group_commit` durable now (one ``syncfs``
-    of each file system written, then the folders); nothing outside a group."""
-    dirs = _GROUP.get()
-    if not dirs:
-        return
-    _syncfs(sorted(dirs))
-    for d in sorted(dirs):
-        fsync_dir(Path(d))
-    dirs.clear()
 
 
 def _syncfs(paths: list[str]) -> None:
@@ -252,44 +282,31 @@ def _syncfs(paths: list[str]) -> None:
             os.close(fd)
 
 
-def fsync_fd(fd: int, path: str | os.PathLike[str] | None = None) -> None:
-    """:func:`fsync_barrier` on ``fd``, or, inside a :func:`group_commit`, leave it to the group's
-    sync (``path``: the file, so its folder is synced too)."""
-    group = _GROUP.get()
-    if group is None:
-        fsync_barrier(fd)
-    elif path is not None:
-        group.add(os.path.dirname(os.path.abspath(path)))
-
-
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + rename; inside a
-    :func:`group_commit` the fsyncs wait for the group's)."""
+    """Write ``data`` to ``path`` atomically: temporary file, fsync, rename, fsync of the folder
+    (inside an :func:`fsync_group` the fsyncs overlap, or are left to the group's one sync)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    group = _GROUP.get()
+    group = _FSYNC_GROUP.get()
+    sync_once = group is not None and group.policy == "sync_once"
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            # a bulk import's group commit syncs the whole batch once; an fsync group runs it beside the journal line's
-            if group is None and not defer_fsync(handle.fileno()):
+            if not sync_once and not defer_fsync(handle.fileno()):
                 os.fsync(handle.fileno())
         observer = _WRITE_OBSERVER.get()
         if observer is not None:
             observer(target.absolute(), sha256_bytes(data))
-        if group is None:
+        if not sync_once:
             fsync_barrier()  # the new bytes (and the journal's record of them) are on disk before the rename
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if group is not None:
-        group.add(str(target.parent.absolute()))
-    elif not _defer_dir_fsync(target.parent):
-        fsync_dir(target.parent)
+    _sync_dir(group, target.parent)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

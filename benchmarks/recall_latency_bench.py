@@ -190,16 +190,18 @@ def probe(home: str, query: str) -> None:
     from agentmem.retrieval.embedder import MiniLMEmbedder
 
     t0 = time.perf_counter()
-    st = MiniLMEmbedder()._load()
+    MiniLMEmbedder()._load()
     model_s = time.perf_counter() - t0
     encoded = [0]
-    encode = st.encode
+    import agentmem.retrieval.embedder as embedder_mod
 
-    def counting_encode(texts: Any, *a: Any, **kw: Any) -> Any:  # every text the shared model embeds, whichever store asks
-        encoded[0] += 1 if isinstance(texts, str) else len(texts)
-        return encode(texts, *a, **kw)
+    encode = embedder_mod.encode_normalized
 
-    st.encode = counting_encode
+    def counting_encode(model: Any, texts: list[str], *a: Any, **kw: Any) -> Any:  # every text the shared model embeds, whichever store asks
+        encoded[0] += len(texts)
+        return encode(model, texts, *a, **kw)
+
+    embedder_mod.encode_normalized = counting_encode  # type: ignore[assignment]
     t0 = time.perf_counter()
     settings = settings_for(Path(home))
     svc, stores, memory = open_memory(settings)
@@ -238,6 +240,7 @@ def median(rows: list[dict], key: str) -> float:
 
 
 def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str], k: int = 60, with_bm25s: bool = True) -> dict:  # noqa: ANN001
+    from agentmem.retrieval.embedder import encode_normalized
     from agentmem.retrieval.lexical import BM25Index
 
     bm, bm_build = None, None
@@ -250,7 +253,7 @@ def floor(live_model, vecs: np.ndarray, texts: list[str], fts, queries: list[str
     emb, dense, lex_fts, lex_bm, total = [], [], [], [], []
     for q in queries:
         t0 = time.perf_counter()
-        qv = live_model.encode([q], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)[0].astype(np.float32)
+        qv = encode_normalized(live_model, [q], 64)[0]  # the adapter's own model call
         t1 = time.perf_counter()
         s = vecs @ qv
         top = np.argpartition(-s, min(k, len(s) - 1))[:k]

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -90,21 +85,11 @@ def _tree(state):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_at", [7, 18])  # mid-batch, and after the last edit but before commit
-def test_kill_mid_apply_leaves_previous_consistent_state(tmp_path, stop_at):
+def test_kill_mid_apply_leaves_previous_consistent_state(tmp_path, stop_at, kill_at_marker):
     home = tmp_path / "home"
     state, registry = _fresh_state(home)
     before = _tree(state)
-    script = tmp_path / "writer.py"
-    script.write_text(_KILL_SCRIPT.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script), str(home), str(stop_at)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (home / "reached").exists():
-        assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.monotonic() < deadline, "writer never reached the kill point"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-    (home / "reached").unlink()
+    kill_at_marker(_KILL_SCRIPT.format(repo=str(REPO)), home, str(stop_at))
 
     # Before any recovery: every file is whole (atomic writes), so every store is readable...
     for store in state.stores.values():

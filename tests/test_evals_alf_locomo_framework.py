@@ -14,25 +14,6 @@ from agentmem.evals.alfworld.harness import AlfworldHarness, summary_from_report
 from agentmem.evals.locomo.harness import LocomoHarness, records_from_report, summary_from_report as locomo_summary  # noqa: E402
 from agentmem.testing import FunctionLLM, HashEmbedder, ScriptedLLM  # noqa: E402
 
-from agentmem.evals.locomo.data import Conversation, QAItem, Turn  # noqa: E402
-
-
-def _conv() -> Conversation:
-    d1, d2 = "1:56 pm on 8 May, 2023", "10:37 am on 27 June, 2023"
-    turns = [
-        Turn(dia_id="D1:1", session=1, index=0, speaker="Ann", text="I adopted a beagle called Rufus last week!", date=d1),
-        Turn(dia_id="D1:2", session=1, index=1, speaker="Bob", text="Congrats! I am training for a marathon in Berlin.", date=d1),
-        Turn(dia_id="D1:3", session=1, index=2, speaker="Ann", text="My sister plays the violin in an orchestra.", date=d1),
-        Turn(dia_id="D2:1", session=2, index=0, speaker="Bob", text="I finished the Berlin marathon yesterday in four hours.", date=d2),
-        Turn(dia_id="D2:2", session=2, index=1, speaker="Ann", text="Rufus learned to fetch tennis balls.", date=d2),
-    ]
-    qa = [
-        QAItem(question="What is the name of Ann's dog?", answer="Rufus", category=4, evidence=["D1:1"]),
-        QAItem(question="Which city marathon did Bob run?", answer="Berlin", category=1, evidence=["D1:2", "D2:1"]),
-        QAItem(question="What instrument does Bob's sister play?", answer="", adversarial_answer="violin", category=5, evidence=["D1:3"]),
-    ]
-    return Conversation(sample_id="conv-t", speaker_a="Ann", speaker_b="Bob", turns=turns, session_dates={1: d1, 2: d2}, qa=qa)
-
 
 def _games() -> tuple[list[GameRef], dict[str, FakeGame]]:
     refs = [
@@ -87,8 +68,8 @@ def _locomo_llm():
     return FunctionLLM(answer)
 
 
-def test_locomo_on_framework_and_resume_gives_same_results(tmp_path) -> None:
-    conv = _conv()
+def test_locomo_on_framework_and_resume_gives_same_results(tmp_path, tiny_conv) -> None:
+    conv = tiny_conv
 
     def run(out, limit=None):
         llm = _locomo_llm()
@@ -109,8 +90,8 @@ def test_locomo_on_framework_and_resume_gives_same_results(tmp_path) -> None:
     assert "| overall (1-4) | 2 | 100.0 |" in md and "| 5 adversarial | 1 | 100.0 |" in md
 
 
-def test_locomo_full_context_with_judge_on_framework(tmp_path) -> None:
-    conv = _conv()
+def test_locomo_full_context_with_judge_on_framework(tmp_path, tiny_conv) -> None:
+    conv = tiny_conv
     llm = _locomo_llm()
     judge = ScriptedLLM(['{"reason": "ok", "correct": "yes"}', '{"reason": "no", "correct": "no"}'])
     h = LocomoHarness([conv], llm=llm, mode="full-context", judge_llm=judge, categories=[1, 4])

@@ -7,7 +7,6 @@ import math
 
 import pytest
 
-from agentmem.evals.locomo.data import Conversation, QAItem, Turn
 from agentmem.evals.locomo.qa import (
     NOT_MENTIONED,
     FullContextMemory,
@@ -115,30 +114,13 @@ def test_templates_render_with_typed_inputs() -> None:
     assert "Gold answer: g" in j and "Generated answer: p" in j
 
 
-# ---------------------------------------------------------------- a tiny conversation
+# ---------------------------------------------------------------- a tiny conversation (the tiny_conv fixture, conftest.py)
 
 
-def _conv() -> Conversation:
-    d1, d2 = "1:56 pm on 8 May, 2023", "10:37 am on 27 June, 2023"
-    turns = [
-        Turn(dia_id="D1:1", session=1, index=0, speaker="Ann", text="I adopted a beagle called Rufus last week!", date=d1),
-        Turn(dia_id="D1:2", session=1, index=1, speaker="Bob", text="Congrats! I am training for a marathon in Berlin.", date=d1),
-        Turn(dia_id="D1:3", session=1, index=2, speaker="Ann", text="My sister plays the violin in an orchestra.", date=d1),
-        Turn(dia_id="D2:1", session=2, index=0, speaker="Bob", text="I finished the Berlin marathon yesterday in four hours.", date=d2),
-        Turn(dia_id="D2:2", session=2, index=1, speaker="Ann", text="Rufus learned to fetch tennis balls.", date=d2),
-    ]
-    qa = [
-        QAItem(question="What is the name of Ann's dog?", answer="Rufus", category=4, evidence=["D1:1"]),
-        QAItem(question="Which city marathon did Bob run?", answer="Berlin", category=1, evidence=["D1:2", "D2:1"]),
-        QAItem(question="What instrument does Bob's sister play?", answer="", adversarial_answer="violin", category=5, evidence=["D1:3"]),
-    ]
-    return Conversation(sample_id="conv-t", speaker_a="Ann", speaker_b="Bob", turns=turns, session_dates={1: d1, 2: d2}, qa=qa)
-
-
-def test_turn_memory_recalls_evidence_in_time_order() -> None:
+def test_turn_memory_recalls_evidence_in_time_order(tiny_conv) -> None:
     from agentmem.environment import TaskSpec
 
-    mem = TurnMemory(_conv(), HashEmbedder(), k=2, budget_tokens=500)
+    mem = TurnMemory(tiny_conv, HashEmbedder(), k=2, budget_tokens=500)
     ctx = mem.before_task(TaskSpec(id="x", instruction="Which city marathon did Bob run in Berlin?"))
     assert set(ctx.item_ids) == {"D1:2", "D2:1"}
     lines = ctx.text.splitlines()  # shown in time order (the items stay in recall's rank order)
@@ -146,26 +128,26 @@ def test_turn_memory_recalls_evidence_in_time_order() -> None:
     assert ctx.tokens == sum(math.ceil(len(line) / 4) + 1 for line in lines)  # each turn's estimate plus its line break
 
 
-def test_turn_memory_respects_budget() -> None:
+def test_turn_memory_respects_budget(tiny_conv) -> None:
     from agentmem.environment import TaskSpec
 
-    mem = TurnMemory(_conv(), HashEmbedder(), k=5, budget_tokens=20)
+    mem = TurnMemory(tiny_conv, HashEmbedder(), k=5, budget_tokens=20)
     ctx = mem.before_task(TaskSpec(id="x", instruction="Berlin marathon"))
     assert 0 < len(ctx.items) < 5
     assert sum(r.tokens for r in ctx.items) <= 20
 
 
-def test_full_context_memory_holds_every_turn() -> None:
+def test_full_context_memory_holds_every_turn(tiny_conv) -> None:
     from agentmem.environment import TaskSpec
 
-    conv = _conv()
+    conv = tiny_conv
     ctx = FullContextMemory(conv).before_task(TaskSpec(id="x", instruction="q"))
     assert all(t.text in ctx.text for t in conv.turns)
     assert "--- Session 2 (10:37 am on 27 June, 2023) ---" in ctx.text
 
 
-def test_end_to_end_rag_with_scripted_llm_and_judge() -> None:
-    conv = _conv()
+def test_end_to_end_rag_with_scripted_llm_and_judge(tiny_conv) -> None:
+    conv = tiny_conv
     answers = ScriptedLLM(["Rufus", "Berlin, Germany", "Not mentioned in the conversation"])
     judge = ScriptedLLM(['{"reason": "same", "correct": "yes"}', '{"reason": "same city", "correct": "yes"}', '{"reason": "declined", "correct": "yes"}'])
     qa = LocomoQA(answers, turn_memory_factory(HashEmbedder(), k=3), judge=AnswerJudge(judge))
@@ -186,8 +168,8 @@ def test_end_to_end_rag_with_scripted_llm_and_judge() -> None:
     assert s.adversarial is not None and s.adversarial.n == 1 and s.adversarial.refusal_rate == 1.0
 
 
-def test_full_context_mode_uses_more_memory_tokens_than_rag() -> None:
-    conv = _conv()
+def test_full_context_mode_uses_more_memory_tokens_than_rag(tiny_conv) -> None:
+    conv = tiny_conv
     llm = FunctionLLM(lambda msgs, info: "Rufus")
     rag = LocomoQA(llm, turn_memory_factory(HashEmbedder(), k=1)).answer_item(conv, 0)
     full = LocomoQA(llm, FullContextMemory, full_context=True).answer_item(conv, 0)
@@ -224,15 +206,15 @@ def test_summarise_per_category_hand_checked() -> None:
     assert "| overall (1-4) | 3 | 50.0 |" in md and "| 5 adversarial | 2 |" in md
 
 
-def test_select_items_filters_categories_and_limits() -> None:
-    conv = _conv()
+def test_select_items_filters_categories_and_limits(tiny_conv) -> None:
+    conv = tiny_conv
     assert [i for _, i in select_items([conv], categories=[1, 2, 3, 4])] == [0, 1]
     assert [i for _, i in select_items([conv], per_conversation=1)] == [0]
     assert len(select_items([conv, conv], limit=4)) == 4
 
 
-def test_records_round_trip_json() -> None:
-    conv = _conv()
+def test_records_round_trip_json(tiny_conv) -> None:
+    conv = tiny_conv
     r = LocomoQA(ScriptedLLM(["Rufus"]), FullContextMemory, full_context=True).answer_item(conv, 0)
     assert QARecord.model_validate(json.loads(r.model_dump_json())) == r
 

@@ -5,10 +5,6 @@ exactly when it fails or its writer is killed mid-batch."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from agentmem.learning.controller import ReflectiveController
@@ -96,20 +92,11 @@ engine.apply(edits, on_applied=pause)
 """
 
 
-def test_killed_writer_revisions_are_undone_from_copy_on_write_blobs(settings, tmp_path):
+def test_killed_writer_revisions_are_undone_from_copy_on_write_blobs(settings, kill_at_marker):
     _seed(settings)
     root = settings.paths.stores / "facts"
     before = scan_root(root)
-    script = tmp_path / "writer.py"
-    script.write_text(_KILL.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script), str(settings.home)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (settings.home / "reached").exists():
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline, "the writer never reached the kill point"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
+    kill_at_marker(_KILL.format(repo=str(REPO)), settings.home)
     assert scan_root(root) != before  # two revisions and one new fact are on disk, uncommitted
     assert not (settings.home / "learning.journal.json").exists()  # begun in the write log: recovery reads it there
     report = _engine(settings).apply([])
@@ -138,21 +125,12 @@ engine.apply([AddItem(store="facts", title="c", text="committed before the kill"
 """
 
 
-def test_a_writer_killed_after_its_commit_line_is_completed_not_rolled_back(settings, tmp_path):
+def test_a_writer_killed_after_its_commit_line_is_completed_not_rolled_back(settings, kill_at_marker):
     """Begin and commit are lines of the write log (no journal file written, renamed, deleted): a
     writer killed right after its commit line leaves a batch that recovery finishes (audit rows
     written, the fact kept)."""
     _seed(settings)
-    script = tmp_path / "writer.py"
-    script.write_text(_KILL_AFTER_COMMIT.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script), str(settings.home)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (settings.home / "reached").exists():
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline, "the writer never reached the kill point"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
+    kill_at_marker(_KILL_AFTER_COMMIT.format(repo=str(REPO)), settings.home)
     engine = _engine(settings)
     assert not engine.journal.path.exists()  # the batch was begun and committed in the write log alone
     pending = engine.journal.pending()

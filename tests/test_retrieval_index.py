@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,33 +70,10 @@ def _free_port() -> int:
 
 
 @pytest.mark.integration
-def test_chroma_http_server_contract(tmp_path):
+def test_chroma_http_server_contract(chroma_url):
     from agentmem.retrieval.chroma import ChromaIndex
 
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    if not Path(exe).exists():
-        pytest.skip("the `chroma` server executable is not installed")
-    port = _free_port()
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        index = None
-        while time.time() < deadline:
-            try:
-                index = ChromaIndex.http(f"http://127.0.0.1:{port}")
-                break
-            except Exception:
-                if proc.poll() is not None:
-                    pytest.fail(f"chroma server exited with {proc.returncode}")
-                time.sleep(0.5)
-        assert index is not None, "chroma server did not come up within 60 s"
-        _exercise(index)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    _exercise(ChromaIndex.http(chroma_url))
 
 
 def test_chroma_url_errors_are_clear():

@@ -4,10 +4,6 @@ a re-entrant read/write lock, and fact batches journalled without walking the st
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -102,7 +98,7 @@ engine.apply([AddItem(store="facts", title=f"batch {{i}}", text=f"batch fact {{i
 """
 
 
-def test_fact_batch_killed_mid_apply_is_undone(settings, tmp_path):
+def test_fact_batch_killed_mid_apply_is_undone(settings, kill_at_marker):
     from agentmem.learning.controller import ReflectiveController
     from agentmem.learning.snapshots import scan_root
     from agentmem.learning.wiring import open_memory
@@ -111,16 +107,7 @@ def test_fact_batch_killed_mid_apply_is_undone(settings, tmp_path):
     FactStore.from_settings(settings).insert("an old fact", namespace="a/default", item_id="f_old")
     root = settings.paths.stores / "facts"
     before = scan_root(root)
-    script = tmp_path / "writer.py"
-    script.write_text(_KILL.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script), str(settings.home)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (settings.home / "reached").exists():
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline, "the writer never reached the kill point"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
+    kill_at_marker(_KILL.format(repo=str(REPO)), settings.home)
     assert len(scan_root(root)) == len(before) + 4  # four facts of the batch were written, none committed
     state, registry = open_memory(settings)
     report = ReflectiveController(state, settings.home, registry=registry).engine.apply([])

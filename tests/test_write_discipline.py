@@ -4,12 +4,9 @@ journal blobs and usage history stay bounded, recall skips a broken source."""
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -139,23 +136,13 @@ _KILL = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_kill_then_write_then_recover_loses_nothing(tmp_path):
+def test_kill_then_write_then_recover_loses_nothing(tmp_path, kill_at_marker):
     home = tmp_path / "home"
     state, registry = record_stores(home, ["behaviors", "facts"])
     seed_record(state.stores["behaviors"], "b0", "Behavior 0", "Behavior number 0.")
     seed_record(state.stores["facts"], "f0", "Old fact", "an old fact")
     before = {n: scan_root(r) for n, r in state.roots().items()}
-    script = tmp_path / "writer.py"
-    script.write_text(_KILL.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script), str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (home / "reached").exists():
-        assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-    (home / "reached").unlink()
+    kill_at_marker(_KILL.format(repo=str(REPO)), home)
     # another writer, on another path, writes after the crash and before any recovery
     state2, _ = record_stores(home, ["behaviors", "facts"])
     seed_record(state2.stores["facts"], "late", "Late fact", "written after the crash by someone else")

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..fileio import atomic_write_json, flush_group, fsync_fd, read_json
+from ..fileio import atomic_write_json, flush_group, fsync_barrier, read_json
 
 
 class JournalRecord(BaseModel):
@@ -69,8 +69,8 @@ class WriteLog:
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._fh.write("".join(line + "\n" for line in lines))
         self._fh.flush()
-        # fsync_barrier: and every fsync the batch started before this line; inside a bulk import's group commit: synced with the batch
-        fsync_fd(self._fh.fileno(), self.path)
+        # on disk with every fsync the batch started before it; in a sync_once group (a bulk import): at the group's sync
+        fsync_barrier(self._fh.fileno(), self.path)
 
     def begin(self, record: dict[str, Any], *, durable: bool) -> None:
         """Start the log with the batch's begin record (``B<TAB>json``). ``durable=False`` leaves
