@@ -10,7 +10,7 @@ its query once.
 A model call (:func:`encode_normalized`) runs the loaded model's own modules (tokenizer,
 transformer, mean pooling) and L2-normalises, under ``torch.inference_mode``, without
 ``SentenceTransformer.encode``'s per-call set-up (``model.eval()`` and device look-ups that walk
-every module: about 4 ms a call, a sixth of a short query's embedding here). The model is put in
+every module: about 2 ms a call measured in one process, `benchmarks/results/embed_call_ab.md`). The model is put in
 eval mode once, at load. The vectors equal ``encode(..., normalize_embeddings=True)``'s
 (``tests/test_embedder_fast_path.py``).
 """
