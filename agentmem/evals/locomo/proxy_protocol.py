@@ -274,9 +274,9 @@ def measure_latency(report: dict[str, Any], checkpoint_root: str | Path, data_pa
     reward, seed = best.split(":", 1)[1], entry["seeds"][0]
     path = (proxies[best].get("embedder_paths") or [None])[0]
     doc_embedder = default_embedder(settings)  # turns keep the base model's vectors
-    if path:
-        from agentmem.retrieval.embedder import MiniLMEmbedder
+    from agentmem.retrieval.embedder import MiniLMEmbedder, encode_normalized
 
+    if path:
         embedder: Any = MiniLMEmbedder(model_path=path)  # the fine-tuned query encoder
     else:
         embedder = doc_embedder
@@ -297,7 +297,7 @@ def measure_latency(report: dict[str, Any], checkpoint_root: str | Path, data_pa
         for qa in qs[: max(1, queries // max(1, len(corpora)))]:
             t0 = _time.perf_counter()
             if live is not None:
-                qv = np.asarray(live.encode([qa.question], normalize_embeddings=True, show_progress_bar=False)[0], dtype=np.float32)
+                qv = encode_normalized(live, [qa.question], 1)[0]
             else:
                 qv = np.asarray(embedder.embed([qa.question])[0], dtype=np.float32)
             t1 = _time.perf_counter()
