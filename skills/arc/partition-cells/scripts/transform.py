@@ -24,7 +24,7 @@ def board(g, bg=0):
     """(separator colour, row spans, column spans) of the finest split by full lines of one colour other
     than the background, or None."""
     h, w = g.shape
-    best = None
+    found = []
     for sep in np.unique(g):
         if sep == bg:
             continue
@@ -33,9 +33,14 @@ def board(g, bg=0):
         if (not rows.any() and not cols.any()) or rows.all() or cols.all():
             continue
         rs, cs = _spans(rows, h), _spans(cols, w)
-        if len(rs) * len(cs) >= 2 and (best is None or len(rs) * len(cs) > len(best[1]) * len(best[2])):
-            best = (int(sep), rs, cs)
-    return best
+        if len(rs) * len(cs) >= 2:
+            # a colour found only on its full lines is a cleaner separator than one also drawn inside the cells
+            pure = int((g == sep).sum()) == int(rows.sum()) * w + int(cols.sum()) * h - int(rows.sum()) * int(cols.sum())
+            found.append((pure, len(rs) * len(cs), int(sep), rs, cs))
+    if not found:
+        return None
+    best = max(found, key=lambda f: (f[0], f[1], -f[2]))
+    return best[2], best[3], best[4]
 
 
 def _orient(a, name):
