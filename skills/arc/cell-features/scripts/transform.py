@@ -1,0 +1,157 @@
+"""Recolour cells by a small lookup learned from the train pairs: the cell's colour plus one or two features
+of the cell or of the object it belongs to (position parity, neighbour colours, object size, the cell's
+place inside its object), the features chosen as the smallest set that explains every pair and predicts
+each pair from the others (leave-one-out)."""
+import numpy as np
+
+PARAMS = []
+FEATURES = ("x2", "y2", "x3", "y3", "nb4", "nb8", "osize", "low", "right", "idx2", "border", "ncount")
+_CACHE = {}
+
+
+def _objects(g, bg):
+    """Per cell: object id (8-connected same colour, background cells -1), with each object's cells."""
+    from scipy import ndimage
+
+    ids = np.full(g.shape, -1)
+    n = 0
+    for c in np.unique(g):
+        if c == bg:
+            continue
+        lab, k = ndimage.label(g == c, structure=np.ones((3, 3), dtype=int))
+        ids[lab > 0] = lab[lab > 0] - 1 + n
+        n += k
+    return ids, n
+
+
+def features(g, bg=0):
+    """Every feature of every cell, as integer arrays shaped like ``g``."""
+    key = (g.shape, g.tobytes(), bg)
+    if key in _CACHE:
+        return _CACHE[key]
+    h, w = g.shape
+    y, x = np.mgrid[0:h, 0:w]
+    f = {"color": g.astype(np.int64), "ink": (g != bg).astype(np.int64), "x2": x % 2, "y2": y % 2, "x3": x % 3, "y3": y % 3}
+    p = np.pad(g, 1, constant_values=-1)
+    n4 = [p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]]
+    n8 = n4 + [p[:-2, :-2], p[:-2, 2:], p[2:, :-2], p[2:, 2:]]
+    f["nb4"] = sum((1 << (nb + 1)) * ((nb != g) & (nb != bg) & (nb >= 0)) for nb in n4)
+    f["nb8"] = sum((1 << (nb + 1)) * ((nb != g) & (nb != bg) & (nb >= 0)) for nb in n8)
+    f["ncount"] = sum(((nb == g) & (g != bg)).astype(int) for nb in n8)
+    ids, n = _objects(g, bg)
+    osize = low = right = idx2 = border = np.zeros(g.shape, dtype=np.int64)
+    if n:
+        from scipy import ndimage
+
+        obj = ids >= 0
+        oid = np.where(obj, ids, 0)
+        boxes = ndimage.find_objects(ids + 1)  # one (row slice, column slice) per object id
+        y0 = np.array([b[0].start for b in boxes])
+        y1 = np.array([b[0].stop for b in boxes])
+        x0 = np.array([b[1].start for b in boxes])
+        x1 = np.array([b[1].stop for b in boxes])
+        hh, ww = (y1 - y0)[oid], (x1 - x0)[oid]
+        osize = np.where(obj, np.bincount(ids[obj], minlength=n)[oid], 0)
+        low = np.where(obj, 1 + ((y - y0[oid]) >= hh - hh // 2), 0)  # 2: the lower half (a middle row counts as upper)
+        right = np.where(obj, 1 + ((x - x0[oid]) >= ww - ww // 2), 0)
+        edge = (y0 == 0) | (x0 == 0) | (y1 == h) | (x1 == w)
+        border = np.where(obj, 1 + edge[oid], 0)
+        flat = ids.ravel()
+        order = np.argsort(flat, kind="stable")  # cells grouped by object, reading order inside each
+        sf = flat[order]
+        start = np.searchsorted(sf, sf)  # first position of each cell's object in that order
+        rank = np.empty(flat.size, dtype=np.int64)
+        rank[order] = np.arange(flat.size) - start
+        idx2 = np.where(obj, 1 + rank.reshape(g.shape) % 2, 0)
+    f.update({"osize": osize, "low": low, "right": right, "idx2": idx2, "border": border})
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[key] = f
+    return f
+
+
+def _keys(g, feats, bg):
+    f = features(g, bg)
+    k = np.zeros(g.shape, dtype=np.int64)
+    for name in feats:
+        k = k * 4099 + f[name]
+    return k
+
+
+def _table(pairs, feats, bg):
+    """key -> output colour over the pairs' cells, or None on a conflict."""
+    ks = np.concatenate([_keys(a, feats, bg).ravel() for a, _ in pairs])
+    vs = np.concatenate([np.where(b == a, -1, b).ravel() for a, b in pairs])  # -1: the cell keeps its colour
+    uk, inv = np.unique(ks, return_inverse=True)
+    first = np.zeros(uk.size, dtype=np.int64)
+    first[inv] = vs
+    if (first[inv] != vs).any():
+        return None
+    return uk, first
+
+
+def _apply(g, feats, uk, vals, bg):
+    k = _keys(g, feats, bg).ravel()
+    pos = np.searchsorted(uk, k)
+    pos[pos >= uk.size] = 0
+    hit = (uk[pos] == k) & (vals[pos] >= 0)
+    out = g.ravel().copy()
+    out[hit] = vals[pos[hit]]
+    return out.reshape(g.shape)
+
+
+def transform(grid, feats=(), table=None, bg=0):
+    """``feats``: ``color`` or ``ink`` (coloured or not) then the features; ``table``: rows ``[*feature values,
+    output colour]``; a cell whose key is not listed keeps its colour."""
+    g = np.asarray(grid)
+    rows = np.asarray(table or [], dtype=np.int64).reshape(-1, len(feats) + 1)
+    k = np.zeros(rows.shape[0], dtype=np.int64)
+    for i in range(len(feats)):
+        k = k * 4099 + rows[:, i]
+    order = np.argsort(k)
+    return _apply(g, list(feats), k[order], rows[order, -1], bg)
+
+
+def _rows(pairs, feats, bg):
+    """The table as plain rows (only keys whose colour changes)."""
+    rows = {}
+    for a, b in pairs:
+        f = features(a, bg)
+        for y, x in zip(*np.nonzero(a != b)):
+            rows[tuple(int(f[n][y, x]) for n in feats)] = int(b[y, x])
+    return [list(k) + [v] for k, v in sorted(rows.items())]
+
+
+def fit(train_pairs):
+    pairs = [(np.asarray(a), np.asarray(b)) for a, b in train_pairs]
+    if len(pairs) < 2 or any(a.shape != b.shape for a, b in pairs) or all(np.array_equal(a, b) for a, b in pairs):
+        return []
+    if any(a.size > 900 for a, _ in pairs):
+        return []
+    # each changed cell's colour must change the same way whenever its key does (checked below); a plain colour
+    # map (no feature needed) is color-map's job
+    if _table(pairs, ("color",), 0) is not None:
+        return []
+    out = []
+    for base in ("color", "ink"):
+        if _table(pairs, (base,) + FEATURES, 0) is None:
+            continue  # not even every feature together explains the pairs: no subset will
+        for feats in [(f,) for f in FEATURES] + [(f1, f2) for i, f1 in enumerate(FEATURES) for f2 in FEATURES[i + 1:]]:
+            p = _try(pairs, (base,) + feats)
+            if p is not None:
+                out.append(p)
+                if len(out) >= 2:
+                    return out
+    return out
+
+
+def _try(pairs, feats):
+    if _table(pairs, feats, 0) is None:
+        return None
+    for i in range(len(pairs)):  # leave one out: the others' table must reproduce the held-out pair
+        rest = pairs[:i] + pairs[i + 1:]
+        t = _table(rest, feats, 0)
+        if t is None or not np.array_equal(_apply(pairs[i][0], feats, t[0], t[1], 0), pairs[i][1]):
+            return None
+    p = {"feats": list(feats), "table": _rows(pairs, feats, 0)}
+    return p if all(np.array_equal(transform(a, **p), b) for a, b in pairs) else None
