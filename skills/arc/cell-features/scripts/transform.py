@@ -6,6 +6,7 @@ import numpy as np
 
 PARAMS = []
 FEATURES = ("x2", "y2", "x3", "y3", "nb4", "nb8", "osize", "low", "right", "idx2", "border", "ncount")
+MAX_SETTINGS = 2
 _CACHE = {}
 
 
@@ -140,7 +141,7 @@ def fit(train_pairs):
             p = _try(pairs, (base,) + feats)
             if p is not None:
                 out.append(p)
-                if len(out) >= 2:
+                if len(out) >= MAX_SETTINGS:
                     return out
     return out
 

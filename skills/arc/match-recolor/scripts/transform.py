@@ -3,10 +3,20 @@ corner drawn in a marker colour (learned from the examples)."""
 import numpy as np
 
 PARAMS = []
+_CACHE = {}
 
 
 def _objects(g, bg=0):
-    """8-connected one-colour objects as (colour, sorted cell list)."""
+    """8-connected one-colour objects as (colour, sorted cell list), memoised (fit tries several settings)."""
+    key = (g.shape, g.tobytes(), bg)
+    if key not in _CACHE:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = _label(g, bg)
+    return _CACHE[key]
+
+
+def _label(g, bg):
     from scipy import ndimage
 
     out = []
@@ -14,9 +24,9 @@ def _objects(g, bg=0):
         if c == bg:
             continue
         lab, n = ndimage.label(g == c, structure=np.ones((3, 3), dtype=int))
-        for i in range(1, n + 1):
-            ys, xs = np.nonzero(lab == i)
-            out.append((int(c), sorted(zip(ys.tolist(), xs.tolist()))))
+        for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+            ys, xs = np.nonzero(lab[sl] == i)
+            out.append((int(c), sorted(zip((ys + sl[0].start).tolist(), (xs + sl[1].start).tolist()))))
     return out
 
 
