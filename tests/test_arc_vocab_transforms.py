@@ -69,6 +69,19 @@ def test_partition_cells_position_table_and_orientations():
     assert solves("partition-cells", pairs, [[2, 2, 5, 0, 0], [0, 8, 5, 0, 0]], [[2, 2, 5, 8, 0], [0, 8, 5, 2, 2]])
 
 
+def test_partition_cells_expand_and_place():
+    # expand: the emptiest cell's pixel (i, j) fills board cell (i, j)
+    g = [[1, 2, 5, 3, 0], [4, 6, 5, 0, 0], [5, 5, 5, 5, 5], [7, 8, 5, 9, 1], [2, 3, 5, 4, 6]]
+    assert run("partition-cells", g, mode="expand", select="fewest") == [
+        [3, 3, 5, 0, 0], [3, 3, 5, 0, 0], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0], [0, 0, 5, 0, 0]]
+    # place: the cell holding a 4 moves to the cell its 4 points at; the rest is cleared
+    h = [[4, 1, 5, 2, 0], [0, 0, 5, 0, 3], [5, 5, 5, 5, 5], [0, 2, 5, 0, 0], [0, 0, 5, 6, 0]]
+    assert run("partition-cells", h, mode="place", select=4) == [
+        [4, 1, 5, 0, 0], [0, 0, 5, 0, 0], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0], [0, 0, 5, 0, 0]]
+    with pytest.raises(ValueError):  # two cells hold the marker
+        T["partition-cells"].apply(np.array(h), {"mode": "place", "select": 2})
+
+
 def test_fill_empty_squares_lines_and_largest_rectangle():
     noisy = [[1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 0], [1, 0, 1, 0]]
     filled = [[1, 2, 2, 1], [1, 2, 2, 1], [0, 1, 1, 0], [1, 0, 1, 0]]

@@ -3,7 +3,7 @@ into the others, fill the fullest cell, paint cells by their place in the board,
 import numpy as np
 
 PARAMS = [{"mode": "copy"}, {"mode": "fullest"}]
-MODES = ("copy", "overlay", "fullest", "position", "orient")
+MODES = ("copy", "overlay", "fullest", "position", "orient", "expand", "place")
 #: the 8 orientations of a square (identity first); a non-square cell only has the 4 that keep its shape
 ORIENTS = ("id", "r90", "r180", "r270", "fliplr", "flipud", "transpose", "antitranspose")
 
@@ -60,10 +60,21 @@ def _role(i, n):
 
 
 def _source(cells, bg, select):
-    """Index of the source cell: the only non-empty one, the fullest, or the first in reading order."""
+    """Index of the source cell: the only non-empty one, the fullest, the emptiest, the first in reading
+    order, or (``select`` an int) the only one holding that colour."""
     counts = [int((c != bg).sum()) for c in cells]
     if select == "first":
         return 0
+    if isinstance(select, int):
+        hits = [i for i, c in enumerate(cells) if (c == select).any()]
+        if len(hits) != 1:
+            raise ValueError("not exactly one cell holds the marker colour")
+        return hits[0]
+    if select == "fewest":
+        low = min(counts)
+        if counts.count(low) != 1:
+            raise ValueError("no single emptiest cell")
+        return counts.index(low)
     if select == "only":
         filled = [i for i, n in enumerate(counts) if n]
         if len(filled) != 1:
@@ -99,6 +110,19 @@ def transform(grid, mode="copy", select="only", color=None, table=None, orients=
                     out[r0:r1, c0:c1] = int(table[key])
         return out
     src = cells[_source(cells, bg, select)]
+    if mode in ("expand", "place"):
+        if src.shape != (len(rs), len(cs)):
+            raise ValueError("the source cell's size is not the board's")
+        for i, (r0, r1) in enumerate(rs):
+            for j, (c0, c1) in enumerate(cs):
+                if mode == "expand":  # cell (i, j) filled with the source's pixel (i, j)
+                    out[r0:r1, c0:c1] = src[i, j]
+                else:  # the source moves to the cell its marker pixel points at; every other cell is cleared
+                    hit = src[i, j] == select
+                    if hit and src.shape != (r1 - r0, c1 - c0):
+                        raise ValueError("cell shapes differ")
+                    out[r0:r1, c0:c1] = src if hit else bg
+        return out
     for k, ((r0, r1, c0, c1), c) in enumerate(zip(boxes, cells)):
         if mode == "orient":
             name = (orients or [])[k] if k < len(orients or []) else "id"
@@ -146,6 +170,13 @@ def fit(train_pairs):
             out.append(p)
     if _ok(pairs, {"mode": "fullest"}):
         out.append({"mode": "fullest"})
+    for select in ("fewest", "fullest", "only"):
+        if _ok(pairs, {"mode": "expand", "select": select}):
+            out.append({"mode": "expand", "select": select})
+    common = set.intersection(*[{int(v) for v in np.unique(a)} for a, _ in pairs]) - {0}
+    for m in sorted(common):
+        if _ok(pairs, {"mode": "place", "select": m}):
+            out.append({"mode": "place", "select": m})
     p = _fit_position(pairs)
     if p is not None:
         out.append(p)
