@@ -274,6 +274,14 @@ def test_symmetry_paint_completes_quarter_turns_in_a_new_colour():
     full = h.copy()
     h[2, 3] = 0
     assert run("symmetry-paint", h.tolist(), group="r180", centre="best") == full.tolist()
+    # pivot: a plus of 4s is the only symmetric object; the 2s are mirrored both ways about its centre
+    p = np.zeros((7, 7), dtype=int)
+    p[3, 2:5] = 4
+    p[2:5, 3] = 4
+    p[0, 0] = p[0, 1] = 2
+    q = p.copy()
+    q[0, 6] = q[0, 5] = q[6, 0] = q[6, 1] = q[6, 6] = q[6, 5] = 2
+    assert run("symmetry-paint", p.tolist(), group="both", centre="pivot") == q.tolist()
     # a changed coloured cell is not a completion: refused
     assert fit("symmetry-paint", [([[1, 0], [0, 0]], [[2, 0], [0, 0]])]) == []
 

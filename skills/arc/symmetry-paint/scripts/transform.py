@@ -39,6 +39,36 @@ def _best(g, group, bg):
     raise ValueError("no centre of symmetry")
 
 
+def _pivot(g, group, bg):
+    """The centre of the one object (8-connected, one colour, 3+ cells) that is itself symmetric under the group
+    while the picture is not: a marker the rest is mirrored about."""
+    from scipy import ndimage
+
+    h, w = g.shape
+    found = []
+    for c in np.unique(g):
+        if c == bg:
+            continue
+        lab, n = ndimage.label(g == c, structure=np.ones((3, 3), dtype=int))
+        for i in range(1, n + 1):
+            ys, xs = np.nonzero(lab == i)
+            if ys.size < 3:
+                continue
+            cy, cx = int(ys.min() + ys.max()), int(xs.min() + xs.max())
+            cells = set(zip(ys.tolist(), xs.tolist()))
+            ok = True
+            for op in GROUPS[group]:
+                ny, nx = _image(ys, xs, op, cy, cx)
+                if ((ny % 2) | (nx % 2)).any() or not set(zip((ny // 2).tolist(), (nx // 2).tolist())) <= cells:
+                    ok = False
+                    break
+            if ok:
+                found.append((cy, cx))
+    if len(found) != 1:
+        raise ValueError("not exactly one symmetric marker object")
+    return found[0]
+
+
 def _centre(g, where, bg, group="lr"):
     """(cy, cx), doubled so that half-cells are integers."""
     h, w = g.shape
@@ -46,6 +76,8 @@ def _centre(g, where, bg, group="lr"):
         return h - 1, w - 1
     if where == "best":
         return _best(g, group, bg)
+    if where == "pivot":
+        return _pivot(g, group, bg)
     mask = g != bg
     if where == "largest":
         from scipy import ndimage
@@ -99,7 +131,7 @@ def fit(train_pairs):
     colors = [None] + ([next(iter(added))] if len(added) == 1 else [])
     out = []
     for color in colors:
-        for centre in ("grid", "drawing", "largest", "best"):
+        for centre in ("grid", "drawing", "largest", "best", "pivot"):
             for group in GROUPS:
                 p = {"group": group, "centre": centre, "color": color}
                 try:
