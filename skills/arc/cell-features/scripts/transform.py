@@ -5,7 +5,7 @@ each pair from the others (leave-one-out)."""
 import numpy as np
 
 PARAMS = []
-FEATURES = ("x2", "y2", "x3", "y3", "nb4", "nb8", "osize", "low", "right", "idx2", "border", "ncount")
+FEATURES = ("x2", "y2", "x3", "y3", "nb4", "nb8", "osize", "low", "right", "idx2", "border", "ncount", "ink4", "rowc", "colc", "enclosed")
 MAX_SETTINGS = 2
 _CACHE = {}
 
@@ -39,6 +39,15 @@ def features(g, bg=0):
     f["nb4"] = sum((1 << (nb + 1)) * ((nb != g) & (nb != bg) & (nb >= 0)) for nb in n4)
     f["nb8"] = sum((1 << (nb + 1)) * ((nb != g) & (nb != bg) & (nb >= 0)) for nb in n8)
     f["ncount"] = sum(((nb == g) & (g != bg)).astype(int) for nb in n8)
+    f["ink4"] = sum(((nb != bg) & (nb >= 0)).astype(int) for nb in n4)
+    bits = np.where(g != bg, 1 << (g.astype(np.int64) + 1), 0)
+    f["rowc"] = np.broadcast_to(np.bitwise_or.reduce(bits, axis=1)[:, None], g.shape)
+    f["colc"] = np.broadcast_to(np.bitwise_or.reduce(bits, axis=0)[None, :], g.shape)
+    from scipy import ndimage
+
+    lab, _ = ndimage.label(g == bg)
+    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    f["enclosed"] = ((lab > 0) & ~np.isin(lab, edge)).astype(np.int64)
     ids, n = _objects(g, bg)
     osize = low = right = idx2 = border = np.zeros(g.shape, dtype=np.int64)
     if n:
