@@ -5,7 +5,7 @@ each pair from the others (leave-one-out)."""
 import numpy as np
 
 PARAMS = []
-FEATURES = ("x2", "y2", "x3", "y3", "nb4", "nb8", "osize", "low", "right", "idx2", "border", "ncount", "ink4", "rowc", "colc", "enclosed")
+FEATURES = ("x2", "y2", "x3", "y3", "nb4", "nb8", "osize", "low", "right", "idx2", "border", "ncount", "ink4", "rowc", "colc", "enclosed", "xc", "yc", "diag")
 MAX_SETTINGS = 2
 _CACHE = {}
 
@@ -32,7 +32,9 @@ def features(g, bg=0):
         return _CACHE[key]
     h, w = g.shape
     y, x = np.mgrid[0:h, 0:w]
-    f = {"color": g.astype(np.int64), "ink": (g != bg).astype(np.int64), "x2": x % 2, "y2": y % 2, "x3": x % 3, "y3": y % 3}
+    f = {"color": g.astype(np.int64), "ink": (g != bg).astype(np.int64), "x2": x % 2, "y2": y % 2, "x3": x % 3, "y3": y % 3,
+         "xc": 1 + np.sign(2 * x - (w - 1)), "yc": 1 + np.sign(2 * y - (h - 1)),  # before / on / after the middle line
+         "diag": (y == x).astype(np.int64) + 2 * (y + x == w - 1)}  # on the main and/or the anti-diagonal
     p = np.pad(g, 1, constant_values=-1)
     n4 = [p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]]
     n8 = n4 + [p[:-2, :-2], p[:-2, 2:], p[2:, :-2], p[2:, 2:]]
@@ -88,18 +90,6 @@ def _keys(g, feats, bg):
     return k
 
 
-def _table(pairs, feats, bg):
-    """key -> output colour over the pairs' cells, or None on a conflict."""
-    ks = np.concatenate([_keys(a, feats, bg).ravel() for a, _ in pairs])
-    vs = np.concatenate([np.where(b == a, -1, b).ravel() for a, b in pairs])  # -1: the cell keeps its colour
-    uk, inv = np.unique(ks, return_inverse=True)
-    first = np.zeros(uk.size, dtype=np.int64)
-    first[inv] = vs
-    if (first[inv] != vs).any():
-        return None
-    return uk, first
-
-
 def _apply(g, feats, uk, vals, bg):
     k = _keys(g, feats, bg).ravel()
     pos = np.searchsorted(uk, k)
@@ -138,30 +128,48 @@ def fit(train_pairs):
         return []
     if any(a.size > 900 for a, _ in pairs):
         return []
-    # each changed cell's colour must change the same way whenever its key does (checked below); a plain colour
-    # map (no feature needed) is color-map's job
-    if _table(pairs, ("color",), 0) is not None:
-        return []
+    # every train cell at once: its features, its target (-1: keeps its colour) and which pair it is from
+    feats = [features(a, 0) for a, _ in pairs]
+    cols = {n: np.concatenate([f[n].ravel() for f in feats]).astype(np.int64) for n in ("color", "ink") + FEATURES}
+    vs = np.concatenate([np.where(b == a, -1, b).ravel() for a, b in pairs]).astype(np.int64)
+    ps = np.concatenate([np.full(a.size, i) for i, (a, _) in enumerate(pairs)])
+    if _consistent(cols["color"], vs):
+        return []  # a plain colour map (no feature needed) is color-map's job
     out = []
     for base in ("color", "ink"):
-        if _table(pairs, (base,) + FEATURES, 0) is None:
+        if not _consistent(_combine(cols, (base,) + FEATURES), vs):
             continue  # not even every feature together explains the pairs: no subset will
-        for feats in [(f,) for f in FEATURES] + [(f1, f2) for i, f1 in enumerate(FEATURES) for f2 in FEATURES[i + 1:]]:
-            p = _try(pairs, (base,) + feats)
-            if p is not None:
+        for names in [(f,) for f in FEATURES] + [(f1, f2) for i, f1 in enumerate(FEATURES) for f2 in FEATURES[i + 1:]]:
+            names = (base,) + names
+            k = _combine(cols, names)
+            if not _consistent(k, vs) or not _loo(k, vs, ps):
+                continue
+            p = {"feats": list(names), "table": _rows(pairs, names, 0)}
+            if all(np.array_equal(transform(a, **p), b) for a, b in pairs):
                 out.append(p)
                 if len(out) >= MAX_SETTINGS:
                     return out
     return out
 
 
-def _try(pairs, feats):
-    if _table(pairs, feats, 0) is None:
-        return None
-    for i in range(len(pairs)):  # leave one out: the others' table must reproduce the held-out pair
-        rest = pairs[:i] + pairs[i + 1:]
-        t = _table(rest, feats, 0)
-        if t is None or not np.array_equal(_apply(pairs[i][0], feats, t[0], t[1], 0), pairs[i][1]):
-            return None
-    p = {"feats": list(feats), "table": _rows(pairs, feats, 0)}
-    return p if all(np.array_equal(transform(a, **p), b) for a, b in pairs) else None
+def _combine(cols, names):
+    k = np.zeros_like(cols["color"])
+    for n in names:
+        k = k * 4099 + cols[n]
+    return k
+
+
+def _consistent(k, vs):
+    """No key with two different targets."""
+    order = np.lexsort((vs, k))
+    ks, vv = k[order], vs[order]
+    return not ((ks[1:] == ks[:-1]) & (vv[1:] != vv[:-1])).any()
+
+
+def _loo(k, vs, ps):
+    """Leave-one-out, exactly: with a consistent table, a held-out pair is reproduced by the table of the other
+    pairs unless one of its cells changes colour under a key no other pair has (that cell would keep its colour)."""
+    kp = np.unique(np.stack([k, ps], axis=1), axis=0)
+    keys, npairs = np.unique(kp[:, 0], return_counts=True)
+    private = keys[npairs == 1]
+    return not (np.isin(k, private) & (vs != -1)).any()
