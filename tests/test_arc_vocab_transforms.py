@@ -113,7 +113,7 @@ def test_line_paint_needs_a_recurring_rule():
     # each value seen once: a memorised list of lines, refused
     assert fit("line-paint", [([[0, 5]], [[3, 3]]), ([[5, 0]], [[2, 2]])]) == []
     with pytest.raises(ValueError):  # a property never seen is not guessed
-        T["line-paint"].apply(np.array([[1, 2, 3]]), pairs and {"axis": 0, "key": "uniform", "table": {"yes": 5}})
+        T["line-paint"].apply(np.array([[1, 2, 3]]), {"axis": 0, "key": "uniform", "table": {"yes": 5}})
 
 
 def test_shift_prefix_settings_and_fit():
