@@ -91,6 +91,8 @@ def _keys(g, feats, bg):
 
 
 def _apply(g, feats, uk, vals, bg):
+    if uk.size == 0:
+        return g.copy()
     k = _keys(g, feats, bg).ravel()
     pos = np.searchsorted(uk, k)
     pos[pos >= uk.size] = 0
