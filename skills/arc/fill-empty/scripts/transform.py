@@ -3,7 +3,6 @@ all background (inside a learned margin), or the largest all-background rectangl
 import numpy as np
 
 PARAMS = []
-MODES = ("square", "lines", "rows", "cols", "largest")
 
 
 def _windows(empty, kh, kw, greedy=False):

@@ -3,7 +3,6 @@ into the others, fill the fullest cell, paint cells by their place in the board,
 import numpy as np
 
 PARAMS = [{"mode": "copy"}, {"mode": "fullest"}]
-MODES = ("copy", "overlay", "fullest", "position", "orient", "expand", "place")
 #: the 8 orientations of a square (identity first); a non-square cell only has the 4 that keep its shape
 ORIENTS = ("id", "r90", "r180", "r270", "fliplr", "flipud", "transpose", "antitranspose")
 
