@@ -138,12 +138,30 @@ def fit(train_pairs):
     if _consistent(cols["color"], vs):
         return []  # a plain colour map (no feature needed) is color-map's job
     out = []
+    fm = np.stack([cols[n] for n in FEATURES])  # features x cells
     for base in ("color", "ink"):
         if not _consistent(_combine(cols, (base,) + FEATURES), vs):
             continue  # not even every feature together explains the pairs: no subset will
-        for names in [(f,) for f in FEATURES] + [(f1, f2) for i, f1 in enumerate(FEATURES) for f2 in FEATURES[i + 1:]]:
-            names = (base,) + names
-            k = _combine(cols, names)
+        # singles; and for each, the cells it leaves in conflict (same key, different targets, adjacent once sorted):
+        # a second feature can only help if it tells every such two cells apart
+        clash = {}
+        candidates = []
+        for f in FEATURES:
+            k = _combine(cols, (base, f))
+            ci, cj = _conflicts(k, vs)
+            clash[f] = (ci, cj)
+            if ci.size == 0:
+                candidates.append(((base, f), k))
+        for i, f1 in enumerate(FEATURES):
+            ci, cj = clash[f1]
+            if ci.size == 0:
+                continue  # already consistent alone: a pair adds nothing but a finer key
+            apart = (fm[:, ci] != fm[:, cj]).all(axis=1)
+            for j in range(i + 1, len(FEATURES)):
+                if apart[j]:
+                    names = (base, f1, FEATURES[j])
+                    candidates.append((names, _combine(cols, names)))
+        for names, k in candidates:
             if not _consistent(k, vs) or not _loo(k, vs, ps):
                 continue
             p = {"feats": list(names), "table": _rows(pairs, names, 0)}
@@ -152,6 +170,14 @@ def fit(train_pairs):
                 if len(out) >= MAX_SETTINGS:
                     return out
     return out
+
+
+def _conflicts(k, vs):
+    """Index pairs of cells with the same key and different targets (neighbours in key-then-target order)."""
+    order = np.lexsort((vs, k))
+    ks, vv = k[order], vs[order]
+    bad = np.nonzero((ks[1:] == ks[:-1]) & (vv[1:] != vv[:-1]))[0]
+    return order[bad], order[bad + 1]
 
 
 def _combine(cols, names):
