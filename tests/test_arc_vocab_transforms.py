@@ -308,7 +308,7 @@ def test_bounce_ray_zigzags_off_the_side_edges_and_off_walls():
         want[y, x] = 1
     assert run("bounce-ray", g.tolist(), start=[-1, 1]) == want.tolist()
     assert {"start": [-1, 1], "color": None, "edges": "bounce"} in fit("bounce-ray", [(g.tolist(), want.tolist())])
-    # a segment's free end continues, reflecting off a wall of 2s
+    # a segment's free end continues up to the top edge, in a learned colour (the wall of 2s is not reached)
     h = np.zeros((5, 6), dtype=int)
     h[4, 0] = h[3, 1] = 8
     h[:, 5] = 2
