@@ -9,7 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agentmem.evals.arc.compose import render_program
+from agentmem.evals.arc.data import ArcTask, Pair
 from agentmem.evals.arc.library import TransformLibrary
+from agentmem.evals.arc.runner import SubprocessGridRunner
+from agentmem.evals.arc.search import CompositionSearch
 
 LIB = TransformLibrary()
 T = LIB.by_name
@@ -341,6 +345,26 @@ def test_canvas_prefix_and_fit():
         T["canvas"].apply(np.zeros((20, 20), dtype=int), {"k": 2})
 
 
+def test_new_first_steps_compose_and_run_in_the_subprocess_runner():
+    # shift one row down, then recolour 8 -> 2: two fitted/parameterised steps found by the search, rendered as one
+    # self-contained program and run in a fresh isolated Python process (the sandbox path), on the test input only
+    def pair(g):
+        g = np.array(g)
+        out = np.zeros_like(g)
+        out[1:] = g[:-1]
+        return Pair(input=g.tolist(), output=np.where(out == 8, 2, out).tolist())
+
+    task = ArcTask(id="shift-recolour", train=[pair([[8, 8, 0], [0, 0, 0], [0, 0, 0]]), pair([[0, 8, 0], [0, 0, 0]]),
+                                               pair([[0, 0, 0, 0], [8, 8, 8, 0], [0, 0, 0, 0]])],
+                   test=[pair([[0, 0, 8], [0, 8, 0], [0, 0, 0]])])
+    # cell-features and draw-lines could also explain these small grids; left out to pin the composition under test
+    res = CompositionSearch(LIB, exclude={"cell-features", "draw-lines", "cell-rule"}).solve(task.train_pairs, task.test_inputs)
+    assert res.steps is not None and [s["skill"] for s in res.steps] == ["shift", "color-map"]
+    code = render_program(LIB, res.steps)
+    assert "import agentmem" not in code
+    assert SubprocessGridRunner().run(code, task.test_inputs)[0].output == task.test[0].output
+
+
 REAL = {
     "partition-cells": "c444b776",
     "fill-empty": "6cf79266",
@@ -382,3 +406,13 @@ def test_solves_a_real_training_task_at_depth_1(skill, arc_training):
     # test outputs are only compared here, after the settings were chosen on the train pairs
     ok = any(all(np.array_equal(np.asarray(t.apply(np.asarray(a), p)), np.asarray(b)) for a, b in task.test) for p in verified[:2])
     assert ok, f"{skill}: verified on the train pairs of {task.id} but wrong on its test"
+
+
+def test_a_learned_lookup_runs_in_the_subprocess_runner(arc_training):
+    # cell-features labels objects with scipy inside the skill: the rendered program must run in a fresh process too
+    task = arc_training["ce9e57f2"]
+    pairs = [(np.asarray(a), np.asarray(b)) for a, b in task.train]
+    params = T["cell-features"].fit(pairs)[0]
+    code = render_program(LIB, [{"skill": "cell-features", "params": params, "fit": True}])
+    runs = SubprocessGridRunner().run(code, [np.asarray(a).tolist() for a, _ in task.test])
+    assert runs[0].error is None and runs[0].output == np.asarray(task.test[0][1]).tolist()
