@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out + ".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         lines = [f"# Depth-1 coverage of the shipped ARC transforms ({args.split}, {len(tasks)} tasks)", "",
                  f"Command: `python benchmarks/arc/grid_vocab_coverage.py --split {args.split}{' --search' if args.search else ''}"
+                 f"{f' --search-depth {args.search_depth}' if args.search and args.search_depth != 1 else ''}"
                  f"{' --skills-commit ' + args.skills_commit if args.skills_commit else ' --skills-dir ' + args.skills_dir if args.skills_dir else ''}`. "
                  "Each transform alone: settings from `fit` (or `PARAMS`) verified on every train pair, up to two attempts with "
                  "distinct test predictions; test outputs read only to count a solve.", "",
