@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skills-dir", default="", help="a folder of transform skills instead of the shipped skills/arc")
     ap.add_argument("--skills-commit", default="", help="the shipped skills/arc as of this git commit (e.g. the figure before a change)")
     ap.add_argument("--limit", type=int, default=0, help="first N tasks only")
-    ap.add_argument("--search", action="store_true", help="also run the real depth-1 search (two attempts)")
+    ap.add_argument("--search", action="store_true", help="also run the real search (two attempts, 3000 checks)")
+    ap.add_argument("--search-depth", type=int, default=1, help="depth of that search (2: the benchmark's default search)")
+    ap.add_argument("--tasks", default="", help="only these task ids (comma-separated, or @FILE with one id a line)")
     ap.add_argument("--out", default="", help="write PREFIX.json and PREFIX.md")
     ap.add_argument("--show", default="", help="list the tasks solved by these transforms (comma-separated)")
     args = ap.parse_args(argv)
@@ -102,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     transforms = [t for t in lib.primitives if not wanted or t.name in wanted]
     data = load_arc()
     tasks = data.training if args.split == "training" else data.evaluation
+    if args.tasks:
+        ids = Path(args.tasks[1:]).read_text(encoding="utf-8").split() if args.tasks.startswith("@") else args.tasks.split(",")
+        tasks = [t for t in tasks if t.id in set(ids)]
     if args.limit:
         tasks = tasks[: args.limit]
     t_start, c_start = time.perf_counter(), time.process_time()
@@ -122,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             (solved if any(_correct(p, gold) for p in preds) else wrong)[t.name].append(task.id)
         if args.search:
-            res = CompositionSearch(lib, max_depth=1, attempts=2, max_candidates=3000).solve(task.train_pairs, task.test_inputs)
+            res = CompositionSearch(lib, max_depth=args.search_depth, attempts=2, max_candidates=3000, max_seconds=20.0).solve(
+                task.train_pairs, task.test_inputs)
             from agentmem.evals.arc.search import apply_steps
 
             for steps in res.programs:
@@ -149,18 +155,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['max_call_ms'] or 0:8.1f} {r['median_fit_ms'] or 0:8.3f} {r['max_fit_ms'] or 0:8.1f}")
     print(f"union of depth-1 solves: {len(union)}/{len(tasks)}")
     if args.search:
-        print(f"depth-1 search (2 attempts, library order): {len(search_solved)}/{len(tasks)}")
+        print(f"depth-{args.search_depth} search (2 attempts, library order): {len(search_solved)}/{len(tasks)}")
+        print("search solved:", " ".join(search_solved))
     load_end = os.getloadavg()
     print(f"wall {wall:.1f} s, CPU {cpu:.1f} s; load {load_start[0]:.2f} -> {load_end[0]:.2f} on {os.cpu_count()} CPUs")
     for name in [s for s in args.show.split(",") if s]:
         print(f"{name}: solved {solved.get(name)}; wrong {wrong.get(name)}")
     if args.out:
         report = {"split": args.split, "tasks": len(tasks), "rows": rows, "union": len(union), "union_ids": union,
-                  "solved": solved, "wrong": wrong, "search_depth1": len(search_solved) if args.search else None,
+                  "solved": solved, "wrong": wrong, "search_depth": args.search_depth, "search_solved": len(search_solved) if args.search else None,
+                  "search_solved_ids": search_solved,
                   "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load": [load_start[0], load_end[0]], "cpus": os.cpu_count()}
         Path(args.out + ".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         lines = [f"# Depth-1 coverage of the shipped ARC transforms ({args.split}, {len(tasks)} tasks)", "",
                  f"Command: `python benchmarks/arc/grid_vocab_coverage.py --split {args.split}{' --search' if args.search else ''}"
+                 f"{f' --search-depth {args.search_depth}' if args.search and args.search_depth != 1 else ''}"
                  f"{' --skills-commit ' + args.skills_commit if args.skills_commit else ' --skills-dir ' + args.skills_dir if args.skills_dir else ''}`. "
                  "Each transform alone: settings from `fit` (or `PARAMS`) verified on every train pair, up to two attempts with "
                  "distinct test predictions; test outputs read only to count a solve.", "",
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"| {r['skill']} | {r['solved']} | {r['only_this']} | {r['wrong']} | {r['median_call_ms']} | {r['median_fit_ms']} |")
         lines += ["", f"Union: **{len(union)}/{len(tasks)}**."]
         if args.search:
-            lines.append(f"Real depth-1 search (two attempts, library order, 3000 checks): {len(search_solved)}/{len(tasks)}.")
+            lines.append(f"Real depth-{args.search_depth} search (two attempts, library order, 3000 checks): {len(search_solved)}/{len(tasks)}.")
         lines.append(f"Cost: {wall:.1f} s wall, {cpu:.1f} CPU-s; load average {load_start[0]:.2f} -> {load_end[0]:.2f} on {os.cpu_count()} CPUs.")
         Path(args.out + ".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
