@@ -97,18 +97,18 @@ def member_stats(library: TransformLibrary, tasks: list[ArcTask], cache: Path | 
 def select_members(stats: dict[str, MemberStats], *, min_tasks: int = 2, max_new: int = 12, known: set[str] = frozenset(),  # type: ignore[assignment]
                    covered: set[str] | None = None) -> list[MemberStats]:
     """Greedy cover of the tasks the members were right on (see the module text); ``known`` members are skipped."""
-    covered = set(covered or ())
+    done: set[str] = set(covered or ())
     pool = {k: s for k, s in stats.items() if k not in known and len(s.right) >= min_tasks}
     chosen: list[MemberStats] = []
-    while pool and len(chosen) < max_new:
-        def gain(s: MemberStats) -> tuple[int, int, int, str]:
-            return (len(set(s.right) - covered) - len(s.wrong), len(s.right), -len(s.features), member_key(s.features))
+    def gain(s: MemberStats, covered: set[str]) -> tuple[int, int, int, str]:
+        return (len(set(s.right) - covered) - len(s.wrong), len(s.right), -len(s.features), member_key(s.features))
 
-        best = max(pool.values(), key=gain)
-        if not set(best.right) - covered or gain(best)[0] <= 0:
+    while pool and len(chosen) < max_new:
+        best = max(pool.values(), key=lambda s: gain(s, done))
+        if not set(best.right) - done or gain(best, done)[0] <= 0:
             break
         chosen.append(best)
-        covered |= set(best.right)
+        done |= set(best.right)
         del pool[member_key(best.features)]
     return chosen
 
