@@ -107,6 +107,7 @@ def test_wake_sleep_learns_credits_and_retires_members(tmp_path):
     assert rounds[1].solved >= rounds[0].solved
     hist = learner.controller.why(f"skills/{rule}")
     assert hist.found and hist.attributes["state"] == "active"
+    assert hist.attributes["credited_uses"] >= 1 and hist.attributes["utility"] > 0  # the re-run credit reaches `memory why`
     rows = learner.controller.engine.audit.entries(store="skills", item_id=rule)
     kinds = {(r.kind, r.status) for r in rows}
     assert ("add_skill", "quarantined") in kinds and ("activate_item", "applied") in kinds and ("update_utility", "applied") in kinds, kinds
