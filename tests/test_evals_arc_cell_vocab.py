@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agentmem.evals.arc.cell_vocab import MemberStats, member_edit, select_members, task_members
+from agentmem.evals.arc.cell_vocab import MemberStats, member_edit, member_stats, select_members, task_members
 from agentmem.evals.arc.compose import render_program
 from agentmem.evals.arc.data import ArcTask, Pair
 from agentmem.evals.arc.harness import eval_tasks
@@ -65,6 +65,12 @@ def test_task_members_scores_on_training_labels_and_selection_needs_two_tasks():
     assert [c.features for c in chosen] == [["fl", "fu"]]  # one-task member and a member wrong as often as right are not chosen
     assert select_members(stats, known={"fl+fu"}) == []
     assert select_members(stats, covered={"t0", "t1"}) == []
+
+
+def test_member_mining_refuses_tasks_outside_the_training_split():
+    t = _task("ev", left_up_rule, 10).model_copy(update={"split": "evaluation"})
+    with pytest.raises(ValueError, match="training tasks only"):
+        member_stats(LIB, [t])
 
 
 def test_learned_member_never_sees_test_outputs(tmp_path):

@@ -77,7 +77,12 @@ def task_members(library: TransformLibrary, task: ArcTask) -> list[tuple[list[st
 
 
 def member_stats(library: TransformLibrary, tasks: list[ArcTask], cache: Path | None = None) -> dict[str, MemberStats]:
-    """Per member, the learning tasks where it was right or wrong (``cache``: a JSON file of per-task results)."""
+    """Per member, the learning tasks where it was right or wrong (``cache``: a JSON file of per-task results).
+
+    Reads the tasks' test outputs, so only training tasks are accepted (:class:`ValueError` otherwise)."""
+    bad = sorted(t.id for t in tasks if t.split != "training")
+    if bad:
+        raise ValueError(f"member_stats scores members on test outputs: training tasks only, got {len(bad)} others ({', '.join(bad[:5])})")
     per_task: dict[str, list[tuple[list[str], bool]]] = {}
     if cache is not None and cache.is_file():
         per_task = {k: [(list(f), bool(r)) for f, r in v] for k, v in json.loads(cache.read_text()).items()}
