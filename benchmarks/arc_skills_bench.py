@@ -296,7 +296,7 @@ def render_md(r: dict) -> str:
         f"Search: best-first depth {st.get('max_depth', 2)} over {st['transforms_shipped']} shipped transform skills (+ learned compositions), budget {st['max_candidates']} "
         f"candidate checks per search ({st['max_seconds']} s wall-clock safety net), {st['workers']} worker processes.",
         "",
-        f"Training split, {st['rounds']} wake/sleep rounds: {rounds} (of {r['training']['n']}); {r['skills_written']} learned skills proposed (compositions and cell-features members), "
+        f"Training split, {st['rounds']} wake/sleep rounds: {rounds} (of {r['training']['n']}); {r['skills_written']} learned skills proposed (compositions and cell-lookup members), "
         f"{len(r['learned_skills'])} active at the end, {len(r['skills_retired'])} retired.",
         "",
         "| round | solved | first attempt | with a learned skill | active skills | added | retired | CPU s |",

@@ -1,4 +1,4 @@
-"""The learned vocabulary: cell-features members learned in sleep from training outcomes, through the controller."""
+"""The learned vocabulary: cell-lookup members learned in sleep from training outcomes, through the controller."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from agentmem.evals.arc.search import CompositionSearch
 from agentmem.evals.arc.wake_sleep import WakeSleepConfig, WakeSleepLearner
 
 LIB = TransformLibrary()
-CF = LIB.by_name["cell-features"]
+CF = LIB.by_name["cell-lookup"]
 
 
 def left_up_rule(g):
@@ -34,7 +34,7 @@ def _task(tid, fn, seed, n_train=5, size=(9, 9)):
                    split="training")
 
 
-def test_cell_features_fits_only_the_member_it_is_told():
+def test_cell_lookup_fits_only_the_member_it_is_told():
     t = _task("x", left_up_rule, 1)
     pairs = [(np.asarray(i), np.asarray(o)) for i, o in t.train_pairs]
     assert CF.fit(pairs) == []  # no learned member named: the family tries nothing
@@ -84,7 +84,7 @@ def test_learned_member_never_sees_test_outputs(tmp_path):
     lib = TransformLibrary(learned=tmp_path / "lib")
     assert [u.name for u in lib.learned] == [edit.name]
     clean = CompositionSearch(lib, attempts=2).solve(t.train_pairs, t.test_inputs)
-    assert clean.programs and clean.programs[0][-1]["skill"] == "cell-features"
+    assert clean.programs and clean.programs[0][-1]["skill"] == "cell-lookup"
     for out in ([[9] * 7] * 7, [[0]]):
         poisoned = t.model_copy(update={"test": [Pair(input=p.input, output=out) for p in t.test]})
         assert CompositionSearch(lib, attempts=2).solve(poisoned.train_pairs, poisoned.test_inputs).programs == clean.programs
@@ -106,7 +106,7 @@ def test_wake_sleep_learns_credits_and_retires_members(tmp_path):
     learner = WakeSleepLearner(tmp_path / "w", WakeSleepConfig(rounds=2, workers=1, max_candidates=3000, max_seconds=120, validation_every=50),
                                runner=InProcessGridRunner(), progress=False)
     rounds = learner.learn(eval_tasks("training", tasks=tasks))
-    added = [n for n in rounds[0].added if n.startswith("arc-cell-features-")]
+    added = [n for n in rounds[0].added if n.startswith("arc-cell-lookup-")]
     assert added and set(added) <= set(rounds[0].activated), rounds[0]
     rule = next(n for n in added if "fl" in n and "fu" in n)
     assert rounds[1].positive_credits >= 1 and rule in learner.active(), rounds[1]

@@ -1,6 +1,6 @@
-"""A learned vocabulary: members of the ``cell-features`` family that generalised on training tasks.
+"""A learned vocabulary: members of the ``cell-lookup`` family that generalised on training tasks.
 
-The shipped ``skills/arc/cell-features`` transform is a *family* of cell rules (a cell's output colour
+The shipped ``skills/arc/cell-lookup`` transform is a *family* of cell rules (a cell's output colour
 looked up from its own colour and 1-2 of ~36 per-cell features: ~670 members). Trying every member on
 every intermediate grid of a search is too costly, and most members are memorisers; so on its own the
 skill tries nothing, and which members the search may use is **learned** here, in sleep:
@@ -13,7 +13,7 @@ skill tries nothing, and which members the search may use is **learned** here, i
    tasks it verified but got wrong, while it covers a new task and was right on ``min_tasks`` or more
    tasks (a one-task member is a one-task solution, not an abstraction).
 3. :func:`member_edit`: each selected member becomes a typed :class:`~agentmem.learning.edits.AddSkill`
-   through the reflective controller: a one-step learned composition ``cell-features(features=...)``
+   through the reflective controller: a one-step learned composition ``cell-lookup(features=...)``
    re-fitted on each task (the features are the ``FIT_HINT`` of the slot), with its own sandbox test
    (the source tasks' train pairs), quarantined until it passes. Credit by re-run and retirement are
    the wake/sleep learner's, as for any learned composition.
@@ -39,7 +39,7 @@ from agentmem.fileio import atomic_write_json
 from agentmem.learning.edits import AddSkill
 from agentmem.types import Provenance, Trust
 
-FAMILY = "cell-features"
+FAMILY = "cell-lookup"
 
 
 class MemberStats(BaseModel):
@@ -132,7 +132,7 @@ def member_edit(library: TransformLibrary, member: MemberStats, train_pairs: dic
             "shape": "same", "colors": "changes", "abstracted_from": tasks, "wrong_on": sorted(member.wrong), "round": round_no, "parameterised": False}
     what = " and ".join(f"`{f}`" for f in feats)
     description = (f"Learned ARC cell rule: each cell's output colour looked up from its own colour and {', '.join(feats)} "
-                   f"(a member of the cell-features family). Use on ARC tasks whose output keeps the input's shape and recolours cells "
+                   f"(a member of the cell-lookup family). Use on ARC tasks whose output keeps the input's shape and recolours cells "
                    f"by {', '.join(feats)}; it verified and was right on {len(tasks)} training tasks.")[:1024]
     body = (f"# {name}\n\n## Concept\n\nA member of the `{FAMILY}` family: the cell's own colour and {what} as the key of a lookup "
             f"table fitted on each new task's train pairs (no conflict, leave-one-out). Learned in wake/sleep round {round_no}: over the "
@@ -144,5 +144,5 @@ def member_edit(library: TransformLibrary, member: MemberStats, train_pairs: dic
     files = {"scripts/transform.py": render_program(library, steps), "scripts/test_transform.py": SKILL_TEST,
              COMPOSITION_FILE: json.dumps(info, indent=1, sort_keys=True), "references/train_pairs.json": json.dumps(pairs)}
     return AddSkill(name=name, description=description, body=body, playbook=True, files=files, trust=Trust.learned, proposer="arc:sleep-vocabulary",
-                    reason=f"cell-features member {member_key(feats)} verified and was right on {len(tasks)} training tasks, wrong on {len(member.wrong)}",
+                    reason=f"cell-lookup member {member_key(feats)} verified and was right on {len(tasks)} training tasks, wrong on {len(member.wrong)}",
                     provenance=Provenance(source="learned", task_id=tasks[0], run_id=run_id, note=f"selected from {', '.join(tasks)}"))

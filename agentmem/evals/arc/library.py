@@ -66,7 +66,7 @@ class Transform:
 
     def fit(self, pairs: list[tuple[Any, Any]], hint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Fitted settings on ``pairs``; ``hint``: a fixed slot's parameters, of which those the module names in
-        ``FIT_HINT`` restrict its fit (a learned member of a family, e.g. ``cell-features``' feature subset)."""
+        ``FIT_HINT`` restrict its fit (a learned member of a family, e.g. ``cell-lookup``' feature subset)."""
         keys = getattr(self.module, "FIT_HINT", ()) or ()
         kw = {k: hint[k] for k in keys if hint and k in hint}
         return list(self.module.fit(pairs, **kw) or [])

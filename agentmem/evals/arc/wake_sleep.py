@@ -72,7 +72,7 @@ class WakeSleepConfig(BaseModel):
     max_new_skills: int = Field(default=12, ge=0, description="New skills proposed per sleep.")
     max_credit_reruns: int = Field(default=6, ge=1, description="Credit re-runs per learned skill and round (the first uses by task id).")
     parameterised: bool = Field(default=True, description="Sleep abstracts skill sequences with open parameters (False: sub-programs with fixed parameters).")
-    vocabulary: bool = Field(default=True, description="Sleep also learns members of the cell-features family that verified and were right on learning tasks (:mod:`.cell_vocab`).")
+    vocabulary: bool = Field(default=True, description="Sleep also learns members of the cell-lookup family that verified and were right on learning tasks (:mod:`.cell_vocab`).")
     max_new_members: int = Field(default=12, ge=0, description="Vocabulary members proposed per sleep.")
     min_saving: float = Field(default=0.02, ge=0, description="Share of the candidate budget a skill must save on a task to count as helping.")
 
@@ -283,7 +283,7 @@ class WakeSleepLearner:
             rr.activated = sorted(set(self.active()) - before)
 
     def _sleep_vocabulary(self, r: int, recs: dict[str, dict], by_id: dict[str, ArcTask], validation: set[str], rr: RoundReport, known: set[str]) -> None:
-        """Members of the cell-features family right on two or more learning tasks become learned skills (:mod:`.cell_vocab`)."""
+        """Members of the cell-lookup family right on two or more learning tasks become learned skills (:mod:`.cell_vocab`)."""
         from agentmem.evals.arc.cell_vocab import member_edit, member_key, member_name, member_stats, select_members
 
         learning = [by_id[t] for t in sorted(recs) if t not in validation]

