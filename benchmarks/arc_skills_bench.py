@@ -88,9 +88,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--arc2", action="store_true", help="Also run the ARC-AGI-2 evaluation split (both configurations).")
     ap.add_argument("--ablate-prior", action="store_true",
                     help="Also run the evaluation with the learned library but without the learned prior (paired against both rows).")
-    ap.add_argument("--phase", default="all", choices=["all", "shipped", "learn"],
+    ap.add_argument("--phase", default="all", choices=["all", "shipped", "learn", "rounds"],
                     help="shipped: only the shipped-transforms evaluation(s), which need no learning and may run beside "
-                         "'learn' (rounds + learned evaluation(s)) in another process on the same --work; all: both in turn.")
+                         "'learn' (rounds + learned evaluation(s)) in another process on the same --work; all: both in turn; rounds: only the training rounds (then learn skips them).")
     ap.add_argument("--attempt-pool", type=int, default=0,
                     help="Learned condition only: collect this many verified programs (same budget window) and choose the two attempts "
                          "with the attempt ranker learned from the wake rounds (agentmem.evals.arc.ranked_wake_sleep); 0: the first-two rule.")
@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = WakeSleepConfig(rounds=args.rounds, max_candidates=args.max_candidates, max_seconds=args.max_seconds, workers=args.workers,
                           max_depth=args.max_depth)
     phases = set() if args.report_only else ({"shipped", "learn"} if args.phase == "all" else {args.phase})
+    if "rounds" in phases:  # only the training rounds (the evaluation split is not read); --phase learn then skips them
+        phases = {"learn"}
+        args.rounds_only = True
     ds = load_arc() if phases else None
     evals = eval_tasks(args.eval_split, ds)[: args.eval_limit] if phases else []
     tasks2 = []
@@ -131,7 +134,17 @@ def main(argv: list[str] | None = None) -> dict:
         train = eval_tasks("training", ds)
         train = train[: args.train_limit] if args.train_limit else train
         learner = WakeSleepLearner(work, cfg, progress=True) if not args.attempt_pool else _ranked(work, cfg, args.attempt_pool)
-        timed("rounds", timing, lambda: learner.learn(train))
+        done = json.loads((work / "rounds.json").read_text()) if (work / "rounds.json").is_file() else []
+        if len(done) >= args.rounds:
+            print(f"{len(done)} rounds already in {work / 'rounds.json'}: not re-run")
+            prev = json.loads((work / "phase-learn.json").read_text()) if (work / "phase-learn.json").is_file() else {}
+            timing.update({k: v for k, v in prev.items() if k.startswith("rounds_")})
+        else:
+            timed("rounds", timing, lambda: learner.learn(train))
+        if getattr(args, "rounds_only", False):
+            atomic_write_json(work / "phase-learn.json", timing)
+            print(f"training rounds done: {work / 'rounds.json'}")
+            return {}
         timed("eval_learned", timing, lambda: learner.evaluate("eval-learned", args.eval_split, evals, learned=True))
         if args.ablate_prior:
             timed("eval_noprior", timing, lambda: learner.evaluate("eval-learned-noprior", args.eval_split, evals, learned=True, prior=False))
@@ -283,7 +296,7 @@ def render_md(r: dict) -> str:
         f"Search: best-first depth {st.get('max_depth', 2)} over {st['transforms_shipped']} shipped transform skills (+ learned compositions), budget {st['max_candidates']} "
         f"candidate checks per search ({st['max_seconds']} s wall-clock safety net), {st['workers']} worker processes.",
         "",
-        f"Training split, {st['rounds']} wake/sleep rounds: {rounds} (of {r['training']['n']}); {r['skills_written']} composition skills proposed, "
+        f"Training split, {st['rounds']} wake/sleep rounds: {rounds} (of {r['training']['n']}); {r['skills_written']} learned skills proposed (compositions and cell-lookup members), "
         f"{len(r['learned_skills'])} active at the end, {len(r['skills_retired'])} retired.",
         "",
         "| round | solved | first attempt | with a learned skill | active skills | added | retired | CPU s |",

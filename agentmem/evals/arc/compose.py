@@ -78,6 +78,18 @@ def fit(train_pairs):
 '''
 
 
+_FIT_HINTED = '''
+
+def fit(train_pairs):
+    """Re-fit the last step on new (input, output) pairs, through the fixed first steps; the last step's
+    stored parameters named in its FIT_HINT restrict that fit (a learned member of a family)."""
+    mids = [(_run(i, STEPS[:-1]), np.asarray(o)) for i, o in train_pairs]
+    mod = _MODS[STEPS[-1]["skill"]]
+    hint = {k: v for k, v in STEPS[-1]["params"].items() if k in mod.get("FIT_HINT", ())}
+    return [{"last": p} for p in mod["fit"](mids, **hint)]
+'''
+
+
 def _sources(library: TransformLibrary, steps: list[Step]) -> dict[str, str]:
     out: dict[str, str] = {}
     for s in steps:
@@ -91,9 +103,10 @@ def render_program(library: TransformLibrary, steps: list[Step]) -> str:
     """A self-contained Python program for ``steps`` exposing ``transform(grid)``."""
     src = _sources(library, steps)
     fits = bool(steps) and bool(steps[-1].get("fit"))
+    hinted = fits and bool(getattr(library.by_name[steps[-1]["skill"]].module, "FIT_HINT", ()))
     body = "{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in src.items()) + "}"
     return _TEMPLATE.format(summary=describe_steps(steps), sources=body, steps_json=json.dumps(steps, sort_keys=True),
-                            params="[]" if fits else "[{}]", fit=_FIT if fits else "")
+                            params="[]" if fits else "[{}]", fit=(_FIT_HINTED if hinted else _FIT) if fits else "")
 
 
 _PARAM_TEMPLATE = '''"""Learned parameterised ARC composition: {chain}.

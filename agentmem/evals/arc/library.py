@@ -64,8 +64,12 @@ class Transform:
     def apply(self, grid: Any, params: dict[str, Any]) -> Any:
         return self.module.transform(grid, **params)
 
-    def fit(self, pairs: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
-        return list(self.module.fit(pairs) or [])
+    def fit(self, pairs: list[tuple[Any, Any]], hint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Fitted settings on ``pairs``; ``hint``: a fixed slot's parameters, of which those the module names in
+        ``FIT_HINT`` restrict its fit (a learned member of a family, e.g. ``cell-lookup``' feature subset)."""
+        keys = getattr(self.module, "FIT_HINT", ()) or ()
+        kw = {k: hint[k] for k in keys if hint and k in hint}
+        return list(self.module.fit(pairs, **kw) or [])
 
 
 def _load_module(name: str, path: Path) -> ModuleType:
@@ -153,7 +157,7 @@ def _composite_module(name: str, steps: list[dict[str, Any]], prims: dict[str, T
 
     def fit(train_pairs: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
         mids = [(run(i, steps[:-1]), np.asarray(o)) for i, o in train_pairs]
-        return [{"last": p} for p in prims[steps[-1]["skill"]].fit(mids)]
+        return [{"last": p} for p in prims[steps[-1]["skill"]].fit(mids, steps[-1].get("params"))]
 
     mod.STEPS = [dict(s) for s in steps]  # type: ignore[attr-defined]
     mod.PARAMETERISED = parameterised  # type: ignore[attr-defined]

@@ -407,7 +407,7 @@ class CompositionSearch:
         if t.can_fit:
             self._tick()
             try:
-                return [(p, True) for p in t.fit(list(zip(mids, self._outs)))]
+                return [(p, True) for p in t.fit(list(zip(mids, self._outs)), slot.params)]
             except Exception:
                 return []
         return [(p, False) for p in t.params]

@@ -38,7 +38,7 @@ from agentmem.evals.arc.search import Step, describe_steps
 from agentmem.learning.edits import AddSkill
 from agentmem.types import Provenance, Trust
 
-_TEST = '''"""Test of a learned ARC composition: it must explain the train pairs it was abstracted from."""
+SKILL_TEST = '''"""Test of a learned ARC composition: it must explain the train pairs it was abstracted from."""
 import json
 import sys
 from pathlib import Path
@@ -154,7 +154,7 @@ def composition_edit(library: TransformLibrary, cand: Candidate, train_pairs: di
             "(`references/train_pairs.json`); it stays quarantined until that test passes in the sandbox.\n")
     pairs = {t: [[i, o] for i, o in train_pairs[t]] for t in cand.tasks}
     script = render_parameterised(library, [s["skill"] for s in steps]) if param else render_program(library, steps)
-    files = {"scripts/transform.py": script, "scripts/test_transform.py": _TEST,
+    files = {"scripts/transform.py": script, "scripts/test_transform.py": SKILL_TEST,
              COMPOSITION_FILE: json.dumps(info, indent=1, sort_keys=True), "references/train_pairs.json": json.dumps(pairs)}
     reason = f"sub-program {concept} recurs in {len(cand.tasks)} solved training tasks" if round_no is not None else f"composition {concept} solves the train pairs of task {cand.tasks[0]}"
     return AddSkill(name=name, description=description, body=body, playbook=True, files=files, trust=Trust.learned, proposer=proposer, reason=reason,

@@ -72,6 +72,8 @@ class WakeSleepConfig(BaseModel):
     max_new_skills: int = Field(default=12, ge=0, description="New skills proposed per sleep.")
     max_credit_reruns: int = Field(default=6, ge=1, description="Credit re-runs per learned skill and round (the first uses by task id).")
     parameterised: bool = Field(default=True, description="Sleep abstracts skill sequences with open parameters (False: sub-programs with fixed parameters).")
+    vocabulary: bool = Field(default=True, description="Sleep also learns members of the cell-lookup family that verified and were right on learning tasks (:mod:`.cell_vocab`).")
+    max_new_members: int = Field(default=12, ge=0, description="Vocabulary members proposed per sleep.")
     min_saving: float = Field(default=0.02, ge=0, description="Share of the candidate budget a skill must save on a task to count as helping.")
 
 
@@ -215,7 +217,19 @@ class WakeSleepLearner:
             rr.positive_credits += int(helped)
             edit = UpdateUtility(store="skills", item_id=name, reward=with_score, success=with_score == 1.0, credit=credit, credit_method="marginal",
                                  proposer="controller:arc-credit", reason=f"task {tid}: score {with_score:g} with the skill, {score_without:g} when re-searched without it; first program after {first_with} vs {first_without} candidate checks")
-            self.controller.apply([edit], run_id=f"arc-round-{r}-{tid}", outcome=Outcome(score=with_score, success=with_score == 1.0, source="environment"))
+            rep = self.controller.apply([edit], run_id=f"arc-round-{r}-{tid}", outcome=Outcome(score=with_score, success=with_score == 1.0, source="environment"))
+            if rep.applied:
+                self._log_credit(r, tid, name, with_score, credit)
+
+    def _log_credit(self, r: int, tid: str, name: str, score: float, credit: float) -> None:
+        """The credited use as a row of the controller's outcome log, from which its utility table is rebuilt (the
+        audited ``UpdateUtility`` edit alone does not reach that table), so ``memory why`` shows the skill's credit."""
+        from agentmem.learning.outcome_log import OutcomeRow
+
+        self.controller.outcomes.record([OutcomeRow(run_id=f"arc-round-{r}-{tid}", task_id=tid, task_text=f"ARC training task {tid}", topic="arc",
+                                                    store="skills", item_id=name, rank=0, used=True, reward=score, success=score == 1.0,
+                                                    extra={"credit": credit, "credit_method": "marginal"})])
+        self.controller.utilities.add_credit("skills", name, credit)
 
     def _retire(self, r: int, rr: RoundReport) -> None:
         from agentmem.learning.edits import RetireItem
@@ -261,10 +275,27 @@ class WakeSleepLearner:
             rep = self.controller.apply([edit], run_id=f"arc-round-{r}-sleep", outcome=Outcome(score=1.0, success=True, source="environment"))
             if rep.applied:
                 rr.added.append(edit.name)
+        if self.config.vocabulary:
+            self._sleep_vocabulary(r, recs, by_id, validation, rr, known)
         if rr.added:
             before = set(self.active())
             self.controller.verify_quarantined(skill_test_verifier(self.skills))
             rr.activated = sorted(set(self.active()) - before)
+
+    def _sleep_vocabulary(self, r: int, recs: dict[str, dict], by_id: dict[str, ArcTask], validation: set[str], rr: RoundReport, known: set[str]) -> None:
+        """Members of the cell-lookup family right on two or more learning tasks become learned skills (:mod:`.cell_vocab`)."""
+        from agentmem.evals.arc.cell_vocab import member_edit, member_key, member_name, member_stats, select_members
+
+        learning = [by_id[t] for t in sorted(recs) if t not in validation]
+        stats = member_stats(self.primitives, learning, cache=self.work / "cell_vocab_tasks.json")
+        had = {member_key(s.features) for s in stats.values() if member_name(s.features) in known}
+        # tasks a member proposed before (kept or retired) was right on are covered: no replacement member for them
+        covered = {t for k in had for t in stats[k].right}
+        for member in select_members(stats, max_new=self.config.max_new_members, known=had, covered=covered):
+            edit = member_edit(self.primitives, member, {t: by_id[t].train_pairs for t in member.right}, run_id=f"arc-round-{r}-sleep", round_no=r)
+            rep = self.controller.apply([edit], run_id=f"arc-round-{r}-sleep", outcome=Outcome(score=1.0, success=True, source="environment"))
+            if rep.applied:
+                rr.added.append(edit.name)
 
     def _record_prior(self, prior: ArcPrior, r: int, recs: dict[str, dict], by_id: dict[str, ArcTask]) -> int:
         """Outcome rows for every searched task: the units of each submitted program that was right are
