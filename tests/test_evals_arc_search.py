@@ -126,3 +126,24 @@ def test_categories():
     same = _task("s", lambda g: g[:, ::-1])
     grow = _task("g", lambda g: np.tile(g, (2, 2)))
     assert category(same) == "same-shape" and category(grow) == "grow"
+
+
+def test_a_prior_changes_what_is_found_not_which_found_program_is_submitted():
+    # train inputs symmetric top-bottom: a left-right mirror and a half turn agree on every train pair but
+    # not on the test input, so several programs verify with distinct test predictions
+    rng = np.random.default_rng(3)
+
+    def sym(h, w):
+        top = rng.integers(0, 4, size=(h // 2, w))
+        return np.vstack([top, top[::-1]])
+
+    ins = [sym(4, 5) for _ in range(3)]
+    train = [(g.tolist(), g[:, ::-1].tolist()) for g in ins]
+    test = [rng.integers(0, 4, size=(4, 5)).tolist()]
+    plain = CompositionSearch(LIB, attempts=2).solve(train, test)
+    assert len(plain.programs) == 2
+    names = [u.name for u in CompositionSearch(LIB).units]
+    reversed_prior = {n: (i + 1) / len(names) for i, n in enumerate(names)}  # the library order turned upside down
+    guided = CompositionSearch(LIB, attempts=2, order=reversed_prior).solve(train, test)
+    assert guided.pool and len(guided.pool) > 2  # it collected more than the attempts ...
+    assert guided.programs == plain.programs  # ... and submitted the same two as the search without a prior

@@ -31,6 +31,9 @@ first mismatch. The first program that reproduces **every** train output is the 
 for a further ``second_budget`` candidate checks (a fixed count) and keeps the next verified
 program whose predictions on the *test inputs* differ from the first one's (test inputs only:
 test outputs never reach the search; ``tests/test_evals_arc_wake_sleep.py`` poisons them to check).
+With a prior (``order``) and no attempt ranker, the search collects up to ``attempts + SIMPLEST_EXTRA``
+such programs inside the same window and submits the simplest (depth, then the library order's cost):
+the prior decides what is found within the budget, not which found program is submitted.
 
 The budget is a count of candidate checks (an intermediate computed, a fit, a verification: each
 one check; deterministic, so runs are reproducible) with a wall-clock cap as a safety net; both are
@@ -71,6 +74,11 @@ class SearchResult(BaseModel):
     budget_hit: str | None = Field(default=None, description="'candidates' or 'time' when the search stopped on its budget.")
     pool: list[dict[str, Any]] = Field(default_factory=list, description="With ``pool > attempts``: every verified program with a distinct test prediction found "
                                        "within the same budget (discovery order; :mod:`.attempts`), from which the attempts were chosen.")
+
+
+#: With a prior and no attempt ranker, the search collects this many verified programs beyond the attempts
+#: (inside the same ``second_budget`` window) and submits the simplest of them (:meth:`CompositionSearch._choose`).
+SIMPLEST_EXTRA = 4
 
 
 class _Budget(Exception):
@@ -177,6 +185,8 @@ class CompositionSearch:
         result = SearchResult()
         seen_preds: list[bytes] = []
         collect = max(self.attempts, self.pool)
+        if self.order and self.ranker is None and self.attempts > 1:
+            collect = max(collect, self.attempts + SIMPLEST_EXTRA)  # a prior finds; the simplest found are the attempts
         votes: dict[bytes, int] = {}
         try:
             for steps, depth, names in self._programs(ins):
@@ -242,13 +252,21 @@ class CompositionSearch:
             self._colcache.clear()
 
     def _choose(self, result: SearchResult, votes: dict[bytes, int], train_pairs: list[tuple[Any, Any]], test_inputs: list[Any]) -> None:
-        """Pick the attempts among the pool: the ranker's order, or (no ranker) discovery order, i.e. the first-two rule."""
+        """Pick the attempts among the pool: the ranker's order; with no ranker but a prior, the *simplest* found
+        programs (depth, then the library order's cost: the first-two rule of the search without a prior); else
+        discovery order, i.e. the first-two rule."""
         for e in result.pool:
             e["votes"] = votes.get(e.pop("key"), 1)
             e["prediction"] = [None if g is None else g.tolist() for g in (apply_steps(self.library, e["steps"], t) for t in test_inputs)]
         order = list(range(len(result.pool)))
         if self.ranker is not None:
             order = self.ranker.order(train_pairs, test_inputs, result.pool)
+        elif self.order:
+            # a prior changes which programs are found within the budget, never which found one is submitted:
+            # the attempts are the found programs in the order the library's own order would enumerate them
+            rank = {u.name: i for i, u in enumerate(self.units)}
+            pool = result.pool
+            order.sort(key=lambda i: (pool[i]["depth"], sum(math.log(2 + rank.get(n, len(rank))) for n in pool[i]["skills"]), pool[i]["found_at"]))
         chosen = [result.pool[i] for i in order[: self.attempts]]
         result.programs = [e["steps"] for e in chosen]
         result.learned_used = [e["learned"] for e in chosen]
