@@ -32,7 +32,7 @@ for a further ``second_budget`` candidate checks (a fixed count) and keeps the n
 program whose predictions on the *test inputs* differ from the first one's (test inputs only:
 test outputs never reach the search; ``tests/test_evals_arc_wake_sleep.py`` poisons them to check).
 With a prior (``order``) and no attempt ranker, the search collects up to ``attempts + SIMPLEST_EXTRA``
-such programs within the whole budget (a prior may find a first program early) and submits the simplest (depth, then the library order's cost):
+such programs inside the same window and submits the simplest (depth, then the library order's cost):
 the prior decides what is found within the budget, not which found program is submitted.
 
 The budget is a count of candidate checks (an intermediate computed, a fit, a verification: each
@@ -77,7 +77,7 @@ class SearchResult(BaseModel):
 
 
 #: With a prior and no attempt ranker, the search collects this many verified programs beyond the attempts
-#: (within the whole candidate budget) and submits the simplest of them (:meth:`CompositionSearch._choose`).
+#: (inside the same ``second_budget`` window) and submits the simplest of them (:meth:`CompositionSearch._choose`).
 SIMPLEST_EXTRA = 4
 
 
@@ -185,8 +185,7 @@ class CompositionSearch:
         result = SearchResult()
         seen_preds: list[bytes] = []
         collect = max(self.attempts, self.pool)
-        simplest = bool(self.order) and self.ranker is None and self.attempts > 1
-        if simplest:
+        if self.order and self.ranker is None and self.attempts > 1:
             collect = max(collect, self.attempts + SIMPLEST_EXTRA)  # a prior finds; the simplest found are the attempts
         votes: dict[bytes, int] = {}
         try:
@@ -206,8 +205,7 @@ class CompositionSearch:
                         self._found = True
                         result.first_at = self._count
                         result.steps, result.depth, result.used_learned = steps, depth, learned
-                        if not simplest:  # simplest: keep collecting up to the whole budget (a prior may find a program early)
-                            self._limit = min(self.max_candidates, self._count + self.second_budget)
+                        self._limit = min(self.max_candidates, self._count + self.second_budget)
                     if len(result.pool) >= collect:
                         break
                     continue
