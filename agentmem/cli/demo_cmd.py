@@ -156,7 +156,7 @@ def _render(s: dict[str, Any]) -> str:
         "## ARC-AGI-1, LLM-free skill-composition solver",
         "",
         f"- training, wake/sleep rounds: solved per round {a['training']['curve']} of {a['training']['tasks']}; "
-        f"{a['training']['skills_written']} composition skills proposed through the controller, {a['training']['active_skills']} active, "
+        f"{a['training']['skills_written']} learned skills proposed through the controller (compositions and cell-lookup members), {a['training']['active_skills']} active, "
         f"{a['training']['retired']} retired (home `{a['home']}`: `agentmem --home {a['home']} memory why <skill>`)",
         f"- evaluation, shipped transforms alone: {a['evaluation_shipped']['solved']} / {a['evaluation_shipped']['tasks']} solved (official score {a['evaluation_shipped']['score']:.3f})",
         f"- evaluation, + library learned on training: {a['evaluation_learned']['solved']} / {a['evaluation_learned']['tasks']} solved "
