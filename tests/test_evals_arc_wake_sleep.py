@@ -67,7 +67,7 @@ def test_two_attempts_are_distinct_programs_with_distinct_test_predictions():
 def test_test_outputs_never_influence_the_chosen_programs(tmp_path):
     """The firewall: the same task with its test outputs poisoned (or removed) yields the same programs."""
     tasks = [_task("a", rot_map(1, {1: 5}), 1), _task("b", lambda g: g[:, ::-1], 2), _task("c", rot_map(2, {2: 7}), 3)]
-    cfg = EvalConfig(benchmark="arc", memory="none", split="training", out_dir=tmp_path / "x", write_gate="train_pairs")
+    cfg = EvalConfig(benchmark="arc", memory="none", split="training", out_dir=tmp_path / "x", write_gate="train_pairs")  # pyright: ignore[reportArgumentType]
     with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True) as solver:
         for t in tasks:
             clean = solver.search(t)
@@ -89,7 +89,7 @@ def test_test_outputs_never_influence_the_chosen_programs(tmp_path):
             pass
 
     with SkillsSolver(cfg, learned_dir=None, runner=InProcessGridRunner(), in_process=True) as solver:
-        solver._pool = Spy()
+        solver._pool = Spy()  # pyright: ignore[reportAttributeAccessIssue]
         solver.search(tasks[0])
     assert set(seen) == {"shipped", "learned", "train_pairs", "max_candidates", "max_seconds", "max_depth", "test_inputs", "order", "attempts",
                          "learned_only", "exclude"}
@@ -148,6 +148,11 @@ def test_wake_sleep_learns_a_composition_through_the_controller(tmp_path):
     assert name in learner.active() and not rounds[1].retired
     hist = learner.controller.why(f"skills/{name}")
     assert hist.found and hist.attributes["state"] == "active"
+    # each credited use is recorded once by the controller's apply: one outcome row, one utility-table use, one run in `why`
+    credit_rows = [row for row in learner.controller.outcomes.rows(store="skills", item_id=name) if "credit" in row.extra]
+    assert credit_rows and hist.attributes["credited_uses"] == len(credit_rows) == learner.ledger[name]["uses"]
+    assert all(row.used and row.extra["credit_method"] == "marginal" for row in credit_rows)
+    assert sorted(u["run_id"] for u in hist.used_in) == sorted(row.run_id for row in credit_rows)
     rows = learner.controller.engine.audit.entries(store="skills", item_id=name)
     kinds = {(r.kind, r.status) for r in rows}
     assert ("add_skill", "quarantined") in kinds and ("activate_item", "applied") in kinds and ("update_utility", "applied") in kinds, kinds

@@ -266,7 +266,8 @@ class ReflectiveController:
                 edits.append(RetireItem(store=c.store, item_id=c.item_id, trust=Trust.verified, proposer="controller:retirer",
                                         reason=f"utility {u:+.3f} after {n} uses is below {self.config.credit.retire_below:+.3f}"))
 
-        # Write: learners propose, the engine validates, admits and applies.
+        # Write: learners propose, the engine validates, admits and applies. The credit edits go to the
+        # engine, not to self.apply: their credit is recorded once, in the run's context rows (self._log).
         refusals: list[Refusal] = []
         lctx = LearningContext(task=task, context=context, trajectory=trajectory, outcome=outcome, run_id=run_id)
         for learner in self.learners:
@@ -346,9 +347,60 @@ class ReflectiveController:
         return self.after_task(task, ctx, list(trajectory), outcome, run_id)
 
     # ---- direct edits, quarantine, admin ------------------------------------------------------------
-    def apply(self, edits: list[Any], *, dry_run: bool = False, run_id: str | None = None, outcome: Outcome | None = None) -> ApplyReport:
-        """Apply hand-made edits (source ``user`` unless an outcome is given)."""
-        return self.engine.apply(edits, outcome=outcome, run_id=run_id, dry_run=dry_run, context={"mode": "manual"})
+    def apply(self, edits: list[Any], *, dry_run: bool = False, run_id: str | None = None, outcome: Outcome | None = None, task: Any = None) -> ApplyReport:
+        """Apply hand-made edits (source ``user`` unless an outcome is given).
+
+        Each applied ``update_utility`` edit that carries a ``credit`` is recorded once where learning
+        and ``memory why`` read credit (:meth:`_record_credits`). ``task`` (optional, a ``TaskSpec``)
+        names the run's task in those records and in the audit rows.
+        """
+        report = self.engine.apply(edits, outcome=outcome, run_id=run_id, task_id=getattr(task, "id", None), dry_run=dry_run, context={"mode": "manual"})
+        if not dry_run:
+            self._record_credits(report, outcome, run_id, task)
+        return report
+
+    def _record_credits(self, report: ApplyReport, outcome: Outcome | None, run_id: str | None, task: Any) -> None:
+        """Record the credit of each applied ``update_utility`` edit: one outcome-log row (reward, success,
+        ``extra.credit``/``credit_method``; the utility table of a later process is rebuilt from these rows),
+        this controller's utility table, and the run's provenance (the item in context with its credit).
+
+        The edit itself only reaches the store's ``record_use``. :meth:`after_task` applies its credit
+        edits through the engine, not here: it records the same credit in the run's context rows.
+        A run id missing means each edit is its own run (named by its edit id).
+        """
+        credited = [a for a in report.applied if a.kind == "update_utility" and a.edit.get("credit") is not None]
+        if not credited:
+            return
+        acted = {n for n in (outcome.detail.get("skills_used") or []) if isinstance(n, str)} if outcome is not None else set()
+        topic = getattr(task, "topic", None)
+        rows: list[OutcomeRow] = []
+        runs: dict[str, list[OutcomeRow]] = {}
+        for a in credited:
+            e = a.edit
+            rid = run_id or str(e["edit_id"])
+            task_id = getattr(task, "id", None) or (e.get("provenance") or {}).get("task_id")
+            row = OutcomeRow(run_id=rid, task_id=task_id, task_text=getattr(task, "instruction", "") or "", topic=topic,
+                             namespace=_task_namespace(task), store=a.store, item_id=str(e["item_id"]),
+                             used=a.store == "skills" and e["item_id"] in acted, reward=float(e["reward"]), success=bool(e["success"]),
+                             outcome_source=outcome.source if outcome is not None else "user",
+                             extra={"mode": "manual", "credit": float(e["credit"]), "credit_method": e.get("credit_method", "usage"), "edit_id": e["edit_id"]})
+            rows.append(row)
+            runs.setdefault(rid, []).append(row)
+        new_runs = {rid for rid in runs if not self.outcomes.rows(run_id=rid)}
+        self.outcomes.record(rows)
+        for rid, group in runs.items():
+            if rid in new_runs:  # as UtilityTable.from_rows does: the first row of a run feeds the baseline
+                self.utilities.observe_run(group[0].topic, group[0].reward)
+            for row in group:
+                self.utilities.add_credit(row.store, row.item_id, float(row.extra["credit"]))
+        with self.engine.lock():
+            g = self.engine.graph()
+            for rid, group in runs.items():
+                g.add_run(rid, group[0].task_id or rid, group[0].task_text, mode="manual")
+                if outcome is not None:
+                    g.add_outcome(rid, outcome.score, outcome.success, outcome.source)
+                g.add_context(rid, [(row.store, row.item_id, rank, float(row.extra["credit"])) for rank, row in enumerate(group)])
+            self.engine.save_graph()
 
     def verify_quarantined(self, verifier: Callable[[Any], bool], *, dry_run: bool = False) -> ApplyReport:
         """Run ``verifier(record)`` (tests or a replay of recent tasks) on every quarantined item; activate those that pass."""

@@ -208,12 +208,16 @@ class ReviseItem(_TargetsItem):
 
 
 class UpdateUtility(_TargetsItem):
-    """Credit an item that was in context for a run (recorded through ``Store.record_use``)."""
+    """Credit an item that was in context for a run (recorded through ``Store.record_use``).
+
+    Applied through :meth:`ReflectiveController.apply <agentmem.learning.controller.ReflectiveController.apply>`,
+    an edit with a ``credit`` is also recorded where learning and ``memory why`` read credit: one
+    outcome-log row, the utility table and the run's provenance. ``credit=None`` records only the use."""
 
     kind: Literal["update_utility"] = "update_utility"
     reward: float = Field(..., ge=-1.0, le=1.0, description="Reward recorded as the item's use.")
     success: bool
-    credit: float = Field(default=0.0, description="Credit assigned to the item (marginal or outcome-weighted).")
+    credit: float | None = Field(default=None, description="Credit assigned to the item (marginal or outcome-weighted); None: a use without credit.")
     credit_method: Literal["marginal", "usage"] = "usage"
 
 

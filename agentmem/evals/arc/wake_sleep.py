@@ -55,6 +55,7 @@ from agentmem.evals.arc.library import COMPOSITION_FILE, TransformLibrary
 from agentmem.evals.arc.prior import ArcPrior, task_text
 from agentmem.evals.arc.sleep import composition_edit, recurring
 from agentmem.evals.arc.compose import sequence_key, structure_key
+from agentmem.environment import TaskSpec
 from agentmem.evals.core import EvalConfig, EvalReport, EvalTask
 from agentmem.fileio import atomic_write_json
 from agentmem.types import Outcome
@@ -217,19 +218,9 @@ class WakeSleepLearner:
             rr.positive_credits += int(helped)
             edit = UpdateUtility(store="skills", item_id=name, reward=with_score, success=with_score == 1.0, credit=credit, credit_method="marginal",
                                  proposer="controller:arc-credit", reason=f"task {tid}: score {with_score:g} with the skill, {score_without:g} when re-searched without it; first program after {first_with} vs {first_without} candidate checks")
-            rep = self.controller.apply([edit], run_id=f"arc-round-{r}-{tid}", outcome=Outcome(score=with_score, success=with_score == 1.0, source="environment"))
-            if rep.applied:
-                self._log_credit(r, tid, name, with_score, credit)
-
-    def _log_credit(self, r: int, tid: str, name: str, score: float, credit: float) -> None:
-        """The credited use as a row of the controller's outcome log, from which its utility table is rebuilt (the
-        audited ``UpdateUtility`` edit alone does not reach that table), so ``memory why`` shows the skill's credit."""
-        from agentmem.learning.outcome_log import OutcomeRow
-
-        self.controller.outcomes.record([OutcomeRow(run_id=f"arc-round-{r}-{tid}", task_id=tid, task_text=f"ARC training task {tid}", topic="arc",
-                                                    store="skills", item_id=name, rank=0, used=True, reward=score, success=score == 1.0,
-                                                    extra={"credit": credit, "credit_method": "marginal"})])
-        self.controller.utilities.add_credit("skills", name, credit)
+            # the controller records the credit (outcome-log row, utility table, provenance) so `memory why` shows it
+            self.controller.apply([edit], run_id=f"arc-round-{r}-{tid}", task=TaskSpec(id=tid, instruction=f"ARC training task {tid}", topic="arc"),
+                                  outcome=Outcome(score=with_score, success=with_score == 1.0, source="environment", detail={"skills_used": [name]}))
 
     def _retire(self, r: int, rr: RoundReport) -> None:
         from agentmem.learning.edits import RetireItem
