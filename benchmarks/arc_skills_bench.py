@@ -189,6 +189,7 @@ def _report(work: Path, name: str):
 def assemble(work: Path, args) -> dict:
     """The benchmark's figures from the records, round curve and phase timings in ``work``."""
     from agentmem.evals.arc.data import eval100_ids
+    from agentmem.evals.arc.learning_run import search_cost
     from agentmem.evals.arc.library import TransformLibrary
 
     shipped, learned = _report(work, "eval-shipped"), _report(work, "eval-learned")
@@ -224,6 +225,7 @@ def assemble(work: Path, args) -> dict:
                                    "eval100_solved": sum(t["score"] == 1.0 for t in sub_l), "eval100_n": len(sub_l),
                                    "tasks_using_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in learned.tasks)}},
         "paired": pair,
+        "search_cost": search_cost(shipped, learned),
         "relative_gain": round((pair["learned_solved"] - pair["shipped_solved"]) / pair["shipped_solved"], 4) if pair["shipped_solved"] else None,
         "learned_skills": active,
         "skills_ever_added": skills,
@@ -314,6 +316,11 @@ def render_md(r: dict) -> str:
         f"Evaluation tasks answered through a learned skill: {l['tasks_using_learned_skill']}. Searches stopped by the budget: {r['budget_hits']}.",
         "",
     ]
+    c = r.get("search_cost") or {}
+    if c.get("tasks_solved_both"):
+        lines += [f"Search cost on the {c['tasks_solved_both']} tasks solved both ways: median candidate checks to the first verified program "
+                  f"{c['median_first_shipped']:g} (library order) vs {c['median_first_learned']:g} (learned prior); fewer with the prior on "
+                  f"{c['fewer_checks']} tasks, more on {c['more_checks']}. Checks spent on all tasks: {c['checks_shipped']:,} vs {c['checks_learned']:,}.", ""]
     if "ablation_no_prior" in r:
         a = r["ablation_no_prior"]
         pp, ns = a["prior_vs_no_prior"], a["no_prior_vs_shipped"]

@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Run the main job on embedded defaults (no API key): ARC learning run + LoCoMo retrieval; prints where the reports are."""
-        from agentmem.evals.arc.learning_run import arc_learning_run
+        from agentmem.evals.arc.learning_run import arc_learning_run, search_cost
 
         st = state(ctx)
         settings = st.settings()
@@ -105,6 +105,7 @@ def register(app: typer.Typer) -> None:
                 "evaluation_shipped": {"tasks": rep["shipped"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["shipped"].tasks), "score": rep["shipped"].score},
                 "evaluation_learned": {"tasks": rep["learned"].n_tasks, "solved": sum(t["score"] == 1.0 for t in rep["learned"].tasks), "score": rep["learned"].score,
                                        "used_learned_skill": sum(bool(t["detail"].get("used_learned")) for t in rep["learned"].tasks)},
+                "search_cost": search_cost(rep["shipped"], rep["learned"]),
                 "run_dirs": arc["run_dirs"],
                 "library": arc["library_dir"],
             },
@@ -146,6 +147,15 @@ def register(app: typer.Typer) -> None:
         con.print(f"[bold]Report:[/] {out / 'demo.md'} (JSON: {out / 'demo.json'}; per-run results.json, summary.md and plots under {out / 'arc'})")
 
 
+def _cost_line(c: dict[str, Any] | None) -> str:
+    """The learned prior's effect on search cost (tasks solved both ways), or nothing when no task was."""
+    if not c or not c.get("tasks_solved_both"):
+        return ""
+    return (f"- search cost, {c['tasks_solved_both']} tasks solved both ways: median candidate checks to the first verified program "
+            f"{c['median_first_shipped']:g} (shipped order) -> {c['median_first_learned']:g} (learned prior); fewer on {c['fewer_checks']}, "
+            f"more on {c['more_checks']}")
+
+
 def _render(s: dict[str, Any]) -> str:
     a = s["arc"]
     lines = [
@@ -164,6 +174,7 @@ def _render(s: dict[str, Any]) -> str:
         f"- learning gain, paired on the same tasks and budget: {len(a['gained']) - len(a['lost']):+d} "
         f"(gained: {', '.join(a['gained']) or 'none'}; lost: {', '.join(a['lost']) or 'none'})"
         + ("" if len(a["gained"]) > len(a["lost"]) else ": **no learning gain on this run**"),
+        _cost_line(a.get("search_cost")),
         "",
         "## LoCoMo retrieval (evidence recall)",
         "",

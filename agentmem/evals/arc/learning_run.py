@@ -61,3 +61,29 @@ def arc_learning_run(work: Path, *, dataset: ArcDataset | None = None, train_lim
                    "eval_shipped_cpu_s": round(c2 - c1, 1), "eval_learned_wall_s": round(t3 - t2, 1), "eval_learned_cpu_s": round(c3 - c2, 1)},
         "run_dirs": {"rounds": str(work / "wake"), "eval-shipped": str(work / "eval-shipped"), "eval-learned": str(work / "eval-learned")},
     }
+
+
+def search_cost(shipped: Any, learned: Any) -> dict[str, Any]:
+    """What the learned prior changed in search *cost*, paired on the tasks both conditions solved.
+
+    Per task, the candidate checks spent until the first program verified on every train pair
+    (``detail.first_at``, a deterministic count, not seconds): the median each way, and on how many
+    tasks the learned condition needed fewer or more checks. ``shipped`` / ``learned`` are the two
+    evaluation reports (:class:`~agentmem.evals.core.EvalReport`) on the same tasks and budget.
+    """
+    import statistics
+
+    def by_id(rep: Any) -> dict[str, dict[str, Any]]:
+        return {t["task_id"]: t for t in rep.tasks}
+
+    a, b = by_id(shipped), by_id(learned)
+    both = sorted(i for i in set(a) & set(b) if a[i]["score"] == 1.0 and b[i]["score"] == 1.0
+                  and a[i]["detail"].get("first_at") is not None and b[i]["detail"].get("first_at") is not None)
+    fa = [int(a[i]["detail"]["first_at"]) for i in both]
+    fb = [int(b[i]["detail"]["first_at"]) for i in both]
+    total = lambda rep: sum(int(t["detail"].get("candidates") or 0) for t in rep.tasks)  # noqa: E731
+    return {"tasks_solved_both": len(both),
+            "median_first_shipped": statistics.median(fa) if fa else None, "median_first_learned": statistics.median(fb) if fb else None,
+            "fewer_checks": sum(y < x for x, y in zip(fa, fb)), "more_checks": sum(y > x for x, y in zip(fa, fb)),
+            "checks_shipped": total(shipped), "checks_learned": total(learned)}
+
