@@ -71,3 +71,18 @@ def test_headroom_names_a_bad_stream_line(tmp_path):
     path.write_text('{"task_id": "a", "stream": []}\nnot json\n')
     with pytest.raises(SystemExit, match="stream.jsonl:2"):
         hr.load_stream(path)
+
+
+def test_headroom_pairs_a_prior_trace_and_refuses_other_tasks(tmp_path):
+    hr = _headroom()
+    recs = {"a": {"task_id": "a", "candidates": 900, "budget_hit": None, "stream": [_prog(800, "k1", True)]},
+            "b": {"task_id": "b", "candidates": 900, "budget_hit": None, "stream": [_prog(5, "k1", True)]}}
+    got = hr.analyse("evaluation", recs, 1000, 0.15)
+    # the prior finds a's program at check 3 but b's only after the budget
+    traces = [{"task": "a", "checks": 1001, "budget_hit": "candidates", "programs": [{"at": 3, "correct": True}]},
+              {"task": "b", "checks": 1001, "budget_hit": "candidates", "programs": [{"at": 1200, "correct": True}]}]
+    hr.add_prior(got, recs, traces)
+    assert got["prior_gained"] == [] and got["prior_lost"] == ["b"]
+    assert {r["budget"]: r.get("prior_first_two") for r in got["budget_curve"]} == {300: 1}  # a (b's stream ends at 900 checks)
+    with pytest.raises(SystemExit, match="not the same tasks"):
+        hr.add_prior(got, recs, traces[:1])

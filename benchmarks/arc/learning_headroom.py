@@ -22,6 +22,10 @@ programs **outside** the shipped depth-2 space (new learned skills or deeper pro
 
     nice python benchmarks/arc/verified_stream.py --split evaluation --budget 20000 --seconds 300 --out .bench/s7/stream-eval-20k.jsonl
     python benchmarks/arc/learning_headroom.py --stream evaluation=.bench/s7/stream-eval-20k.jsonl [--stream training=...]
+
+``--prior-trace SPLIT=PATH`` adds the same first-two rule replayed on a trace in a learned prior's order
+(``benchmarks/arc/order_headroom.py --prior <prior folder> --budget 3000 --out PATH``): what the prior buys at
+each budget, paired with the library order.
 """
 
 from __future__ import annotations
@@ -92,6 +96,30 @@ def first_right_at(rec: dict[str, Any]) -> int | None:
     return next((p["found_at"] for p in _programs(rec, 10**12) if _right([p])), None)
 
 
+def prior_first_two(trace: dict[str, Any], budget: int) -> bool:
+    """The first-two rule on an ``order_headroom.py`` trace (one entry per distinct prediction; ``correct`` = every test right)."""
+    progs = [p for p in trace["programs"] if p["at"] <= budget]
+    if not progs:
+        return False
+    limit = min(budget, progs[0]["at"] + budget // 4)
+    return any(p["correct"] for p in [progs[0]] + [p for p in progs[1:] if p["at"] <= limit][:1])
+
+
+def add_prior(a: dict[str, Any], recs: dict[str, dict[str, Any]], traces: list[dict[str, Any]]) -> None:
+    """Per budget the prior order's solved count, and the paired gained / lost at the default budget."""
+    by_id = {t["task"]: t for t in traces}
+    if set(by_id) != set(recs):
+        raise SystemExit(f"{a['split']}: the prior trace covers {len(by_id)} tasks, the stream {len(recs)}: not the same tasks")
+    top = min(int(t["checks"]) for t in traces if t.get("budget_hit")) if any(t.get("budget_hit") for t in traces) else 10**12
+    for row in a["budget_curve"]:
+        if row["budget"] <= top:
+            row["prior_first_two"] = sum(prior_first_two(t, row["budget"]) for t in traces)
+    d = a["default_budget"]
+    if d <= top:
+        a["prior_gained"] = sorted(i for i in recs if prior_first_two(by_id[i], d) and not first_two(recs[i], d))
+        a["prior_lost"] = sorted(i for i in recs if first_two(recs[i], d) and not prior_first_two(by_id[i], d))
+
+
 def analyse(split: str, recs: dict[str, dict[str, Any]], default: int, target: float) -> dict[str, Any]:
     exhausted = sum(1 for r in recs.values() if r.get("budget_hit") is None)
     checks = sorted(int(r["candidates"]) for r in recs.values())
@@ -121,32 +149,52 @@ def render(results: list[dict[str, Any]]) -> str:
             f"{a['tasks'] - a['searches_exhausted']} searches stopped on the budget: the ceiling is a lower bound"
         out += [f"## {a['split']} ({a['tasks']} tasks)", "",
                 f"Checks per task to exhaust the space: median {a['checks_median']}, max {a['checks_max']} ({exact}); {a['cpu_s']} CPU-s.", "",
-                "| budget (checks) | first two (shipped rule) | any right by then (oracle) |", "|---|---|---|"]
-        out += [f"| {r['budget']:,} | {r['first_two']} | {r['any_right']} |" for r in a["budget_curve"]]
+                "| budget (checks) | first two (shipped rule) | any right by then (oracle) | first two, learned prior's order |", "|---|---|---|---|"]
+        out += [f"| {r['budget']:,} | {r['first_two']} | {r['any_right']} | {r.get('prior_first_two', '')} |" for r in a["budget_curve"]]
         out += ["", f"- Shipped search at the default budget ({a['default_budget']:,}): **{a['shipped_at_default']}**; any right program anywhere "
                 f"in the depth-2 space: **{a['ceiling_whole_space']}** (+{a['ceiling_whole_space'] - a['shipped_at_default']}).",
                 f"- Right only beyond the default budget: {_late(a)}.",
                 f"- A +{a['target']:.0%} learning gain needs **{a['learned_needs']}**: at least **{a['needs_outside_space']}** of them from programs "
-                "outside the shipped depth-2 space (learned skills that add capability, or deeper programs), whatever the prior or ranker.", ""]
+                "outside the shipped depth-2 space (learned skills that add capability, or deeper programs), whatever the prior or ranker."]
+        if "prior_gained" in a:
+            out.append(f"- Learned prior's order at the default budget, paired with the library order: gained {len(a['prior_gained'])} "
+                       f"({', '.join(a['prior_gained']) or 'none'}), lost {len(a['prior_lost'])} ({', '.join(a['prior_lost']) or 'none'}).")
+        out.append("")
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stream", action="append", required=True, metavar="SPLIT=PATH", help="A verified_stream.py output, labelled by its split.")
+    ap.add_argument("--prior-trace", action="append", default=[], metavar="SPLIT=PATH",
+                    help="An order_headroom.py --prior trace of the same split's tasks: adds the learned prior's column.")
     ap.add_argument("--default-budget", type=int, default=3000)
     ap.add_argument("--target", type=float, default=0.15)
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
     results = []
+    priors = {}
+    for spec in args.prior_trace:
+        split, sep, path = spec.partition("=")
+        if not sep or not path:
+            ap.error(f"--prior-trace {spec!r}: expected SPLIT=PATH")
+        try:
+            priors[split] = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            ap.error(f"--prior-trace {path}: not an order_headroom.py trace ({exc})")
     for spec in args.stream:
         split, sep, path = spec.partition("=")
         if not sep or not path:
             ap.error(f"--stream {spec!r}: expected SPLIT=PATH")
-        results.append(analyse(split, load_stream(Path(path)), args.default_budget, args.target))
+        recs = load_stream(Path(path))
+        a = analyse(split, recs, args.default_budget, args.target)
+        if split in priors:
+            add_prior(a, recs, priors[split])
+        results.append(a)
     args.results.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(args.results / "arc_learning_headroom.json", {"streams": args.stream, "results": results})
-    md = render(results)
+    atomic_write_json(args.results / "arc_learning_headroom.json", {"streams": args.stream, "prior_traces": args.prior_trace, "results": results})
+    cmd = " ".join(["python benchmarks/arc/learning_headroom.py", *(sys.argv[1:] if argv is None else argv)])
+    md = render(results) + f"\nCommand: `{cmd}`; streams from `benchmarks/arc/verified_stream.py --budget 20000 --seconds 300`.\n"
     atomic_write_text(args.results / "arc_learning_headroom.md", md + "\n")
     print(md)
     return results
