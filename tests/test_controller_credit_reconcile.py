@@ -151,3 +151,12 @@ def test_cli_memory_apply_records_the_credit(home, monkeypatch, tmp_path):
     assert res.exit_code == 0, res.output
     assert [r.extra["credit"] for r in _credit_rows(home)] == [0.25]
     assert _why_cli(home)["attributes"]["credited_uses"] == 1
+
+
+def test_an_audit_row_without_a_usable_payload_does_not_stop_the_open(home, caplog):
+    from agentmem.learning.audit import AuditEntry
+
+    AuditLog(home / "audit.sqlite").record([AuditEntry(edit_id="e-odd", status="applied", kind="update_utility", store="notes", item_id="b0", mode="manual", payload={"credit": 0.3})])
+    ctl = _controller(home)  # opens; the row is named in a warning, not recorded, and not read again
+    assert _credit_rows(home) == [] and "e-odd" in caplog.text
+    assert ctl.outcomes.mark("credits_reconciled_audit_id") == ctl.engine.audit.max_id()

@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ from .outcome_log import OutcomeLog, OutcomeRow
 from .provenance import ItemHistory
 from .snapshots import Snapshot, StateDiff
 from .state import MemoryState, StoreOpener
+
+log = logging.getLogger(__name__)
 
 #: ``recall(task) -> RecallContext`` (candidates; the controller re-ranks and cuts them).
 Recall = Callable[[Any], RecallContext]
@@ -163,7 +166,10 @@ class ReflectiveController:
         self.engine = EditEngine(state, self.home, registry=registry, policy=self.config.policy, limits=self.config.limits)
         self.outcomes = outcome_log or OutcomeLog(self.home / "outcomes.sqlite")
         self.utilities = UtilityTable.from_rows(self.outcomes.rows(), self.config.credit)
-        self.reconcile_credits(wait=False)  # credits of a writer killed after its commit (cheap when none)
+        try:
+            self.reconcile_credits(wait=False)  # credits of a writer killed after its commit (cheap when none)
+        except Exception as exc:  # noqa: BLE001 - opening goes on; the next credited apply reconciles (and raises)
+            log.warning("controller: could not record the credits a killed writer left in %s: %s", self.home, exc)
         self.last_report: RunReport | None = None
         self.last_context: RecallContext | None = None
 
@@ -495,6 +501,9 @@ class ReflectiveController:
         outcomes: dict[str, Outcome | None] = {}
         for _, a in missing:
             e = a.payload
+            if not all(k in e for k in ("item_id", "reward", "success", "credit")):  # not an UpdateUtility this version wrote
+                log.warning("controller: audit row %s (update_utility) has no item_id/reward/success/credit in its payload: its credit is not recorded", a.edit_id)
+                continue
             rid = a.run_id or a.edit_id
             source = a.outcome_source or "user"
             rows.append(_credit_row(e, a.store, rid, a.task_id or (e.get("provenance") or {}).get("task_id"), "", None, "default/default", False, source))
