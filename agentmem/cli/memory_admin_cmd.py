@@ -110,7 +110,7 @@ def audit(
 
 def _apply_and_report(ctx: typer.Context, edits: list[Any], refusals: list[Any], dry_run: bool) -> None:
     ctl = _controller(ctx)
-    report = ctl.engine.apply(edits, refusals=refusals, dry_run=dry_run, context={"mode": "manual"})
+    report = ctl.apply(edits, refusals=refusals, dry_run=dry_run)  # records the credit of a credited update_utility, as every manual apply does
     if state(ctx).json:
         emit_json(report.model_dump())
     else:

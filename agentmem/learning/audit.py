@@ -116,3 +116,21 @@ class AuditLog:
         q = "SELECT status, COUNT(*) FROM audit" + (" WHERE run_id = ?" if run_id else "") + " GROUP BY status"
         with self._connect() as con:
             return dict(con.execute(q, [run_id] if run_id else []).fetchall())
+
+    def max_id(self) -> int:
+        """The id of the newest row (0 when empty)."""
+        with self._connect() as con:
+            return int(con.execute("SELECT COALESCE(MAX(id), 0) FROM audit").fetchone()[0])
+
+    def credited_manual_since(self, after_id: int, upto_id: int) -> list[tuple[int, AuditEntry]]:
+        """``(id, row)`` of the applied (or quarantined) ``update_utility`` edits with a ``credit`` in their
+        payload, applied in mode ``manual`` (``ReflectiveController.apply``), with ``after_id < id <= upto_id``."""
+        q = (f"SELECT id, {', '.join(_COLS)} FROM audit WHERE id > ? AND id <= ? AND kind = 'update_utility' AND status IN ('applied', 'quarantined')"
+             " AND mode = 'manual' AND json_extract(payload, '$.credit') IS NOT NULL ORDER BY id")
+        with self._connect() as con:
+            out = []
+            for r in con.execute(q, (int(after_id), int(upto_id))).fetchall():
+                d = dict(zip(_COLS, r[1:]))
+                d["payload"] = json.loads(d["payload"] or "{}")
+                out.append((int(r[0]), AuditEntry(**d)))
+            return out

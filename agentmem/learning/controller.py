@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agentmem.hooks import RecallContext
-from ..errors import ConfigError
+from ..errors import AgentmemError, ConfigError
+from ..fileio import home_lock
 from ..types import Lifecycle, Outcome, Recalled, Trust, new_id
 from .appliers import ApplierRegistry
 from .audit import AuditEntry
@@ -49,6 +51,8 @@ from .outcome_log import OutcomeLog, OutcomeRow
 from .provenance import ItemHistory
 from .snapshots import Snapshot, StateDiff
 from .state import MemoryState, StoreOpener
+
+log = logging.getLogger(__name__)
 
 #: ``recall(task) -> RecallContext`` (candidates; the controller re-ranks and cuts them).
 Recall = Callable[[Any], RecallContext]
@@ -114,6 +118,24 @@ def _task_namespace(task: Any) -> str:
     return namespace_key(ns)
 
 
+#: Outcome-log marker: audit rows up to this id have their ``apply`` credits recorded.
+_CREDIT_MARK = "credits_reconciled_audit_id"
+
+
+def _credit_row(e: dict[str, Any], store: str, run_id: str, task_id: str | None, task_text: str, topic: str | None, namespace: str, used: bool, source: str) -> OutcomeRow:
+    """The outcome-log row of one applied credited ``update_utility`` edit (``e`` is its payload)."""
+    return OutcomeRow(run_id=run_id, task_id=task_id, task_text=task_text, topic=topic, namespace=namespace, store=store, item_id=str(e["item_id"]),
+                      used=used, reward=float(e["reward"]), success=bool(e["success"]), outcome_source=source,
+                      extra={"mode": "manual", "credit": float(e["credit"]), "credit_method": e.get("credit_method", "usage"), "edit_id": e["edit_id"]})
+
+
+def _judged(score: float, success: bool, source: str) -> Outcome | None:
+    try:
+        return Outcome.model_validate({"score": score, "success": success, "source": source})
+    except ValueError:  # an audit row from a newer or older version naming another judge
+        return None
+
+
 class ReflectiveController:
     """The read-write reflective learning loop over a :class:`MemoryState` (see the module docstring)."""
 
@@ -144,6 +166,10 @@ class ReflectiveController:
         self.engine = EditEngine(state, self.home, registry=registry, policy=self.config.policy, limits=self.config.limits)
         self.outcomes = outcome_log or OutcomeLog(self.home / "outcomes.sqlite")
         self.utilities = UtilityTable.from_rows(self.outcomes.rows(), self.config.credit)
+        try:
+            self.reconcile_credits(wait=False)  # credits of a writer killed after its commit (cheap when none)
+        except Exception as exc:  # noqa: BLE001 - opening goes on; the next credited apply reconciles (and raises)
+            log.warning("controller: could not record the credits a killed writer left in %s: %s", self.home, exc)
         self.last_report: RunReport | None = None
         self.last_context: RecallContext | None = None
 
@@ -281,6 +307,8 @@ class ReflectiveController:
         if not self.config.dry_run:
             self._log(task, context, outcome, run_id, by_item)
             self._provenance(task, context, outcome, run_id, by_item)
+            if report.apply.recovered:  # the engine finished a dead writer's batch: record its credits
+                self.reconcile_credits()
         return report
 
     def _log(self, task: Any, context: RecallContext, outcome: Outcome, run_id: str, credits: dict[tuple[str, str], ItemCredit]) -> None:
@@ -347,60 +375,143 @@ class ReflectiveController:
         return self.after_task(task, ctx, list(trajectory), outcome, run_id)
 
     # ---- direct edits, quarantine, admin ------------------------------------------------------------
-    def apply(self, edits: list[Any], *, dry_run: bool = False, run_id: str | None = None, outcome: Outcome | None = None, task: Any = None) -> ApplyReport:
+    def apply(self, edits: list[Any], *, dry_run: bool = False, run_id: str | None = None, outcome: Outcome | None = None, task: Any = None,
+              refusals: list[Refusal] | None = None) -> ApplyReport:
         """Apply hand-made edits (source ``user`` unless an outcome is given).
 
         Each applied ``update_utility`` edit that carries a ``credit`` is recorded once where learning
         and ``memory why`` read credit (:meth:`_record_credits`). ``task`` (optional, a ``TaskSpec``)
-        names the run's task in those records and in the audit rows.
+        names the run's task in those records and in the audit rows. ``refusals`` (from parsing) are
+        audited with the batch.
         """
-        report = self.engine.apply(edits, outcome=outcome, run_id=run_id, task_id=getattr(task, "id", None), dry_run=dry_run, context={"mode": "manual"})
+        report = self.engine.apply(edits, outcome=outcome, run_id=run_id, task_id=getattr(task, "id", None), refusals=refusals, dry_run=dry_run, context={"mode": "manual"})
         if not dry_run:
             self._record_credits(report, outcome, run_id, task)
         return report
 
     def _record_credits(self, report: ApplyReport, outcome: Outcome | None, run_id: str | None, task: Any) -> None:
         """Record the credit of each applied ``update_utility`` edit: one outcome-log row (reward, success,
-        ``extra.credit``/``credit_method``; the utility table of a later process is rebuilt from these rows),
-        this controller's utility table, and the run's provenance (the item in context with its credit).
+        ``extra.credit``/``credit_method``/``edit_id``; the utility table of a later process is rebuilt from
+        these rows), this controller's utility table, and the run's provenance (the item in context with its credit).
 
         The edit itself only reaches the store's ``record_use``. :meth:`after_task` applies its credit
         edits through the engine, not here: it records the same credit in the run's context rows.
-        A run id missing means each edit is its own run (named by its edit id).
+        A run id missing means each edit is its own run (named by its edit id). Recording is idempotent
+        by edit id; a writer killed between the engine's commit and this call leaves the audit rows,
+        from which :meth:`reconcile_credits` records the credits the next time the home is opened.
         """
         credited = [a for a in report.applied if a.kind == "update_utility" and a.edit.get("credit") is not None]
         if not credited:
+            if report.recovered:  # the engine finished a dead writer's batch: its credits are audited now
+                self.reconcile_credits()
             return
         acted = {n for n in (outcome.detail.get("skills_used") or []) if isinstance(n, str)} if outcome is not None else set()
-        topic = getattr(task, "topic", None)
         rows: list[OutcomeRow] = []
-        runs: dict[str, list[OutcomeRow]] = {}
         for a in credited:
             e = a.edit
-            rid = run_id or str(e["edit_id"])
             task_id = getattr(task, "id", None) or (e.get("provenance") or {}).get("task_id")
-            row = OutcomeRow(run_id=rid, task_id=task_id, task_text=getattr(task, "instruction", "") or "", topic=topic,
-                             namespace=_task_namespace(task), store=a.store, item_id=str(e["item_id"]),
-                             used=a.store == "skills" and e["item_id"] in acted, reward=float(e["reward"]), success=bool(e["success"]),
-                             outcome_source=outcome.source if outcome is not None else "user",
-                             extra={"mode": "manual", "credit": float(e["credit"]), "credit_method": e.get("credit_method", "usage"), "edit_id": e["edit_id"]})
-            rows.append(row)
-            runs.setdefault(rid, []).append(row)
-        new_runs = {rid for rid in runs if not self.outcomes.rows(run_id=rid)}
-        self.outcomes.record(rows)
-        for rid, group in runs.items():
-            if rid in new_runs:  # as UtilityTable.from_rows does: the first row of a run feeds the baseline
-                self.utilities.observe_run(group[0].topic, group[0].reward)
-            for row in group:
-                self.utilities.add_credit(row.store, row.item_id, float(row.extra["credit"]))
+            rows.append(_credit_row(e, a.store, run_id or str(e["edit_id"]), task_id, getattr(task, "instruction", "") or "", getattr(task, "topic", None), _task_namespace(task),
+                                    a.store == "skills" and e["item_id"] in acted, outcome.source if outcome is not None else "user"))
         with self.engine.lock():
+            self._commit_credit_rows(rows, {r.run_id: outcome for r in rows}, reconciling=False)
+            self._reconcile_locked()
+
+    def _commit_credit_rows(self, rows: list[OutcomeRow], outcomes: dict[str, Outcome | None], *, reconciling: bool) -> int:
+        """Provenance, then outcome-log rows, then this controller's utility table for ``rows`` (credit rows
+        carrying ``extra.edit_id``), skipping edits that already have a row; the caller holds the home lock.
+
+        Provenance goes first and is idempotent (one ``in_context`` edge per item and run), so a kill between
+        the two leaves a missing row that a reconcile writes. ``reconciling`` fills in runs and outcomes only
+        where provenance has none (a reconciled row knows less about its run than the live writer did).
+        Returns the number of rows written.
+        """
+        done = self.outcomes.edit_ids_recorded(str(r.extra["edit_id"]) for r in rows)
+        todo = [r for r in rows if str(r.extra["edit_id"]) not in done]
+        # the live writer's rows all reach its provenance and table (another process may have recorded them
+        # first, knowing less); a reconcile's only where no row exists yet
+        mine = todo if reconciling else rows
+        runs: dict[str, list[OutcomeRow]] = {}
+        for row in mine:
+            runs.setdefault(row.run_id, []).append(row)
+        if runs:
             g = self.engine.graph()
             for rid, group in runs.items():
-                g.add_run(rid, group[0].task_id or rid, group[0].task_text, mode="manual")
-                if outcome is not None:
-                    g.add_outcome(rid, outcome.score, outcome.success, outcome.source)
+                if not (reconciling and g.g.has_node(f"run:{rid}")):
+                    g.add_run(rid, group[0].task_id or rid, group[0].task_text, mode="manual")
+                out = outcomes.get(rid)
+                if out is not None and not (reconciling and g.g.has_node(f"outcome:{rid}")):
+                    g.add_outcome(rid, out.score, out.success, out.source)
                 g.add_context(rid, [(row.store, row.item_id, rank, float(row.extra["credit"])) for rank, row in enumerate(group)])
             self.engine.save_graph()
+        if todo:
+            self.outcomes.record(todo)
+        ids = {str(r.extra["edit_id"]) for r in mine}
+        for rid, group in runs.items():
+            if all(str(r.extra.get("edit_id")) in ids for r in self.outcomes.rows(run_id=rid)):
+                self.utilities.observe_run(group[0].topic, group[0].reward)  # as UtilityTable.from_rows does: a run's first row feeds the baseline
+            for row in group:
+                self.utilities.add_credit(row.store, row.item_id, float(row.extra["credit"]))
+        return len(todo)
+
+    def reconcile_credits(self, *, wait: bool = True) -> int:
+        """Record the credit of every credited ``update_utility`` edit that :meth:`apply` committed but whose
+        writer died before recording it (audit row, no outcome row); returns the number recorded.
+
+        Cheap on a big home: audit rows up to a marker (``marks`` in the outcome log) are settled, so one
+        call reads the audit rows added since (an indexed lookup per edit id) and takes the home lock only
+        when a credit is missing. ``wait=False`` (opening a controller) gives up at once when a live writer
+        holds the lock: that writer records its own credits, and the next open reconciles.
+
+        A writer killed after its journal's commit line but before its audit rows leaves a batch the next
+        writer finishes (``EditEngine.recover``, run by every batch); :meth:`apply` and :meth:`after_task`
+        reconcile right after a recovery, any later open too. Opening a controller recovers nothing itself.
+        """
+        if not self._missing_credits()[0]:
+            return 0
+        try:
+            with self.engine.lock() if wait else home_lock(self.engine.lock_path, timeout=0):
+                return self._reconcile_locked()
+        except AgentmemError:
+            if wait:
+                raise
+            return 0
+
+    def _missing_credits(self) -> tuple[list[tuple[int, AuditEntry]], int]:
+        """Credited manual edits past the marker with no outcome row, and the audit id they were read up to.
+        Settles the marker when nothing is missing (rows are only added, so ids at or below it stay settled)."""
+        top = self.engine.audit.max_id()
+        mark = self.outcomes.mark(_CREDIT_MARK)
+        if top < mark:  # the audit log was replaced: read it again from the start
+            mark = 0
+            self.outcomes.set_mark(_CREDIT_MARK, 0, only_up=False)
+        if top == mark:
+            return [], top
+        cands = self.engine.audit.credited_manual_since(mark, top)
+        done = self.outcomes.edit_ids_recorded(a.edit_id for _, a in cands)
+        missing = [(i, a) for i, a in cands if a.edit_id not in done]
+        if not missing:
+            self.outcomes.set_mark(_CREDIT_MARK, top)
+        return missing, top
+
+    def _reconcile_locked(self) -> int:
+        missing, top = self._missing_credits()
+        if not missing:
+            return 0
+        rows: list[OutcomeRow] = []
+        outcomes: dict[str, Outcome | None] = {}
+        for _, a in missing:
+            e = a.payload
+            if not all(k in e for k in ("item_id", "reward", "success", "credit")):  # not an UpdateUtility this version wrote
+                log.warning("controller: audit row %s (update_utility) has no item_id/reward/success/credit in its payload: its credit is not recorded", a.edit_id)
+                continue
+            rid = a.run_id or a.edit_id
+            source = a.outcome_source or "user"
+            rows.append(_credit_row(e, a.store, rid, a.task_id or (e.get("provenance") or {}).get("task_id"), "", None, "default/default", False, source))
+            # the run's score is not in the audit row: a judged run (not a plain user edit) gets the edit's reward as its score
+            outcomes.setdefault(rid, None if source == "user" else _judged(float(e["reward"]), bool(e["success"]), source))
+        n = self._commit_credit_rows(rows, outcomes, reconciling=True)
+        self.outcomes.set_mark(_CREDIT_MARK, top)
+        return n
 
     def verify_quarantined(self, verifier: Callable[[Any], bool], *, dry_run: bool = False) -> ApplyReport:
         """Run ``verifier(record)`` (tests or a replay of recent tasks) on every quarantined item; activate those that pass."""

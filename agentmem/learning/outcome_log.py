@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
 );
 CREATE INDEX IF NOT EXISTS outcomes_store_item ON outcomes(store, item_id);
 CREATE INDEX IF NOT EXISTS outcomes_run ON outcomes(run_id);
+CREATE INDEX IF NOT EXISTS outcomes_edit ON outcomes(json_extract(extra, '$.edit_id'));
+CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -108,3 +110,28 @@ class OutcomeLog:
                 OutcomeRow(run_id=r[0], task_id=r[1], task_text=r[2], topic=r[3], namespace=r[4], store=r[5], item_id=r[6], item_version=r[7], rank=r[8], used=bool(r[9]), reward=r[10], success=bool(r[11]), outcome_source=r[12], extra=json.loads(r[13]), at=r[14])
                 for r in cur.fetchall()
             ]
+
+    def edit_ids_recorded(self, edit_ids: Iterable[str]) -> set[str]:
+        """The ``edit_ids`` that already have a row (``extra.edit_id``; indexed)."""
+        ids = sorted(set(edit_ids))
+        found: set[str] = set()
+        with self._connect() as con:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                q = f"SELECT DISTINCT json_extract(extra, '$.edit_id') FROM outcomes WHERE json_extract(extra, '$.edit_id') IN ({','.join('?' * len(chunk))})"
+                found.update(str(r[0]) for r in con.execute(q, chunk).fetchall())
+        return found
+
+    def mark(self, name: str) -> int:
+        """A named progress marker (0 when never set), e.g. the last audit row whose credit is reconciled."""
+        with self._connect() as con:
+            row = con.execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_mark(self, name: str, value: int, *, only_up: bool = True) -> None:
+        """Set marker ``name``; with ``only_up`` it never moves back (two processes may set it at once)."""
+        with self._connect() as con:
+            if only_up:
+                con.execute("INSERT INTO marks (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)", (name, int(value)))
+            else:
+                con.execute("INSERT INTO marks (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, int(value)))
