@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from agentmem.fileio import atomic_write_json, atomic_write_text  # noqa: E402
+from benchmarks.arc.attempt_ranker_bench import solved as _right  # noqa: E402  (every test output right in some attempt)
+from benchmarks.arc.order_headroom import solved_at as prior_first_two  # noqa: E402  (the first-two rule on an order_headroom trace)
 
 BUDGETS = (300, 1000, 1500, 3000, 6000, 10000, 20000)
 
@@ -73,12 +75,6 @@ def _programs(rec: dict[str, Any], budget: int) -> list[dict[str, Any]]:
     return out
 
 
-def _right(chosen: list[dict[str, Any]]) -> bool:
-    if not chosen or not chosen[0]["correct"]:
-        return False
-    return all(any(c["correct"][i] for c in chosen) for i in range(len(chosen[0]["correct"])))
-
-
 def first_two(rec: dict[str, Any], budget: int) -> bool:
     """The shipped rule at ``budget``: first program, then the next distinct one within ``budget // 4`` checks."""
     progs = _programs(rec, budget)
@@ -94,15 +90,6 @@ def any_right(rec: dict[str, Any], budget: float) -> bool:
 
 def first_right_at(rec: dict[str, Any]) -> int | None:
     return next((p["found_at"] for p in _programs(rec, 10**12) if _right([p])), None)
-
-
-def prior_first_two(trace: dict[str, Any], budget: int) -> bool:
-    """The first-two rule on an ``order_headroom.py`` trace (one entry per distinct prediction; ``correct`` = every test right)."""
-    progs = [p for p in trace["programs"] if p["at"] <= budget]
-    if not progs:
-        return False
-    limit = min(budget, progs[0]["at"] + budget // 4)
-    return any(p["correct"] for p in [progs[0]] + [p for p in progs[1:] if p["at"] <= limit][:1])
 
 
 def add_prior(a: dict[str, Any], recs: dict[str, dict[str, Any]], traces: list[dict[str, Any]]) -> None:
@@ -128,7 +115,8 @@ def analyse(split: str, recs: dict[str, dict[str, Any]], default: int, target: f
     shipped = sum(first_two(r, default) for r in recs.values())
     ceiling = sum(any_right(r, math.inf) for r in recs.values())
     need = math.ceil(shipped * (1 + target) - 1e-9)
-    late = sorted((first_right_at(r), tid) for tid, r in recs.items() if (first_right_at(r) or 0) > default)
+    at = {tid: first_right_at(r) for tid, r in recs.items()}
+    late = sorted((a, tid) for tid, a in at.items() if a is not None and a > default)
     return {"split": split, "tasks": len(recs), "searches_exhausted": exhausted, "checks_median": checks[len(checks) // 2], "checks_max": checks[-1],
             "cpu_s": round(sum(float(r.get("cpu_s") or 0.0) for r in recs.values()), 1), "default_budget": default, "budget_curve": rows,
             "shipped_at_default": shipped, "ceiling_whole_space": ceiling, "ceiling_is_exact": exhausted == len(recs),
